@@ -1,0 +1,81 @@
+"""The records that flow through retrieval: a Source, its Passages, and the Hits a search returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a block of a document is; only BODY blocks are ever returned as answers."""
+
+    BODY = "body"
+    HEADING = "heading"
+    BYLINE = "byline"
+    CAPTION = "caption"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document and what is known about it; unknown fields stay None, never guessed."""
+
+    id: str
+    title: str
+    author: str | None = None
+    date: str | None = None
+    publication: str | None = None
+    kind: str | None = None
+    url: str | None = None
+    file: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph of a source, verbatim, with its 1-based number in the original document."""
+
+    source_id: str
+    paragraph: int
+    text: str
+    role: Role = Role.BODY
+
+    @property
+    def answerable(self) -> bool:
+        return self.role is Role.BODY
+
+    def to_dict(self) -> dict:
+        return {"source_id": self.source_id, "paragraph": self.paragraph, "role": str(self.role), "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Passage:
+        return cls(data["source_id"], int(data["paragraph"]), data["text"], Role(data["role"]))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned for a question, with its score, its source and a ready citation."""
+
+    rank: int
+    score: float
+    passage: Passage
+    source: Source
+    citation: str
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+    def to_dict(self) -> dict:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "source_id": self.source.id,
+            "title": self.source.title,
+            "author": self.source.author,
+            "date": self.source.date,
+            "paragraph": self.passage.paragraph,
+            "text": self.passage.text,
+            "citation": self.citation,
+        }
