@@ -1,0 +1,129 @@
+"""All settings in one typed place: read once from a TOML file, checked key by key, never global."""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+PACKAGED_MODEL = "packaged"
+MAX_TOP_K = 25  # a Discord message holds at most 25 embed fields; more is never useful to a reader
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Where the documents and the index live, which model embeds them, and how a search is cut."""
+
+    sources: Path = Path("seeds")
+    index: Path = Path("index")
+    model: str = PACKAGED_MODEL
+    model_sha256: str = ""
+    top_k: int = 3
+    min_score: float = 0.35
+    max_question_chars: int = 2000
+    auto_build: Literal["never", "missing", "stale"] = "missing"
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        check_range("top_k", self.top_k, 1, MAX_TOP_K)
+        check_range("min_score", self.min_score, -1.0, 1.0)
+        check_range("max_question_chars", self.max_question_chars, 1, 100_000)
+        check_range("batch_size", self.batch_size, 1, 4096)
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """How the Discord bot behaves; the token may also come from the DISCORD_TOKEN variable."""
+
+    token: str = ""
+    question_channels: list[int] = field(default_factory=list)
+    require_mention: bool = True
+    answer_direct_messages: bool = True
+    private_replies: bool = False
+    reply_in_thread: bool = False
+    cooldown_seconds: float = 5.0
+    sync_commands: Literal["global", "guilds", "off"] = "global"
+    sync_guilds: list[int] = field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def __post_init__(self) -> None:
+        check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
+
+
+@dataclass(frozen=True)
+class Config:
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    path: Path | None = None
+
+
+SECTIONS = {"retrieval": RetrievalConfig, "bot": BotConfig}
+
+
+def load_config(path: Path | str | None) -> Config:
+    """The configuration in `path` (defaults for everything when None); relative paths follow the file."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found; copy config.example.toml to {path} and edit it") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{name}]; known sections: {', '.join(SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: `{name}` must be a [{name}] table")
+    base = path.parent
+    sections = {name: parse_section(cls, data.get(name, {}), f"{path} [{name}]", base)
+                for name, cls in SECTIONS.items()}
+    return Config(**sections, path=path)
+
+
+def parse_section(cls: type, table: dict[str, Any], where: str, base: Path) -> Any:
+    """Build the dataclass `cls` from a TOML table, naming the key and file of any mistake."""
+    known = {f.name: f for f in fields(cls)}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key `{key}`; known keys: {', '.join(known)}")
+    hints = typing.get_type_hints(cls)
+    values = {key: check_value(hints[key], value, f"{where} `{key}`", base) for key, value in table.items()}
+    try:
+        return cls(**values)
+    except ValueError as exc:
+        raise ConfigError(f"{where} {exc}") from None
+
+
+def check_value(hint: Any, value: Any, where: str, base: Path) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Path:
+        return base / expect(str, value, where)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ConfigError(f"{where} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+        return value
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return [expect(item, v, f"{where}[{i}]") for i, v in enumerate(expect(list, value, where))]
+    return expect(hint, value, where)
+
+
+def check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"`{name}` must be between {low} and {high}, not {value}")
+
+
+def expect(kind: type, value: Any, where: str) -> Any:
+    # TOML integers are fine where a float is expected; booleans are never numbers.
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where} must be {kind.__name__}, not {type(value).__name__} ({value!r})")
+    return value

