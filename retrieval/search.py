@@ -28,6 +28,17 @@ class Answer:
                 "results": [h.to_dict() for h in self.hits]}
 
 
+def clean_question(question: str, max_chars: int) -> str:
+    """The question with its white space folded; QueryError when it is empty or longer than `max_chars`."""
+    query = " ".join(str(question).split())
+    if not query:
+        raise QueryError("the question is empty; ask something about the sources")
+    if len(query) > max_chars:
+        raise QueryError(f"the question is {len(query):,} characters long; the limit is {max_chars:,}. "
+                         "Ask a shorter question")
+    return query
+
+
 class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
@@ -78,15 +89,7 @@ class Retriever:
         return Answer(query, hits, (time.perf_counter() - start) * 1000)
 
     def clean(self, question: str) -> str:
-        query = " ".join(str(question).split())
-        if not query:
-            raise QueryError("the question is empty; ask something about the sources")
-        if len(query) > self.max_question_chars:
-            raise QueryError(
-                f"the question is {len(query):,} characters long; the limit is {self.max_question_chars:,}. "
-                "Ask a shorter question"
-            )
-        return query
+        return clean_question(question, self.max_question_chars)
 
     def hit(self, rank: int, score: float, row: int) -> Hit:
         passage = self.index.passages[self.index.rows[row]]

@@ -1,0 +1,7 @@
+"""Run the retrieval command line: `python -m retrieval --help`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
