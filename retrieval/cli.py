@@ -9,7 +9,6 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
 
 from .config import RetrievalConfig, load_config
 from .errors import RetrievalError
@@ -134,7 +133,7 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_batch(retriever: Retriever, questions: Iterator[tuple[str | None, str]], k: int | None,
-              min_score: float | None, out: TextIO = sys.stdout) -> int:
+              min_score: float | None) -> int:
     """One JSON line per question; a question that cannot be asked gets an `error` line, not a stop."""
     failures = 0
     for query_id, question in questions:
@@ -145,7 +144,7 @@ def run_batch(retriever: Retriever, questions: Iterator[tuple[str | None, str]],
         except RetrievalError as exc:
             failures += 1
             record = {**extra, "query": question, "error": str(exc)}
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        print(json.dumps(record, ensure_ascii=False), flush=True)
     return EXIT_ERROR if failures else 0
 
 

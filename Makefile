@@ -1,0 +1,36 @@
+# Two commands do everything: `make ask Q="..."` (set up, build the index on first use, answer)
+# and `make test` (set up, lint, run every test). Setup is a local .venv; nothing is installed globally.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+Q ?= How many North Korean refugees has NAUH resettled?
+
+.PHONY: setup ask test bot console clean-index
+
+setup: $(STAMP)
+
+# torch is installed with the project in one command and pinned in pyproject.toml, so pip takes the
+# CPU build instead of several GB of CUDA packages.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "torch==2.13.0" -e ".[test]"
+	touch $(STAMP)
+
+ask: $(STAMP)
+	$(BIN)/python -m retrieval search "$(Q)"
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bot: $(STAMP)
+	$(BIN)/python -m bot --config config.toml
+
+console: $(STAMP)
+	$(BIN)/python -m bot --console
+
+clean-index:
+	rm -rf index

@@ -1,0 +1,23 @@
+"""Retrieval only: documents → passages → a FAISS index → cited, verbatim passages. It never imports discord."""
+
+from .config import Config, RetrievalConfig, load_config
+from .corpus import Corpus, load_corpus
+from .errors import (
+    ConfigError,
+    IndexCorrupt,
+    IndexMissing,
+    IndexProblem,
+    IndexStale,
+    QueryError,
+    RetrievalError,
+    SourceError,
+)
+from .loader import build_from, open_retriever
+from .records import Hit, Passage, Role, Source
+from .search import Answer, Retriever
+
+__all__ = [
+    "Answer", "Config", "ConfigError", "Corpus", "Hit", "IndexCorrupt", "IndexMissing", "IndexProblem", "IndexStale",
+    "Passage", "QueryError", "RetrievalConfig", "RetrievalError", "Retriever", "Role", "Source", "SourceError",
+    "build_from", "load_config", "load_corpus", "open_retriever",
+]

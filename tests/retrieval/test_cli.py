@@ -1,0 +1,101 @@
+"""The command line as a user runs it: readable answers, JSON for scripts, batches, and one-line errors."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalConfig
+from retrieval.cli import main
+
+from ..conftest import PROJECT
+
+
+@pytest.fixture
+def cli(seeds_config: RetrievalConfig, retriever, tmp_path: Path):
+    """Run `python -m retrieval` in-process against the session's seeds index (already built)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[retrieval]\nsources = "{seeds_config.sources}"\nindex = "{seeds_config.index}"\n')
+
+    def run(*args: str) -> int:
+        return main([args[0], "--config", str(config), *args[1:]])
+    return run
+
+
+def run_module(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "retrieval", *args], input=stdin, capture_output=True,
+                          text=True, cwd=PROJECT, timeout=120)
+
+
+def test_search_prints_cited_passages(cli, capsys):
+    assert cli("search", "How many North Korean refugees has NAUH resettled?") == 0
+    out = capsys.readouterr().out
+    assert out.startswith('1. [Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change"')
+    assert "about 215 North Korean refugees" in out
+
+
+def test_search_json_for_scripts(cli, capsys):
+    assert cli("search", "--json", "-k", "2", "Where is NAUH based?") == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["query"] == "Where is NAUH based?" and len(answer["results"]) <= 2
+    assert answer["results"][0]["citation"].startswith("[")
+
+
+def test_off_topic_search_says_the_sources_do_not_cover_it(cli, capsys):
+    assert cli("search", "What is the capital of Australia?") == 0
+    assert "do not cover this question" in capsys.readouterr().out
+
+
+def test_batch_from_stdin_answers_one_json_line_per_question(cli, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Who founded NAUH?\n\nWho won the 2018 World Cup?\n"))
+    assert cli("search", "--file", "-") == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["query"] for line in lines] == ["Who founded NAUH?", "Who won the 2018 World Cup?"]
+    assert lines[0]["results"] and lines[1]["results"] == []
+
+
+def test_batch_of_beir_queries_keeps_their_ids(cli, capsys, tmp_path: Path):
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"_id": "q1", "text": "Who is Ju?"}\n{"_id": "q2", "text": "   "}\n')
+    assert cli("search", "--file", str(queries)) == 1  # one question failed, so the batch reports it
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["query_id"] == "q1" and first["results"]
+    assert second["query_id"] == "q2" and "empty" in second["error"]
+
+
+def test_sources_lists_ids_titles_and_passage_counts(cli, capsys):
+    assert cli("sources", "--json") == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["park-hero"]["passages"] == 24 and rows["park-hero"]["author"] == "Robert Park"
+
+
+def test_show_prints_a_paragraph_by_its_citation_number(cli, capsys):
+    assert cli("show", "park-hero", "--paragraph", "8") == 0
+    assert "about 215 North Korean refugees" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["search", "   "], "the question is empty"),
+    (["search", "x" * 100_000], "100,000 characters"),
+    (["search", "--config", "nope.toml", "hi"], "config file nope.toml not found"),
+])
+def test_errors_are_one_line_with_no_traceback(args: list[str], message: str):
+    result = run_module(*args)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {message}") or message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_source_id_is_an_error(cli, capsys):
+    assert cli("show", "nope") == 1
+    assert "unknown source id 'nope'" in capsys.readouterr().err
+
+
+def test_help_explains_every_command():
+    result = run_module("--help")
+    assert result.returncode == 0
+    for command in ("build", "search", "sources", "show", "eval"):
+        assert command in result.stdout

@@ -1,0 +1,44 @@
+"""The gold questions over the seeds: accuracy floors that a regression in retrieval would break."""
+
+from pathlib import Path
+
+import pytest
+
+from retrieval import Retriever
+from retrieval.evaluate import evaluate_gold, load_gold
+
+from ..conftest import REPORTS
+
+GOLD = Path(__file__).with_name("seeds_gold.toml")
+# Floors sit a little under what the current retrieval measures (see the README's figures).
+TOP1_FLOOR, TOP3_FLOOR, OFF_TOPIC_DECLINED_FLOOR = 0.50, 0.70, 1.0
+
+
+@pytest.fixture(scope="module")
+def report(retriever: Retriever, pytestconfig: pytest.Config):
+    result = evaluate_gold(retriever, load_gold(GOLD))
+    pytestconfig.stash.setdefault(REPORTS, []).append(("seeds gold set", result.table()))
+    return result
+
+
+def test_the_gold_set_is_large_and_mixed():
+    questions = load_gold(GOLD)
+    assert sum(q.on_topic for q in questions) >= 40
+    assert sum(not q.on_topic for q in questions) >= 10
+    assert sum(q.kind == "paraphrase" for q in questions) >= 15
+
+
+def test_every_expected_snippet_is_in_an_answerable_passage(retriever: Retriever):
+    texts = [p.text for p in retriever.index.passages if p.answerable]
+    for question in load_gold(GOLD):
+        for snippet in question.expect:
+            assert any(snippet in text for text in texts), snippet
+
+
+def test_top1_and_top3_accuracy_stay_above_their_floors(report):
+    assert report.top1 >= TOP1_FLOOR
+    assert report.top3 >= TOP3_FLOOR
+
+
+def test_off_topic_questions_are_declined(report):
+    assert report.off_topic_declined >= OFF_TOPIC_DECLINED_FLOOR

@@ -1,0 +1,110 @@
+"""The index on disk: built atomically, checked on every open, and never lost to a failed build."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
+from retrieval.build import build_index
+from retrieval.index import CURRENT, MANIFEST, VECTORS, open_index
+
+from ..conftest import SEEDS
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    """A private copy of the seeds that a test may edit."""
+    return Path(shutil.copytree(SEEDS, tmp_path / "sources"))
+
+
+@pytest.fixture
+def built(retriever, tmp_path: Path, sources: Path) -> RetrievalConfig:
+    """A private index over the copied seeds, built with the session's already loaded model."""
+    config = RetrievalConfig(sources=sources, index=tmp_path / "index", auto_build="never")
+    build_index(load_corpus(sources), retriever.encoder, config.index, sources, progress=False)
+    return config
+
+
+def test_manifest_records_model_dimension_fingerprint_and_counts(retriever):
+    manifest = retriever.index.manifest
+    assert manifest.model_name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest.model_sha256.startswith("53aa5117")
+    assert (manifest.dimension, manifest.sources, manifest.vectors) == (384, 3, 43)
+    assert manifest.corpus_fingerprint == load_corpus(SEEDS).fingerprint
+
+
+def test_a_missing_index_says_how_to_build_it(tmp_path: Path):
+    config = RetrievalConfig(sources=SEEDS, index=tmp_path / "none", auto_build="never")
+    with pytest.raises(IndexMissing, match="python -m retrieval build"):
+        open_retriever(config, log=quiet)
+
+
+def test_a_truncated_vectors_file_is_reported_and_left_alone(built: RetrievalConfig):
+    vectors = built.index / CURRENT / VECTORS
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match="damaged"):
+        open_index(built.index)
+    assert vectors.stat().st_size == 100
+
+
+def test_edited_sources_make_the_index_stale_until_rebuilt(built: RetrievalConfig, sources: Path):
+    with (sources / "002_2cd59995d98d1c0d.txt").open("a", encoding="utf-8") as handle:
+        handle.write("\n\nA new closing paragraph.\n")
+    with pytest.raises(IndexStale, match="changed since"):
+        open_retriever(built, log=quiet)
+    rebuilt = open_retriever(built, rebuild=True, progress=False, log=quiet)
+    assert rebuilt.index.manifest.vectors == 44
+
+
+def test_an_index_from_another_model_names_both_models(built: RetrievalConfig):
+    manifest_file = built.index / CURRENT / MANIFEST
+    data = json.loads(manifest_file.read_text())
+    data.update(model_name="some/other-model", model_sha256="0" * 64)
+    manifest_file.write_text(json.dumps(data))
+    with pytest.raises(IndexStale, match=r"some/other-model.*all-MiniLM-L6-v2"):
+        open_retriever(built, log=quiet)
+
+
+def test_an_index_of_another_format_version_asks_for_a_rebuild(built: RetrievalConfig):
+    manifest_file = built.index / CURRENT / MANIFEST
+    manifest_file.write_text(json.dumps({**json.loads(manifest_file.read_text()), "format_version": 99}))
+    with pytest.raises(IndexStale, match="format version 99"):
+        open_index(built.index)
+
+
+def test_a_failed_build_keeps_the_previous_index(retriever, built: RetrievalConfig, sources: Path):
+    before = (built.index / CURRENT).resolve()
+
+    class Exploding:
+        identity = retriever.encoder.identity
+
+        def encode(self, texts, on_batch=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(load_corpus(sources), Exploding(), built.index, sources, progress=False)
+    assert (built.index / CURRENT).resolve() == before
+    assert open_index(built.index).manifest.vectors == 43
+    assert [p.name for p in (built.index / "builds").iterdir()] == [before.name]
+
+
+def test_a_rebuild_replaces_the_old_build(retriever, built: RetrievalConfig, sources: Path):
+    before = (built.index / CURRENT).resolve()
+    build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
+    after = (built.index / CURRENT).resolve()
+    assert after != before and not before.exists()
+
+
+def test_a_folder_with_other_files_is_never_used_as_an_index(retriever, tmp_path: Path):
+    precious = tmp_path / "notes"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("years of work")
+    with pytest.raises(IndexProblem, match="not an index folder"):
+        build_index(load_corpus(SEEDS), retriever.encoder, precious, SEEDS, progress=False)
+    assert [p.name for p in precious.iterdir()] == ["thesis.docx"]

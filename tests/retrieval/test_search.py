@@ -1,0 +1,52 @@
+"""Searching the real seeds index with the real model: the right passage, cited, and nothing when off-topic."""
+
+import pytest
+
+from retrieval import QueryError, Retriever
+
+from ..conftest import SEEDS
+
+
+def test_the_215_refugees_paragraph_answers_the_resettlement_question(retriever: Retriever):
+    best = retriever.search("How many North Korean refugees has NAUH resettled?")[0]
+    assert best.text.startswith("To date, about 215 North Korean refugees")
+    assert best.source.id == "park-hero" and best.passage.paragraph == 8
+    assert best.citation == '[Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8]'
+
+
+def test_hits_quote_the_source_verbatim(retriever: Retriever):
+    hits = retriever.search("What does Ji say about markets and the Jangmadang?", k=3)
+    assert hits
+    for hit in hits:
+        assert hit.text in (SEEDS / hit.source.file).read_text(encoding="utf-8")
+
+
+def test_off_topic_questions_get_no_hits(retriever: Retriever):
+    assert retriever.search("Who won the 2018 World Cup?") == []
+    assert retriever.search("How do I reset my password?") == []
+
+
+def test_k_limits_the_hits_and_ranks_are_in_order(retriever: Retriever):
+    hits = retriever.search("Ji Seong-ho and NAUH", k=5, min_score=-1)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_answer_json_has_the_documented_fields(retriever: Retriever):
+    answer = retriever.answer("When did NAUH start?", k=2).to_dict()
+    assert set(answer) == {"query", "took_ms", "results"}
+    assert set(answer["results"][0]) == {"rank", "score", "source_id", "title", "author", "date", "paragraph",
+                                         "text", "citation"}
+
+
+@pytest.mark.parametrize(("question", "message"), [
+    ("", "empty"), ("   \n\t ", "empty"), ("x" * 100_000, "100,000 characters"),
+])
+def test_bad_questions_raise_query_error(retriever: Retriever, question: str, message: str):
+    with pytest.raises(QueryError, match=message):
+        retriever.search(question)
+
+
+def test_an_unknown_source_id_is_named(retriever: Retriever):
+    with pytest.raises(Exception, match="unknown source id 'nope'"):
+        retriever.source("nope")
