@@ -78,7 +78,8 @@ class Encoder:
         step = self.batch_size * 8  # several batches per call, so a progress bar moves while sorting stays useful
         for start in range(0, len(texts), step):
             part = list(texts[start:start + step])
-            chunks.append(self.model.encode(part, batch_size=self.batch_size, normalize_embeddings=True))
+            chunks.append(self.model.encode(part, batch_size=self.batch_size, normalize_embeddings=True,
+                                            show_progress_bar=False))
             if on_batch:
                 on_batch(len(part))
         if not chunks:

@@ -1,0 +1,69 @@
+"""Start the bot: `python -m bot --config config.toml`, or `python -m bot --console` with no Discord at all."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import discord
+
+from retrieval import ConfigError, RetrievalError, load_config, open_retriever
+from retrieval.config import BotConfig
+
+from .app import SourceBot
+from .console import run_console
+
+DEFAULT_CONFIG = Path("config.toml")
+TOKEN_VARIABLE = "DISCORD_TOKEN"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="A Discord bot that answers questions by quoting the sources, with citations. "
+        f"The token comes from ${TOKEN_VARIABLE} or the config file's [bot] token.",
+    )
+    parser.add_argument("--config", type=Path, help=f"TOML config (default: {DEFAULT_CONFIG} if it exists, "
+                        "else built-in defaults); see config.example.toml")
+    parser.add_argument("--console", action="store_true",
+                        help="no Discord: read questions from the terminal and print the replies the bot would send")
+    return parser.parse_args(argv)
+
+
+def resolve_token(config: BotConfig, config_path: Path | None, environ: dict[str, str]) -> str:
+    """The bot token: the environment variable wins over the config file."""
+    token = environ.get(TOKEN_VARIABLE, "").strip() or config.token.strip()
+    if not token:
+        where = f"[bot] token in {config_path}" if config_path else "a config file's [bot] token"
+        raise ConfigError(f"no bot token: set {TOKEN_VARIABLE} or {where} (see README: creating the bot)")
+    return token
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config_path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    try:
+        config = load_config(config_path)
+        token = None if args.console else resolve_token(config.bot, config_path, dict(os.environ))
+        discord.utils.setup_logging(level=getattr(logging, config.bot.log_level))
+        retriever = open_retriever(config.retrieval)  # loads the model and the index once, before connecting
+    except RetrievalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.console:
+        run_console(retriever)
+        return 0
+    bot = SourceBot(config.bot, retriever)
+    try:
+        bot.run(token, log_handler=None)
+    except discord.LoginFailure:
+        print(f"error: Discord refused the token; check {TOKEN_VARIABLE} or [bot] token", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

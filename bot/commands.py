@@ -1,0 +1,102 @@
+"""The slash commands: /ask a question, list /sources, and read one /source paragraph by paragraph."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from retrieval import RetrievalError
+from retrieval.config import MAX_TOP_K
+
+from . import limits, replies
+from .discord_reply import NO_PINGS, message_kwargs
+from .paging import Pager
+
+if TYPE_CHECKING:
+    from .app import SourceBot
+
+log = logging.getLogger("bot")
+QUESTION_MAX_CHARS = 2000  # Discord's own cap on a string option is 6000; a question never needs more
+
+
+def register_commands(bot: SourceBot) -> None:
+    """Add /ask, /sources and /source to the bot's command tree."""
+
+    @bot.tree.command(name="ask", description="Ask a question; get the closest source passages, quoted, with citations")
+    @app_commands.describe(question="What you want to know",
+                           count=f"How many passages to show (1-{MAX_TOP_K})",
+                           private="Only you see the answer")
+    async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+                  count: app_commands.Range[int, 1, MAX_TOP_K] | None = None, private: bool | None = None) -> None:
+        ephemeral = bot.config.private_replies if private is None else private
+        wait = bot.cooldown.retry_after(interaction.user.id)
+        if wait:
+            await send_private(interaction, f"Please wait {wait:.0f} s before asking again.")
+            return
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        try:
+            answer = await bot.answer(question, count)
+            reply = replies.answer_reply(answer)
+        except RetrievalError as error:
+            log.info("question refused guild=%s channel=%s: %s", interaction.guild_id, interaction.channel_id, error)
+            await interaction.followup.send(**message_kwargs(replies.error_reply(f"Sorry, I can't search that: "
+                                                                                   f"{error}")), ephemeral=True)
+            return
+        log.info("question guild=%s channel=%s user=%s hits=%d took_ms=%.1f question=%.80r", interaction.guild_id,
+                 interaction.channel_id, interaction.user.id, len(answer.hits), answer.took_ms, question)
+        await interaction.followup.send(**message_kwargs(reply), ephemeral=ephemeral)
+
+    @bot.tree.command(name="sources", description="List every source with its id, title, author and date")
+    async def sources(interaction: discord.Interaction) -> None:
+        retriever = bot.retriever
+        counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
+        pages = replies.sources_pages(list(retriever.sources.values()), counts)
+        await send_pages(interaction, pages)
+
+    @bot.tree.command(name="source", description="Show one source's details and full text, paragraph by paragraph")
+    @app_commands.rename(source_id="id")
+    @app_commands.describe(source_id="The source id (start typing an id or a title)",
+                           paragraph="Open at this paragraph number")
+    async def source(interaction: discord.Interaction, source_id: str,
+                     paragraph: app_commands.Range[int, 1] | None = None) -> None:
+        try:
+            found = bot.retriever.source(source_id)
+        except RetrievalError:
+            await interaction.response.send_message(**message_kwargs(replies.unknown_source_reply(source_id)),
+                                                    ephemeral=True)
+            return
+        passages = bot.retriever.passages_of(found.id)
+        pages = replies.source_pages(found, passages)
+        if paragraph is not None and paragraph > len(passages):
+            await send_private(interaction, f"`{found.id}` has paragraphs 1 to {len(passages)}.")
+            return
+        start = replies.page_of_paragraph(pages, paragraph) if paragraph else 0
+        await send_pages(interaction, pages, start)
+
+    @source.autocomplete("source_id")
+    async def source_ids(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=limits.fit(f"{s.id} — {s.title}", limits.CHOICE_TEXT), value=s.id)
+                for s in matching_sources(bot, current)]
+
+
+def matching_sources(bot: SourceBot, typed: str):
+    """Sources whose id or title contains what was typed, ids that start with it first; at most 25."""
+    typed = typed.strip().lower()
+    found = [s for s in bot.retriever.sources.values()
+             if len(s.id) <= limits.CHOICE_TEXT and (typed in s.id.lower() or typed in s.title.lower())]
+    found.sort(key=lambda s: (not s.id.lower().startswith(typed), s.id))
+    return found[:limits.CHOICES]
+
+
+async def send_pages(interaction: discord.Interaction, pages: list[replies.Reply], start: int = 0) -> None:
+    if len(pages) == 1:
+        await interaction.response.send_message(**message_kwargs(pages[0]))
+        return
+    await interaction.response.send_message(**Pager(pages, interaction.user.id, start).current())
+
+
+async def send_private(interaction: discord.Interaction, text: str) -> None:
+    await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)

@@ -1,0 +1,60 @@
+"""Console mode: type questions (or /sources, /source ID [N]) and see exactly the replies the bot would send."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterable
+
+from retrieval import RetrievalError, Retriever
+
+from . import replies
+
+HELP = "Type a question, or /sources, or /source ID [PARAGRAPH]. Ctrl-D quits."
+WIDTH = 100
+
+
+def render(reply: replies.Reply) -> str:
+    """A reply as text: the message content, then each embed boxed with its title and footer."""
+    parts = [reply.content] if reply.content else []
+    for embed in reply.embeds:
+        body = [f"│ {line}" for para in embed.description.split("\n")
+                for line in (textwrap.wrap(para, WIDTH) or [""])]
+        parts.append("\n".join([f"┌ {embed.title}", *body, *([f"└ {embed.footer}"] if embed.footer else ["└"])]))
+    return "\n".join(parts)
+
+
+def reply_to(line: str, retriever: Retriever) -> list[replies.Reply]:
+    """The reply (or pages of replies) the bot would send for one line typed as a message or a command."""
+    words = line.split()
+    try:
+        if words[:1] == ["/sources"]:
+            counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
+            return replies.sources_pages(list(retriever.sources.values()), counts)
+        if words[:1] == ["/source"] and len(words) >= 2:
+            if words[1] not in retriever.sources:
+                return [replies.unknown_source_reply(words[1])]
+            source = retriever.source(words[1])
+            return replies.source_pages(source, retriever.passages_of(source.id))
+        return [replies.answer_reply(retriever.answer(line))]
+    except RetrievalError as error:
+        return [replies.error_reply(f"Sorry, I can't search that: {error}")]
+
+
+def run_console(retriever: Retriever, lines: Iterable[str] | None = None) -> None:
+    interactive = lines is None and sys.stdin.isatty()
+    if interactive:
+        print(HELP)
+    for line in lines if lines is not None else read_lines(interactive):
+        if not line.strip():
+            continue
+        pages = reply_to(line.strip(), retriever)
+        print("\n\n".join(render(page) for page in pages), end="\n\n", flush=True)
+
+
+def read_lines(interactive: bool) -> Iterable[str]:
+    while True:
+        try:
+            yield input("> ") if interactive else next(sys.stdin)
+        except (EOFError, StopIteration):
+            return

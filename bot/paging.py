@@ -1,0 +1,54 @@
+"""Buttons that page through a long reply; only the person who asked can turn the pages."""
+
+from __future__ import annotations
+
+import discord
+
+from .discord_reply import message_kwargs
+from .replies import Reply
+
+PAGER_TIMEOUT_SECONDS = 15 * 60
+
+
+class Pager(discord.ui.View):
+    """Previous / page x of y / Next, editing the message in place."""
+
+    def __init__(self, pages: list[Reply], owner_id: int, start: int = 0) -> None:
+        super().__init__(timeout=PAGER_TIMEOUT_SECONDS)
+        self.pages = pages
+        self.owner_id = owner_id
+        self.page = start
+        self.refresh()
+
+    def current(self) -> dict:
+        return {**message_kwargs(self.pages[self.page]), "view": self}
+
+    def refresh(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page == len(self.pages) - 1
+        self.position.label = f"{self.page + 1} / {len(self.pages)}"
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message("Only the person who asked can turn these pages; "
+                                                "run the command yourself to browse.", ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+        return False
+
+    async def turn(self, interaction: discord.Interaction, step: int) -> None:
+        self.page = max(0, min(len(self.pages) - 1, self.page + step))
+        self.refresh()
+        await interaction.response.edit_message(**self.current())
+
+    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self.turn(interaction, -1)
+
+    @discord.ui.button(label="1 / 1", style=discord.ButtonStyle.secondary, disabled=True)
+    async def position(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await interaction.response.defer()
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self.turn(interaction, +1)

@@ -1,0 +1,121 @@
+"""What the bot says, as plain data: every reply is fixed wording plus verbatim, escaped source text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from discord.utils import escape_markdown, escape_mentions
+
+from retrieval import Answer, Hit, Passage, Source
+
+from . import limits
+
+NOT_COVERED = "The sources do not cover this question, so there is nothing to quote."
+QUESTION_ECHO_CHARS = 300
+SOURCES_PER_PAGE = 10
+PAGE_CHARS = 3500  # one page of a source's text; below the description limit to leave room for headings
+
+
+@dataclass(frozen=True)
+class Embed:
+    title: str
+    description: str
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message: content and embeds, already within Discord's limits."""
+
+    content: str = ""
+    embeds: list[Embed] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Show text exactly as written: no markdown formatting and no mention syntax take effect."""
+    return escape_markdown(escape_mentions(text))
+
+
+def answer_reply(answer: Answer) -> Reply:
+    """The passages that answer a question, each under its citation, or the fixed "not covered" line."""
+    question = limits.fit(answer.query, QUESTION_ECHO_CHARS, escape)
+    if not answer.hits:
+        return Reply(content=f"{NOT_COVERED}\nQuestion: {question}")
+    titles = [limits.fit(hit.citation, limits.EMBED_TITLE) for hit in answer.hits]
+    footers = [hit_footer(hit) for hit in answer.hits]
+    overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
+    room = share_budget_for(answer.hits, limits.EMBEDS_TOTAL - overhead)
+    embeds = [Embed(title, limits.fit(hit.text, min(limits.EMBED_DESCRIPTION, size), escape), footer)
+              for hit, title, footer, size in zip(answer.hits, titles, footers, room, strict=True)]
+    count = len(answer.hits)
+    content = f"{count} passage{'s' if count > 1 else ''} from the sources, closest first, for: {question}"
+    return Reply(content=content, embeds=embeds)
+
+
+def share_budget_for(hits: list[Hit], budget: int) -> list[int]:
+    return limits.share_budget([len(escape(hit.text)) for hit in hits], budget)
+
+
+def hit_footer(hit: Hit) -> str:
+    return f"Relevance {hit.score:.2f} · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
+
+
+def unknown_source_reply(source_id: str) -> Reply:
+    return Reply(content=f"Unknown source id {limits.fit(source_id, 100, escape)}. Use /sources to list them.")
+
+
+def error_reply(message: str) -> Reply:
+    return Reply(content=limits.fit(message, limits.CONTENT, escape))
+
+
+def sources_pages(sources: list[Source], counts: dict[str, int]) -> list[Reply]:
+    """The list of sources, SOURCES_PER_PAGE to a page."""
+    pages = []
+    for start in range(0, len(sources), SOURCES_PER_PAGE):
+        chunk = sources[start:start + SOURCES_PER_PAGE]
+        lines = [source_line(s, counts[s.id]) for s in chunk]
+        page = len(pages) + 1
+        total = (len(sources) + SOURCES_PER_PAGE - 1) // SOURCES_PER_PAGE
+        embed = Embed(f"Sources ({len(sources)})", limits.fit("\n".join(lines), limits.EMBED_DESCRIPTION),
+                      f"Page {page} of {total} · Read one with /source id:<id>")
+        pages.append(Reply(embeds=[embed]))
+    return pages
+
+
+def source_line(source: Source, passages: int) -> str:
+    who = ", ".join(x for x in (source.author, source.date) if x) or "author and date unknown"
+    line = f"`{source.id}` **{escape(source.title)}** ({escape(who)}; {passages} passages)"
+    return limits.fit(line, 400)
+
+
+def source_pages(source: Source, passages: list[Passage]) -> list[Reply]:
+    """A source's metadata and its paragraphs, numbered as citations number them, paged to fit."""
+    blocks = [paragraph_block(p) for p in passages]
+    pages: list[list[str]] = [[]]
+    for block in blocks:
+        if pages[-1] and len("\n\n".join([*pages[-1], block])) > PAGE_CHARS:
+            pages.append([])
+        pages[-1].append(block)
+    title = limits.fit(source.title, limits.EMBED_TITLE, escape)
+    facts = source_facts(source)
+    return [Reply(content=facts if n == 0 else "",
+                  embeds=[Embed(title, "\n\n".join(page), f"{source.id} · page {n + 1} of {len(pages)}")])
+            for n, page in enumerate(pages)]
+
+
+def paragraph_block(passage: Passage) -> str:
+    label = f"**¶{passage.paragraph}**" + ("" if passage.answerable else f" _({passage.role})_")
+    return f"{label} {limits.fit(passage.text, PAGE_CHARS - 40, escape)}"
+
+
+def source_facts(source: Source) -> str:
+    facts = [("Author", source.author), ("Date", source.date), ("Publication", source.publication),
+             ("Kind", source.kind), ("URL", source.url)]
+    lines = [f"**{name}:** {escape(value)}" for name, value in facts if value]
+    return limits.fit("\n".join([f"Source `{source.id}`", *lines]), limits.CONTENT)
+
+
+def page_of_paragraph(pages: list[Reply], paragraph: int) -> int:
+    """Which page shows ¶`paragraph` (0 when it is not found)."""
+    marker = f"**¶{paragraph}**"
+    return next((n for n, page in enumerate(pages) if any(marker in e.description for e in page.embeds)), 0)
