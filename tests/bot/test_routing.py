@@ -1,0 +1,46 @@
+"""Which messages the bot answers: mentions, question channels and DMs; never bots or empty text."""
+
+from bot.routing import Cooldown, Incoming, question_from
+from retrieval.config import BotConfig
+
+BOT_ID = 42
+
+
+def message(content: str = "What is NAUH?", **changes) -> Incoming:
+    fields = {"content": content, "author_is_bot": False, "is_direct": False, "channel_id": 1,
+              "parent_channel_id": None, "mentions_us": False, **changes}
+    return Incoming(**fields)
+
+
+def test_a_mention_is_a_question_without_the_mention():
+    asked = message(f"<@{BOT_ID}> What is NAUH?", mentions_us=True)
+    assert question_from(asked, BOT_ID, BotConfig()) == "What is NAUH?"
+
+
+def test_question_channels_and_their_threads_need_no_mention():
+    config = BotConfig(question_channels=[7])
+    assert question_from(message(channel_id=7), BOT_ID, config) == "What is NAUH?"
+    assert question_from(message(channel_id=99, parent_channel_id=7), BOT_ID, config) == "What is NAUH?"
+    assert question_from(message(channel_id=8), BOT_ID, config) is None
+
+
+def test_without_require_mention_every_message_is_a_question():
+    assert question_from(message(), BOT_ID, BotConfig(require_mention=False)) == "What is NAUH?"
+
+
+def test_direct_messages_follow_the_config():
+    assert question_from(message(is_direct=True), BOT_ID, BotConfig()) == "What is NAUH?"
+    assert question_from(message(is_direct=True), BOT_ID, BotConfig(answer_direct_messages=False)) is None
+
+
+def test_bots_and_empty_questions_are_ignored():
+    assert question_from(message(author_is_bot=True, mentions_us=True), BOT_ID, BotConfig()) is None
+    assert question_from(message(f"<@{BOT_ID}>   ", mentions_us=True), BOT_ID, BotConfig()) is None
+
+
+def test_cooldown_is_per_user():
+    cooldown = Cooldown(5.0)
+    assert cooldown.retry_after(1, now=100.0) == 0
+    assert cooldown.retry_after(1, now=102.0) == 3.0
+    assert cooldown.retry_after(2, now=102.0) == 0
+    assert cooldown.retry_after(1, now=105.0) == 0
