@@ -8,16 +8,19 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 from aiohttp import WSMsgType, web
 
 from .model import Payload, World
 from .waiting import Changes
 
 INTENT_GUILDS = 1 << 0
+INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
 APP_FLAG_GATEWAY_MESSAGE_CONTENT = 1 << 19
+CLIENT_OPS = {1, 2, 3, 4, 6, 8, 31}  # heartbeat, identify, presence, voice state, resume, members, soundboard
 
 
 @dataclass
@@ -114,14 +117,17 @@ class Gateway:
 
     async def _receive(self, conn: GatewayConnection, payload: Payload) -> None:
         op, data = payload.get("op"), payload.get("d")
-        session = conn.session
-        self.frames.append(GatewayFrame("in", op, None, session and session.shard_id,
-                                        session and session.session_id, conn.path))
+        shard_id, session_id = _ids(conn)
+        self.frames.append(GatewayFrame("in", op, None, shard_id, session_id, conn.path))
         if op == 1:
             received = asyncio.get_running_loop().time()
             await self._send(conn, {"op": 11})
             acked = asyncio.get_running_loop().time()
-            self.heartbeats.append(Heartbeat(session and session.shard_id, data, received, acked))
+            self.heartbeats.append(Heartbeat(shard_id, data, received, acked))
+        elif op not in CLIENT_OPS:
+            await conn.ws.close(code=4001, message=b"Unknown opcode.")
+        elif op in (2, 6) and conn.session is not None:
+            await conn.ws.close(code=4005, message=b"Already authenticated.")
         elif op == 2:
             await self._identify(conn, data)
         elif op == 6:
@@ -159,11 +165,14 @@ class Gateway:
         await self._dispatch(conn, "READY", ready)
         if intents & INTENT_GUILDS:
             for guild_id in guild_ids:
-                await self._dispatch(conn, "GUILD_CREATE", self._guild_create(guild_id))
+                await self._dispatch(conn, "GUILD_CREATE", self._guild_create(guild_id, intents))
         conn.live = True
 
-    def _guild_create(self, guild_id: int) -> Payload:
+    def _guild_create(self, guild_id: int, intents: int) -> Payload:
+        """Without GUILD_PRESENCES, Discord lists only the bot itself in ``members``."""
         guild = copy.deepcopy(self.world.guilds[guild_id])
+        if not intents & INTENT_GUILD_PRESENCES:
+            guild["members"] = [m for m in guild["members"] if m["user"]["id"] == str(self.world.bot_user_id)]
         guild["threads"] = [
             c for c in self.world.channels.values() if c.get("guild_id") == str(guild_id) and c["type"] in (10, 11, 12)
         ]
@@ -194,9 +203,7 @@ class Gateway:
         await self._dispatch(conn, "GUILD_MEMBERS_CHUNK", chunk)
 
     async def _send(self, conn: GatewayConnection, payload: Payload) -> None:
-        session = conn.session
-        self.frames.append(GatewayFrame("out", payload["op"], payload.get("t"), session and session.shard_id,
-                                        session and session.session_id, conn.path))
+        self.frames.append(GatewayFrame("out", payload["op"], payload.get("t"), *_ids(conn), conn.path))
         async with conn.lock:
             await conn.ws.send_str(json.dumps(payload))
 
@@ -274,3 +281,7 @@ def redact_content(message: Payload, session: GatewaySession, bot_user_id: int) 
         return message
     return {**message, "content": "", "embeds": [], "attachments": [], "components": []}
 
+
+def _ids(conn: GatewayConnection) -> tuple[int | None, str | None]:
+    """(shard id, session id) of a connection, both None before IDENTIFY/RESUME."""
+    return (conn.session.shard_id, conn.session.session_id) if conn.session else (None, None)

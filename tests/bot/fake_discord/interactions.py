@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .model import Payload
 from .waiting import Changes
@@ -79,7 +79,8 @@ class InteractionHandle:
         return await self._changes.wait_until(
             lambda: self.rejections if len(self.rejections) >= n else None, timeout, f"{n} rejection(s) for {self.id}")
 
-    async def wait_original(self, predicate: Any = None, timeout: float = 5.0) -> Payload:
+    async def wait_original(self, predicate: Callable[[Payload], bool] | None = None,
+                            timeout: float = 5.0) -> Payload:
         """Wait until @original exists (and satisfies ``predicate(message)`` if given); return the message."""
         def check() -> Payload | None:
             if self.original is not None and (predicate is None or predicate(self.original)):

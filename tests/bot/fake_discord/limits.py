@@ -24,7 +24,7 @@ CHOICE_TEXT_MAX = 100
 MESSAGE_FLAG_COMPONENTS_V2 = 1 << 15
 
 
-def _add(errors: Errors, path: tuple[str | int, ...], code: str, message: str) -> None:
+def add_error(errors: Errors, path: tuple[str | int, ...], code: str, message: str) -> None:
     node = errors
     for key in path:
         node = node.setdefault(str(key), {})
@@ -35,14 +35,14 @@ def _max_len(errors: Errors, path: tuple[str | int, ...], value: Any, limit: int
     """Record an error when ``value`` is longer than ``limit``; return its length."""
     text = "" if value is None else str(value)
     if len(text) > limit:
-        _add(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+        add_error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
     return len(text)
 
 
 def check_embeds(embeds: list[dict[str, Any]], errors: Errors) -> None:
     """Per-embed limits, the 25-field limit, 10 embeds and 6000 characters across all embeds."""
     if len(embeds) > EMBEDS_MAX:
-        _add(errors, ("embeds",), "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length.")
+        add_error(errors, ("embeds",), "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length.")
     total = 0
     for i, embed in enumerate(embeds):
         for key, limit in EMBED_TEXT_MAX.items():
@@ -51,12 +51,13 @@ def check_embeds(embeds: list[dict[str, Any]], errors: Errors) -> None:
         total += _max_len(errors, ("embeds", i, "author", "name"), (embed.get("author") or {}).get("name"), 256)
         fields = embed.get("fields") or []
         if len(fields) > EMBED_FIELDS_MAX:
-            _add(errors, ("embeds", i, "fields"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+            add_error(errors, ("embeds", i, "fields"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
         for j, field in enumerate(fields):
             total += _max_len(errors, ("embeds", i, "fields", j, "name"), field.get("name"), 256)
             total += _max_len(errors, ("embeds", i, "fields", j, "value"), field.get("value"), 1024)
     if total > EMBED_TOTAL_MAX:
-        _add(errors, ("embeds",), "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {EMBED_TOTAL_MAX}")
+        message = f"Embed size exceeds maximum size of {EMBED_TOTAL_MAX}"
+        add_error(errors, ("embeds",), "MAX_EMBED_SIZE_EXCEEDED", message)
 
 
 def _check_component(component: dict[str, Any], path: tuple[str | int, ...], errors: Errors) -> None:
@@ -66,7 +67,7 @@ def _check_component(component: dict[str, Any], path: tuple[str | int, ...], err
         _max_len(errors, (*path, "label"), component.get("label"), BUTTON_LABEL_MAX)
     options = component.get("options") or []
     if len(options) > SELECT_OPTIONS_MAX:
-        _add(errors, (*path, "options"), "BASE_TYPE_MAX_LENGTH", f"Must be {SELECT_OPTIONS_MAX} or fewer in length.")
+        add_error(errors, (*path, "options"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
     for k, option in enumerate(options):
         _max_len(errors, (*path, "options", k, "label"), option.get("label"), CHOICE_TEXT_MAX)
         _max_len(errors, (*path, "options", k, "value"), option.get("value"), CHOICE_TEXT_MAX)
@@ -78,10 +79,11 @@ def check_components(components: list[dict[str, Any]], flags: int, errors: Error
     """At most 5 action rows of at most 5 items (classic layout); custom_id, label and option lengths."""
     if not flags & MESSAGE_FLAG_COMPONENTS_V2:
         if len(components) > ACTION_ROWS_MAX:
-            _add(errors, ("components",), "BASE_TYPE_MAX_LENGTH", f"Must be {ACTION_ROWS_MAX} or fewer in length.")
+            add_error(errors, ("components",), "BASE_TYPE_MAX_LENGTH", f"Must be {ACTION_ROWS_MAX} or fewer in length.")
         for i, row in enumerate(components):
             if len(row.get("components") or []) > ROW_ITEMS_MAX:
-                _add(errors, ("components", i, "components"), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+                path = ("components", i, "components")
+                add_error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {ROW_ITEMS_MAX} or fewer in length.")
     for i, component in enumerate(components):
         _check_component(component, ("components", i), errors)
 
@@ -100,7 +102,7 @@ def check_choices(data: dict[str, Any]) -> Errors:
     errors: Errors = {}
     choices = data.get("choices") or []
     if len(choices) > CHOICES_MAX:
-        _add(errors, ("choices",), "BASE_TYPE_MAX_LENGTH", f"Must be {CHOICES_MAX} or fewer in length.")
+        add_error(errors, ("choices",), "BASE_TYPE_MAX_LENGTH", f"Must be {CHOICES_MAX} or fewer in length.")
     for i, choice in enumerate(choices):
         _max_len(errors, ("choices", i, "name"), choice.get("name"), CHOICE_TEXT_MAX)
         if isinstance(choice.get("value"), str):

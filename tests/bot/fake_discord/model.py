@@ -214,7 +214,7 @@ class World:
             referenced = self.messages.get(int(reference["message_id"]))
             message["type"] = 19
             message["message_reference"] = {
-                "type": 0, "message_id": reference["message_id"], "channel_id": str(channel_id),
+                "type": 0, "message_id": str(reference["message_id"]), "channel_id": str(channel_id),
                 **({"guild_id": str(guild_id)} if guild_id else {}),
             }
             message["referenced_message"] = copy.deepcopy(referenced)

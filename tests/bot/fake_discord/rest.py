@@ -125,7 +125,7 @@ class RestApi:
     # -- plumbing ------------------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        path = "/" + request.match_info["tail"]
+        path = request.path.removeprefix("/api/v10")
         body, files = await _read_body(request)
         req = RecordedRequest(request.method, path, dict(request.query), body, dict(request.headers), files)
         self.requests.append(req)
@@ -142,7 +142,8 @@ class RestApi:
             match = regex.match(req.path)
             if match and method == req.method:
                 if not req.path.startswith(("/webhooks/", "/interactions/")) and req.path != "/gateway":
-                    if req.headers.get("Authorization") != f"Bot {self.token}":
+                    auth = next((v for k, v in req.headers.items() if k.lower() == "authorization"), None)
+                    if auth != f"Bot {self.token}":
                         raise self.reject(req, "auth", 401, 0, "401: Unauthorized")
                 return await handler(req, **match.groupdict())
         raise self.reject(req, "unknown_route", 404, 0, "404: Not Found")
@@ -344,10 +345,11 @@ class RestApi:
             flags = (data.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL
             body = data if callback_type == 4 else {"content": "", "flags": flags | MESSAGE_FLAG_LOADING}
             handle.original = self._interaction_message(handle, channel_id, body)
-            if callback_type == 4 and not flags:
+            if not flags:
                 await self.gateway.dispatch_message("MESSAGE_CREATE", handle.original)
         elif callback_type == 7 and handle.original is not None:
-            self.world.edit_message(int(handle.original["id"]), data)
+            edited = self.world.edit_message(int(handle.original["id"]), data)
+            await self.gateway.dispatch_message("MESSAGE_UPDATE", edited)
         return handle.original if callback_type in (4, 5, 7) else None
 
     def _interaction_message(self, handle: InteractionHandle, channel_id: int, body: Payload) -> Payload:
@@ -380,16 +382,17 @@ class RestApi:
         body = req.json or {}
         self.check_message(req, body, create=True, handle=handle)
         original = handle.original
+        event = "MESSAGE_CREATE"
         if original is not None and original["flags"] & MESSAGE_FLAG_LOADING:
             # Discord: the first follow-up after a deferred response replaces the "thinking" message.
             keep = original["flags"] & MESSAGE_FLAG_EPHEMERAL
             message = self.world.edit_message(int(original["id"]), {**body, "flags": keep})
-            message["edited_timestamp"] = None
+            message["edited_timestamp"], event = None, "MESSAGE_UPDATE"
         else:
             message = self._interaction_message(handle, int(handle.payload["channel_id"]), body)
         handle.followups.append(message)
         if not message["flags"] & MESSAGE_FLAG_EPHEMERAL:
-            await self.gateway.dispatch_message("MESSAGE_CREATE", message)
+            await self.gateway.dispatch_message(event, message)
         return 200, message
 
     async def _get_webhook_message(self, req: RecordedRequest, app: str, token: str, message: str) -> tuple[int, Any]:
@@ -401,12 +404,11 @@ class RestApi:
         found = self._webhook_message(req, handle, message)
         body = req.json or {}
         self.check_message(req, body, create=False, handle=handle)
-        was_loading = found["flags"] & MESSAGE_FLAG_LOADING
         flags = found["flags"] & ~MESSAGE_FLAG_LOADING
         edited = self.world.edit_message(int(found["id"]), {**body, "flags": flags})
         handle.edits.append(body)
         if not flags & MESSAGE_FLAG_EPHEMERAL:
-            await self.gateway.dispatch_message("MESSAGE_CREATE" if was_loading else "MESSAGE_UPDATE", edited)
+            await self.gateway.dispatch_message("MESSAGE_UPDATE", edited)
         return 200, edited
 
     async def _delete_webhook_message(self, req: RecordedRequest, app: str, token: str,
@@ -433,8 +435,6 @@ async def _read_body(request: web.Request) -> tuple[Any, list[str]]:
             else:
                 files.append(part.filename or part.name or "")
                 await part.read()
-        if isinstance(payload, dict) and "data" in payload and "type" in payload:
-            return payload, files
         return payload, files
     raw = await request.read()
     return (json.loads(raw) if raw else None), []
@@ -444,14 +444,14 @@ def _check_commands(commands: list[Payload]) -> limits.Errors:
     """Names, descriptions, option counts and required-before-optional, as Discord validates a sync."""
     errors: limits.Errors = {}
     if len(commands) > 100:
-        limits._add(errors, (), "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+        limits.add_error(errors, (), "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
     for i, command in enumerate(commands):
         _check_named(command, (i,), errors, chat_input=command.get("type", 1) == 1)
         for j, option in enumerate(command.get("options") or []):
             _check_named(option, (i, "options", j), errors, chat_input=True)
         required = [bool(o.get("required")) for o in command.get("options") or [] if o.get("type") not in (1, 2)]
         if required != sorted(required, reverse=True):
-            limits._add(errors, (i, "options"), "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+            limits.add_error(errors, (i, "options"), "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
                         "Required options must be placed before non-required options")
     return errors
 
@@ -459,8 +459,9 @@ def _check_commands(commands: list[Payload]) -> limits.Errors:
 def _check_named(item: Payload, path: tuple[str | int, ...], errors: limits.Errors, *, chat_input: bool) -> None:
     name = item.get("name") or ""
     if chat_input and (not _COMMAND_NAME.match(name) or name != name.lower()):
-        limits._add(errors, (*path, "name"), "APPLICATION_COMMAND_INVALID_NAME", f"Command name is invalid: {name!r}")
+        message = f"Command name is invalid: {name!r}"
+        limits.add_error(errors, (*path, "name"), "APPLICATION_COMMAND_INVALID_NAME", message)
     if chat_input and not 1 <= len(item.get("description") or "") <= 100:
-        limits._add(errors, (*path, "description"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        limits.add_error(errors, (*path, "description"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
     if len(item.get("options") or []) > 25 or len(item.get("choices") or []) > 25:
-        limits._add(errors, (*path, "options"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        limits.add_error(errors, (*path, "options"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")

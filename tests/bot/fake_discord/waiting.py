@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -31,7 +32,5 @@ class Changes:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError(f"fake Discord: timed out after {timeout}s waiting for {what}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
