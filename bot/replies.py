@@ -98,7 +98,7 @@ def source_pages(source: Source, passages: list[Passage]) -> list[Reply]:
         pages[-1].append(block)
     title = limits.fit(source.title, limits.EMBED_TITLE, escape)
     facts = source_facts(source)
-    return [Reply(content=facts if n == 0 else "",
+    return [Reply(content=facts,
                   embeds=[Embed(title, "\n\n".join(page), f"{source.id} · page {n + 1} of {len(pages)}")])
             for n, page in enumerate(pages)]
 

@@ -51,6 +51,9 @@ class Retriever:
         self.top_k = top_k
         self.min_score = min_score
         self.max_question_chars = max_question_chars
+        self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
+        for passage in index.passages:
+            self.by_source[passage.source_id].append(passage)
 
     @property
     def sources(self) -> dict[str, Source]:
@@ -64,8 +67,7 @@ class Retriever:
 
     def passages_of(self, source_id: str) -> list[Passage]:
         """Every block of a source in document order, headings and captions included."""
-        self.source(source_id)
-        return [p for p in self.index.passages if p.source_id == source_id]
+        return self.by_source[self.source(source_id).id]
 
     def answerable_count(self, source_id: str) -> int:
         return sum(1 for p in self.passages_of(source_id) if p.answerable)

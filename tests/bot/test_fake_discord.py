@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import discord
@@ -17,7 +16,6 @@ from discord.ext import commands
 from tests.bot.fake_discord import FakeDiscord
 
 DEADLINE = 0.3
-BotT = TypeVar("BotT", bound=commands.Bot)
 TOPICS = ["apples", "apricots", "bananas", *(f"topic {i:02d}" for i in range(40))]
 
 
@@ -122,24 +120,6 @@ async def steps(interaction: discord.Interaction) -> None:
     await interaction.delete_original_response()
 
 
-@contextlib.asynccontextmanager
-async def running(bot: BotT, fake: FakeDiscord) -> AsyncIterator[BotT]:
-    """Log in (runs setup_hook), connect in a task, wait until ready; close and reap the task afterwards."""
-    await bot.login(fake.token)
-    connect = asyncio.create_task(bot.connect(reconnect=True))
-    ready = asyncio.create_task(bot.wait_until_ready())
-    try:
-        done, _ = await asyncio.wait({connect, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
-        if connect in done:
-            connect.result()  # re-raise why the connection ended
-        assert ready in done, "bot never became ready"
-        yield bot
-    finally:
-        ready.cancel()
-        await bot.close()
-        await connect
-
-
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord(interaction_deadline=DEADLINE) as server:
@@ -148,7 +128,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.mark.asyncio
 async def test_sync_message_reply_and_heartbeats(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake) as bot:
+    async with fake.running(SampleBot(fake)) as bot:
         names = ["ask", "slow", "hello", "steps"]
         assert [(c["name"], c.get("guild_id")) for c in fake.commands] == [(n, None) for n in names]
         options = {o["name"]: o for o in fake.commands[0]["options"]}
@@ -185,7 +165,7 @@ async def test_sync_message_reply_and_heartbeats(fake: FakeDiscord) -> None:
 
 @pytest.mark.asyncio
 async def test_many_messages_in_flight_and_heartbeats_acked(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake):
+    async with fake.running(SampleBot(fake)):
         await asyncio.gather(*(fake.send_message(f"q{i}") for i in range(40)))
         sent = await fake.wait_sent(40, timeout=10)
         assert sorted(m["content"] for m in sent) == sorted(f"you said: q{i}" for i in range(40))
@@ -196,7 +176,7 @@ async def test_many_messages_in_flight_and_heartbeats_acked(fake: FakeDiscord) -
 
 @pytest.mark.asyncio
 async def test_slash_command_defer_followup_autocomplete_and_button(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake):
+    async with fake.running(SampleBot(fake)):
         choices = await fake.send_interaction("ask", {"question": "ap"}, focused="question")
         response = await choices.wait_response()
         assert response == {"type": 8, "data": {"choices": [{"name": "apples", "value": "apples"},
@@ -232,7 +212,7 @@ async def test_slash_command_defer_followup_autocomplete_and_button(fake: FakeDi
 @pytest.mark.asyncio
 async def test_second_acknowledgement_fails_with_40060(fake: FakeDiscord) -> None:
     first, second = SampleBot(fake), SampleBot(fake)  # the classic: the same bot running twice
-    async with running(first, fake), running(second, fake):
+    async with fake.running(first), fake.running(second):
         handle = await fake.send_interaction("hello")
         await handle.wait_response()
         (rejection,) = await handle.wait_rejections(1)
@@ -247,7 +227,7 @@ async def test_second_acknowledgement_fails_with_40060(fake: FakeDiscord) -> Non
 
 @pytest.mark.asyncio
 async def test_acknowledgement_after_deadline_is_unknown_interaction(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake) as bot:
+    async with fake.running(SampleBot(fake)) as bot:
         handle = await fake.send_interaction("slow")
         (rejection,) = await handle.wait_rejections(1, timeout=3)
         await fake.wait_until(lambda: bot.errors, 2)
@@ -258,7 +238,7 @@ async def test_acknowledgement_after_deadline_is_unknown_interaction(fake: FakeD
 
 @pytest.mark.asyncio
 async def test_callback_without_with_response_is_204_and_acknowledges(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake) as bot, aiohttp.ClientSession() as http:
+    async with fake.running(SampleBot(fake)) as bot, aiohttp.ClientSession() as http:
         handle = await fake.send_interaction("slow")
         url = f"{fake.base_url}/interactions/{handle.id}/{handle.token}/callback"
         async with http.post(url, json={"type": 5}) as answer:
@@ -273,7 +253,7 @@ async def test_callback_without_with_response_is_204_and_acknowledges(fake: Fake
 
 @pytest.mark.asyncio
 async def test_interaction_webhook_routes(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake):
+    async with fake.running(SampleBot(fake)):
         handle = await fake.send_interaction("steps")
         await fake.wait_until(lambda: handle.original_deleted, 3)
         in_dm = await fake.send_interaction("hello", dm=True)
@@ -296,7 +276,7 @@ async def test_interaction_webhook_routes(fake: FakeDiscord) -> None:
 
 @pytest.mark.asyncio
 async def test_threads_dms_typing_and_edits(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake):
+    async with fake.running(SampleBot(fake)):
         started = await fake.send_message("thread")
         await fake.send_message("dm", author=fake.human_ids[1])
         await fake.send_message("edit")
@@ -332,7 +312,7 @@ async def test_wrong_token_is_refused(fake: FakeDiscord) -> None:
 
 @pytest.mark.asyncio
 async def test_content_is_empty_without_the_intent_unless_mentioned_or_dm(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake, message_content=False), fake) as bot:
+    async with fake.running(SampleBot(fake, message_content=False)) as bot:
         await fake.send_message("plain words")
         assert (await asyncio.wait_for(bot.inbox.get(), 2)).content == ""
         await fake.send_message("about apples", mention_bot=True)
@@ -347,13 +327,13 @@ async def test_content_is_empty_without_the_intent_unless_mentioned_or_dm(fake: 
 async def test_message_content_intent_not_granted_closes_with_4014() -> None:
     async with FakeDiscord(message_content_intent_granted=False) as fake:
         with pytest.raises(discord.PrivilegedIntentsRequired):
-            async with running(SampleBot(fake), fake):
+            async with fake.running(SampleBot(fake)):
                 pass
 
 
 @pytest.mark.asyncio
 async def test_reconnect_leads_to_resume_and_the_bot_still_answers(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake) as bot:
+    async with fake.running(SampleBot(fake)) as bot:
         session = await fake.send_reconnect()
         await asyncio.wait_for(bot.resumed.wait(), 2)
         assert session.resumes == 1 and len(fake.sessions) == 1
@@ -376,7 +356,7 @@ async def test_auto_sharded_bot_gets_each_guild_on_its_shard() -> None:
         class ShardedBot(SampleBot, commands.AutoShardedBot):
             pass
 
-        async with running(ShardedBot(fake), fake) as bot:
+        async with fake.running(ShardedBot(fake)) as bot:
             assert bot.shard_count == 2
             assert {g.id: g.shard_id for g in bot.guilds} == {guild_a: 1, guild_b: 0}
             for guild_id in (guild_a, guild_b):
@@ -394,7 +374,7 @@ async def test_auto_sharded_bot_gets_each_guild_on_its_shard() -> None:
 
 @pytest.mark.asyncio
 async def test_overlong_message_is_rejected_and_recorded(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake) as bot:
+    async with fake.running(SampleBot(fake)) as bot:
         await fake.send_message("long")
         await fake.wait_until(lambda: bot.errors, 2)
     (error,) = bot.errors
@@ -428,7 +408,7 @@ async def test_embed_and_component_limits(fake: FakeDiscord) -> None:
         ({"view": view(label="l" * 81)}, ("components", "0", "components", "0", "label")),
         ({"view": view(custom_id="c" * 101)}, ("components", "0", "components", "0", "custom_id")),
     ]
-    async with running(SampleBot(fake), fake) as bot:
+    async with fake.running(SampleBot(fake)) as bot:
         channel = bot.get_channel(fake.channel_id())
         assert isinstance(channel, discord.TextChannel)
         for kwargs, path in cases:
@@ -452,7 +432,7 @@ async def test_embed_and_component_limits(fake: FakeDiscord) -> None:
 ], ids=["missing", "parse-everyone", "replied-user"])
 async def test_allowed_mentions_that_could_ping_are_a_violation(
         fake: FakeDiscord, mentions: discord.AllowedMentions | None) -> None:
-    async with running(SampleBot(fake, allowed_mentions=mentions), fake):
+    async with fake.running(SampleBot(fake, allowed_mentions=mentions)):
         await fake.send_message("ping me")
         (reply,) = await fake.wait_sent(1)
     assert reply.get("allowed_mentions") != {"parse": []}
@@ -461,7 +441,7 @@ async def test_allowed_mentions_that_could_ping_are_a_violation(
 
 @pytest.mark.asyncio
 async def test_unknown_route_is_a_discord_style_404(fake: FakeDiscord) -> None:
-    async with running(SampleBot(fake), fake) as bot:
+    async with fake.running(SampleBot(fake)) as bot:
         with pytest.raises(discord.NotFound) as raised:
             await bot.http.request(discord.http.Route("GET", "/nowhere/{id}", id=1))
     assert raised.value.code == 0 and raised.value.text == "404: Not Found"

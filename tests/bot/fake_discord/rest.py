@@ -34,6 +34,7 @@ class RecordedRequest:
     files: list[str] = field(default_factory=list)
     status: int = 0
     response: Any = None
+    received_at: float = 0.0  # event-loop time, to measure how long the bot took to answer
 
 
 @dataclass
@@ -127,7 +128,8 @@ class RestApi:
     async def handle(self, request: web.Request) -> web.Response:
         path = request.path.removeprefix("/api/v10")
         body, files = await _read_body(request)
-        req = RecordedRequest(request.method, path, dict(request.query), body, dict(request.headers), files)
+        req = RecordedRequest(request.method, path, dict(request.query), body, dict(request.headers), files,
+                              received_at=asyncio.get_running_loop().time())
         self.requests.append(req)
         try:
             status, answer = await self._route(req)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+import discord
 import discord.gateway
 import discord.http
 import yarl
@@ -24,6 +26,7 @@ DEFAULT_BOT_USER_ID = 1_100_000_000_000_000_001
 DEFAULT_APPLICATION_ID = 1_100_000_000_000_000_002
 DEFAULT_GUILD_ID = 1_200_000_000_000_000_000
 T = TypeVar("T")
+ClientT = TypeVar("ClientT", bound=discord.Client)
 OPTION_TYPES: dict[type, int] = {str: 3, int: 4, bool: 5, float: 10}
 
 
@@ -70,6 +73,23 @@ class FakeDiscord:
         await web.SockSite(self._runner, sock).start()
         self.rest.gateway_url = self.gateway_url
         self.gateway.resume_url = f"ws://127.0.0.1:{self._port}/gateway-resume"
+
+    @contextlib.asynccontextmanager
+    async def running(self, client: ClientT) -> AsyncIterator[ClientT]:
+        """Log a real discord.py client in (runs setup_hook), connect it, wait until ready; close it after."""
+        await client.login(self.token)
+        connect = asyncio.create_task(client.connect(reconnect=True))
+        ready = asyncio.create_task(client.wait_until_ready())
+        try:
+            done, _ = await asyncio.wait({connect, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+            if connect in done:
+                connect.result()  # re-raise why the connection ended
+            assert ready in done, "the client never became ready"
+            yield client
+        finally:
+            ready.cancel()
+            await client.close()
+            await connect
 
     async def stop(self) -> None:
         """Close gateway sockets, stop serving, and undo `patch_discord`."""

@@ -1,0 +1,48 @@
+"""Fixtures for the bot: the fake Discord, a running SourceBot over the real seeds, and an odd corpus."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.app import SourceBot
+from retrieval import Retriever, load_corpus
+from retrieval.build import build_index
+from retrieval.config import BotConfig
+from retrieval.index import open_index
+from tests.bot.fake_discord import FakeDiscord
+
+GIANT_PARAGRAPH = " ".join(["Lighthouse keepers trimmed the wicks and wound the clockwork every night."] * 200)
+PINGING_TEXT = "Harbour notice for @everyone and <@&1200000000000000001>: the lighthouse opens at dawn."
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeDiscord, retriever: Retriever, **settings) -> AsyncIterator[SourceBot]:
+    """A SourceBot on the fake; #questions is a question channel and there is no cooldown unless asked."""
+    config = BotConfig(**{"cooldown_seconds": 0.0, "question_channels": [fake.channel_id("questions")],
+                          **settings})
+    async with fake.running(SourceBot(config, retriever, guild_ready_timeout=0.05)) as bot:
+        yield bot
+
+
+@pytest.fixture(scope="session")
+def odd_retriever(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    """Twenty-five sources, one with a paragraph longer than any Discord limit, one that tries to ping."""
+    folder: Path = tmp_path_factory.mktemp("odd-sources")
+    for n in range(23):
+        (folder / f"note-{n:02d}.txt").write_text(f"Note {n}\n\nThis short note number {n} is about tides.\n")
+    (folder / "giant.txt").write_text(f"The Keepers\n\n{GIANT_PARAGRAPH}\n")
+    (folder / "notice.txt").write_text(f"Harbour Notice\n\n{PINGING_TEXT}\n")
+    index = tmp_path_factory.mktemp("odd-index") / "index"
+    build_index(load_corpus(folder), retriever.encoder, index, folder, progress=False)
+    return Retriever(open_index(index), retriever.encoder, top_k=3, min_score=0.35)

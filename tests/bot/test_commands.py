@@ -1,0 +1,128 @@
+"""Slash commands end to end: /ask, /sources and /source with autocomplete and paging buttons."""
+
+import pytest
+
+from retrieval import Retriever
+
+from .conftest import running_bot
+
+EPHEMERAL = 64
+
+
+def buttons(message: dict) -> dict[str, dict]:
+    """The message's buttons by label."""
+    return {b["label"]: b for row in message.get("components", []) for b in row["components"]}
+
+
+@pytest.mark.asyncio
+async def test_ask_defers_then_answers_in_public(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        handle = await fake.send_interaction("ask", {"question": "How many North Korean refugees has NAUH resettled?"})
+        (answer,) = await handle.wait_followups(1, timeout=10)
+    assert handle.response["type"] == 5 and not handle.ephemeral  # deferred, "thinking", public
+    assert answer["embeds"][0]["description"].startswith("To date, about 215 North Korean refugees")
+    followup = next(r for r in fake.requests if r.method == "POST" and r.path.startswith("/webhooks/"))
+    assert followup.json["allowed_mentions"]["parse"] == []
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_ask_privately_with_a_count(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        handle = await fake.send_interaction("ask", {"question": "What is NAUH?", "count": 1, "private": True})
+        (answer,) = await handle.wait_followups(1, timeout=10)
+    assert handle.ephemeral and answer["flags"] & EPHEMERAL
+    assert len(answer["embeds"]) == 1
+
+
+@pytest.mark.asyncio
+async def test_ask_off_topic_says_not_covered(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        handle = await fake.send_interaction("ask", {"question": "How do I reset my password?"})
+        (answer,) = await handle.wait_followups(1, timeout=10)
+    assert answer["content"].startswith("The sources do not cover this question") and not answer.get("embeds")
+
+
+@pytest.mark.asyncio
+async def test_sources_lists_every_source(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        handle = await fake.send_interaction("sources")
+        response = await handle.wait_response()
+    text = response["data"]["embeds"][0]["description"]
+    for source_id in ("lee-defectors-2017", "park-hero", "freedom-collection-ji"):
+        assert f"`{source_id}`" in text
+    assert "Robert Park" in text and "24 passages" in text
+    assert not response["data"].get("components")  # one page: no buttons
+
+
+@pytest.mark.asyncio
+async def test_sources_pages_with_buttons_only_for_the_asker(fake, odd_retriever: Retriever):
+    async with running_bot(fake, odd_retriever):
+        handle = await fake.send_interaction("sources")
+        await handle.wait_response()
+        message = handle.original
+        assert "Page 1 of 3" in message["embeds"][0]["footer"]["text"]
+        assert buttons(message)["◀ Previous"].get("disabled") is True
+
+        turn = await fake.send_interaction(custom_id=buttons(message)["Next ▶"]["custom_id"], message=message)
+        assert (await turn.wait_response())["type"] == 7  # the message is edited in place
+        page_two = fake.message(message["id"])
+        assert "Page 2 of 3" in page_two["embeds"][0]["footer"]["text"]
+
+        stranger = fake.human_ids[1]
+        other = await fake.send_interaction(custom_id=buttons(page_two)["Next ▶"]["custom_id"], message=page_two,
+                                            user=stranger)
+        refusal = await other.wait_response()
+        assert refusal["data"]["flags"] & EPHEMERAL and "Only the person who asked" in refusal["data"]["content"]
+        assert "Page 2 of 3" in fake.message(message["id"])["embeds"][0]["footer"]["text"]
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_source_autocomplete_matches_ids_and_titles(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        by_id = await fake.send_interaction("source", {"id": "park"}, focused="id")
+        by_title = await fake.send_interaction("source", {"id": "interviews"}, focused="id")
+        everything = await fake.send_interaction("source", {"id": ""}, focused="id")
+        choices = [(await h.wait_response())["data"]["choices"] for h in (by_id, by_title, everything)]
+    assert [c["value"] for c in choices[0]] == ["park-hero"]
+    assert [c["value"] for c in choices[1]] == ["freedom-collection-ji"]
+    assert len(choices[2]) == 3
+
+
+@pytest.mark.asyncio
+async def test_source_opens_at_a_paragraph_and_pages_through_the_text(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        handle = await fake.send_interaction("source", {"id": "park-hero", "paragraph": 20})
+        await handle.wait_response()
+        message = handle.original
+        assert "**¶20**" in message["embeds"][0]["description"]
+        assert "Robert Park" in message["content"]  # the source's metadata heads every page
+        previous = buttons(message)["◀ Previous"]
+        turn = await fake.send_interaction(custom_id=previous["custom_id"], message=message)
+        await turn.wait_response()
+        while "**¶1** _(heading)_" not in fake.message(message["id"])["embeds"][0]["description"]:
+            page = fake.message(message["id"])
+            turn = await fake.send_interaction(custom_id=buttons(page)["◀ Previous"]["custom_id"], message=page)
+            await turn.wait_response()
+        assert buttons(fake.message(message["id"]))["◀ Previous"].get("disabled") is True
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_source_with_a_giant_paragraph_fits_every_limit(fake, odd_retriever: Retriever):
+    async with running_bot(fake, odd_retriever):
+        handle = await fake.send_interaction("source", {"id": "giant"})
+        response = await handle.wait_response()
+    assert response["data"]["embeds"][0]["description"].endswith("…")
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_source_id_gets_a_private_message(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        handle = await fake.send_interaction("source", {"id": "no-such-source"})
+        response = await handle.wait_response()
+    assert response["data"]["flags"] & EPHEMERAL
+    assert "Unknown source id no-such-source" in response["data"]["content"]
+    assert "/sources" in response["data"]["content"]

@@ -1,0 +1,157 @@
+"""Questions asked in channels: answered as replies quoting the right passage, and nothing else answered."""
+
+import asyncio
+import statistics
+
+import pytest
+
+from retrieval import Retriever
+
+from ..conftest import REPORTS
+from .conftest import GIANT_PARAGRAPH, running_bot
+
+RESETTLED = "How many North Korean refugees has NAUH resettled?"
+PARK_CITATION = '[Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8]'
+
+
+def embeds_of(message: dict) -> list[dict]:
+    return message.get("embeds") or []
+
+
+@pytest.mark.asyncio
+async def test_a_mention_is_answered_with_the_right_passage_and_citation(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        asked = await fake.send_message(RESETTLED, mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    assert str(reply["message_reference"]["message_id"]) == asked["id"]
+    first = embeds_of(reply)[0]
+    assert first["title"] == PARK_CITATION
+    assert first["description"].startswith("To date, about 215 North Korean refugees")
+    assert "/source id:park-hero paragraph:8" in first["footer"]["text"]
+    assert reply["allowed_mentions"] == {"parse": [], "replied_user": False}
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_question_channel_needs_no_mention(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        await fake.send_message(RESETTLED, channel_id=fake.channel_id("questions"))
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    assert embeds_of(reply)[0]["title"] == PARK_CITATION
+
+
+@pytest.mark.asyncio
+async def test_messages_elsewhere_without_a_mention_and_from_bots_are_ignored(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        await fake.send_message(RESETTLED, channel_id=fake.channel_id("general"))
+        await fake.send_message(RESETTLED, bot_author=True, mention_bot=True)
+        await fake.send_message("", mention_bot=True)
+        await fake.send_message("Is this a question?", dm=True)  # DMs are answered: proves the bot is alive
+        (reply,) = await fake.wait_sent(1, timeout=10)
+        await asyncio.sleep(0.3)
+        assert len(fake.sent_messages()) == 1
+    assert reply["channel_id"] == str(fake.dm_channel_id())
+
+
+@pytest.mark.asyncio
+async def test_direct_messages_can_be_turned_off(fake, retriever: Retriever):
+    async with running_bot(fake, retriever, answer_direct_messages=False):
+        await fake.send_message(RESETTLED, dm=True)
+        await fake.send_message(RESETTLED, mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    assert reply["channel_id"] == str(fake.channel_id("general"))
+
+
+@pytest.mark.asyncio
+async def test_a_question_the_sources_do_not_cover_lists_nothing(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        await fake.send_message("Who won the 2018 World Cup?", mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    assert reply["content"].startswith("The sources do not cover this question")
+    assert embeds_of(reply) == []
+
+
+@pytest.mark.asyncio
+async def test_pings_in_a_question_are_escaped_and_never_allowed(fake, retriever: Retriever):
+    role = "<@&1200000000000000001>"
+    async with running_bot(fake, retriever):
+        await fake.send_message(f"@everyone {role} How many refugees has NAUH resettled?", mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    assert "@everyone" not in reply["content"] and role not in reply["content"]
+    assert reply["allowed_mentions"] == {"parse": [], "replied_user": False}
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_passage_longer_than_any_limit_is_cut_to_fit(fake, odd_retriever: Retriever):
+    async with running_bot(fake, odd_retriever):
+        await fake.send_message("What did lighthouse keepers do every night?", mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    first = embeds_of(reply)[0]
+    assert len(GIANT_PARAGRAPH) > 6000
+    assert first["description"].endswith("…") and GIANT_PARAGRAPH.startswith(first["description"][:-1].rstrip())
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_source_text_that_pings_cannot_ping(fake, odd_retriever: Retriever):
+    async with running_bot(fake, odd_retriever):
+        await fake.send_message("When does the lighthouse open according to the harbour notice?", mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    text = "".join(e["description"] for e in embeds_of(reply))
+    assert "the lighthouse opens at dawn" in text and "@everyone" not in text.replace("@\u200beveryone", "")
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_replies_can_go_to_a_thread(fake, retriever: Retriever):
+    async with running_bot(fake, retriever, reply_in_thread=True):
+        asked = await fake.send_message(RESETTLED, mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    assert reply["channel_id"] != asked["channel_id"]
+    assert embeds_of(reply)[0]["title"] == PARK_CITATION
+
+
+@pytest.mark.asyncio
+async def test_an_eager_user_is_asked_to_wait(fake, retriever: Retriever):
+    async with running_bot(fake, retriever, cooldown_seconds=30):
+        await fake.send_message(RESETTLED, mention_bot=True)
+        await fake.send_message("And who founded it?", mention_bot=True)
+        sent = await fake.wait_sent(2, timeout=10)
+    answer, wait = sorted(sent, key=lambda m: m["content"].startswith("Please wait"))
+    assert embeds_of(answer) and wait["content"].startswith("Please wait")
+
+
+@pytest.mark.asyncio
+async def test_twenty_questions_at_once_are_all_answered_while_heartbeats_are_acked(
+        fake, retriever: Retriever, pytestconfig: pytest.Config):
+    channel = fake.channel_id("questions")
+    questions = [f"Question {n}: how many refugees has NAUH resettled?" for n in range(20)]
+    async with running_bot(fake, retriever):
+        beats_before = len(fake.heartbeats)
+        sent_at = asyncio.get_running_loop().time()
+        asked = await asyncio.gather(*(fake.send_message(q, channel_id=channel, author=fake.human_ids[n % 2])
+                                       for n, q in enumerate(questions)))
+        await fake.wait_sent(20, channel_id=channel, timeout=30)
+        await fake.wait_until(lambda: len(fake.heartbeats) >= beats_before + 2, 5, "two more heartbeats")
+    replies = [r for r in fake.requests if r.path == f"/channels/{channel}/messages" and r.method == "POST"]
+    answered = {str(r.json["message_reference"]["message_id"]) for r in replies}
+    assert answered == {m["id"] for m in asked}
+    assert all(embeds_of(r.json)[0]["title"] == PARK_CITATION for r in replies)
+    assert max(b.ack_delay for b in fake.heartbeats) < 0.25
+    delays = [r.received_at - sent_at for r in replies]
+    pytestconfig.stash.setdefault(REPORTS, []).append((
+        "20 concurrent questions (fake Discord)",
+        f"question sent -> reply received: median {statistics.median(delays) * 1000:.0f} ms, "
+        f"max {max(delays) * 1000:.0f} ms"))
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_questions_are_still_answered_after_a_gateway_reconnect(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        session = await fake.send_reconnect()
+        assert session.resumes
+        await fake.send_message(RESETTLED, mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    assert embeds_of(reply)[0]["title"] == PARK_CITATION

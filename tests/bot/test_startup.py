@@ -1,0 +1,69 @@
+"""Starting the bot: commands synced in setup_hook, and config or token mistakes stop it with a message."""
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval import Retriever
+
+from ..conftest import PROJECT
+from .conftest import running_bot
+
+
+@pytest.mark.asyncio
+async def test_commands_are_synced_with_names_options_and_descriptions(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        commands = {c["name"]: c for c in fake.commands}
+        assert set(commands) == {"ask", "sources", "source"}
+        assert all(c["description"] for c in commands.values())
+        ask = {o["name"]: o for o in commands["ask"]["options"]}
+        assert ask["question"]["required"] is True and ask["question"]["max_length"] == 2000
+        assert (ask["count"]["min_value"], ask["count"]["max_value"]) == (1, 25)
+        assert ask["private"]["type"] == 5  # boolean
+        source = {o["name"]: o for o in commands["source"]["options"]}
+        assert source["id"]["autocomplete"] is True and source["paragraph"]["min_value"] == 1
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_commands_can_sync_to_listed_guilds_only(fake, retriever: Retriever):
+    async with running_bot(fake, retriever, sync_commands="guilds", sync_guilds=[fake.guild_id]):
+        assert {c.get("guild_id") for c in fake.commands} == {str(fake.guild_id)}
+
+
+@pytest.mark.asyncio
+async def test_the_token_never_reaches_the_logs(fake, retriever: Retriever, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)
+    async with running_bot(fake, retriever):
+        await fake.send_message("Who founded NAUH?", mention_bot=True)
+        await fake.wait_sent(1, timeout=10)
+    assert caplog.records and all(fake.token not in r.getMessage() for r in caplog.records)
+
+
+def run_bot(tmp_path: Path, config: str, **env: str) -> subprocess.CompletedProcess:
+    path = tmp_path / "config.toml"
+    path.write_text(config)
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env}
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(path)], capture_output=True, text=True,
+                          cwd=PROJECT, env=environment, timeout=60)
+
+
+def test_a_config_error_names_the_key_and_the_file(tmp_path: Path):
+    result = run_bot(tmp_path, "[bot]\ncooldown = 3\n", DISCORD_TOKEN="x")
+    assert result.returncode == 2
+    assert "unknown key `cooldown`" in result.stderr and "config.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_wrong_type_names_the_key(tmp_path: Path):
+    result = run_bot(tmp_path, '[bot]\nrequire_mention = "yes"\n', DISCORD_TOKEN="x")
+    assert result.returncode == 2 and "`require_mention` must be bool" in result.stderr
+
+
+def test_a_missing_token_says_where_to_put_it(tmp_path: Path):
+    result = run_bot(tmp_path, "[bot]\nlog_level = \"INFO\"\n")
+    assert result.returncode == 2
+    assert "no bot token: set DISCORD_TOKEN" in result.stderr and "Traceback" not in result.stderr
