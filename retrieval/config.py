@@ -39,7 +39,7 @@ class RetrievalConfig:
 class BotConfig:
     """How the Discord bot behaves; the token may also come from the DISCORD_TOKEN variable."""
 
-    token: str = ""
+    token: str = field(default="", repr=False)  # never shown in a repr, so logging a config cannot leak it
     question_channels: list[int] = field(default_factory=list)
     require_mention: bool = True
     answer_direct_messages: bool = True

@@ -1,0 +1,34 @@
+"""Console mode prints the very replies the bot would send, as text, with no Discord and no token."""
+
+import subprocess
+import sys
+
+from bot.console import run_console
+from retrieval import Retriever
+
+from ..conftest import PROJECT
+
+
+def test_console_prints_the_cited_passages_and_the_not_covered_line(retriever: Retriever, capsys):
+    run_console(retriever, ["How many North Korean refugees has NAUH resettled?", "", "Who won the 2018 World Cup?"])
+    out = capsys.readouterr().out
+    assert '┌ [Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8]' in out
+    assert "│ To date, about 215 North Korean refugees" in out
+    assert "The sources do not cover this question" in out
+
+
+def test_console_runs_the_commands_too(retriever: Retriever, capsys):
+    run_console(retriever, ["/sources", "/source park-hero", "/source nope"])
+    out = capsys.readouterr().out
+    assert "`park-hero`" in out and "**¶8** To date, about 215" in out
+    assert "Unknown source id nope" in out
+
+
+def test_console_mode_needs_no_token(seeds_config, retriever, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[retrieval]\nsources = "{seeds_config.sources}"\nindex = "{seeds_config.index}"\n')
+    result = subprocess.run([sys.executable, "-m", "bot", "--console", "--config", str(config)],
+                            input="How many North Korean refugees has NAUH resettled?\n", capture_output=True,
+                            text=True, cwd=PROJECT, timeout=120, env={"PATH": "/usr/bin", "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "about 215 North Korean refugees" in result.stdout
