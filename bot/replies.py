@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from discord.utils import escape_markdown, escape_mentions
@@ -45,7 +46,7 @@ def answer_reply(answer: Answer) -> Reply:
     footers = [hit_footer(hit) for hit in answer.hits]
     overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
     room = share_budget_for(answer.hits, limits.EMBEDS_TOTAL - overhead)
-    embeds = [Embed(title, limits.fit(hit.text, min(limits.EMBED_DESCRIPTION, size), escape), footer)
+    embeds = [Embed(title, limits.fit(hit.text, min(limits.EMBED_DESCRIPTION, size), highlighter(hit)), footer)
               for hit, title, footer, size in zip(answer.hits, titles, footers, room, strict=True)]
     count = len(answer.hits)
     content = f"{count} passage{'s' if count > 1 else ''} from the sources, closest first, for: {question}"
@@ -53,11 +54,27 @@ def answer_reply(answer: Answer) -> Reply:
 
 
 def share_budget_for(hits: list[Hit], budget: int) -> list[int]:
-    return limits.share_budget([len(escape(hit.text)) for hit in hits], budget)
+    return limits.share_budget([len(highlighter(hit)(hit.text)) for hit in hits], budget)
+
+
+def highlighter(hit: Hit) -> Callable[[str], str]:
+    """Escape a prefix of the hit's text and bold the highlighted sentences that fall in it."""
+    def render(prefix: str) -> str:
+        out, last = [], 0
+        for start, end in hit.highlights:
+            if start >= len(prefix):
+                break
+            end = min(end, len(prefix))
+            out += [escape(prefix[last:start]), "**", escape(prefix[start:end]), "**"]
+            last = end
+        return "".join([*out, escape(prefix[last:])])
+    return render
 
 
 def hit_footer(hit: Hit) -> str:
-    return f"Relevance {hit.score:.2f} · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
+    also = "".join(f" · Also in {place.citation}" for place in hit.also_in)
+    where = f" · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
+    return limits.fit(f"Relevance {hit.score:.2f}{also}", limits.EMBED_FOOTER - len(where)) + where
 
 
 def unknown_source_reply(source_id: str) -> Reply:

@@ -8,15 +8,20 @@ import os
 import sys
 import textwrap
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import RetrievalConfig, load_config
 from .errors import RetrievalError
-from .evaluate import evaluate_gold, load_gold
+from .evaluate import beir_table, evaluate_beir, evaluate_gold, gold_table, load_beir, load_gold, to_json
 from .loader import build_from, open_retriever
-from .search import Answer, Retriever, clean_question
+from .records import Passage
+from .search import MODES, Answer, Retriever, clean_question
 
 WRAP_COLUMNS = 100
+BEIR_CACHE = Path(".cache")
+MARK_ON, MARK_OFF = "\033[1m", "\033[0m"  # bold in a terminal; plain output marks with »…« instead
+PLAIN_MARKS = ("»", "«")
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
 DESCRIPTION = """\
@@ -80,6 +85,10 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--min-score", type=float, help="relevance threshold, cosine in [-1, 1] (default from "
                         "config: 0.35); results below it are dropped")
     search.add_argument("--rebuild", action="store_true", help="rebuild the index first if it is missing or stale")
+    search.add_argument("--mode", choices=MODES, help="ranking: hybrid (dense + BM25), dense or lexical "
+                        "(default from config: hybrid)")
+    search.add_argument("--context", type=int, default=0, metavar="N",
+                        help="also print the N paragraphs before and after each passage")
     search.set_defaults(run=run_search)
 
     sources = commands.add_parser("sources", parents=[common], help="list the indexed sources",
@@ -95,13 +104,20 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON: {source, passages}")
     show.set_defaults(run=run_show)
 
-    evaluate = commands.add_parser("eval", parents=[common], help="measure answers against a gold file",
-                                   description="Ask every question of a gold file (TOML [[question]] tables with "
-                                   "`q` and verbatim `expect` snippets; empty for off-topic questions) and print "
-                                   "top-1/top-3 accuracy, MRR@10, the threshold's answer rates and the median time.")
+    evaluate = commands.add_parser(
+        "eval", parents=[common], help="measure retrieval on a gold file or a BEIR dataset",
+        description="With --gold (the default): ask every question of a gold file (TOML [[question]] tables "
+        "with `q` and verbatim `expect` snippets; none for off-topic questions) and print top-1/top-3 accuracy, "
+        "MRR@10, the threshold's answer rates and the median time. With --beir DIR: index DIR/corpus.jsonl "
+        "(once, into --index or .cache/) and print nDCG@10, MRR@10 and Recall@1/3/10/100 on a split. "
+        "Every retrieval mode is measured side by side.")
     evaluate.add_argument("--gold", type=Path, default=Path("tests/retrieval/seeds_gold.toml"),
                           help="gold file (default: tests/retrieval/seeds_gold.toml)")
-    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR dataset folder (corpus.jsonl, "
+                          "queries.jsonl, qrels/)")
+    evaluate.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    evaluate.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes to compare")
+    evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)
     return main_parser
 
@@ -125,22 +141,50 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
             raise RetrievalError('no question given; try: python -m retrieval search "your question"')
         clean_question(" ".join(args.question), config.max_question_chars)  # fail before the model loads
     retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
+    if args.context < 0:
+        raise RetrievalError("--context takes a number of paragraphs, 0 or more")
+    ask = Asker(retriever, args.k, args.min_score, args.mode, args.context)
     if batch:
-        return run_batch(retriever, read_questions(args.file or "-"), args.k, args.min_score)
-    answer = retriever.answer(" ".join(args.question), args.k, args.min_score)
-    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1) if args.json else render(answer, retriever))
+        return run_batch(ask, read_questions(args.file or "-"))
+    answer = retriever.answer(" ".join(args.question), args.k, args.min_score, args.mode)
+    if args.json:
+        print(json.dumps(ask.record(answer), ensure_ascii=False, indent=1))
+    else:
+        marks = (MARK_ON, MARK_OFF) if sys.stdout.isatty() else PLAIN_MARKS
+        print(render(answer, retriever, args.context, marks))
     return 0
 
 
-def run_batch(retriever: Retriever, questions: Iterator[tuple[str | None, str]], k: int | None,
-              min_score: float | None) -> int:
+@dataclass(frozen=True)
+class Asker:
+    """The search options of one command line run, applied to each question."""
+
+    retriever: Retriever
+    k: int | None
+    min_score: float | None
+    mode: str | None
+    context: int
+
+    def answer(self, question: str) -> Answer:
+        return self.retriever.answer(question, self.k, self.min_score, self.mode)
+
+    def record(self, answer: Answer) -> dict:
+        """The answer's JSON, with the paragraphs around each hit when --context asked for them."""
+        record = answer.to_dict()
+        if self.context:
+            for result, hit in zip(record["results"], answer.hits, strict=True):
+                before, after = self.retriever.context(hit, self.context)
+                result["context"] = {"before": [p.to_dict() for p in before], "after": [p.to_dict() for p in after]}
+        return record
+
+
+def run_batch(ask: Asker, questions: Iterator[tuple[str | None, str]]) -> int:
     """One JSON line per question; a question that cannot be asked gets an `error` line, not a stop."""
     failures = 0
     for query_id, question in questions:
         extra = {"query_id": query_id} if query_id is not None else {}
         try:
-            answer = retriever.answer(question, k, min_score)
-            record = {**extra, **answer.to_dict()}
+            record = {**extra, **ask.record(ask.answer(question))}
         except RetrievalError as exc:
             failures += 1
             record = {**extra, "query": question, "error": str(exc)}
@@ -167,18 +211,36 @@ def read_questions(name: str) -> Iterator[tuple[str | None, str]]:
                 yield None, line.rstrip("\n")
 
 
-def render(answer: Answer, retriever: Retriever) -> str:
+def render(answer: Answer, retriever: Retriever, context: int = 0, marks: tuple[str, str] = PLAIN_MARKS) -> str:
     if not answer.hits:
         return (f"The sources do not cover this question: no passage scored above "
                 f"{retriever.min_score:.2f}. ({answer.took_ms:.0f} ms)")
     lines = []
     for hit in answer.hits:
         lines.append(f"{hit.rank}. {hit.citation}  score {hit.score:.2f}")
-        lines.extend(textwrap.wrap(hit.text, WRAP_COLUMNS, initial_indent="   ", subsequent_indent="   "))
+        lines.extend(f"   also in {place.citation}" for place in hit.also_in)
+        before, after = retriever.context(hit, context) if context else ([], [])
+        lines.extend(context_line(p) for p in before)
+        lines.extend(textwrap.wrap(marked(hit.text, hit.highlights, marks), WRAP_COLUMNS,
+                                   initial_indent="   ", subsequent_indent="   "))
+        lines.extend(context_line(p) for p in after)
         lines.append("")
     lines.append(f"{len(answer.hits)} passage(s) in {answer.took_ms:.0f} ms. "
                  "Read a passage in context: python -m retrieval show SOURCE_ID --paragraph N")
     return "\n".join(lines)
+
+
+def marked(text: str, spans: tuple[tuple[int, int], ...], marks: tuple[str, str]) -> str:
+    """The text with each highlighted span wrapped in the markers; the words themselves are untouched."""
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], marks[0], text[start:end], marks[1]]
+        last = end
+    return "".join([*out, text[last:]])
+
+
+def context_line(passage: Passage) -> str:
+    return "   " + textwrap.shorten(f"¶{passage.paragraph} (context) {passage.text}", WRAP_COLUMNS, placeholder=" …")
 
 
 def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
@@ -203,9 +265,18 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    questions = load_gold(args.gold)
-    report = evaluate_gold(open_retriever(config, index=args.index), questions)
-    print(json.dumps(report.__dict__, ensure_ascii=False, indent=1) if args.json else report.table())
+    if args.beir:
+        queries, qrels = load_beir(args.beir, args.split)
+        index = args.index or BEIR_CACHE / f"{args.beir.resolve().name}-index"
+        retriever = open_retriever(config, sources=args.beir / "corpus.jsonl", index=index)
+        reports = [evaluate_beir(retriever, queries, qrels, mode) for mode in args.modes]
+        title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
+    else:
+        questions = load_gold(args.gold)
+        retriever = open_retriever(config, index=args.index)
+        reports = [evaluate_gold(retriever, questions, mode) for mode in args.modes]
+        title, text = f"gold file {args.gold}", gold_table(reports)
+    print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")
     return 0
 
 

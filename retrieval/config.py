@@ -27,12 +27,15 @@ class RetrievalConfig:
     max_question_chars: int = 2000
     auto_build: Literal["never", "missing", "stale"] = "missing"
     batch_size: int = 32
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    dense_weight: float = 0.5
 
     def __post_init__(self) -> None:
         check_range("top_k", self.top_k, 1, MAX_TOP_K)
         check_range("min_score", self.min_score, -1.0, 1.0)
         check_range("max_question_chars", self.max_question_chars, 1, 100_000)
         check_range("batch_size", self.batch_size, 1, 4096)
+        check_range("dense_weight", self.dense_weight, 0.0, 1.0)
 
 
 @dataclass(frozen=True)

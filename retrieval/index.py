@@ -16,13 +16,14 @@ import numpy as np
 from .corpus import Corpus
 from .embed import ModelIdentity, sha256_file
 from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
+from .lexical import Lexical
 from .records import Passage, Source
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a lexical (BM25) index and duplicate groups beside the vectors
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
-DATA_FILES = (VECTORS, PASSAGES, SOURCES)
+LEXICAL, DUPLICATES = "lexical", "duplicates.json"
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,23 @@ class StoredIndex:
     path: Path
     manifest: IndexManifest
     vectors: faiss.Index
+    lexical: Lexical
     passages: list[Passage]
-    rows: list[int]
+    rows: list[int]  # rows[vector row] = position in passages
     sources: dict[str, Source]
+    duplicates: dict[int, list[int]]  # vector row -> every row holding the same text (itself included)
 
 
-def write_index(corpus: Corpus, vectors: np.ndarray, model: ModelIdentity, index_dir: Path,
+@dataclass(frozen=True)
+class BuiltParts:
+    """What a build computed: one vector and one lexical row per answerable passage, and duplicate groups."""
+
+    vectors: np.ndarray
+    lexical: Lexical
+    duplicates: list[list[int]]
+
+
+def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
     """Write a new build beside the live one and switch to it; the old build stays until the switch is done."""
     index_dir = Path(index_dir)
@@ -64,7 +76,7 @@ def write_index(corpus: Corpus, vectors: np.ndarray, model: ModelIdentity, index
     builds.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=builds))
     try:
-        manifest = write_build(staging, corpus, vectors, model, sources_path, build_seconds)
+        manifest = write_build(staging, corpus, parts, model, sources_path, build_seconds)
         final = builds / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         staging.rename(final)
         switch_current(index_dir, final)
@@ -75,12 +87,15 @@ def write_index(corpus: Corpus, vectors: np.ndarray, model: ModelIdentity, index
     return manifest
 
 
-def write_build(folder: Path, corpus: Corpus, vectors: np.ndarray, model: ModelIdentity,
+def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
+    vectors = parts.vectors
     rows = [i for i, p in enumerate(corpus.passages) if p.answerable]
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     faiss.write_index(flat, str(folder / VECTORS))
+    parts.lexical.save(folder / LEXICAL)
+    (folder / DUPLICATES).write_text(json.dumps(parts.duplicates), encoding="utf-8")
     with (folder / PASSAGES).open("w", encoding="utf-8") as out:
         for passage in corpus.passages:
             out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
@@ -98,12 +113,17 @@ def write_build(folder: Path, corpus: Corpus, vectors: np.ndarray, model: ModelI
         sources=len(corpus.sources),
         passages=len(corpus.passages),
         vectors=len(rows),
-        checksums={name: sha256_file(folder / name) for name in DATA_FILES},
+        checksums={name: sha256_file(folder / name) for name in data_files(folder)},
     )
     (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
-    for name in (*DATA_FILES, MANIFEST):
+    for name in (*manifest.checksums, MANIFEST):
         fsync(folder / name)
     return manifest
+
+
+def data_files(folder: Path) -> list[str]:
+    """Every file of a build but its manifest, as paths relative to the build."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
 def ensure_index_dir(index_dir: Path) -> None:
@@ -167,20 +187,25 @@ def open_index(index_dir: Path | str) -> StoredIndex:
     """Load an index after checking every file against the checksums its manifest recorded."""
     index_dir = Path(index_dir)
     build, manifest = read_manifest(index_dir)
-    for name in DATA_FILES:
+    for name, checksum in manifest.checksums.items():
         file = build / name
-        if not file.is_file() or sha256_file(file) != manifest.checksums.get(name):
+        if not file.is_file() or sha256_file(file) != checksum:
             raise IndexCorrupt(f"{file} is missing or damaged (checksum differs); rebuild with `retrieval build`")
+    if VECTORS not in manifest.checksums:
+        raise IndexCorrupt(f"the index manifest in {index_dir} lists no vectors; rebuild with `retrieval build`")
     try:
         vectors = faiss.read_index(str(build / VECTORS))
+        lexical = Lexical.load(build / LEXICAL)
+        groups = json.loads((build / DUPLICATES).read_text(encoding="utf-8"))
         passages = [Passage.from_dict(json.loads(line)) for line in (build / PASSAGES).open(encoding="utf-8")]
         sources = {s["id"]: Source(**s) for s in json.loads((build / SOURCES).read_text(encoding="utf-8"))}
-    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"the index at {index_dir} cannot be read ({exc}); rebuild with `build`") from None
     rows = [i for i, p in enumerate(passages) if p.answerable]
     if vectors.ntotal != len(rows) or vectors.d != manifest.dimension:
         raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
-    return StoredIndex(index_dir, manifest, vectors, passages, rows, sources)
+    duplicates = {row: group for group in groups for row in group}
+    return StoredIndex(index_dir, manifest, vectors, lexical, passages, rows, sources, duplicates)
 
 
 def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:

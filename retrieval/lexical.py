@@ -34,8 +34,14 @@ class Lexical:
     def save(self, folder: Path) -> None:
         self.model.save(str(folder))
 
+    def terms(self, text: str) -> set[str]:
+        """The stemmed words of a text that BM25 would match on (stopwords left out)."""
+        return set(bm25s.tokenize([text], stopwords=STOPWORDS, stemmer=self.stemmer, return_ids=False,
+                                  show_progress=False)[0])
+
     def scores(self, question: str) -> np.ndarray:
         """The BM25 score of every row for the question (zeros when none of its words is indexed)."""
-        tokens = bm25s.tokenize([question], stopwords=STOPWORDS, stemmer=self.stemmer, return_ids=False,
-                                show_progress=False)[0]
+        tokens = list(self.terms(question))
+        if not tokens:  # only stopwords, emoji or punctuation
+            return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
         return np.asarray(self.model.get_scores(tokens), dtype=np.float32)

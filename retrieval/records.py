@@ -54,14 +54,30 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Another place that holds the same text as a hit: its source, paragraph and citation."""
+
+    source: Source
+    passage: Passage
+    citation: str
+
+    def to_dict(self) -> dict:
+        return {"source_id": self.source.id, "paragraph": self.passage.paragraph, "citation": self.citation}
+
+
+@dataclass(frozen=True)
 class Hit:
-    """A passage returned for a question, with its score, its source and a ready citation."""
+    """A passage returned for a question: its rank and score, its source, a ready citation, where else the same
+    text appears, and the (start, end) offsets of the sentences that best answer the question."""
 
     rank: int
     score: float
     passage: Passage
     source: Source
     citation: str
+    cosine: float = 0.0
+    also_in: tuple[Location, ...] = ()
+    highlights: tuple[tuple[int, int], ...] = ()
 
     @property
     def text(self) -> str:
@@ -78,4 +94,7 @@ class Hit:
             "paragraph": self.passage.paragraph,
             "text": self.passage.text,
             "citation": self.citation,
+            "cosine": round(self.cosine, 4),
+            "also_in": [location.to_dict() for location in self.also_in],
+            "highlights": [list(span) for span in self.highlights],
         }

@@ -20,6 +20,11 @@ GIANT_PARAGRAPH = " ".join(["Lighthouse keepers trimmed the wicks and wound the 
 PINGING_TEXT = "Harbour notice for @everyone and <@&1200000000000000001>: the lighthouse opens at dawn."
 
 
+def plain(description: str) -> str:
+    """An embed description without the bold that marks the best sentences: the passage as written."""
+    return description.replace("**", "")
+
+
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:

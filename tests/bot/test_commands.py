@@ -4,7 +4,7 @@ import pytest
 
 from retrieval import Retriever
 
-from .conftest import running_bot
+from .conftest import plain, running_bot
 
 EPHEMERAL = 64
 
@@ -20,7 +20,7 @@ async def test_ask_defers_then_answers_in_public(fake, retriever: Retriever):
         handle = await fake.send_interaction("ask", {"question": "How many North Korean refugees has NAUH resettled?"})
         (answer,) = await handle.wait_followups(1, timeout=10)
     assert handle.response["type"] == 5 and not handle.ephemeral  # deferred, "thinking", public
-    assert answer["embeds"][0]["description"].startswith("To date, about 215 North Korean refugees")
+    assert plain(answer["embeds"][0]["description"]).startswith("To date, about 215 North Korean refugees")
     followup = next(r for r in fake.requests if r.method == "POST" and r.path.startswith("/webhooks/"))
     assert followup.json["allowed_mentions"]["parse"] == []
     assert fake.violations == []

@@ -8,7 +8,7 @@ import pytest
 from retrieval import Retriever
 
 from ..conftest import REPORTS
-from .conftest import GIANT_PARAGRAPH, running_bot
+from .conftest import GIANT_PARAGRAPH, plain, running_bot
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 PARK_CITATION = '[Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8]'
@@ -26,7 +26,7 @@ async def test_a_mention_is_answered_with_the_right_passage_and_citation(fake, r
     assert str(reply["message_reference"]["message_id"]) == asked["id"]
     first = embeds_of(reply)[0]
     assert first["title"] == PARK_CITATION
-    assert first["description"].startswith("To date, about 215 North Korean refugees")
+    assert plain(first["description"]).startswith("To date, about 215 North Korean refugees")
     assert "/source id:park-hero paragraph:8" in first["footer"]["text"]
     assert reply["allowed_mentions"] == {"parse": [], "replied_user": False}
     assert fake.violations == []
@@ -89,7 +89,8 @@ async def test_a_passage_longer_than_any_limit_is_cut_to_fit(fake, odd_retriever
         (reply,) = await fake.wait_sent(1, timeout=10)
     first = embeds_of(reply)[0]
     assert len(GIANT_PARAGRAPH) > 6000
-    assert first["description"].endswith("…") and GIANT_PARAGRAPH.startswith(first["description"][:-1].rstrip())
+    shown = plain(first["description"])
+    assert shown.endswith("…") and GIANT_PARAGRAPH.startswith(shown[:-1].rstrip())
     assert fake.violations == []
 
 
@@ -155,3 +156,16 @@ async def test_questions_are_still_answered_after_a_gateway_reconnect(fake, retr
         await fake.send_message(RESETTLED, mention_bot=True)
         (reply,) = await fake.wait_sent(1, timeout=10)
     assert embeds_of(reply)[0]["title"] == PARK_CITATION
+
+
+@pytest.mark.asyncio
+async def test_a_paragraph_copied_in_two_sources_is_shown_once_citing_both(fake, retriever: Retriever):
+    question = "What should be done instead of giving official assistance to the North Korean government?"
+    async with running_bot(fake, retriever):
+        await fake.send_message(question, mention_bot=True)
+        (reply,) = await fake.wait_sent(1, timeout=10)
+    copies = [e for e in embeds_of(reply) if "instead of giving official assistance" in e["description"]]
+    assert len(copies) == 1
+    cited = copies[0]["title"] + copies[0]["footer"]["text"]
+    assert "Interviews with Ji Seong-ho" in cited and "Ji Seong-ho: Hero fostering unity" in cited
+    assert "Also in" in copies[0]["footer"]["text"]

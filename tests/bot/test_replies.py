@@ -20,7 +20,9 @@ def test_each_passage_is_quoted_under_its_citation(retriever: Retriever):
     reply = replies.answer_reply(retriever.answer("How many North Korean refugees has NAUH resettled?"))
     first = reply.embeds[0]
     assert first.title.startswith("[Robert Park") and first.title.endswith("¶8]")
-    assert first.description.startswith("To date, about 215 North Korean refugees")
+    assert first.description.startswith("**To date, about 215 North Korean refugees")  # the answering sentence
+    assert first.description.replace("**", "") == retriever.search("How many North Korean refugees has NAUH "
+                                                                    "resettled?")[0].text
     assert "/source id:park-hero paragraph:8" in first.footer
 
 

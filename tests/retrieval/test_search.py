@@ -36,7 +36,7 @@ def test_answer_json_has_the_documented_fields(retriever: Retriever):
     answer = retriever.answer("When did NAUH start?", k=2).to_dict()
     assert set(answer) == {"query", "took_ms", "results"}
     assert set(answer["results"][0]) == {"rank", "score", "source_id", "title", "author", "date", "paragraph",
-                                         "text", "citation"}
+                                         "text", "citation", "cosine", "also_in", "highlights"}
 
 
 @pytest.mark.parametrize(("question", "message"), [

@@ -1,0 +1,68 @@
+"""Answers a reader can trust: duplicates shown once with every citation, the answering sentence marked,
+the paragraphs around a quote on request, and each ranking mode selectable."""
+
+import pytest
+
+from retrieval import Retriever, load_corpus
+from retrieval.dedupe import DUPLICATE_JACCARD, duplicate_groups, jaccard, shingles
+from retrieval.highlight import sentence_spans
+
+from ..conftest import SEEDS
+
+COPIED = "What should be done instead of giving official assistance to the North Korean government?"
+
+
+def test_the_threshold_separates_copied_paragraphs_from_partial_quotes():
+    passages = load_corpus(SEEDS).answerable()
+    groups = duplicate_groups(passages)
+    pairs = sorted((passages[a].source_id, passages[a].paragraph, passages[b].source_id, passages[b].paragraph)
+                   for a, b in groups)
+    assert pairs == [("park-hero", 12, "freedom-collection-ji", 13), ("park-hero", 13, "freedom-collection-ji", 14)]
+    quoting = next(p for p in passages if p.source_id == "park-hero" and p.paragraph == 11)
+    quoted = next(p for p in passages if p.source_id == "freedom-collection-ji" and p.paragraph == 12)
+    assert jaccard(shingles(quoting.text), shingles(quoted.text)) < DUPLICATE_JACCARD
+
+
+def test_a_copied_paragraph_is_shown_once_with_both_citations(retriever: Retriever):
+    hits = retriever.search(COPIED, k=5, min_score=-1)
+    copies = [h for h in hits if "instead of giving official assistance" in h.text]
+    assert len(copies) == 1
+    cited = {copies[0].source.id, *(place.source.id for place in copies[0].also_in)}
+    assert cited == {"park-hero", "freedom-collection-ji"}
+    assert copies[0].to_dict()["also_in"][0]["citation"].startswith("[")
+
+
+def test_the_answering_sentence_is_highlighted_by_offsets(retriever: Retriever):
+    best = retriever.search("How many North Korean refugees has NAUH resettled?")[0]
+    (start, end), *_ = best.highlights
+    assert best.text[start:end].startswith("To date, about 215 North Korean refugees")
+    assert best.text[end - 1] == "."
+
+
+def test_sentences_split_after_closing_quotes():
+    text = 'He said, “We go.” Then they left! Did they? Yes'
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["He said, “We go.”", "Then they left!", "Did they?", "Yes"]
+
+
+def test_context_gives_the_paragraphs_around_a_hit(retriever: Retriever):
+    best = retriever.search("How many North Korean refugees has NAUH resettled?")[0]
+    before, after = retriever.context(best, 1)
+    assert [p.paragraph for p in before] == [7] and [p.paragraph for p in after] == [9]
+    assert after[0].text.startswith("As Ji has indicated")
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_every_mode_finds_the_resettlement_paragraph(retriever: Retriever, mode: str):
+    best = retriever.search("How many North Korean refugees has NAUH resettled?", mode=mode)[0]
+    assert "about 215 North Korean refugees" in best.text
+
+
+def test_an_unknown_mode_is_refused(retriever: Retriever):
+    with pytest.raises(Exception, match="unknown search mode 'fuzzy'"):
+        retriever.search("NAUH", mode="fuzzy")
+
+
+def test_questions_with_no_searchable_word_do_not_fail(retriever: Retriever):
+    # BM25 has nothing to match here (stopwords, emoji); the dense side still decides
+    assert isinstance(retriever.search("Who is it that they were?"), list)
+    assert retriever.search("🙂🙂🙂") == []
