@@ -11,10 +11,12 @@ from discord import app_commands
 
 from retrieval import Answer, RetrievalError, Retriever
 from retrieval.config import BotConfig
+from retrieval.feedback import FeedbackStore
 
 from . import replies
 from .commands import register_commands
 from .discord_reply import NO_PINGS, message_kwargs
+from .feedback import VoteButton, vote_view
 from .routing import Cooldown, Incoming, question_from
 
 log = logging.getLogger("bot")
@@ -33,9 +35,13 @@ class SourceBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.cooldown = Cooldown(config.cooldown_seconds)
         self.searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        # votes get their own thread, so recording one never waits behind a queue of searches
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
+        self.feedback = FeedbackStore(config.feedback_db) if config.feedback else None
         register_commands(self)
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(VoteButton)
         if self.config.sync_commands == "global":
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
@@ -48,7 +54,21 @@ class SourceBot(discord.Client):
 
     async def close(self) -> None:
         await super().close()
-        self.searcher.shutdown(wait=False, cancel_futures=True)
+        self.searcher.shutdown(wait=True, cancel_futures=True)
+        self.writer.shutdown(wait=True)
+        if self.feedback:
+            self.feedback.close()
+
+    async def outgoing(self, reply: replies.Reply, answer: Answer | None, guild_id: int | None,
+                       channel_id: int | None) -> dict:
+        """What to send for a reply: with vote buttons when it is an answer and votes are kept."""
+        kwargs = message_kwargs(reply)
+        if reply.votes and answer is not None and self.feedback is not None:
+            loop = asyncio.get_running_loop()
+            answer_id = await loop.run_in_executor(self.writer, self.feedback.record_answer, answer.query,
+                                                   answer.hits, guild_id, channel_id)
+            kwargs["view"] = vote_view(answer_id)
+        return kwargs
 
     async def answer(self, question: str, k: int | None = None) -> Answer:
         """Search on the worker thread so the event loop keeps heartbeats and other users going."""
@@ -77,18 +97,19 @@ class SourceBot(discord.Client):
         except RetrievalError as error:
             answer, reply = None, replies.error_reply(f"Sorry, I can't search that: {error}")
         log_question(message.guild, message.channel, message.author, question, answer)
-        await self.send_reply(message, reply)
+        guild_id = message.guild.id if message.guild else None
+        await self.send_reply(message, await self.outgoing(reply, answer, guild_id, message.channel.id))
 
-    async def send_reply(self, message: discord.Message, reply: replies.Reply) -> None:
+    async def send_reply(self, message: discord.Message, kwargs: dict) -> None:
         if self.config.reply_in_thread and isinstance(message.channel, discord.TextChannel):
             try:
                 name = (replies.limits.fit(message.clean_content, THREAD_NAME_CHARS) or "Question")
                 thread = await message.create_thread(name=name)
-                await thread.send(**message_kwargs(reply))
+                await thread.send(**kwargs)
                 return
             except discord.HTTPException as error:
                 log.warning("could not open a thread (%s); replying in the channel", error)
-        await message.reply(**message_kwargs(reply), mention_author=False)
+        await message.reply(**kwargs, mention_author=False)
 
 
 def incoming(message: discord.Message, me: discord.ClientUser) -> Incoming:

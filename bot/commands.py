@@ -47,7 +47,8 @@ def register_commands(bot: SourceBot) -> None:
             return
         log.info("question guild=%s channel=%s user=%s hits=%d took_ms=%.1f question=%.80r", interaction.guild_id,
                  interaction.channel_id, interaction.user.id, len(answer.hits), answer.took_ms, question)
-        await interaction.followup.send(**message_kwargs(reply), ephemeral=ephemeral)
+        kwargs = await bot.outgoing(reply, answer, interaction.guild_id, interaction.channel_id)
+        await interaction.followup.send(**kwargs, ephemeral=ephemeral)
 
     @bot.tree.command(name="sources", description="List every source with its id, title, author and date")
     async def sources(interaction: discord.Interaction) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from retrieval import RetrievalError, Retriever
 
 from . import replies
+from .feedback import VOTES
 
 HELP = "Type a question, or /sources, or /source ID [PARAGRAPH]. Ctrl-D quits."
 WIDTH = 100
@@ -21,6 +22,8 @@ def render(reply: replies.Reply) -> str:
         body = [f"│ {line}" for para in embed.description.split("\n")
                 for line in (textwrap.wrap(para, WIDTH) or [""])]
         parts.append("\n".join([f"┌ {embed.title}", *body, *([f"└ {embed.footer}"] if embed.footer else ["└"])]))
+    if reply.votes:
+        parts.append("  ".join(f"[{emoji} {label}]" for _, emoji, label in VOTES.values()))
     return "\n".join(parts)
 
 

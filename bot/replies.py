@@ -30,6 +30,7 @@ class Reply:
 
     content: str = ""
     embeds: list[Embed] = field(default_factory=list)
+    votes: bool = False  # an answer: readers can say whether it helped
 
 
 def escape(text: str) -> str:
@@ -41,7 +42,7 @@ def answer_reply(answer: Answer) -> Reply:
     """The passages that answer a question, each under its citation, or the fixed "not covered" line."""
     question = limits.fit(answer.query, QUESTION_ECHO_CHARS, escape)
     if not answer.hits:
-        return Reply(content=f"{NOT_COVERED}\nQuestion: {question}")
+        return Reply(content=f"{NOT_COVERED}\nQuestion: {question}", votes=True)
     titles = [limits.fit(hit.citation, limits.EMBED_TITLE) for hit in answer.hits]
     footers = [hit_footer(hit) for hit in answer.hits]
     overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
@@ -50,7 +51,7 @@ def answer_reply(answer: Answer) -> Reply:
               for hit, title, footer, size in zip(answer.hits, titles, footers, room, strict=True)]
     count = len(answer.hits)
     content = f"{count} passage{'s' if count > 1 else ''} from the sources, closest first, for: {question}"
-    return Reply(content=content, embeds=embeds)
+    return Reply(content=content, embeds=embeds, votes=True)
 
 
 def share_budget_for(hits: list[Hit], budget: int) -> list[int]:

@@ -8,12 +8,13 @@ import os
 import sys
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .config import RetrievalConfig, load_config
 from .errors import RetrievalError
 from .evaluate import beir_table, evaluate_beir, evaluate_gold, gold_table, load_beir, load_gold, to_json
+from .feedback import FeedbackStore
 from .loader import build_from, open_retriever
 from .records import Passage
 from .search import MODES, Answer, Retriever, clean_question
@@ -117,6 +118,12 @@ def parser() -> argparse.ArgumentParser:
                           "queries.jsonl, qrels/)")
     evaluate.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     evaluate.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes to compare")
+    evaluate.add_argument("--fusion", choices=["weighted", "rrf"], help="hybrid fusion to measure "
+                          "(default from config: weighted)")
+    evaluate.add_argument("--dense-weight", type=float, help="dense weight of weighted fusion to measure "
+                          "(default from config: 0.5)")
+    evaluate.add_argument("--feedback", type=Path, metavar="DB", help="report the readers' votes kept in the "
+                          "bot's feedback SQLite file instead")
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)
     return main_parser
@@ -265,6 +272,14 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    overrides = {"fusion": args.fusion, "dense_weight": args.dense_weight}
+    config = replace(config, **{key: value for key, value in overrides.items() if value is not None})
+    if args.feedback:
+        if not args.feedback.is_file():
+            raise RetrievalError(f"feedback database {args.feedback} not found (the bot writes it: `feedback_db`)")
+        report = FeedbackStore(args.feedback).report()
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=1) if args.json else report.table())
+        return 0
     if args.beir:
         queries, qrels = load_beir(args.beir, args.split)
         index = args.index or BEIR_CACHE / f"{args.beir.resolve().name}-index"

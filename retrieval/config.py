@@ -28,6 +28,7 @@ class RetrievalConfig:
     auto_build: Literal["never", "missing", "stale"] = "missing"
     batch_size: int = 32
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = 0.5
 
     def __post_init__(self) -> None:
@@ -52,6 +53,8 @@ class BotConfig:
     sync_commands: Literal["global", "guilds", "off"] = "global"
     sync_guilds: list[int] = field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    feedback: bool = True
+    feedback_db: Path = Path("feedback.sqlite")
 
     def __post_init__(self) -> None:
         check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)

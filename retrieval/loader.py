@@ -43,7 +43,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         encoder = Encoder(model, config.batch_size)
         build_index(corpus, encoder, index_dir, source_path, progress=progress)
     return Retriever(open_index(index_dir), encoder or Encoder(model, config.batch_size), config.top_k,
-                     config.min_score, config.max_question_chars, config.mode, config.dense_weight)
+                     config.min_score, config.max_question_chars, config.mode, config.dense_weight, config.fusion)
 
 
 def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,

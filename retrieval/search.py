@@ -10,7 +10,7 @@ import numpy as np
 from .cite import citation
 from .embed import Encoder
 from .errors import QueryError, RetrievalError
-from .fusion import DENSE_WEIGHT, weighted
+from .fusion import DENSE_WEIGHT, reciprocal_rank, weighted
 from .highlight import WORD_BONUS, best_spans, sentence_spans
 from .index import StoredIndex
 from .records import Hit, Location, Passage, Source
@@ -58,7 +58,8 @@ class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
     def __init__(self, index: StoredIndex, encoder: Encoder, top_k: int = 3, min_score: float = 0.35,
-                 max_question_chars: int = 2000, mode: str = "hybrid", dense_weight: float = DENSE_WEIGHT) -> None:
+                 max_question_chars: int = 2000, mode: str = "hybrid", dense_weight: float = DENSE_WEIGHT,
+                 fusion: str = "weighted") -> None:
         if encoder.identity.sha256 != index.manifest.model_sha256:
             raise RetrievalError("the encoder is not the model the index was built with")
         self.index = index
@@ -68,6 +69,7 @@ class Retriever:
         self.max_question_chars = max_question_chars
         self.mode = check_mode(mode)
         self.dense_weight = dense_weight
+        self.fusion = fusion
         self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
         for passage in index.passages:
             self.by_source[passage.source_id].append(passage)
@@ -143,6 +145,8 @@ class Retriever:
             return found.cosine
         if mode == "lexical":
             return found.bm25
+        if self.fusion == "rrf":
+            return reciprocal_rank(found.cosine, found.bm25)
         return weighted(found.cosine, found.bm25, self.dense_weight)
 
     def collect(self, found: Candidates, scores: np.ndarray, k: int, threshold: float) -> list[Hit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,8 +35,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 @contextlib.asynccontextmanager
 async def running_bot(fake: FakeDiscord, retriever: Retriever, **settings) -> AsyncIterator[SourceBot]:
     """A SourceBot on the fake; #questions is a question channel and there is no cooldown unless asked."""
+    votes = Path(tempfile.mkdtemp(prefix="votes-")) / "feedback.sqlite"
     config = BotConfig(**{"cooldown_seconds": 0.0, "question_channels": [fake.channel_id("questions")],
-                          **settings})
+                          "feedback_db": votes, **settings})
     async with fake.running(SourceBot(config, retriever, guild_ready_timeout=0.05)) as bot:
         yield bot
 

@@ -99,3 +99,41 @@ def test_help_explains_every_command():
     assert result.returncode == 0
     for command in ("build", "search", "sources", "show", "eval"):
         assert command in result.stdout
+
+
+def test_eval_reports_every_mode_side_by_side(cli, capsys):
+    assert cli("eval", "--json") == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [r["mode"] for r in reports] == ["hybrid", "dense", "lexical"]
+    assert all(r["questions"] >= 50 for r in reports)
+
+
+def test_eval_on_a_beir_folder(cli, capsys, tmp_path: Path):
+    beir = tmp_path / "tiny"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text('{"_id": "d1", "title": "Tides", "text": "The moon pulls the sea."}\n'
+                                       '{"_id": "d2", "title": "Bread", "text": "Yeast makes dough rise."}\n')
+    (beir / "queries.jsonl").write_text('{"_id": "q1", "text": "What makes bread dough rise?"}\n')
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td2\t1\n")
+    assert cli("eval", "--beir", str(beir), "--index", str(tmp_path / "index"), "--json") == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert all(r["ndcg10"] == 1.0 and r["queries"] == 1 for r in reports)
+
+
+def test_eval_feedback_reports_votes(cli, capsys, tmp_path: Path):
+    from retrieval.feedback import DOWN, FeedbackStore
+
+    store = FeedbackStore(tmp_path / "votes.sqlite")
+    store.vote(store.record_answer("Where is NAUH based?", []), 1, DOWN)
+    store.close()
+    assert cli("eval", "--feedback", str(tmp_path / "votes.sqlite")) == 0
+    out = capsys.readouterr().out
+    assert "votes up / down    0 / 1" in out and "Where is NAUH based?" in out
+
+
+def test_search_context_in_json(cli, capsys):
+    question = "How many North Korean refugees has NAUH resettled?"
+    assert cli("search", "--json", "-k", "1", "--context", "1", question) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert [p["paragraph"] for p in result["context"]["before"]] == [7]
+    assert [p["paragraph"] for p in result["context"]["after"]] == [9]

@@ -1,0 +1,40 @@
+"""Votes on answers: one per user per answer, changeable, and a report that counts them."""
+
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalError, Retriever
+from retrieval.feedback import DOWN, UP, FeedbackStore
+
+
+def test_one_vote_per_user_that_can_change(tmp_path: Path, retriever: Retriever):
+    store = FeedbackStore(tmp_path / "votes.sqlite")
+    hits = retriever.search("How many North Korean refugees has NAUH resettled?")
+    answer = store.record_answer("How many refugees?", hits, guild_id=1, channel_id=2)
+    assert store.vote(answer, user_id=10, vote=UP)
+    assert store.vote(answer, user_id=10, vote=DOWN)  # changed, not added
+    assert store.vote(answer, user_id=11, vote=DOWN)
+    report = store.report()
+    assert (report.answers, report.voted_answers, report.up, report.down) == (1, 1, 0, 2)
+    assert report.worst[0]["question"] == "How many refugees?" and report.worst[0]["net"] == -2
+    assert report.worst[0]["top"] == hits[0].citation
+
+
+def test_votes_survive_reopening_and_unknown_answers_are_refused(tmp_path: Path):
+    path = tmp_path / "votes.sqlite"
+    first = FeedbackStore(path)
+    answer = first.record_answer("Not covered?", [])
+    first.vote(answer, 7, UP)
+    first.close()
+    again = FeedbackStore(path)
+    assert again.report().up == 1
+    assert again.vote(answer + 100, 7, UP) is False
+
+
+def test_a_file_that_is_not_sqlite_gets_a_clear_error(tmp_path: Path):
+    path = tmp_path / "votes.sqlite"
+    path.write_text("not a database, and not to be overwritten " * 100)
+    with pytest.raises(RetrievalError, match="cannot be used"):
+        FeedbackStore(path)
+    assert path.read_text().startswith("not a database")
