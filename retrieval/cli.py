@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--sources", type=Path, help="the sources the index must match (default: the ones it "
                         "was built from, or the config's)")
     search.add_argument("--min-score", type=float, help="relevance threshold, cosine in [-1, 1] (default from "
-                        "config: 0.35); results below it are dropped")
+                        "config: 0.32); results below it are dropped")
     search.add_argument("--rebuild", action="store_true", help="rebuild the index first if it is missing or stale")
     search.add_argument("--mode", choices=MODES, help="ranking: hybrid (dense + BM25), dense or lexical "
                         "(default from config: hybrid)")
@@ -121,7 +121,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fusion", choices=["weighted", "rrf"], help="hybrid fusion to measure "
                           "(default from config: weighted)")
     evaluate.add_argument("--dense-weight", type=float, help="dense weight of weighted fusion to measure "
-                          "(default from config: 0.5)")
+                          "(default from config: 0.6)")
     evaluate.add_argument("--feedback", type=Path, metavar="DB", help="report the readers' votes kept in the "
                           "bot's feedback SQLite file instead")
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")

@@ -7,7 +7,7 @@ import numpy as np
 # Weight of the dense score in hybrid mode, chosen on BEIR SciFact's train split (809 queries) with
 # `python -m retrieval eval --beir ../shared/data/scifact --split train --modes hybrid --dense-weight W`;
 # the sweep and reciprocal rank fusion's figures are in BENCHMARKS.md.
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.6
 RRF_K = 60
 
 

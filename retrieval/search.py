@@ -57,7 +57,7 @@ def clean_question(question: str, max_chars: int) -> str:
 class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
-    def __init__(self, index: StoredIndex, encoder: Encoder, top_k: int = 3, min_score: float = 0.35,
+    def __init__(self, index: StoredIndex, encoder: Encoder, top_k: int = 3, min_score: float = 0.32,
                  max_question_chars: int = 2000, mode: str = "hybrid", dense_weight: float = DENSE_WEIGHT,
                  fusion: str = "weighted") -> None:
         if encoder.identity.sha256 != index.manifest.model_sha256:
