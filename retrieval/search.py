@@ -18,6 +18,7 @@ from .records import Hit, Location, Passage, Source
 MODES = ("hybrid", "dense", "lexical")
 MAX_SEARCH_K = 1000  # batch evaluation asks for the top 100 or more; a reader sees far fewer
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
+SENTENCE_CACHE_SIZE = 20_000  # sentence embeddings kept for highlighting (about 30 MB)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Retriever:
         self.mode = check_mode(mode)
         self.dense_weight = dense_weight
         self.fusion = fusion
+        self.sentence_cache: dict[str, np.ndarray] = {}
         self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
         for passage in index.passages:
             self.by_source[passage.source_id].append(passage)
@@ -166,22 +168,27 @@ class Retriever:
         return hits
 
     def highlight(self, query: str, vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
-        """Mark in each hit the sentence(s) closest to the question; one model call for all of them."""
+        """Mark in each hit the sentence(s) closest to the question, by embedding and shared words."""
         spans = [sentence_spans(hit.text) for hit in hits]
-        sentences = [hit.text[a:b] for hit, hit_spans in zip(hits, spans, strict=True) for a, b in hit_spans
-                     if len(hit_spans) > 1]
-        scores = iter(self.encoder.encode(sentences) @ vector if sentences else [])
-        lexical = self.index.lexical
-        asked = lexical.terms(query)
+        sentences = [hit.text[a:b] for hit, hit_spans in zip(hits, spans, strict=True) for a, b in hit_spans]
+        vectors = self.sentence_vectors(sentences)
+        asked = self.index.lexical.terms(query)
         marked = []
         for hit, hit_spans in zip(hits, spans, strict=True):
-            if len(hit_spans) < 2:
-                marked.append(hit)
-                continue
-            sentence_scores = np.array([next(scores) + WORD_BONUS * overlap(asked, lexical.terms(hit.text[a:b]))
-                                        for a, b in hit_spans])
-            marked.append(replace(hit, highlights=tuple(best_spans(hit_spans, sentence_scores))))
+            scores = np.array([float(vectors[hit.text[a:b]] @ vector)
+                               + WORD_BONUS * overlap(asked, self.index.lexical.terms(hit.text[a:b]))
+                               for a, b in hit_spans])
+            marked.append(replace(hit, highlights=tuple(best_spans(hit_spans, scores))))
         return marked
+
+    def sentence_vectors(self, sentences: list[str]) -> dict[str, np.ndarray]:
+        """Embeddings of the sentences, from a bounded cache: the passages people ask about recur."""
+        missing = list(dict.fromkeys(s for s in sentences if s not in self.sentence_cache))
+        if len(self.sentence_cache) + len(missing) > SENTENCE_CACHE_SIZE:
+            self.sentence_cache.clear()
+        if missing:
+            self.sentence_cache.update(zip(missing, self.encoder.encode(missing), strict=True))
+        return {s: self.sentence_cache[s] for s in sentences}
 
     def hit(self, rank: int, score: float, row: int, cosine: float) -> Hit:
         place = self.location(row)
