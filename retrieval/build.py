@@ -1,10 +1,11 @@
-"""Build an index from a corpus: embed and BM25-index the answerable passages, then write them atomically."""
+"""Build an index from a corpus: embed (or reuse) and BM25-index the answerable passages, then write atomically."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .corpus import Corpus
@@ -13,18 +14,36 @@ from .embed import Encoder
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .records import Passage
+from .reuse import previous_vectors, text_hashes
 
 
 def build_index(corpus: Corpus, encoder: Encoder, index_dir: Path, sources_path: Path,
-                progress: bool = True) -> IndexManifest:
-    """Index every answerable passage and replace the index at `index_dir` only once the new one is complete."""
+                progress: bool = True, reuse: bool = True) -> IndexManifest:
+    """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
+    Passages whose indexed text the live build already embedded with this model are not embedded again."""
     start = time.perf_counter()
     passages = corpus.answerable()
     texts = index_texts(corpus, passages)
-    with tqdm(total=len(texts), desc="Embedding passages", unit="passage", disable=not progress) as bar:
-        vectors = encoder.encode(texts, on_batch=bar.update)
-    parts = BuiltParts(vectors, Lexical.build(texts), duplicate_groups(passages))
+    hashes = text_hashes(texts)
+    vectors, embedded = embed(texts, hashes, encoder, Path(index_dir) if reuse else None, progress)
+    parts = BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages), embedded)
     return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
+
+
+def embed(texts: list[str], hashes: np.ndarray, encoder: Encoder, reuse_from: Path | None,
+          progress: bool) -> tuple[np.ndarray, int]:
+    """Vectors for every text, taken from the live build where its text is unchanged; (vectors, how many new)."""
+    previous = previous_vectors(reuse_from, encoder.identity) if reuse_from else None
+    found = previous.lookup(hashes) if previous else [None] * len(texts)
+    missing = [i for i, row in enumerate(found) if row is None]
+    vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+    for i, row in enumerate(found):
+        if row is not None:
+            vectors[i] = previous.vectors[row]
+    with tqdm(total=len(missing), desc="Embedding passages", unit="passage", disable=not (progress and missing)) as bar:
+        if missing:
+            vectors[missing] = encoder.encode([texts[i] for i in missing], on_batch=bar.update)
+    return vectors, len(missing)
 
 
 def index_texts(corpus: Corpus, passages: list[Passage]) -> list[str]:

@@ -70,6 +70,8 @@ def parser() -> argparse.ArgumentParser:
                        "(default from config: seeds)")
     build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--full", action="store_true", help="embed every passage again instead of reusing the "
+                       "vectors of unchanged passages from the previous build")
     build.set_defaults(run=run_build)
 
     search = commands.add_parser("search", parents=[common], help="answer questions with cited passages",
@@ -132,12 +134,14 @@ def parser() -> argparse.ArgumentParser:
 def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
     sources = args.sources or config.sources
     index = args.index or config.index
-    manifest = build_from(config, sources, index, progress=not args.quiet)
+    manifest = build_from(config, sources, index, progress=not args.quiet, reuse=not args.full)
     if args.json:
         print(json.dumps(manifest.__dict__, indent=1))
     else:
+        reused = manifest.vectors - manifest.embedded
         print(f"indexed {manifest.vectors} passages from {manifest.sources} sources into {index} "
-              f"in {manifest.build_seconds:.1f} s")
+              f"in {manifest.build_seconds:.1f} s ({manifest.embedded} embedded, {reused} reused from the previous "
+              "build)")
     return 0
 
 

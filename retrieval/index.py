@@ -19,11 +19,12 @@ from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
 from .lexical import Lexical
 from .records import Passage, Source
 
-FORMAT_VERSION = 2  # 2: a lexical (BM25) index and duplicate groups beside the vectors
+FORMAT_VERSION = 3  # 2: BM25 and duplicate groups beside the vectors; 3: raw embeddings kept for reuse
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
 LEXICAL, DUPLICATES = "lexical", "duplicates.json"
+EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class IndexManifest:
     sources_path: str
     built_at: str
     build_seconds: float
+    embedded: int
     sources: int
     passages: int
     vectors: int
@@ -63,8 +65,10 @@ class BuiltParts:
     """What a build computed: one vector and one lexical row per answerable passage, and duplicate groups."""
 
     vectors: np.ndarray
+    hashes: np.ndarray  # sha256 digest (32 bytes) of each row's indexed text, so a rebuild can reuse vectors
     lexical: Lexical
     duplicates: list[list[int]]
+    embedded: int  # how many vectors this build computed; the rest came from the previous build
 
 
 def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
@@ -94,6 +98,8 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     faiss.write_index(flat, str(folder / VECTORS))
+    np.save(folder / EMBEDDINGS, vectors)
+    np.save(folder / HASHES, parts.hashes)
     parts.lexical.save(folder / LEXICAL)
     (folder / DUPLICATES).write_text(json.dumps(parts.duplicates), encoding="utf-8")
     with (folder / PASSAGES).open("w", encoding="utf-8") as out:
@@ -110,6 +116,7 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
         sources_path=str(Path(sources_path).resolve()),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(build_seconds, 2),
+        embedded=parts.embedded,
         sources=len(corpus.sources),
         passages=len(corpus.passages),
         vectors=len(rows),

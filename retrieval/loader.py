@@ -56,8 +56,9 @@ def current_corpus(explicit: Path | None, configured: Path | None, manifest: Ind
     return load_corpus(path)
 
 
-def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bool = True) -> IndexManifest:
+def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bool = True,
+               reuse: bool = True) -> IndexManifest:
     """Read `sources` and (re)build the index at `index`, whatever is there now."""
     corpus = load_corpus(sources)
     model: ModelIdentity = resolve_model(config.model, config.model_sha256)
-    return build_index(corpus, Encoder(model, config.batch_size), index, sources, progress=progress)
+    return build_index(corpus, Encoder(model, config.batch_size), index, sources, progress=progress, reuse=reuse)

@@ -4,11 +4,12 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
 from retrieval.build import build_index
-from retrieval.index import CURRENT, MANIFEST, VECTORS, open_index
+from retrieval.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
 from ..conftest import SEEDS
 
@@ -83,12 +84,13 @@ def test_a_failed_build_keeps_the_previous_index(retriever, built: RetrievalConf
 
     class Exploding:
         identity = retriever.encoder.identity
+        dimension = retriever.encoder.dimension
 
         def encode(self, texts, on_batch=None):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_index(load_corpus(sources), Exploding(), built.index, sources, progress=False)
+        build_index(load_corpus(sources), Exploding(), built.index, sources, progress=False, reuse=False)
     assert (built.index / CURRENT).resolve() == before
     assert open_index(built.index).manifest.vectors == 43
     assert [p.name for p in (built.index / "builds").iterdir()] == [before.name]
@@ -108,3 +110,30 @@ def test_a_folder_with_other_files_is_never_used_as_an_index(retriever, tmp_path
     with pytest.raises(IndexProblem, match="not an index folder"):
         build_index(load_corpus(SEEDS), retriever.encoder, precious, SEEDS, progress=False)
     assert [p.name for p in precious.iterdir()] == ["thesis.docx"]
+
+
+def test_a_rebuild_embeds_only_what_changed(retriever, built: RetrievalConfig, sources: Path):
+    park = sources / "002_2cd59995d98d1c0d.txt"
+    park.write_text(park.read_text(encoding="utf-8").replace("about 215 North Korean refugees",
+                                                             "about 216 North Korean refugees"), encoding="utf-8")
+    (sources / "extra.txt").write_text("A New Note\n\nFirst new paragraph.\n\nSecond new paragraph.\n")
+    (sources / "000_ae65aa517ac172e1.txt").unlink()
+    manifest = sources / "sources.toml"  # its entry goes with the file
+    text = manifest.read_text()
+    manifest.write_text(text[text.index('[[source]]\nid = "park-hero"'):])
+    edited = build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
+    assert edited.embedded == 3  # the edited paragraph and the two new ones; nothing for the removed file
+    assert edited.vectors == 43 - 8 + 2
+    rebuilt = open_retriever(built, log=quiet)
+    best = rebuilt.search("How many North Korean refugees has NAUH resettled?")[0]
+    assert "about 216 North Korean refugees" in best.text
+
+
+def test_reused_vectors_equal_freshly_computed_ones(retriever, built: RetrievalConfig, sources: Path):
+    again = build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
+    fresh_dir = built.index.parent / "fresh"
+    fresh = build_index(load_corpus(sources), retriever.encoder, fresh_dir, sources, progress=False, reuse=False)
+    assert (again.embedded, fresh.embedded) == (0, 43)
+    reused = np.load(built.index / CURRENT / EMBEDDINGS)
+    computed = np.load(fresh_dir / CURRENT / EMBEDDINGS)
+    assert np.allclose(reused, computed, atol=1e-5)
