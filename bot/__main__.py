@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.console:
         run_console(retriever)
         return 0
-    bot = SourceBot(config.bot, retriever)
+    bot = SourceBot(config.bot, retriever, config.retrieval)
     try:
         bot.run(token, log_handler=None)
     except discord.LoginFailure:

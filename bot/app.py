@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import discord
 from discord import app_commands
 
-from retrieval import Answer, RetrievalError, Retriever
+from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
 from retrieval.config import BotConfig
 from retrieval.feedback import FeedbackStore
 
@@ -17,6 +18,7 @@ from . import replies
 from .commands import register_commands
 from .discord_reply import NO_PINGS, message_kwargs
 from .feedback import VoteButton, vote_view
+from .reloading import Reloader
 from .routing import Cooldown, Incoming, question_from
 
 log = logging.getLogger("bot")
@@ -26,7 +28,8 @@ THREAD_NAME_CHARS = 100
 class SourceBot(discord.Client):
     """A client that answers questions by quoting the sources; model work runs on one worker thread."""
 
-    def __init__(self, config: BotConfig, retriever: Retriever, **options) -> None:
+    def __init__(self, config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None = None,
+                 **options) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: needed to read questions in question channels
         super().__init__(intents=intents, allowed_mentions=NO_PINGS, **options)
@@ -38,10 +41,13 @@ class SourceBot(discord.Client):
         # votes get their own thread, so recording one never waits behind a queue of searches
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
         self.feedback = FeedbackStore(config.feedback_db) if config.feedback else None
+        self.reloader = Reloader(self, retrieval)
         register_commands(self)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(VoteButton)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reloader.reload_logged()))
         if self.config.sync_commands == "global":
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
@@ -53,7 +59,9 @@ class SourceBot(discord.Client):
                 log.info("synced %d commands to guild %s", len(synced), guild_id)
 
     async def close(self) -> None:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await super().close()
+        self.reloader.close()
         self.searcher.shutdown(wait=True, cancel_futures=True)
         self.writer.shutdown(wait=True)
         if self.feedback:

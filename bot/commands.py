@@ -77,6 +77,26 @@ def register_commands(bot: SourceBot) -> None:
         start = replies.page_of_paragraph(pages, paragraph) if paragraph else 0
         await send_pages(interaction, pages, start)
 
+    @bot.tree.command(name="reindex", description="Rebuild the index from the sources and switch to it (admins)")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def reindex(interaction: discord.Interaction) -> None:
+        if not interaction.permissions.manage_guild:  # default_permissions can be overridden by a server
+            await send_private(interaction, "Only members with the Manage Server permission can rebuild the index.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            fresh = await bot.reloader.reload(rebuild=True)
+        except RetrievalError as error:
+            await interaction.followup.send(**message_kwargs(replies.error_reply(f"The index was not rebuilt: "
+                                                                                   f"{error}")), ephemeral=True)
+            return
+        manifest = fresh.index.manifest
+        await interaction.followup.send(
+            f"Index rebuilt and in use: {manifest.vectors} passages from {manifest.sources} sources "
+            f"({manifest.embedded} embedded, the rest unchanged) in {manifest.build_seconds:.1f} s.",
+            ephemeral=True, allowed_mentions=NO_PINGS)
+
     @source.autocomplete("source_id")
     async def source_ids(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=limits.fit(f"{s.id} — {s.title}", limits.CHOICE_TEXT), value=s.id)

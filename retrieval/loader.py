@@ -20,11 +20,12 @@ def say(message: str) -> None:
 
 
 def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
-                   rebuild: bool = False, progress: bool = True, log: Callable[[str], None] = say) -> Retriever:
-    """A ready Retriever for `index` (built from `sources`), or a RetrievalError that says what to do."""
+                   rebuild: bool = False, progress: bool = True, log: Callable[[str], None] = say,
+                   encoder: Encoder | None = None) -> Retriever:
+    """A ready Retriever for `index` (built from `sources`), or a RetrievalError that says what to do.
+    Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading)."""
     index_dir = Path(index or config.index)
-    model = resolve_model(config.model, config.model_sha256)
-    encoder: Encoder | None = None
+    model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256)
     try:
         _, manifest = read_manifest(index_dir)
         corpus = current_corpus(sources, config.sources if index is None else None, manifest, log)
@@ -40,7 +41,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     if needs_build:
         source_path = Path(sources or config.sources)
         corpus = load_corpus(source_path)
-        encoder = Encoder(model, config.batch_size)
+        encoder = encoder or Encoder(model, config.batch_size)
         build_index(corpus, encoder, index_dir, source_path, progress=progress)
     return Retriever(open_index(index_dir), encoder or Encoder(model, config.batch_size), config.top_k,
                      config.min_score, config.max_question_chars, config.mode, config.dense_weight, config.fusion)

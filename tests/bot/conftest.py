@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from bot.app import SourceBot
-from retrieval import Retriever, load_corpus
+from retrieval import RetrievalConfig, Retriever, load_corpus
 from retrieval.build import build_index
 from retrieval.config import BotConfig
 from retrieval.index import open_index
@@ -33,12 +33,14 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(fake: FakeDiscord, retriever: Retriever, **settings) -> AsyncIterator[SourceBot]:
-    """A SourceBot on the fake; #questions is a question channel and there is no cooldown unless asked."""
+async def running_bot(fake: FakeDiscord, retriever: Retriever, retrieval: RetrievalConfig | None = None,
+                      **settings) -> AsyncIterator[SourceBot]:
+    """A SourceBot on the fake; #questions is a question channel and there is no cooldown unless asked.
+    With `retrieval` (the config its index came from) it can rebuild and reload that index."""
     votes = Path(tempfile.mkdtemp(prefix="votes-")) / "feedback.sqlite"
     config = BotConfig(**{"cooldown_seconds": 0.0, "question_channels": [fake.channel_id("questions")],
                           "feedback_db": votes, **settings})
-    async with fake.running(SourceBot(config, retriever, guild_ready_timeout=0.05)) as bot:
+    async with fake.running(SourceBot(config, retriever, retrieval, guild_ready_timeout=0.05)) as bot:
         yield bot
 
 

@@ -17,7 +17,8 @@ from .conftest import running_bot
 async def test_commands_are_synced_with_names_options_and_descriptions(fake, retriever: Retriever):
     async with running_bot(fake, retriever):
         commands = {c["name"]: c for c in fake.commands}
-        assert set(commands) == {"ask", "sources", "source"}
+        assert set(commands) == {"ask", "sources", "source", "reindex"}
+        assert int(commands["reindex"]["default_member_permissions"]) == 1 << 5  # Manage Server
         assert all(c["description"] for c in commands.values())
         ask = {o["name"]: o for o in commands["ask"]["options"]}
         assert ask["question"]["required"] is True and ask["question"]["max_length"] == 2000

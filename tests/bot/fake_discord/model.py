@@ -12,7 +12,7 @@ DISCORD_EPOCH_MS = 1420070400000
 ALL_TEXT_PERMISSIONS = (
     (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 18) | (1 << 31) | (1 << 35) | (1 << 38)
 )
-MODERATOR_PERMISSIONS = ALL_TEXT_PERMISSIONS | (1 << 13) | (1 << 34)  # + manage messages, manage threads
+MODERATOR_PERMISSIONS = ALL_TEXT_PERMISSIONS | (1 << 5) | (1 << 13) | (1 << 34)  # + manage server, messages, threads
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 

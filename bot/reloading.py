@@ -1,0 +1,51 @@
+"""Swap in a rebuilt or re-read index while questions keep being answered from the one in use."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from retrieval import RetrievalConfig, RetrievalError, Retriever, open_retriever
+
+if TYPE_CHECKING:
+    from .app import SourceBot
+
+log = logging.getLogger("bot")
+
+
+class Reloader:
+    """One reload at a time, on its own thread; the bot's retriever is replaced in a single assignment, so a
+    search already running finishes on the old index and every later one uses the new."""
+
+    def __init__(self, bot: SourceBot, config: RetrievalConfig | None) -> None:
+        self.bot = bot
+        self.config = config
+        self.lock = asyncio.Lock()
+        self.builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+
+    async def reload(self, rebuild: bool) -> Retriever:
+        """Re-read the index from disk, or (`rebuild`) bring it up to date with the sources first."""
+        if self.config is None:
+            raise RetrievalError("this bot was started without an index configuration, so it cannot reload")
+        async with self.lock:
+            load = functools.partial(open_retriever, self.config, rebuild=rebuild, progress=False, log=log.info,
+                                     encoder=self.bot.retriever.encoder)
+            fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
+            self.bot.retriever = fresh
+        manifest = fresh.index.manifest
+        log.info("index %s: %d passages from %d sources (%d embedded), built %s", "rebuilt" if rebuild else
+                 "reloaded", manifest.vectors, manifest.sources, manifest.embedded, manifest.built_at)
+        return fresh
+
+    async def reload_logged(self) -> None:
+        """For SIGHUP: reload, and on failure keep answering from the index in use."""
+        try:
+            await self.reload(rebuild=False)
+        except RetrievalError as error:
+            log.error("reload failed, still answering from the previous index: %s", error)
+
+    def close(self) -> None:
+        self.builder.shutdown(wait=True, cancel_futures=True)
