@@ -13,7 +13,7 @@ import discord
 from retrieval import ConfigError, RetrievalError, load_config, open_retriever
 from retrieval.config import BotConfig
 
-from .app import SourceBot
+from .app import create_bot
 from .console import run_console
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.console:
         run_console(retriever)
         return 0
-    bot = SourceBot(config.bot, retriever, config.retrieval)
+    bot = create_bot(config.bot, retriever, config.retrieval)
     try:
         bot.run(token, log_handler=None)
     except discord.LoginFailure:

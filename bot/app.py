@@ -23,6 +23,7 @@ from .routing import Cooldown, Incoming, question_from
 
 log = logging.getLogger("bot")
 THREAD_NAME_CHARS = 100
+COOLDOWN_NOTICE = "Please wait {seconds} s before asking again; your last question was not searched."
 
 
 class SourceBot(discord.Client):
@@ -95,8 +96,7 @@ class SourceBot(discord.Client):
             return
         wait = self.cooldown.retry_after(message.author.id)
         if wait:
-            await message.reply(f"Please wait {wait:.0f} s before asking again.", allowed_mentions=NO_PINGS,
-                                mention_author=False, delete_after=max(wait, 5))
+            await self.ask_to_wait(message, wait)
             return
         try:
             async with message.channel.typing():
@@ -108,6 +108,14 @@ class SourceBot(discord.Client):
         guild_id = message.guild.id if message.guild else None
         await self.send_reply(message, await self.outgoing(reply, answer, guild_id, message.channel.id))
 
+    async def ask_to_wait(self, message: discord.Message, wait: float) -> None:
+        """Tell an over-eager asker privately; if their DMs are closed, in a reply that soon disappears."""
+        text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
+        try:
+            await message.author.send(text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException:
+            await message.reply(text, allowed_mentions=NO_PINGS, mention_author=False, delete_after=max(wait, 5))
+
     async def send_reply(self, message: discord.Message, kwargs: dict) -> None:
         if self.config.reply_in_thread and isinstance(message.channel, discord.TextChannel):
             try:
@@ -118,6 +126,20 @@ class SourceBot(discord.Client):
             except discord.HTTPException as error:
                 log.warning("could not open a thread (%s); replying in the channel", error)
         await message.reply(**kwargs, mention_author=False)
+
+
+class ShardedSourceBot(SourceBot, discord.AutoShardedClient):
+    """The same bot on discord.py's AutoShardedClient: one process, several gateway connections."""
+
+
+def create_bot(config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None = None,
+               **options) -> SourceBot:
+    """A SourceBot, sharded when the config says so."""
+    if not config.sharded:
+        return SourceBot(config, retriever, retrieval, **options)
+    if config.shard_count:
+        options.setdefault("shard_count", config.shard_count)
+    return ShardedSourceBot(config, retriever, retrieval, **options)
 
 
 def incoming(message: discord.Message, me: discord.ClientUser) -> Incoming:

@@ -18,6 +18,8 @@ from .paging import Pager
 if TYPE_CHECKING:
     from .app import SourceBot
 
+COOLDOWN_NOTICE = "Please wait {seconds} s before asking again; your question was not searched."
+
 log = logging.getLogger("bot")
 QUESTION_MAX_CHARS = 2000  # Discord's own cap on a string option is 6000; a question never needs more
 
@@ -34,7 +36,7 @@ def register_commands(bot: SourceBot) -> None:
         ephemeral = bot.config.private_replies if private is None else private
         wait = bot.cooldown.retry_after(interaction.user.id)
         if wait:
-            await send_private(interaction, f"Please wait {wait:.0f} s before asking again.")
+            await send_private(interaction, COOLDOWN_NOTICE.format(seconds=max(1, round(wait))))
             return
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         try:

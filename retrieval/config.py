@@ -57,9 +57,12 @@ class BotConfig:
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     feedback: bool = True
     feedback_db: Path = Path("feedback.sqlite")
+    sharded: bool = False
+    shard_count: int = 0
 
     def __post_init__(self) -> None:
         check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
+        check_range("shard_count", self.shard_count, 0, 100_000)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.app import SourceBot
+from bot.app import SourceBot, create_bot
 from retrieval import RetrievalConfig, Retriever, load_corpus
 from retrieval.build import build_index
 from retrieval.config import BotConfig
@@ -19,6 +19,10 @@ from tests.bot.fake_discord import FakeDiscord
 
 GIANT_PARAGRAPH = " ".join(["Lighthouse keepers trimmed the wicks and wound the clockwork every night."] * 200)
 PINGING_TEXT = "Harbour notice for @everyone and <@&1200000000000000001>: the lighthouse opens at dawn."
+
+
+async def no_identify_wait(shard_id: int | None, *, initial: bool = False) -> None:
+    pass
 
 
 def plain(description: str) -> str:
@@ -40,7 +44,11 @@ async def running_bot(fake: FakeDiscord, retriever: Retriever, retrieval: Retrie
     votes = Path(tempfile.mkdtemp(prefix="votes-")) / "feedback.sqlite"
     config = BotConfig(**{"cooldown_seconds": 0.0, "question_channels": [fake.channel_id("questions")],
                           "feedback_db": votes, **settings})
-    async with fake.running(SourceBot(config, retriever, retrieval, guild_ready_timeout=0.05)) as bot:
+    bot = create_bot(config, retriever, retrieval, guild_ready_timeout=0.05)
+    if config.sharded:
+        # discord.py waits 5 s before each further IDENTIFY to respect Discord's rate limit; the fake has none
+        bot.before_identify_hook = no_identify_wait
+    async with fake.running(bot):
         yield bot
 
 

@@ -121,8 +121,9 @@ async def test_an_eager_user_is_asked_to_wait(fake, retriever: Retriever):
         await fake.send_message(RESETTLED, mention_bot=True)
         await fake.send_message("And who founded it?", mention_bot=True)
         sent = await fake.wait_sent(2, timeout=10)
-    answer, wait = sorted(sent, key=lambda m: m["content"].startswith("Please wait"))
-    assert embeds_of(answer) and wait["content"].startswith("Please wait")
+    answer, notice = sorted(sent, key=lambda m: m["content"].startswith("Please wait"))
+    assert embeds_of(answer) and notice["content"].startswith("Please wait")
+    assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, in a DM
 
 
 @pytest.mark.asyncio

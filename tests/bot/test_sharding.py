@@ -1,0 +1,27 @@
+"""The sharded bot (discord.py's AutoShardedClient) answers in guilds on every shard."""
+
+import pytest
+
+from bot.app import ShardedSourceBot
+from retrieval import Retriever
+from tests.bot.fake_discord import FakeDiscord
+
+from .conftest import plain, running_bot
+
+GUILDS = (1_200_000_000_000_000_000, 1_200_000_000_004_194_304)  # (id >> 22) % 2 puts them on shards 0 and 1
+
+
+@pytest.mark.asyncio
+async def test_a_sharded_bot_answers_on_every_shard(retriever: Retriever):
+    async with FakeDiscord(guild_ids=GUILDS, shard_count=2) as fake, running_bot(fake, retriever, sharded=True) as bot:
+        assert isinstance(bot, ShardedSourceBot) and bot.shard_count == 2
+        assert {(g >> 22) % 2 for g in GUILDS} == {0, 1}
+        for guild in GUILDS:
+            await fake.send_message("How many North Korean refugees has NAUH resettled?", mention_bot=True,
+                                    channel_id=fake.channel_id("general", guild_id=guild))
+        sent = await fake.wait_sent(2, timeout=15)
+        assert {s["channel_id"] for s in sent} == {str(fake.channel_id("general", guild_id=g)) for g in GUILDS}
+        assert all("about 215 North Korean refugees" in plain(s["embeds"][0]["description"]) for s in sent)
+        assert sorted((s.shard_id, s.shard_count) for s in fake.sessions) == [(0, 2), (1, 2)]  # two IDENTIFYs
+    assert any(r.path == "/gateway/bot" for r in fake.requests)
+    assert fake.violations == []
