@@ -19,7 +19,7 @@ from .commands import register_commands
 from .discord_reply import NO_PINGS, message_kwargs
 from .feedback import VoteButton, vote_view
 from .reloading import Reloader
-from .routing import Cooldown, Incoming, question_from
+from .routing import Cooldown, Incoming, Turns, question_from
 
 log = logging.getLogger("bot")
 THREAD_NAME_CHARS = 100
@@ -43,6 +43,7 @@ class SourceBot(discord.Client):
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
         self.feedback = FeedbackStore(config.feedback_db) if config.feedback else None
         self.reloader = Reloader(self, retrieval)
+        self.turns = Turns()
         register_commands(self)
 
     async def setup_hook(self) -> None:
@@ -98,15 +99,18 @@ class SourceBot(discord.Client):
         if wait:
             await self.ask_to_wait(message, wait)
             return
-        try:
-            async with message.channel.typing():
-                answer = await self.answer(question)
-            reply = replies.answer_reply(answer)
-        except RetrievalError as error:
-            answer, reply = None, replies.error_reply(f"Sorry, I can't search that: {error}")
-        log_question(message.guild, message.channel, message.author, question, answer)
-        guild_id = message.guild.id if message.guild else None
-        await self.send_reply(message, await self.outgoing(reply, answer, guild_id, message.channel.id))
+        async with self.turns.turn(message.channel.id) as after_previous:
+            try:
+                async with message.channel.typing():
+                    answer = await self.answer(question)
+                reply = replies.answer_reply(answer)
+            except RetrievalError as error:
+                answer, reply = None, replies.error_reply(f"Sorry, I can't search that: {error}")
+            log_question(message.guild, message.channel, message.author, question, answer)
+            guild_id = message.guild.id if message.guild else None
+            kwargs = await self.outgoing(reply, answer, guild_id, message.channel.id)
+            await after_previous()
+            await self.send_reply(message, kwargs)
 
     async def ask_to_wait(self, message: discord.Message, wait: float) -> None:
         """Tell an over-eager asker privately; if their DMs are closed, in a reply that soon disappears."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from retrieval.config import BotConfig
@@ -34,6 +37,36 @@ def question_from(message: Incoming, bot_id: int, config: BotConfig) -> str | No
         return None
     text = re.sub(rf"<@!?{bot_id}>", " ", message.content)
     return " ".join(text.split()) or None
+
+
+class Turns:
+    """Replies in a channel go out in the order the questions came in, though searches may finish otherwise."""
+
+    def __init__(self) -> None:
+        self.last: dict[int, asyncio.Future[None]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, channel_id: int) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+        """Enter on a question's arrival; await the yielded function before replying. Leaving, even by an
+        error, lets the next question in the channel reply."""
+        previous = self.last.get(channel_id)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.last[channel_id] = mine
+
+        async def after_previous() -> None:
+            if previous is not None:
+                await asyncio.shield(previous)
+        def release(_: object = None) -> None:
+            mine.set_result(None)
+            if self.last.get(channel_id) is mine:
+                del self.last[channel_id]
+        try:
+            yield after_previous
+        finally:  # a question that failed early must still not let the next one overtake those before it
+            if previous is None or previous.done():
+                release()
+            else:
+                previous.add_done_callback(release)
 
 
 @dataclass

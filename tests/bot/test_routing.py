@@ -1,6 +1,10 @@
 """Which messages the bot answers: mentions, question channels and DMs; never bots or empty text."""
 
-from bot.routing import Cooldown, Incoming, question_from
+import asyncio
+
+import pytest
+
+from bot.routing import Cooldown, Incoming, Turns, question_from
 from retrieval.config import BotConfig
 
 BOT_ID = 42
@@ -44,3 +48,21 @@ def test_cooldown_is_per_user():
     assert cooldown.retry_after(1, now=102.0) == 3.0
     assert cooldown.retry_after(2, now=102.0) == 0
     assert cooldown.retry_after(1, now=105.0) == 0
+
+
+@pytest.mark.asyncio
+async def test_turns_keep_replies_in_arrival_order_even_after_an_error():
+    turns, sent = Turns(), []
+
+    async def question(name: str, work: float, fail: bool = False) -> None:
+        async with turns.turn(channel_id=1) as after_previous:
+            await asyncio.sleep(work)
+            if fail:
+                raise RuntimeError(name)
+            await after_previous()
+            sent.append(name)
+
+    results = await asyncio.gather(question("first", 0.05), question("broken", 0.0, fail=True),
+                                   question("third", 0.0), return_exceptions=True)
+    assert sent == ["first", "third"] and isinstance(results[1], RuntimeError)
+    assert turns.last == {}

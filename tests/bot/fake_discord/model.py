@@ -72,6 +72,14 @@ class World:
         self.users[user_id] = user_payload(user_id, name, bot=bot)
         return user_id
 
+    def add_human(self, name: str) -> int:
+        """A new member of every guild (Discord would send GUILD_MEMBER_ADD; messages carry the member anyway)."""
+        user_id = self._add_user(name)
+        self.human_ids.append(user_id)
+        for guild_id in self.guilds:
+            self.guilds[guild_id]["members"].append(self._member(user_id, []))
+        return user_id
+
     def _add_guild(self, guild_id: int, name: str) -> None:
         moderators, bot_role = self.ids.next(), self.ids.next()
         roles = [

@@ -41,6 +41,7 @@ class FakeDiscord:
                  application_id: int = DEFAULT_APPLICATION_ID, guild_ids: tuple[int, ...] = (DEFAULT_GUILD_ID,),
                  shard_count: int = 1, message_content_intent_granted: bool = True,
                  interaction_deadline: float = 3.0, heartbeat_interval: float = 0.5) -> None:
+        self.heartbeat_interval = heartbeat_interval
         self.token = token
         self.bot_user_id = bot_user_id
         self.application_id = application_id
@@ -130,9 +131,13 @@ class FakeDiscord:
     def guild_id(self) -> int:
         return self.guild_ids[0]
 
+    def add_human(self, name: str) -> int:
+        """Another human member of every guild; returns the user id."""
+        return self.world.add_human(name)
+
     @property
     def human_ids(self) -> list[int]:
-        """User ids of the two human members ("alice" then "bob"); alice is a Moderator."""
+        """User ids of the human members ("alice", a Moderator, then "bob", then any added)."""
         return list(self.world.human_ids)
 
     @property

@@ -1,0 +1,67 @@
+"""Load on the fake Discord: 200 questions from 50 users in a few seconds, all answered, in order per channel,
+with heartbeats kept on time and memory flat from one burst to the next."""
+
+import asyncio
+import itertools
+from pathlib import Path
+
+import pytest
+
+from retrieval import Retriever
+from retrieval.evaluate import load_gold
+
+from ..conftest import REPORTS
+from ..retrieval.test_gold import GOLD
+from .conftest import running_bot
+
+USERS, QUESTIONS = 50, 200
+HEARTBEAT_SLACK = 0.25  # seconds a heartbeat may come after its interval before it counts as late
+MEMORY_GROWTH_LIMIT_MB = 40
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def burst(fake, users: list[int], channels: list[int], questions: list[str]) -> list[dict]:
+    """Send the questions round-robin over users and channels, all at once; wait for every reply."""
+    before = len(fake.sent_messages())
+    plan = zip(questions, itertools.cycle(users), itertools.cycle(channels), strict=False)
+    asked = await asyncio.gather(*(fake.send_message(q, author=u, channel_id=c, mention_bot=True)
+                                   for q, u, c in plan))
+    await fake.wait_sent(before + len(asked), timeout=120)
+    return asked
+
+
+@pytest.mark.asyncio
+async def test_two_hundred_questions_from_fifty_users(fake, retriever: Retriever, pytestconfig: pytest.Config):
+    users = fake.human_ids + [fake.add_human(f"reader{n}") for n in range(USERS - len(fake.human_ids))]
+    channels = [fake.channel_id("general"), fake.channel_id("questions")]
+    gold = [q.q for q in load_gold(GOLD)]
+    questions = [gold[n % len(gold)] for n in range(QUESTIONS)]
+    async with running_bot(fake, retriever):
+        start = asyncio.get_running_loop().time()
+        asked = await burst(fake, users, channels, questions)
+        first_burst = asyncio.get_running_loop().time() - start
+        after_first = rss_mb()
+        await burst(fake, users, channels, questions)
+        after_second = rss_mb()
+    replies = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/messages")
+               and r.json.get("message_reference")]
+    first = replies[:QUESTIONS]
+    assert sorted(str(r.json["message_reference"]["message_id"]) for r in first) == sorted(m["id"] for m in asked)
+    for channel in channels:  # replies leave in the order the questions came in, channel by channel
+        path = f"/channels/{channel}/messages"
+        order = [int(r.json["message_reference"]["message_id"]) for r in replies if r.path == path]
+        assert order == sorted(order)
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(fake.heartbeats)]
+    assert gaps and max(gaps) <= fake.heartbeat_interval + HEARTBEAT_SLACK
+    assert after_second - after_first < MEMORY_GROWTH_LIMIT_MB
+    pytestconfig.stash.setdefault(REPORTS, []).append((
+        "load: 200 questions from 50 users (fake Discord)",
+        f"all answered in {first_burst:.1f} s; longest heartbeat gap {max(gaps):.2f} s (interval "
+        f"{fake.heartbeat_interval} s); RSS {after_first:.0f} MB -> {after_second:.0f} MB after a second burst"))
+    assert fake.violations == []
