@@ -10,14 +10,14 @@ from tqdm import tqdm
 
 from .corpus import Corpus
 from .dedupe import duplicate_groups
-from .embed import Encoder
+from .embed import TextEncoder
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .records import Passage
 from .reuse import previous_vectors, text_hashes
 
 
-def build_index(corpus: Corpus, encoder: Encoder, index_dir: Path, sources_path: Path,
+def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
                 progress: bool = True, reuse: bool = True) -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
     Passages whose indexed text the live build already embedded with this model are not embedded again."""
@@ -30,7 +30,7 @@ def build_index(corpus: Corpus, encoder: Encoder, index_dir: Path, sources_path:
     return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
 
 
-def embed(texts: list[str], hashes: np.ndarray, encoder: Encoder, reuse_from: Path | None,
+def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, reuse_from: Path | None,
           progress: bool) -> tuple[np.ndarray, int]:
     """Vectors for every text, taken from the live build where its text is unchanged; (vectors, how many new)."""
     previous = previous_vectors(reuse_from, encoder.identity) if reuse_from else None

