@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from .bench import BACKENDS, run_bench
 from .config import RetrievalConfig, load_config
 from .errors import RetrievalError
 from .evaluate import beir_table, evaluate_beir, evaluate_gold, gold_table, load_beir, load_gold, to_json
@@ -128,6 +129,19 @@ def parser() -> argparse.ArgumentParser:
                           "bot's feedback SQLite file instead")
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)
+
+    bench = commands.add_parser(
+        "bench", help="measure speed, memory and quality of each backend side by side",
+        description="Index the seeds and BEIR SciFact with each backend (the plain sentence-transformers "
+        "baseline first), then print search latency p50/p95 (query encoding included), indexing throughput, "
+        "the build's peak memory, nDCG@10 on SciFact test, and the time to rebuild after editing one "
+        "document. Takes about 10 minutes on 2 cores; indexes go to a temporary folder that is removed.")
+    bench.add_argument("--scifact", type=Path, default=Path("../shared/data/scifact"),
+                       help="BEIR SciFact folder (default: ../shared/data/scifact)")
+    bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=["torch", "onnx", "onnx-int8"],
+                       help="backends to compare (default: torch onnx-int8)")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.set_defaults(run=run_bench_command)
     return main_parser
 
 
@@ -272,6 +286,14 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
         tag = "" if passage.answerable else f" ({passage.role})"
         print(f"¶{passage.paragraph}{tag}")
         print(textwrap.fill(passage.text, WRAP_COLUMNS, initial_indent="   ", subsequent_indent="   ") + "\n")
+    return 0
+
+
+def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    if not (args.scifact / "corpus.jsonl").is_file():
+        raise RetrievalError(f"{args.scifact} is not a BEIR SciFact folder; pass --scifact DIR")
+    print(run_bench(args.scifact, config.sources, Path("tests/retrieval/seeds_gold.toml"),
+                    tuple(args.backends), args.json))
     return 0
 
 

@@ -1,0 +1,135 @@
+"""`python -m retrieval bench`: search latency, indexing throughput and memory, incremental rebuilds and
+quality, each backend beside the plain sentence-transformers baseline, measured in one run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .config import RetrievalConfig
+from .evaluate import evaluate_beir, load_beir, load_gold, table
+from .loader import open_retriever
+
+BACKENDS = ("torch", "onnx-int8")  # the baseline first
+LATENCY_REPEATS = 3
+
+
+@dataclass
+class BackendFigures:
+    backend: str
+    seeds_p50_ms: float = 0.0
+    seeds_p95_ms: float = 0.0
+    scifact_p50_ms: float = 0.0
+    scifact_p95_ms: float = 0.0
+    build_seconds: float = 0.0
+    passages_per_second: float = 0.0
+    peak_rss_mb: float = 0.0
+    ndcg10: float = 0.0
+    rebuild_seconds: float = 0.0
+    rebuild_embedded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def run_build(config_file: Path, sources: Path, index: Path) -> tuple[dict, float, float]:
+    """Build in a child process, so its peak memory is its own: (manifest, wall seconds, peak RSS MB)."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "retrieval", "build", str(sources), "--index", str(index),
+                              "--config", str(config_file), "--json", "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    output = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise RuntimeError(f"build of {sources} failed with exit code {child.returncode}")
+    return json.loads(output), time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def latencies(retriever, questions: list[str]) -> list[float]:
+    retriever.answer(questions[0])  # warm up
+    return [retriever.answer(q).took_ms for _ in range(LATENCY_REPEATS) for q in questions]
+
+
+def edit_one_document(corpus: Path, target: Path) -> None:
+    """A copy of a corpus.jsonl with the first document's text changed."""
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    first["text"] += " (edited)"
+    target.write_text("\n".join([json.dumps(first, ensure_ascii=False), *lines[1:]]) + "\n", encoding="utf-8")
+
+
+def bench_backend(backend: str, scifact: Path, seeds: Path, gold: Path, work: Path,
+                  log) -> BackendFigures:
+    figures = BackendFigures(backend)
+    config = RetrievalConfig(backend=backend, model_cache=work / "models", auto_build="never")
+    config_file = work / f"{backend}.toml"
+    config_file.write_text(f'[retrieval]\nbackend = "{backend}"\nmodel_cache = "{work / "models"}"\n')
+    log(f"[{backend}] indexing the seeds and SciFact")
+    run_build(config_file, seeds, work / f"seeds-{backend}")
+    manifest, seconds, peak = run_build(config_file, scifact / "corpus.jsonl", work / f"scifact-{backend}")
+    figures.build_seconds, figures.peak_rss_mb = round(seconds, 1), round(peak)
+    figures.passages_per_second = round(manifest["vectors"] / manifest["build_seconds"], 1)
+    log(f"[{backend}] measuring search latency and quality")
+    seeds_retriever = open_retriever(replace(config, sources=seeds, index=work / f"seeds-{backend}"), log=log)
+    seeds_ms = latencies(seeds_retriever, [q.q for q in load_gold(gold)])
+    sci = open_retriever(replace(config, sources=scifact / "corpus.jsonl", index=work / f"scifact-{backend}"),
+                         encoder=seeds_retriever.encoder, log=log)
+    queries, qrels = load_beir(scifact, "test")
+    sci_ms = latencies(sci, list(queries.values()))
+    figures.seeds_p50_ms, figures.seeds_p95_ms = round(statistics.median(seeds_ms), 1), round(
+        percentile(seeds_ms, 0.95), 1)
+    figures.scifact_p50_ms, figures.scifact_p95_ms = round(statistics.median(sci_ms), 1), round(
+        percentile(sci_ms, 0.95), 1)
+    figures.ndcg10 = round(evaluate_beir(sci, queries, qrels).ndcg10, 4)
+    log(f"[{backend}] rebuilding after editing one document")
+    edited = work / f"edited-{backend}"
+    edited.mkdir()
+    edit_one_document(scifact / "corpus.jsonl", edited / "corpus.jsonl")
+    rebuilt, seconds, _ = run_build(config_file, edited / "corpus.jsonl", work / f"scifact-{backend}")
+    figures.rebuild_seconds, figures.rebuild_embedded = round(seconds, 1), rebuilt["embedded"]
+    return figures
+
+
+def report_table(results: list[BackendFigures]) -> str:
+    base = results[0]
+    rows = [
+        ("search p50 / p95, seeds (ms)", [f"{r.seeds_p50_ms} / {r.seeds_p95_ms}" for r in results]),
+        ("search p50 / p95, SciFact (ms)", [f"{r.scifact_p50_ms} / {r.scifact_p95_ms}" for r in results]),
+        ("SciFact full build (s, whole process)", [str(r.build_seconds) for r in results]),
+        ("indexing throughput (passages/s)", [str(r.passages_per_second) for r in results]),
+        ("  speed-up over torch", [f"{r.passages_per_second / base.passages_per_second:.2f}x" for r in results]),
+        ("peak memory of the build (MB)", [str(r.peak_rss_mb) for r in results]),
+        ("nDCG@10, SciFact test (hybrid)", [f"{r.ndcg10:.4f}" for r in results]),
+        ("rebuild after editing 1 document (s)", [f"{r.rebuild_seconds} ({r.rebuild_embedded} embedded)"
+                                                   for r in results]),
+        ("  faster than the full build", [f"{r.build_seconds / r.rebuild_seconds:.0f}x" for r in results]),
+    ]
+    return table(["", *(r.backend for r in results)], [(name, *values) for name, values in rows])
+
+
+def run_bench(scifact: Path, seeds: Path, gold: Path, backends: tuple[str, ...] = BACKENDS,
+              as_json: bool = False) -> str:
+    work = Path(tempfile.mkdtemp(prefix="retrieval-bench-"))
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+    try:
+        results = [bench_backend(b, scifact, seeds, gold, work, log) for b in backends]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    if as_json:
+        return json.dumps({"machine": machine, "backends": [asdict(r) for r in results]}, indent=1)
+    return f"machine: {machine}\n{report_table(results)}"
