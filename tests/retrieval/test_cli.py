@@ -137,3 +137,9 @@ def test_search_context_in_json(cli, capsys):
     result = json.loads(capsys.readouterr().out)["results"][0]
     assert [p["paragraph"] for p in result["context"]["before"]] == [7]
     assert [p["paragraph"] for p in result["context"]["after"]] == [9]
+
+
+def test_every_command_explains_itself():
+    for command in ("build", "search", "sources", "show", "eval", "bench"):
+        result = run_module(command, "--help")
+        assert result.returncode == 0 and "--config" in result.stdout, command
