@@ -18,7 +18,7 @@ from .reuse import previous_vectors, text_hashes
 
 
 def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
-                progress: bool = True, reuse: bool = True) -> IndexManifest:
+                progress: bool = True, reuse: bool = True, index_kind: str = "auto") -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
     Passages whose indexed text the live build already embedded with this model are not embedded again."""
     start = time.perf_counter()
@@ -26,7 +26,7 @@ def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_p
     texts = index_texts(corpus, passages)
     hashes = text_hashes(texts)
     vectors, embedded = embed(texts, hashes, encoder, Path(index_dir) if reuse else None, progress)
-    parts = BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages), embedded)
+    parts = BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages), embedded, index_kind)
     return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
 
 

@@ -31,6 +31,7 @@ class RetrievalConfig:
     batch_size: int = 32
     backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
     model_cache: Path = Path(".cache/models")
+    index_type: Literal["auto", "exact", "ivf-sq8", "hnsw"] = "auto"
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = 0.6

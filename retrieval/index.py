@@ -13,6 +13,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .ann import build_ann, tune
 from .corpus import Corpus
 from .embed import ModelIdentity, sha256_file
 from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
@@ -54,6 +55,7 @@ class StoredIndex:
     path: Path
     manifest: IndexManifest
     vectors: faiss.Index
+    embeddings: np.ndarray  # the raw vectors, memory-mapped: exact cosines whatever the index compresses
     lexical: Lexical
     passages: list[Passage]
     rows: list[int]  # rows[vector row] = position in passages
@@ -70,6 +72,7 @@ class BuiltParts:
     lexical: Lexical
     duplicates: list[list[int]]
     embedded: int  # how many vectors this build computed; the rest came from the previous build
+    index_kind: str = "auto"
 
 
 def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
@@ -96,9 +99,7 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
                 sources_path: Path, build_seconds: float) -> IndexManifest:
     vectors = parts.vectors
     rows = [i for i, p in enumerate(corpus.passages) if p.answerable]
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
-    faiss.write_index(flat, str(folder / VECTORS))
+    faiss.write_index(build_ann(vectors, parts.index_kind), str(folder / VECTORS))
     np.save(folder / EMBEDDINGS, vectors)
     np.save(folder / HASHES, parts.hashes)
     parts.lexical.save(folder / LEXICAL)
@@ -204,6 +205,8 @@ def open_index(index_dir: Path | str) -> StoredIndex:
         raise IndexCorrupt(f"the index manifest in {index_dir} lists no vectors; rebuild with `retrieval build`")
     try:
         vectors = faiss.read_index(str(build / VECTORS))
+        tune(vectors)
+        embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
         lexical = Lexical.load(build / LEXICAL)
         groups = json.loads((build / DUPLICATES).read_text(encoding="utf-8"))
         passages = [Passage.from_dict(json.loads(line)) for line in (build / PASSAGES).open(encoding="utf-8")]
@@ -211,10 +214,10 @@ def open_index(index_dir: Path | str) -> StoredIndex:
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"the index at {index_dir} cannot be read ({exc}); rebuild with `build`") from None
     rows = [i for i, p in enumerate(passages) if p.answerable]
-    if vectors.ntotal != len(rows) or vectors.d != manifest.dimension:
+    if vectors.ntotal != len(rows) or vectors.d != manifest.dimension or embeddings.shape != (len(rows), vectors.d):
         raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
     duplicates = {row: group for group in groups for row in group}
-    return StoredIndex(index_dir, manifest, vectors, lexical, passages, rows, sources, duplicates)
+    return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates)
 
 
 def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:

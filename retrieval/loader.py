@@ -42,7 +42,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         source_path = Path(sources or config.sources)
         corpus = load_corpus(source_path)
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
-        build_index(corpus, encoder, index_dir, source_path, progress=progress)
+        build_index(corpus, encoder, index_dir, source_path, progress=progress, index_kind=config.index_type)
     return Retriever(open_index(index_dir), encoder or load_encoder(model, config.batch_size, config.model_cache),
                      config.top_k,
                      config.min_score, config.max_question_chars, config.mode, config.dense_weight, config.fusion)
@@ -64,4 +64,5 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bo
     corpus = load_corpus(sources)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     encoder = load_encoder(model, config.batch_size, config.model_cache)
-    return build_index(corpus, encoder, index, sources, progress=progress, reuse=reuse)
+    return build_index(corpus, encoder, index, sources, progress=progress, reuse=reuse,
+                       index_kind=config.index_type)

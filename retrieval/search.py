@@ -139,7 +139,7 @@ class Retriever:
         lexical_rows = np.argpartition(-bm25_all, depth - 1)[:depth] if depth < len(bm25_all) else np.arange(
             len(bm25_all))
         rows = np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows[bm25_all[lexical_rows] > 0])
-        cosine = vectors.reconstruct_batch(rows) @ vector if len(rows) else np.zeros(0, dtype=np.float32)
+        cosine = self.index.embeddings[rows] @ vector if len(rows) else np.zeros(0, dtype=np.float32)
         return Candidates(rows, cosine, bm25_all[rows])
 
     def rank(self, found: Candidates, mode: str) -> np.ndarray:
