@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -86,10 +87,13 @@ def export(identity, target: Path, quantize: bool) -> None:
 
     original = SentenceTransformer(str(identity.path), device="cpu")
     transformer = original[0].auto_model.eval()
-    probe = original.tokenizer(["hello world"], return_tensors="pt", padding=True)
+    # a padded batch, so the traced graph keeps the attention mask path that padded batches need
+    probe = original.tokenizer(["hello world", "a longer sentence, so that the first one is padded"],
+                               return_tensors="pt", padding=True)
     raw = target.with_name("raw.onnx")
     dynamic = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {"embedding": {0: "batch"}}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's advice is about models with data-dependent control flow
         torch.onnx.export(MeanPooled(transformer), tuple(probe[name] for name in INPUTS), str(raw),
                           input_names=list(INPUTS), output_names=["embedding"], dynamic_axes=dynamic,
                           opset_version=17, dynamo=False)
