@@ -14,12 +14,20 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import faiss
+import numpy as np
+
+from .ann import build_ann
 from .config import RetrievalConfig
 from .evaluate import evaluate_beir, load_beir, load_gold, table
+from .index import EMBEDDINGS
 from .loader import open_retriever
+from .synthetic import EmbeddingShape
 
 BACKENDS = ("torch", "onnx-int8")  # the baseline first
 LATENCY_REPEATS = 3
+LARGE_DEFAULT, LARGE_QUERIES, LARGE_SEED = 1_000_000, 1_000, 20261122
+LARGE_KINDS = ("exact", "ivf-sq8")  # hnsw takes about 5 minutes to build at 1M on 2 cores: ask for it
 
 
 @dataclass
@@ -102,6 +110,52 @@ def bench_backend(backend: str, scifact: Path, seeds: Path, gold: Path, work: Pa
     return figures
 
 
+@dataclass
+class IndexFigures:
+    kind: str
+    passages: int
+    build_seconds: float
+    size_mb: float
+    p50_ms: float
+    p95_ms: float
+    recall10: float
+
+
+def bench_large(real: np.ndarray, count: int, kinds: tuple[str, ...], log) -> list[IndexFigures]:
+    """Each index kind over `count` synthetic vectors shaped like `real`: build time, size, single-query
+    latency (vector search only) and recall@10 against exact search."""
+    shape = EmbeddingShape(real)
+    log(f"[large] generating {count:,} synthetic vectors and exact neighbours")
+    corpus, queries = shape.sample(count, seed=LARGE_SEED), shape.sample(LARGE_QUERIES, seed=LARGE_SEED + 1)
+    exact = faiss.IndexFlatIP(corpus.shape[1])
+    exact.add(corpus)
+    truth = exact.search(queries, 10)[1]
+    figures = []
+    for kind in kinds:
+        log(f"[large] building {kind}")
+        start = time.perf_counter()
+        index = exact if kind == "exact" else build_ann(corpus, kind)
+        built = 0.0 if kind == "exact" else time.perf_counter() - start
+        timings, found = [], []
+        for query in queries:
+            tick = time.perf_counter()
+            found.append(index.search(query[None, :], 10)[1][0])
+            timings.append((time.perf_counter() - tick) * 1000)
+        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
+        figures.append(IndexFigures(kind, count, round(built, 1), round(faiss.serialize_index(index).nbytes / 2**20),
+                                    round(statistics.median(timings), 2), round(percentile(timings, 0.95), 2),
+                                    round(recall, 4)))
+        if index is not exact:
+            del index
+    return figures
+
+
+def large_table(figures: list[IndexFigures]) -> str:
+    return table(["index", "passages", "build (s)", "size (MB)", "p50 (ms)", "p95 (ms)", "recall@10"],
+                 [(f.kind, f"{f.passages:,}", str(f.build_seconds), str(f.size_mb), str(f.p50_ms), str(f.p95_ms),
+                   f"{f.recall10:.4f}") for f in figures])
+
+
 def report_table(results: list[BackendFigures]) -> str:
     base = results[0]
     rows = [
@@ -120,16 +174,20 @@ def report_table(results: list[BackendFigures]) -> str:
 
 
 def run_bench(scifact: Path, seeds: Path, gold: Path, backends: tuple[str, ...] = BACKENDS,
-              as_json: bool = False) -> str:
+              as_json: bool = False, large: int = LARGE_DEFAULT, large_kinds: tuple[str, ...] = LARGE_KINDS) -> str:
     work = Path(tempfile.mkdtemp(prefix="retrieval-bench-"))
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
     try:
         results = [bench_backend(b, scifact, seeds, gold, work, log) for b in backends]
+        real = np.load(work / f"scifact-{backends[0]}" / "current" / EMBEDDINGS)
+        indexes = bench_large(real, large, large_kinds, log) if large else []
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, faiss {faiss.__version__}"
     if as_json:
-        return json.dumps({"machine": machine, "backends": [asdict(r) for r in results]}, indent=1)
-    return f"machine: {machine}\n{report_table(results)}"
+        return json.dumps({"machine": machine, "backends": [asdict(r) for r in results],
+                           "large": [asdict(f) for f in indexes]}, indent=1)
+    text = f"machine: {machine}\n\n{report_table(results)}"
+    return text + (f"\n\nsynthetic corpus shaped like SciFact's embeddings\n{large_table(indexes)}" if indexes else "")

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .bench import BACKENDS
+from .bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
 from .commands import (
     EXIT_ERROR,
     run_bench_command,
@@ -137,6 +137,11 @@ def parser() -> argparse.ArgumentParser:
                        help="BEIR SciFact folder (default: ../shared/data/scifact)")
     bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=["torch", "onnx", "onnx-int8"],
                        help="backends to compare (default: torch onnx-int8)")
+    bench.add_argument("--large", type=int, default=LARGE_DEFAULT, metavar="N",
+                       help="also measure vector indexes over N synthetic passages shaped like SciFact's "
+                       "embeddings (default: 1000000; 0 skips)")
+    bench.add_argument("--large-kinds", nargs="+", default=list(LARGE_KINDS), choices=["exact", "ivf-sq8", "hnsw"],
+                       help="index kinds for --large (default: exact ivf-sq8)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.set_defaults(run=run_bench_command)
     return main_parser

@@ -139,7 +139,7 @@ def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
     if not (args.scifact / "corpus.jsonl").is_file():
         raise RetrievalError(f"{args.scifact} is not a BEIR SciFact folder; pass --scifact DIR")
     print(run_bench(args.scifact, config.sources, Path("tests/retrieval/seeds_gold.toml"),
-                    tuple(args.backends), args.json))
+                    tuple(args.backends), args.json, args.large, tuple(args.large_kinds)))
     return 0
 
 
