@@ -24,7 +24,7 @@ from .index import EMBEDDINGS
 from .loader import open_retriever
 from .synthetic import EmbeddingShape
 
-BACKENDS = ("torch", "onnx-int8")  # the baseline first
+BACKENDS = ("torch", "torch-bf16", "onnx-int8")  # the baseline first
 LATENCY_REPEATS = 3
 LARGE_DEFAULT, LARGE_QUERIES, LARGE_TIMED, LARGE_SEED = 1_000_000, 1_000, 200, 20261122
 LARGE_KINDS = ("exact", "ivf-sq8")  # hnsw takes about 5 minutes to build at 1M on 2 cores: ask for it

@@ -18,6 +18,7 @@ from .commands import (
     run_sources,
 )
 from .config import load_config
+from .embed import BACKENDS as ALL_BACKENDS
 from .errors import RetrievalError
 from .search import MODES
 
@@ -135,8 +136,8 @@ def parser() -> argparse.ArgumentParser:
         "document. Takes about 10 minutes on 2 cores; indexes go to a temporary folder that is removed.")
     bench.add_argument("--scifact", type=Path, default=Path("../shared/data/scifact"),
                        help="BEIR SciFact folder (default: ../shared/data/scifact)")
-    bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=["torch", "onnx", "onnx-int8"],
-                       help="backends to compare (default: torch onnx-int8)")
+    bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=ALL_BACKENDS,
+                       help=f"backends to compare, the baseline first (default: {' '.join(BACKENDS)})")
     bench.add_argument("--large", type=int, default=LARGE_DEFAULT, metavar="N",
                        help="also measure vector indexes over N synthetic passages shaped like SciFact's "
                        "embeddings (default: 1000000; 0 skips)")

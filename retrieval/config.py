@@ -29,7 +29,7 @@ class RetrievalConfig:
     max_question_chars: int = 2000
     auto_build: Literal["never", "missing", "stale"] = "missing"
     batch_size: int = 32
-    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    backend: Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"] = "auto"
     model_cache: Path = Path(".cache/models")
     index_type: Literal["auto", "exact", "ivf-sq8", "hnsw"] = "auto"
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"

@@ -222,7 +222,7 @@ def open_index(index_dir: Path | str) -> StoredIndex:
 
 def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:
     """Raise IndexStale, naming what differs, when the index no longer matches the model or the sources."""
-    if (manifest.model_sha256, manifest.model_backend) != (model.sha256, model.backend):
+    if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         raise IndexStale(
             f"the index at {index_dir} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…, "
             f"{manifest.model_backend}), not the configured {model.name} ({model.sha256[:12]}…, {model.backend}); "

@@ -40,7 +40,7 @@ def previous_vectors(index_dir: Path, model: ModelIdentity) -> Previous:
     except IndexProblem:
         return NOTHING
     files = [build / EMBEDDINGS, build / HASHES]
-    if (manifest.model_sha256, manifest.model_backend) != (model.sha256, model.backend) or not all(
+    if not model.same_vectors(manifest.model_sha256, manifest.model_backend) or not all(
             f.is_file() and sha256_file(f) == manifest.checksums.get(f.name) for f in files):
         return NOTHING
     hashes = np.load(files[1])

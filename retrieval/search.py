@@ -61,8 +61,7 @@ class Retriever:
     def __init__(self, index: StoredIndex, encoder: TextEncoder, top_k: int = 3, min_score: float = 0.32,
                  max_question_chars: int = 2000, mode: str = "hybrid", dense_weight: float = DENSE_WEIGHT,
                  fusion: str = "weighted") -> None:
-        if (encoder.identity.sha256, encoder.identity.backend) != (index.manifest.model_sha256,
-                                                                   index.manifest.model_backend):
+        if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
         self.index = index
         self.encoder = encoder

@@ -1,11 +1,12 @@
-"""The ONNX int8 backend: exported on this machine, checked against the model, and just as right."""
+"""The backends beside plain float32 torch: bfloat16 torch and ONNX int8, each checked and just as right."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from retrieval import IndexStale, RetrievalConfig, Retriever, open_retriever
+from retrieval import IndexStale, RetrievalConfig, RetrievalError, Retriever, embed, open_retriever
 from retrieval.embed import load_encoder, resolve_model
 
 from ..conftest import SEEDS
@@ -38,3 +39,35 @@ def test_switching_backend_makes_the_index_stale(int8_config: RetrievalConfig):
     torch_config = RetrievalConfig(sources=SEEDS, index=int8_config.index, auto_build="never")
     with pytest.raises(IndexStale, match="onnx-int8"):
         open_retriever(torch_config, log=lambda _: None)
+
+
+needs_bf16 = pytest.mark.skipif(not embed.native_bf16(), reason="this CPU has no bfloat16 units")
+
+
+def test_auto_runs_bfloat16_only_where_the_cpu_has_bf16_units(monkeypatch: pytest.MonkeyPatch):
+    assert resolve_model(backend="auto").backend == ("torch-bf16" if embed.native_bf16() else "torch")
+    monkeypatch.setattr(embed, "native_bf16", lambda: False)
+    assert resolve_model(backend="auto").backend == "torch"
+    with pytest.raises(RetrievalError, match="no bfloat16 units"):
+        resolve_model(backend="torch-bf16")
+
+
+@needs_bf16
+def test_bfloat16_vectors_agree_with_float32(retriever: Retriever):
+    texts = [p.text for p in retriever.index.passages if p.answerable]
+    bf16 = load_encoder(resolve_model(backend="torch-bf16")).encode(texts)
+    fp32 = load_encoder(resolve_model(backend="torch")).encode(texts)
+    assert bf16.dtype == np.float32
+    assert (bf16 * fp32).sum(axis=1).min() > 0.999
+
+
+@needs_bf16
+def test_a_bfloat16_index_is_searched_and_reused_by_float32_torch(tmp_path: Path):
+    bf16_config = RetrievalConfig(sources=SEEDS, index=tmp_path / "index", backend="torch-bf16")
+    open_retriever(bf16_config, progress=False, log=lambda _: None)
+    fp32 = open_retriever(RetrievalConfig(sources=SEEDS, index=tmp_path / "index", backend="torch",
+                                          auto_build="never"), log=lambda _: None)
+    assert fp32.index.manifest.model_backend == "torch-bf16"
+    assert "about 215 North Korean refugees" in fp32.search(QUESTION)[0].text
+    rebuilt = open_retriever(replace(bf16_config, backend="torch"), rebuild=True, progress=False, log=lambda _: None)
+    assert rebuilt.index.manifest.embedded == 0  # every vector reused across the two precisions
