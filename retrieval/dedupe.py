@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from itertools import combinations
+
+import numpy as np
 
 from .records import Passage
 
@@ -11,29 +14,49 @@ SHINGLE_WORDS = 3
 # Jaccard similarity of word 3-shingles at or above which two passages count as the same text. Measured on
 # the seeds: the two interview paragraphs copied into Robert Park's column score 1.0 (only punctuation and a
 # closing quote differ, and those are ignored); the closest pair that is not a copy, where one paragraph
-# quotes two sentences of the other, scores 0.27. See tests/retrieval/test_dedupe.py.
+# quotes two sentences of the other, scores 0.27. See tests/retrieval/test_quality.py.
 DUPLICATE_JACCARD = 0.6
 WORD = re.compile(r"\w+")
+PAD = -1  # stands for the missing words of a text shorter than one shingle
+MIX = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # odd 64-bit multiplier; products wrap, which is what hashing wants
 
 
-def shingles(text: str) -> set[tuple[str, ...]]:
-    words = WORD.findall(text.lower())
-    if len(words) < SHINGLE_WORDS:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+class Shingler:
+    """Turns texts into sorted arrays of 64-bit codes, one per distinct run of SHINGLE_WORDS lowercased words."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+
+    def __call__(self, text: str) -> np.ndarray:
+        words = [self.vocabulary.setdefault(w, len(self.vocabulary)) for w in WORD.findall(text.lower())]
+        if not words:
+            return np.zeros(0, dtype=np.int64)
+        ids = np.array(words + [PAD] * max(0, SHINGLE_WORDS - len(words)), dtype=np.int64)
+        codes = ids[:len(ids) - SHINGLE_WORDS + 1].copy()
+        with np.errstate(over="ignore"):
+            for offset in range(1, SHINGLE_WORDS):
+                codes = codes * MIX + ids[offset:len(ids) - SHINGLE_WORDS + 1 + offset]
+        return np.unique(codes)
 
 
-def jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted arrays of distinct codes."""
+    if not len(a) or not len(b):
+        return 0.0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two texts are, as duplicate grouping sees it: Jaccard similarity of their word 3-shingles."""
+    shingler = Shingler()
+    return jaccard(shingler(a), shingler(b))
 
 
 def duplicate_groups(passages: list[Passage], threshold: float = DUPLICATE_JACCARD) -> list[list[int]]:
     """Groups (of 2 or more positions in `passages`) whose texts are near-identical across sources."""
-    sets = [shingles(p.text) for p in passages]
-    holders: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for row, shingle_set in enumerate(sets):
-        for shingle in shingle_set:
-            holders[shingle].append(row)
+    shingler = Shingler()
+    sets = [shingler(p.text) for p in passages]
     parent = list(range(len(passages)))
 
     def root(row: int) -> int:
@@ -42,18 +65,37 @@ def duplicate_groups(passages: list[Passage], threshold: float = DUPLICATE_JACCA
             row = parent[row]
         return row
 
-    compared: set[tuple[int, int]] = set()
-    for rows in holders.values():
-        if len(rows) > 50:  # a phrase this common says nothing about copying
-            continue
-        for i, a in enumerate(rows):
-            for b in rows[i + 1:]:
-                if (a, b) in compared or passages[a].source_id == passages[b].source_id:
-                    continue
-                compared.add((a, b))
-                if jaccard(sets[a], sets[b]) >= threshold:
-                    parent[root(b)] = root(a)
+    for a, b in candidate_pairs(sets, threshold):
+        if passages[a].source_id != passages[b].source_id and jaccard(sets[a], sets[b]) >= threshold:
+            parent[root(b)] = root(a)
     groups: dict[int, list[int]] = defaultdict(list)
     for row in range(len(passages)):
         groups[root(row)].append(row)
     return [rows for rows in groups.values() if len(rows) > 1]
+
+
+def candidate_pairs(sets: list[np.ndarray], threshold: float) -> set[tuple[int, int]]:
+    """Every pair that could reach `threshold`, found by prefix filtering: with each set ordered rarest code
+    first (one order for all), two sets with Jaccard >= t share one of the first |x| - ceil(t|x|) + 1 codes
+    of each. Exact, and it never compares the many pairs that merely share a common phrase."""
+    sizes = np.array([len(s) for s in sets], dtype=np.int64)
+    if not sizes.sum():
+        return set()
+    owner = np.repeat(np.arange(len(sets)), sizes)
+    _, code, frequency = np.unique(np.concatenate(sets), return_inverse=True, return_counts=True)
+    order = np.lexsort((code, frequency[code], owner))  # by owner, then rarest first, ties by code
+    place = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    in_prefix = place < np.repeat(sizes - np.ceil(threshold * sizes).astype(np.int64) + 1, sizes)
+    prefix_code, prefix_owner = code[order][in_prefix], owner[order][in_prefix]
+    by_code = np.argsort(prefix_code, kind="stable")
+    prefix_code, prefix_owner = prefix_code[by_code], prefix_owner[by_code]
+    starts = np.flatnonzero(np.diff(prefix_code, prepend=-1))
+    pairs: set[tuple[int, int]] = set()
+    for start, end in zip(starts, [*starts[1:], len(prefix_code)], strict=True):
+        if end - start < 2:
+            continue
+        for a, b in combinations(prefix_owner[start:end].tolist(), 2):
+            small, large = sorted((sizes[a], sizes[b]))
+            if small >= threshold * large:  # sizes too far apart cannot reach the threshold
+                pairs.add((min(a, b), max(a, b)))
+    return pairs

@@ -1,10 +1,13 @@
 """Answers a reader can trust: duplicates shown once with every citation, the answering sentence marked,
 the paragraphs around a quote on request, and each ranking mode selectable."""
 
+from dataclasses import replace
+from itertools import combinations
+
 import pytest
 
 from retrieval import Retriever, load_corpus
-from retrieval.dedupe import DUPLICATE_JACCARD, duplicate_groups, jaccard, shingles
+from retrieval.dedupe import DUPLICATE_JACCARD, duplicate_groups, similarity
 from retrieval.highlight import sentence_spans
 
 from ..conftest import SEEDS
@@ -20,7 +23,23 @@ def test_the_threshold_separates_copied_paragraphs_from_partial_quotes():
     assert pairs == [("park-hero", 12, "freedom-collection-ji", 13), ("park-hero", 13, "freedom-collection-ji", 14)]
     quoting = next(p for p in passages if p.source_id == "park-hero" and p.paragraph == 11)
     quoted = next(p for p in passages if p.source_id == "freedom-collection-ji" and p.paragraph == 12)
-    assert jaccard(shingles(quoting.text), shingles(quoted.text)) < DUPLICATE_JACCARD
+    assert similarity(quoting.text, quoted.text) < DUPLICATE_JACCARD
+
+
+def test_grouping_finds_exactly_the_pairs_a_full_comparison_finds():
+    """Prefix filtering only skips pairs that cannot reach the threshold: check it against every pair, on the
+    seeds plus copies of their paragraphs cut short by a growing number of words (some near, some not)."""
+    seeds = load_corpus(SEEDS).answerable()
+    copies = [replace(p, source_id=f"copy-{i}", text=" ".join(p.text.split()[i % 6 * 8:]))
+              for i, p in enumerate(seeds)]
+    passages = seeds + copies
+    every_pair = {(a, b) for a, b in combinations(range(len(passages)), 2)
+                  if passages[a].source_id != passages[b].source_id
+                  and similarity(passages[a].text, passages[b].text) >= DUPLICATE_JACCARD}
+    grouped = {pair for group in duplicate_groups(passages) for pair in combinations(sorted(group), 2)}
+    assert every_pair == grouped
+    kept = sum((i, i + len(seeds)) in every_pair for i in range(len(seeds)))
+    assert 0 < kept < len(seeds)  # the threshold is tested from both sides
 
 
 def test_a_copied_paragraph_is_shown_once_with_both_citations(retriever: Retriever):
