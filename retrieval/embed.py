@@ -19,6 +19,7 @@ PACKAGED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 HASH_CHUNK = 1 << 20
+PROGRESS_BATCHES = 8  # batches per encode call: often enough for a progress bar to move
 
 
 @dataclass(frozen=True)
@@ -123,19 +124,20 @@ class Encoder:
         """Vectors for `texts`, in order; `on_batch(n)` is told after each batch of n texts (for progress bars)."""
         import torch
 
-        chunks = []
-        step = self.batch_size * 8  # several batches per call, so a progress bar moves while sorting stays useful
+        # Longest first over the whole list, as one SentenceTransformer.encode call would sort, so that the
+        # chunks a progress bar needs do not add padding.
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        step = self.batch_size * PROGRESS_BATCHES
         for start in range(0, len(texts), step):
-            part = list(texts[start:start + step])
+            rows = order[start:start + step]
             # autocast is per thread, so it is entered here, on whichever thread encodes
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                chunks.append(self.model.encode(part, batch_size=self.batch_size, normalize_embeddings=True,
-                                                show_progress_bar=False))
+                vectors[rows] = self.model.encode([texts[i] for i in rows], batch_size=self.batch_size,
+                                                  normalize_embeddings=True, show_progress_bar=False)
             if on_batch:
-                on_batch(len(part))
-        if not chunks:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+                on_batch(len(rows))
+        return vectors
 
 
 def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Path(".cache/models")) -> TextEncoder:
