@@ -155,7 +155,9 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
     if args.beir:
         queries, qrels = load_beir(args.beir, args.split)
         index = args.index or BEIR_CACHE / f"{args.beir.resolve().name}-index"
-        retriever = open_retriever(config, sources=args.beir / "corpus.jsonl", index=index)
+        # the cached index is ours to remake when stale; an index the user named is only ever reported
+        cache_config = config if args.index else replace(config, auto_build="stale")
+        retriever = open_retriever(cache_config, sources=args.beir / "corpus.jsonl", index=index)
         reports = [evaluate_beir(retriever, queries, qrels, mode) for mode in args.modes]
         title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
     else:
