@@ -36,7 +36,8 @@ def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, reuse_from
     previous = previous_vectors(reuse_from, encoder.identity) if reuse_from else None
     found = previous.lookup(hashes) if previous else [None] * len(texts)
     missing = [i for i, row in enumerate(found) if row is None]
-    vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+    dimension = previous.vectors.shape[1] if previous and previous.rows else encoder.dimension
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
     for i, row in enumerate(found):
         if row is not None:
             vectors[i] = previous.vectors[row]

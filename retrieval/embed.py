@@ -152,3 +152,26 @@ def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Pa
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     return OnnxEncoder(identity, batch_size, cache)
+
+
+class LazyEncoder:
+    """The encoder of an identity, loaded on first use: a rebuild with nothing new to embed (a file removed,
+    a manifest edited) never pays for importing torch and loading the model."""
+
+    def __init__(self, identity: ModelIdentity, batch_size: int = 32, cache: Path = Path(".cache/models")) -> None:
+        self.identity = identity
+        self.batch_size = batch_size
+        self.cache = cache
+        self.loaded: TextEncoder | None = None
+
+    def load(self) -> TextEncoder:
+        if self.loaded is None:
+            self.loaded = load_encoder(self.identity, self.batch_size, self.cache)
+        return self.loaded
+
+    @property
+    def dimension(self) -> int:
+        return self.load().dimension
+
+    def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        return self.load().encode(texts, on_batch)

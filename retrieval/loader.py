@@ -9,9 +9,9 @@ from pathlib import Path
 from .build import build_index
 from .config import RetrievalConfig
 from .corpus import Corpus, load_corpus
-from .embed import TextEncoder, load_encoder, resolve_model
+from .embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
 from .errors import IndexMissing, IndexStale
-from .index import IndexManifest, check_fresh, open_index, read_manifest
+from .index import CURRENT, IndexManifest, check_fresh, open_index, read_manifest
 from .search import Retriever
 
 
@@ -63,6 +63,10 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bo
     """Read `sources` and (re)build the index at `index`, whatever is there now."""
     corpus = load_corpus(sources)
     model = resolve_model(config.model, config.model_sha256, config.backend)
-    encoder = load_encoder(model, config.batch_size, config.model_cache)
+    # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
+    # loaded first so that the build's own time (and passages per second) counts embedding, not loading.
+    lazy = reuse and (Path(index) / CURRENT).exists()
+    encoder = LazyEncoder(model, config.batch_size, config.model_cache) if lazy else load_encoder(
+        model, config.batch_size, config.model_cache)
     return build_index(corpus, encoder, index, sources, progress=progress, reuse=reuse,
                        index_kind=config.index_type)

@@ -9,6 +9,7 @@ import pytest
 
 from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
 from retrieval.build import build_index
+from retrieval.embed import LazyEncoder, resolve_model
 from retrieval.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
 from ..conftest import SEEDS
@@ -127,6 +128,16 @@ def test_a_rebuild_embeds_only_what_changed(retriever, built: RetrievalConfig, s
     rebuilt = open_retriever(built, log=quiet)
     best = rebuilt.search("How many North Korean refugees has NAUH resettled?")[0]
     assert "about 216 North Korean refugees" in best.text
+
+
+def test_removing_a_file_rebuilds_without_loading_the_model(built: RetrievalConfig, sources: Path):
+    (sources / "000_ae65aa517ac172e1.txt").unlink()
+    manifest = sources / "sources.toml"  # its entry goes with the file
+    manifest.write_text(manifest.read_text()[manifest.read_text().index('[[source]]\nid = "park-hero"'):])
+    lazy = LazyEncoder(resolve_model())
+    rebuilt = build_index(load_corpus(sources), lazy, built.index, sources, progress=False)
+    assert (rebuilt.embedded, rebuilt.vectors, lazy.loaded) == (0, 43 - 8, None)
+    assert open_retriever(built, log=quiet).answerable_count("park-hero") > 0
 
 
 def test_reused_vectors_equal_freshly_computed_ones(retriever, built: RetrievalConfig, sources: Path):
