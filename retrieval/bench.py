@@ -21,6 +21,7 @@ from .ann import build_ann
 from .build import build_index
 from .config import RetrievalConfig
 from .corpus import load_corpus
+from .embed import native_bf16
 from .evaluate import evaluate_beir, load_beir, load_gold, table
 from .index import EMBEDDINGS
 from .loader import open_retriever
@@ -197,6 +198,9 @@ def run_bench(scifact: Path, seeds: Path, gold: Path, backends: tuple[str, ...] 
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
+    if "torch-bf16" in backends and not native_bf16():
+        log("this CPU has no bfloat16 units: leaving torch-bf16 out")
+        backends = tuple(b for b in backends if b != "torch-bf16")
     try:
         results = [bench_backend(b, scifact, seeds, gold, work, log) for b in backends]
         real = np.load(work / f"scifact-{backends[0]}" / "current" / EMBEDDINGS)
