@@ -31,10 +31,6 @@ class ModelIdentity:
     sha256: str
     backend: str = "torch"  # how it is run: one of BACKENDS ("auto" is resolved before it gets here)
 
-    @property
-    def label(self) -> str:
-        return self.name if self.backend == "torch" else f"{self.name} ({self.backend})"
-
     def same_vectors(self, sha256: str, backend: str) -> bool:
         """Whether an index made by the model `sha256` run on `backend` can be searched with this one."""
         return (self.sha256, VECTOR_FAMILY[self.backend]) == (sha256, VECTOR_FAMILY.get(backend, backend))
@@ -110,8 +106,6 @@ class Encoder:
     For the "torch-bf16" backend its weights are cast to bfloat16: about 3x faster on CPUs with AMX."""
 
     def __init__(self, identity: ModelIdentity, batch_size: int = 32) -> None:
-        for key, value in OFFLINE_ENV.items():
-            os.environ.setdefault(key, value)
         from sentence_transformers import SentenceTransformer
 
         self.identity = identity
@@ -145,18 +139,18 @@ class Encoder:
 
 def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Path(".cache/models")) -> TextEncoder:
     """The encoder for the identity's backend: sentence-transformers on torch, or the ONNX export of the model."""
+    for key, value in OFFLINE_ENV.items():  # before transformers is imported: it never reaches for the hub
+        os.environ.setdefault(key, value)
     if identity.backend in ("torch", "torch-bf16"):
         return Encoder(identity, batch_size)
     from .onnx_encoder import OnnxEncoder
 
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
     return OnnxEncoder(identity, batch_size, cache)
 
 
 class LazyEncoder:
     """The encoder of an identity, loaded on first use: a rebuild with nothing new to embed (a file removed,
-    a manifest edited) never pays for importing torch and loading the model."""
+    a manifest edited) never pays for importing sentence-transformers and loading the model."""
 
     def __init__(self, identity: ModelIdentity, batch_size: int = 32, cache: Path = Path(".cache/models")) -> None:
         self.identity = identity
