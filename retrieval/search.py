@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -71,7 +72,8 @@ class Retriever:
         self.mode = check_mode(mode)
         self.dense_weight = dense_weight
         self.fusion = fusion
-        self.sentence_cache: dict[str, np.ndarray] = {}
+        self.sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.sentence_cache_size = SENTENCE_CACHE_SIZE
         self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
         for passage in index.passages:
             self.by_source[passage.source_id].append(passage)
@@ -183,12 +185,18 @@ class Retriever:
 
     def sentence_vectors(self, sentences: list[str]) -> dict[str, np.ndarray]:
         """Embeddings of the sentences, from a bounded cache: the passages people ask about recur."""
-        missing = list(dict.fromkeys(s for s in sentences if s not in self.sentence_cache))
-        if len(self.sentence_cache) + len(missing) > SENTENCE_CACHE_SIZE:
-            self.sentence_cache.clear()
-        if missing:
-            self.sentence_cache.update(zip(missing, self.encoder.encode(missing), strict=True))
-        return {s: self.sentence_cache[s] for s in sentences}
+        cache = self.sentence_cache
+        wanted = dict.fromkeys(sentences)
+        missing = [s for s in wanted if s not in cache]
+        found = dict(zip(missing, self.encoder.encode(missing), strict=True)) if missing else {}
+        found.update((s, cache[s]) for s in wanted if s not in found)
+        # Evict only after this question has every vector it needs, least recently used first.
+        for sentence, vector in found.items():
+            cache[sentence] = vector
+            cache.move_to_end(sentence)
+        while len(cache) > self.sentence_cache_size:
+            cache.popitem(last=False)
+        return found
 
     def hit(self, rank: int, score: float, row: int, cosine: float) -> Hit:
         place = self.location(row)

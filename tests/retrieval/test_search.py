@@ -50,3 +50,16 @@ def test_bad_questions_raise_query_error(retriever: Retriever, question: str, me
 def test_an_unknown_source_id_is_named(retriever: Retriever):
     with pytest.raises(Exception, match="unknown source id 'nope'"):
         retriever.source("nope")
+
+
+def test_a_full_highlighting_cache_never_loses_what_the_question_needs(retriever: Retriever, monkeypatch):
+    # A tiny cache and overlapping questions: each answer mixes sentences seen a moment ago with new ones,
+    # which is what made every search raise KeyError once a long-running process had filled its cache.
+    monkeypatch.setattr("retrieval.search.SENTENCE_CACHE_SIZE", 5)
+    small = Retriever(retriever.index, retriever.encoder)
+    questions = ["How many North Korean refugees has NAUH resettled?", "What is NAUH?",
+                 "How many refugees has NAUH resettled so far?", "What does Ji say about markets?"]
+    for question in questions * 2:
+        answer = small.answer(question, k=5, min_score=-1)
+        assert all(hit.highlights for hit in answer.hits if len(hit.text.split(". ")) > 2)
+    assert len(small.sentence_cache) <= 5
