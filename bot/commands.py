@@ -9,7 +9,6 @@ import discord
 from discord import app_commands
 
 from retrieval import RetrievalError
-from retrieval.config import MAX_TOP_K
 
 from . import limits, replies
 from .discord_reply import NO_PINGS, message_kwargs
@@ -29,10 +28,11 @@ def register_commands(bot: SourceBot) -> None:
 
     @bot.tree.command(name="ask", description="Ask a question; get the closest source passages, quoted, with citations")
     @app_commands.describe(question="What you want to know",
-                           count=f"How many passages to show (1-{MAX_TOP_K})",
+                           count=f"How many passages to show (1-{limits.MAX_COUNT})",
                            private="Only you see the answer")
     async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
-                  count: app_commands.Range[int, 1, MAX_TOP_K] | None = None, private: bool | None = None) -> None:
+                  count: app_commands.Range[int, 1, limits.MAX_COUNT] | None = None,
+                  private: bool | None = None) -> None:
         ephemeral = bot.config.private_replies if private is None else private
         wait = bot.cooldown.retry_after(interaction.user.id)
         if wait:

@@ -14,7 +14,8 @@ from .embed import TextEncoder
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .records import Passage
-from .reuse import previous_vectors, text_hashes
+from .reuse import SENTENCES, Previous, previous_vectors, text_hashes
+from .sentences import SentenceTable, split_all
 
 
 def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
@@ -25,15 +26,23 @@ def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_p
     passages = corpus.answerable()
     texts = index_texts(corpus, passages)
     hashes = text_hashes(texts)
-    vectors, embedded = embed(texts, hashes, encoder, Path(index_dir) if reuse else None, progress)
-    parts = BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages), embedded, index_kind)
+    offsets, spans, sentences = split_all([p.text for p in passages])
+    sentence_hashes = text_hashes(sentences)
+    reuse_from = Path(index_dir) if reuse else None
+    vectors, embedded = embed(texts, hashes, encoder, reuse_from and previous_vectors(reuse_from, encoder.identity),
+                              progress, "Embedding passages")
+    sentence_vectors, _ = embed(
+        sentences, sentence_hashes, encoder, reuse_from and previous_vectors(reuse_from, encoder.identity, SENTENCES),
+        progress, "Embedding sentences")
+    parts = BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages),
+                       embedded, index_kind,
+                       SentenceTable(offsets, spans, sentence_vectors), sentence_hashes)
     return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
 
 
-def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, reuse_from: Path | None,
-          progress: bool) -> tuple[np.ndarray, int]:
+def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
+          progress: bool, label: str) -> tuple[np.ndarray, int]:
     """Vectors for every text, taken from the live build where its text is unchanged; (vectors, how many new)."""
-    previous = previous_vectors(reuse_from, encoder.identity) if reuse_from else None
     found = previous.lookup(hashes) if previous else [None] * len(texts)
     missing = [i for i, row in enumerate(found) if row is None]
     dimension = previous.vectors.shape[1] if previous and previous.rows else encoder.dimension
@@ -41,7 +50,7 @@ def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, reuse_from
     for i, row in enumerate(found):
         if row is not None:
             vectors[i] = previous.vectors[row]
-    with tqdm(total=len(missing), desc="Embedding passages", unit="passage", disable=not (progress and missing)) as bar:
+    with tqdm(total=len(missing), desc=label, unit="text", disable=not (progress and missing)) as bar:
         if missing:
             vectors[missing] = encoder.encode([texts[i] for i in missing], on_batch=bar.update)
     return vectors, len(missing)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from .records import Source
+from .records import Passage, Role, Source
 
 
-def citation(source: Source, paragraph: int) -> str:
-    """Like `[Robert Park, "Ji Seong-ho: Hero fostering unity…", Korea Herald, ¶8]`; unknown parts are left out."""
+def citation(source: Source, passage: Passage) -> str:
+    """Like `[Robert Park, "Ji Seong-ho: Hero fostering unity…", Korea Herald, ¶8]`; unknown parts are left out,
+    and a photo caption says so (`¶3, photo caption`)."""
     parts = [source.author, f'"{source.title}"' if source.title else None, source.publication, source.date]
-    return "[" + ", ".join([p for p in parts if p] + [f"¶{paragraph}"]) + "]"
+    place = f"¶{passage.paragraph}" + (", photo caption" if passage.role is Role.CAPTION else "")
+    return "[" + ", ".join([p for p in parts if p] + [place]) + "]"

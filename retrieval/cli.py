@@ -12,6 +12,7 @@ from .commands import (
     EXIT_ERROR,
     run_bench_command,
     run_build,
+    run_calibrate,
     run_eval,
     run_search,
     run_show,
@@ -20,7 +21,9 @@ from .commands import (
 from .config import load_config
 from .embed import BACKENDS as ALL_BACKENDS
 from .errors import RetrievalError
-from .search import MODES
+from .settings import MODES, SearchSettings
+
+DEFAULTS = SearchSettings()
 
 EXIT_INTERRUPTED = 130
 
@@ -78,14 +81,22 @@ def parser() -> argparse.ArgumentParser:
                                  "citations. With --file (or piped input) every line is a question and every "
                                  "answer one JSON line. The index is built on first use.")
     search.add_argument("question", nargs="*", help="the question (quote it)")
-    search.add_argument("-k", type=int, help="how many passages at most (default from config: 3)")
+    search.add_argument("-k", type=int, help=f"how many passages at most (default from config: {DEFAULTS.top_k})")
     search.add_argument("--json", action="store_true", help="print JSON: {query, took_ms, results: [...]}")
     search.add_argument("--file", help="read questions from this file, one a line ('-' for stdin); a .jsonl "
                         "file holds BEIR queries with `_id` and `text`")
     search.add_argument("--sources", type=Path, help="the sources the index must match (default: the ones it "
                         "was built from, or the config's)")
-    search.add_argument("--min-score", type=float, help="relevance threshold, cosine in [-1, 1] (default from "
-                        "config: 0.32); results below it are dropped")
+    search.add_argument("--min-relevance", type=float, metavar="P",
+                        help="how likely (0 to 1) the first passage must be to answer for the question to count "
+                        f"as covered (default from config: {DEFAULTS.min_relevance})")
+    search.add_argument("--min-score", type=float, metavar="COSINE",
+                        help="the cosine (-1 to 1) the first passage must also reach (default from config: "
+                        f"{DEFAULTS.min_score})")
+    search.add_argument("--margin", type=float, help="show a later passage only when its fused score is within "
+                        f"this of the first's (default from config: {DEFAULTS.margin})")
+    search.add_argument("--all", action="store_true", help="the top k as ranked, with no 'covered?' decision and "
+                        "no margin (for scoring a benchmark)")
     search.add_argument("--rebuild", action="store_true", help="rebuild the index first if it is missing or stale")
     search.add_argument("--mode", choices=MODES, help="ranking: hybrid (dense + BM25), dense or lexical "
                         "(default from config: hybrid)")
@@ -127,6 +138,16 @@ def parser() -> argparse.ArgumentParser:
                           "bot's feedback SQLite file instead")
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)
+
+    calibrate = commands.add_parser(
+        "calibrate", parents=[common], help="fit the 'covered?' model on development data",
+        description="Ask a BEIR dataset's train questions of its own corpus (covered) and of every other corpus "
+        "given, and each --set's questions of the corpora that are not theirs (not covered); print the "
+        "logistic regression coefficients for retrieval/coverage.py. Indexes are cached in .cache/.")
+    calibrate.add_argument("--beir", type=Path, required=True, metavar="DIR", help="a BEIR dataset folder")
+    calibrate.add_argument("--set", nargs=2, action="append", default=[], metavar=("SOURCES", "QUESTIONS"),
+                           help="a corpus and its questions (a gold .toml or a questions.jsonl); repeatable")
+    calibrate.set_defaults(run=run_calibrate)
 
     bench = commands.add_parser(
         "bench", parents=[common], help="measure speed, memory and quality of each backend side by side",

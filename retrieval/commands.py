@@ -11,13 +11,25 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .bench import run_bench
+from .calibrate import Example, fit
 from .config import RetrievalConfig
 from .errors import RetrievalError
-from .evaluate import beir_table, evaluate_beir, evaluate_gold, gold_table, load_beir, load_gold, to_json
+from .evaluate import (
+    GoldQuestion,
+    beir_table,
+    evaluate_beir,
+    evaluate_gold,
+    gold_table,
+    load_beir,
+    load_gold,
+    load_question_set,
+    to_json,
+)
 from .feedback import FeedbackStore
 from .loader import build_from, open_retriever
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 from .search import Answer, Retriever, clean_question
+from .settings import SearchSettings, SettingError
 
 BEIR_CACHE = Path(".cache")
 EXIT_ERROR = 1
@@ -39,17 +51,18 @@ def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
     batch = args.file is not None or (not args.question and not sys.stdin.isatty())
+    if not batch and not args.question:
+        raise RetrievalError('no question given; try: python -m retrieval search "your question"')
+    settings = search_settings(args, config.search)
     if not batch:
-        if not args.question:
-            raise RetrievalError('no question given; try: python -m retrieval search "your question"')
-        clean_question(" ".join(args.question), config.max_question_chars)  # fail before the model loads
-    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
+        clean_question(" ".join(args.question), settings.max_question_chars)  # fail before the model loads
     if args.context < 0:
         raise RetrievalError("--context takes a number of paragraphs, 0 or more")
-    ask = Asker(retriever, args.k, args.min_score, args.mode, args.context)
+    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
+    ask = Asker(retriever, settings, not args.all, args.context)
     if batch:
         return run_batch(ask, read_questions(args.file or "-"))
-    answer = retriever.answer(" ".join(args.question), args.k, args.min_score, args.mode)
+    answer = ask.answer(" ".join(args.question))
     if args.json:
         print(json.dumps(ask.record(answer), ensure_ascii=False, indent=1))
     else:
@@ -58,18 +71,27 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
     return 0
 
 
+def search_settings(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
+    """The config's search settings with the command line's options laid over them, checked the same way."""
+    given = {"top_k": args.k, "mode": args.mode, "min_score": args.min_score, "min_relevance": args.min_relevance,
+             "margin": args.margin}
+    try:
+        return replace(configured, **{name: value for name, value in given.items() if value is not None})
+    except SettingError as exc:
+        raise RetrievalError(f"{str(exc).replace('`top_k`', '`-k`')} (command line)") from None
+
+
 @dataclass(frozen=True)
 class Asker:
     """The search options of one command line run, applied to each question."""
 
     retriever: Retriever
-    k: int | None
-    min_score: float | None
-    mode: str | None
+    settings: SearchSettings
+    gate: bool  # False with --all: the top k as ranked, whether or not they answer
     context: int
 
     def answer(self, question: str) -> Answer:
-        return self.retriever.answer(question, self.k, self.min_score, self.mode)
+        return self.retriever.answer(question, settings=self.settings, gate=self.gate)
 
     def record(self, answer: Answer) -> dict:
         """The answer's JSON, with the paragraphs around each hit when --context asked for them."""
@@ -179,3 +201,28 @@ def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
         who = ", ".join(str(x) for x in (row["author"], row["date"]) if x) or "author and date unknown"
         print(f"{row['id']}  {row['title']}  ({who}; {row['passages']} passages)")
     return 0
+
+
+def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    """Fit the "covered?" model: BEIR train claims over their corpus are covered; they, and each question set's
+    on-topic questions, asked of the other corpora are not."""
+    queries, qrels = load_beir(args.beir, "train")
+    corpora = {args.beir / "corpus.jsonl": [Example(queries[q], frozenset(qrels[q])) for q in qrels]}
+    for sources, questions in args.set:
+        corpora[Path(sources)] = [Example(q.q, frozenset()) for q in load_questions(Path(questions)) if q.on_topic]
+    opened = {path: open_retriever(replace(config, auto_build="stale"), sources=path,
+                                   index=BEIR_CACHE / f"{slug(path)}-index") for path in corpora}
+    covered = [(opened[args.beir / "corpus.jsonl"], e) for e in corpora[args.beir / "corpus.jsonl"]]
+    uncovered = [(opened[other], Example(e.question, frozenset()))
+                 for path, examples in corpora.items() for e in examples for other in opened if other != path]
+    print(json.dumps(fit(covered, uncovered), indent=1))
+    return 0
+
+
+def load_questions(path: Path) -> list[GoldQuestion]:
+    """A gold TOML file, or a question set's questions.jsonl."""
+    return load_question_set(path.parent) if path.suffix == ".jsonl" else load_gold(path)
+
+
+def slug(path: Path) -> str:
+    return "-".join(path.resolve().parts[-2:]).replace(".", "-")

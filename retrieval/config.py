@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields
@@ -9,9 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigError
+from .settings import SearchSettings
 
 PACKAGED_MODEL = "packaged"
-MAX_TOP_K = 25  # a Discord message holds at most 25 embed fields; more is never useful to a reader
 
 
 @dataclass(frozen=True)
@@ -22,26 +23,18 @@ class RetrievalConfig:
     index: Path = Path("index")
     model: str = PACKAGED_MODEL
     model_sha256: str = ""
-    top_k: int = 3
-    # Calibrated on the seeds gold questions: the lowest cosine that keeps a margin of 0.03 over the best
-    # passage of every off-topic question (highest: 0.287). See README, "Figures".
-    min_score: float = 0.32
-    max_question_chars: int = 2000
     auto_build: Literal["never", "missing", "stale"] = "missing"
     batch_size: int = 32
     backend: Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"] = "auto"
     model_cache: Path = Path(".cache/models")
     index_type: Literal["auto", "exact", "ivf-sq8", "hnsw"] = "auto"
-    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
-    fusion: Literal["weighted", "rrf"] = "weighted"
-    dense_weight: float = 0.6
+    search: SearchSettings = field(default_factory=SearchSettings)  # the [retrieval.search] table
 
     def __post_init__(self) -> None:
-        check_range("top_k", self.top_k, 1, MAX_TOP_K)
-        check_range("min_score", self.min_score, -1.0, 1.0)
-        check_range("max_question_chars", self.max_question_chars, 1, 100_000)
+        # Python callers may pass strings where paths are meant, as the TOML loader does
+        for name in ("sources", "index", "model_cache"):
+            object.__setattr__(self, name, Path(getattr(self, name)))
         check_range("batch_size", self.batch_size, 1, 4096)
-        check_range("dense_weight", self.dense_weight, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -116,6 +109,8 @@ def parse_section(cls: type, table: dict[str, Any], where: str, base: Path) -> A
 
 def check_value(hint: Any, value: Any, where: str, base: Path) -> Any:
     origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return parse_section(hint, expect(dict, value, where), where, base)
     if hint is Path:
         return base / expect(str, value, where)
     if origin is Literal:

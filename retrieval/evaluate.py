@@ -13,6 +13,7 @@ from . import metrics
 from .errors import RetrievalError
 from .records import Hit
 from .search import Retriever
+from .settings import SearchSettings
 
 RANKING_DEPTH = 10
 BEIR_DEPTH = 100
@@ -35,9 +36,28 @@ class GoldQuestion:
         return any(snippet in hit.text for snippet in self.expect)
 
 
+def load_question_set(folder: Path, off_topic: Path | None = None) -> list[GoldQuestion]:
+    """The questions of a folder laid out like ../shared/data/squad-dev (questions.jsonl: `q` and `expect`, the
+    start of the answering paragraph), plus off-topic questions from a .jsonl of `q` or BEIR `text` records."""
+    questions = [GoldQuestion(r["q"], list(r["expect"]), "squad") for r in read_jsonl(folder / "questions.jsonl")]
+    if off_topic is not None:
+        questions += [GoldQuestion(r.get("q") or r["text"], [], "off-topic") for r in read_jsonl(off_topic)]
+    return questions
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+    except FileNotFoundError:
+        raise RetrievalError(f"{path} not found") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RetrievalError(f"{path} is not JSON lines ({exc})") from None
+
+
 @dataclass(frozen=True)
 class GoldReport:
-    """Ranking quality on the on-topic questions and how the threshold treats both kinds, for one mode."""
+    """Ranking quality on the on-topic questions, and what an answer shows for both kinds, for one mode."""
 
     mode: str
     questions: int
@@ -46,8 +66,10 @@ class GoldReport:
     top1: float
     top3: float
     mrr10: float
-    on_topic_answered: float  # on-topic questions whose right passage survives the threshold
-    off_topic_declined: float  # off-topic questions that get no passage at all
+    on_topic_answered: float  # on-topic questions whose answer shows anything
+    on_topic_kept: float  # on-topic questions whose answer shows the right passage
+    mean_shown: float  # passages shown per answered on-topic question
+    off_topic_declined: float  # off-topic questions answered "not covered"
     median_took_ms: float
     misses: list[dict]
 
@@ -78,27 +100,34 @@ def load_gold(path: Path | str) -> list[GoldQuestion]:
     return questions
 
 
-def evaluate_gold(retriever: Retriever, questions: list[GoldQuestion], mode: str | None = None) -> GoldReport:
-    """Rank without a threshold for top-k and MRR; apply the configured threshold for the answer rates."""
-    ranks, kept, declined, took, misses = [], [], [], [], []
+def evaluate_gold(retriever: Retriever, questions: list[GoldQuestion],
+                  settings: SearchSettings | None = None) -> GoldReport:
+    """Rank without the gate for top-k and MRR; answer as a reader is answered for what is shown."""
+    settings = settings or retriever.settings
+    ranks, answered, kept, shown, declined, took, misses = [], [], [], [], [], [], []
     for question in questions:
-        answer = retriever.answer(question.q, k=RANKING_DEPTH, min_score=-1.0, mode=mode, highlight=False)
+        answer = retriever.answer(question.q, settings=settings, highlight=False)
         took.append(answer.took_ms)
-        passing = [h for h in answer.hits if h.cosine >= retriever.min_score]
         if not question.on_topic:
-            declined.append(not passing)
+            declined.append(not answer.hits)
             continue
-        rank = next((h.rank for h in answer.hits if question.answered_by(h)), None)
+        ranked = retriever.answer(question.q, k=RANKING_DEPTH, settings=settings, highlight=False, gate=False)
+        rank = next((h.rank for h in ranked.hits if question.answered_by(h)), None)
         ranks.append(rank)
-        kept.append(any(question.answered_by(h) for h in passing))
+        answered.append(bool(answer.hits))
+        kept.append(any(question.answered_by(h) for h in answer.hits))
+        if answer.hits:
+            shown.append(len(answer.hits))
         if rank != 1:
-            top = answer.hits[0]
-            misses.append({"q": question.q, "rank": rank, "top": top.citation, "top_score": round(top.score, 3)})
+            top = ranked.hits[0]
+            misses.append({"q": question.q, "rank": rank, "top": top.citation,
+                           "top_relevance": round(top.relevance, 3)})
     return GoldReport(
-        mode=mode or retriever.mode, questions=len(questions), on_topic=len(ranks), off_topic=len(declined),
+        mode=settings.mode, questions=len(questions), on_topic=len(ranks), off_topic=len(declined),
         top1=share(r == 1 for r in ranks), top3=share(r is not None and r <= 3 for r in ranks),
         mrr10=sum(1 / r for r in ranks if r) / max(len(ranks), 1),
-        on_topic_answered=share(kept), off_topic_declined=share(declined),
+        on_topic_answered=share(answered), on_topic_kept=share(kept),
+        mean_shown=statistics.fmean(shown) if shown else 0.0, off_topic_declined=share(declined),
         median_took_ms=statistics.median(took), misses=misses,
     )
 
@@ -118,15 +147,15 @@ def load_beir(folder: Path, split: str) -> tuple[dict[str, str], dict[str, dict[
 
 
 def evaluate_beir(retriever: Retriever, queries: dict[str, str], qrels: dict[str, dict[str, int]],
-                  mode: str | None = None) -> BeirReport:
+                  settings: SearchSettings | None = None) -> BeirReport:
     ndcg, mrr, recall = [], [], {cut: [] for cut in RECALL_CUTOFFS}
     for query_id, relevant in qrels.items():
-        ranked = retriever.ranked_sources(queries[query_id], BEIR_DEPTH, mode)
+        ranked = retriever.ranked_sources(queries[query_id], BEIR_DEPTH, settings)
         ndcg.append(metrics.ndcg(ranked, relevant, 10))
         mrr.append(metrics.mrr(ranked, relevant, 10))
         for cut in RECALL_CUTOFFS:
             recall[cut].append(metrics.recall(ranked, relevant, cut))
-    return BeirReport(mode or retriever.mode, len(qrels), statistics.fmean(ndcg), statistics.fmean(mrr),
+    return BeirReport((settings or retriever.settings).mode, len(qrels), statistics.fmean(ndcg), statistics.fmean(mrr),
                       {cut: statistics.fmean(values) for cut, values in recall.items()})
 
 
@@ -141,7 +170,9 @@ def gold_table(reports: list[GoldReport]) -> str:
     first = reports[0]
     rows = [("top-1 accuracy", [pct(r.top1) for r in reports]), ("top-3 accuracy", [pct(r.top3) for r in reports]),
             ("MRR@10", [f"{r.mrr10:.3f}" for r in reports]),
-            ("on-topic: right passage kept", [pct(r.on_topic_answered) for r in reports]),
+            ("on-topic: answered", [pct(r.on_topic_answered) for r in reports]),
+            ("on-topic: right passage shown", [pct(r.on_topic_kept) for r in reports]),
+            ("passages shown per answer", [f"{r.mean_shown:.2f}" for r in reports]),
             ("off-topic: 'not covered'", [pct(r.off_topic_declined) for r in reports]),
             ("median took_ms", [f"{r.median_took_ms:.1f}" for r in reports])]
     heading = f"{first.questions} questions ({first.on_topic} on-topic, {first.off_topic} off-topic)"

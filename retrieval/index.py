@@ -19,13 +19,16 @@ from .embed import ModelIdentity, sha256_file
 from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
 from .lexical import Lexical
 from .records import Passage, Source
+from .sentences import SENTENCE_HASHES, SentenceTable
 
-FORMAT_VERSION = 4  # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend
+# 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend; 5: sentence vectors
+FORMAT_VERSION = 5
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
 LEXICAL, DUPLICATES = "lexical", "duplicates.json"
 EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text
+SENTENCE_ANN = "sentences.faiss"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class StoredIndex:
     rows: list[int]  # rows[vector row] = position in passages
     sources: dict[str, Source]
     duplicates: dict[int, list[int]]  # vector row -> every row holding the same text (itself included)
+    sentences: SentenceTable  # each row's sentences: spans and vectors
+    sentence_search: faiss.Index  # the sentence vectors, searched like the passages'
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,9 @@ class BuiltParts:
     lexical: Lexical
     duplicates: list[list[int]]
     embedded: int  # how many vectors this build computed; the rest came from the previous build
-    index_kind: str = "auto"
+    index_kind: str
+    sentences: SentenceTable
+    sentence_hashes: np.ndarray
 
 
 def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
@@ -103,6 +110,9 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
     np.save(folder / EMBEDDINGS, vectors)
     np.save(folder / HASHES, parts.hashes)
     parts.lexical.save(folder / LEXICAL)
+    parts.sentences.save(folder)
+    np.save(folder / SENTENCE_HASHES, parts.sentence_hashes)
+    faiss.write_index(build_ann(parts.sentences.vectors, parts.index_kind), str(folder / SENTENCE_ANN))
     (folder / DUPLICATES).write_text(json.dumps(parts.duplicates), encoding="utf-8")
     with (folder / PASSAGES).open("w", encoding="utf-8") as out:
         for passage in corpus.passages:
@@ -205,7 +215,10 @@ def open_index(index_dir: Path | str) -> StoredIndex:
         raise IndexCorrupt(f"the index manifest in {index_dir} lists no vectors; rebuild with `retrieval build`")
     try:
         vectors = faiss.read_index(str(build / VECTORS))
+        sentence_search = faiss.read_index(str(build / SENTENCE_ANN))
         tune(vectors)
+        tune(sentence_search)
+        sentences = SentenceTable.load(build)
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
         lexical = Lexical.load(build / LEXICAL)
         groups = json.loads((build / DUPLICATES).read_text(encoding="utf-8"))
@@ -216,8 +229,11 @@ def open_index(index_dir: Path | str) -> StoredIndex:
     rows = [i for i, p in enumerate(passages) if p.answerable]
     if vectors.ntotal != len(rows) or vectors.d != manifest.dimension or embeddings.shape != (len(rows), vectors.d):
         raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
+    if len(sentences.offsets) != len(rows) + 1 or sentence_search.ntotal != len(sentences.spans):
+        raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
     duplicates = {row: group for group in groups for row in group}
-    return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates)
+    return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
+                       sentences, sentence_search)
 
 
 def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:

@@ -18,6 +18,10 @@ class Lexical:
     def __init__(self, model: bm25s.BM25) -> None:
         self.model = model
         self.stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
+        documents = model.scores["num_docs"]
+        frequency = np.diff(model.scores["indptr"])  # the index is stored term by term: its documents per term
+        self.idf = np.log1p((documents - frequency + 0.5) / (frequency + 0.5))
+        self.unseen_idf = float(np.log1p((documents + 0.5) / 0.5))  # a word no document holds
 
     @classmethod
     def build(cls, texts: list[str]) -> Lexical:
@@ -38,6 +42,15 @@ class Lexical:
         """The stemmed words of a text that BM25 would match on (stopwords left out)."""
         return set(bm25s.tokenize([text], stopwords=STOPWORDS, stemmer=self.stemmer, return_ids=False,
                                   show_progress=False)[0])
+
+    def ceiling(self, question: str) -> float:
+        """The highest BM25 score any passage could reach for the question: every word matched, as often as can
+        be, (k1 + 1) x the sum of the words' idf (Lucene's BM25, as bm25s scores). Words no passage holds count
+        with the idf they would have, so a question about something absent never looks well matched."""
+        terms = self.terms(question)
+        vocabulary = self.model.vocab_dict
+        idf = sum(float(self.idf[vocabulary[t]]) if t in vocabulary else self.unseen_idf for t in terms)
+        return (self.model.k1 + 1) * idf
 
     def scores(self, question: str) -> np.ndarray:
         """The BM25 score of every row for the question (zeros when none of its words is indexed)."""

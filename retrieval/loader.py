@@ -44,8 +44,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         build_index(corpus, encoder, index_dir, source_path, progress=progress, index_kind=config.index_type)
     return Retriever(open_index(index_dir), encoder or load_encoder(model, config.batch_size, config.model_cache),
-                     config.top_k,
-                     config.min_score, config.max_question_chars, config.mode, config.dense_weight, config.fusion)
+                     config.search)
 
 
 def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,

@@ -7,12 +7,16 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """What a block of a document is; only BODY blocks are ever returned as answers."""
+    """What a block of a document is; only BODY and CAPTION blocks are ever returned as answers."""
 
     BODY = "body"
     HEADING = "heading"
     BYLINE = "byline"
     CAPTION = "caption"
+
+
+# A caption can hold the only statement of a fact; headings and bylines only name things.
+ANSWERS = (Role.BODY, Role.CAPTION)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Passage:
 
     @property
     def answerable(self) -> bool:
-        return self.role is Role.BODY
+        return self.role in ANSWERS
 
     def to_dict(self) -> dict:
         return {"source_id": self.source_id, "paragraph": self.paragraph, "role": str(self.role), "text": self.text}
@@ -76,6 +80,7 @@ class Hit:
     source: Source
     citation: str
     cosine: float = 0.0
+    relevance: float = 0.0  # calibrated probability that the passage answers the question
     also_in: tuple[Location, ...] = ()
     highlights: tuple[tuple[int, int], ...] = ()
 
@@ -95,6 +100,8 @@ class Hit:
             "text": self.passage.text,
             "citation": self.citation,
             "cosine": round(self.cosine, 4),
+            "relevance": round(self.relevance, 4),
+            "role": str(self.passage.role),
             "also_in": [location.to_dict() for location in self.also_in],
             "highlights": [list(span) for span in self.highlights],
         }

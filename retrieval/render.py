@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .coverage import label
 from .records import Passage
 from .search import Answer, Retriever
 
@@ -14,11 +15,12 @@ PLAIN_MARKS = ("»", "«")
 
 def render(answer: Answer, retriever: Retriever, context: int = 0, marks: tuple[str, str] = PLAIN_MARKS) -> str:
     if not answer.hits:
-        return (f"The sources do not cover this question: no passage scored above "
-                f"{retriever.min_score:.2f}. ({answer.took_ms:.0f} ms)")
+        return (f"The sources do not cover this question: no passage is likely enough to answer it (best "
+                f"relevance {answer.relevance:.2f}, needed {answer.settings.min_relevance:.2f}). "
+                f"({answer.took_ms:.0f} ms)")
     lines = []
     for hit in answer.hits:
-        lines.append(f"{hit.rank}. {hit.citation}  score {hit.score:.2f}")
+        lines.append(f"{hit.rank}. {hit.citation}  {label(hit.relevance)} (relevance {hit.relevance:.2f})")
         lines.extend(f"   also in {place.citation}" for place in hit.also_in)
         before, after = retriever.context(hit, context) if context else ([], [])
         lines.extend(context_line(p) for p in before)

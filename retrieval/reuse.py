@@ -11,6 +11,7 @@ import numpy as np
 from .embed import ModelIdentity, sha256_file
 from .errors import IndexProblem
 from .index import EMBEDDINGS, HASHES, read_manifest
+from .sentences import SENTENCE_HASHES, SENTENCE_VECTORS
 
 DIGEST = np.dtype("S32")
 
@@ -31,15 +32,17 @@ class Previous:
 
 
 NOTHING = Previous({}, np.zeros((0, 0), dtype=np.float32))
+PASSAGES = (EMBEDDINGS, HASHES)  # the (vectors, hashes) files of the passages, and of their sentences
+SENTENCES = (SENTENCE_VECTORS, SENTENCE_HASHES)
 
 
-def previous_vectors(index_dir: Path, model: ModelIdentity) -> Previous:
+def previous_vectors(index_dir: Path, model: ModelIdentity, files: tuple[str, str] = PASSAGES) -> Previous:
     """What the live build can lend: nothing if there is none, it used another model, or its files are damaged."""
     try:
         build, manifest = read_manifest(index_dir)
     except IndexProblem:
         return NOTHING
-    files = [build / EMBEDDINGS, build / HASHES]
+    files = [build / files[0], build / files[1]]
     if not model.same_vectors(manifest.model_sha256, manifest.model_backend) or not all(
             f.is_file() and sha256_file(f) == manifest.checksums.get(f.name) for f in files):
         return NOTHING

@@ -1,48 +1,65 @@
-"""Answer a question with the closest passages: dense and lexical candidates, fused, gated, deduplicated."""
+"""Answer a question with the passages that answer it: dense (passage and sentence vectors) and lexical
+candidates, fused, a calibrated "covered?" decision, a margin to the first passage, duplicates shown once."""
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .cite import citation
+from .coverage import probability
 from .embed import TextEncoder
 from .errors import QueryError, RetrievalError
-from .fusion import DENSE_WEIGHT, reciprocal_rank, weighted
-from .highlight import WORD_BONUS, best_spans, sentence_spans
+from .fusion import reciprocal_rank, weighted
+from .highlight import WORD_BONUS, best_spans
 from .index import StoredIndex
 from .records import Hit, Location, Passage, Source
+from .settings import MAX_SEARCH_K, MODES, SearchSettings
 
-MODES = ("hybrid", "dense", "lexical")
-MAX_SEARCH_K = 1000  # batch evaluation asks for the top 100 or more; a reader sees far fewer
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
-SENTENCE_CACHE_SIZE = 20_000  # sentence embeddings kept for highlighting (about 30 MB)
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What one question got: its hits, best first (empty when the sources do not cover it), and the time taken."""
+    """What one question got and what produced it: the hits shown, best first (empty when the sources do not
+    cover it), the settings that cut them, the gate's probability for the best passage, and the time taken."""
 
     query: str
     hits: list[Hit]
     took_ms: float
-    extra: dict = field(default_factory=dict)
+    settings: SearchSettings
+    k: int
+    gated: bool = True  # False: the top k as ranked, with no "covered?" decision or margin (evaluation)
+    relevance: float = 0.0  # the best passage's probability of answering, whether or not it was shown
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.hits)
 
     def to_dict(self) -> dict:
-        return {**self.extra, "query": self.query, "took_ms": round(self.took_ms, 2),
+        return {"query": self.query, "took_ms": round(self.took_ms, 2), "covered": self.covered,
+                "relevance": round(self.relevance, 4), "mode": self.settings.mode, "k": self.k,
+                "min_relevance": self.settings.min_relevance if self.gated else None,
                 "results": [h.to_dict() for h in self.hits]}
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """Vector rows worth ranking, with both their cosine and their BM25 score."""
+    """Vector rows worth ranking, with their own cosine, their best sentence's cosine and their BM25 score."""
 
     rows: np.ndarray
     cosine: np.ndarray
+    sentence: np.ndarray
     bm25: np.ndarray
+    bm25_ceiling: float
+
+    def dense(self, sentences: bool) -> np.ndarray:
+        return np.maximum(self.cosine, self.sentence) if sentences else self.cosine
+
+    def lexical_share(self) -> np.ndarray:
+        return self.bm25 / self.bm25_ceiling if self.bm25_ceiling > 0 else np.zeros_like(self.bm25)
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -59,21 +76,13 @@ def clean_question(question: str, max_chars: int) -> str:
 class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
-    def __init__(self, index: StoredIndex, encoder: TextEncoder, top_k: int = 3, min_score: float = 0.32,
-                 max_question_chars: int = 2000, mode: str = "hybrid", dense_weight: float = DENSE_WEIGHT,
-                 fusion: str = "weighted") -> None:
+    def __init__(self, index: StoredIndex, encoder: TextEncoder, settings: SearchSettings | None = None) -> None:
         if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
         self.index = index
         self.encoder = encoder
-        self.top_k = top_k
-        self.min_score = min_score
-        self.max_question_chars = max_question_chars
-        self.mode = check_mode(mode)
-        self.dense_weight = dense_weight
-        self.fusion = fusion
-        self.sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.sentence_cache_size = SENTENCE_CACHE_SIZE
+        self.settings = settings or SearchSettings()
+        self.sentence_rows = index.sentences.rows()
         self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
         for passage in index.passages:
             self.by_source[passage.source_id].append(passage)
@@ -101,111 +110,127 @@ class Retriever:
         at = hit.passage.paragraph - 1
         return passages[max(0, at - around):at], passages[at + 1:at + 1 + around]
 
-    def search(self, question: str, k: int | None = None, min_score: float | None = None,
-               mode: str | None = None) -> list[Hit]:
-        """The passages closest to the question, best first; only those whose cosine reaches `min_score`."""
-        return self.answer(question, k, min_score, mode).hits
+    def search(self, question: str, k: int | None = None, settings: SearchSettings | None = None) -> list[Hit]:
+        """The passages that answer the question, best first; empty when the sources do not cover it."""
+        return self.answer(question, k, settings).hits
 
-    def answer(self, question: str, k: int | None = None, min_score: float | None = None,
-               mode: str | None = None, highlight: bool = True) -> Answer:
+    def answer(self, question: str, k: int | None = None, settings: SearchSettings | None = None,
+               highlight: bool = True, gate: bool = True) -> Answer:
+        """Up to k passages (the settings' top_k by default). With `gate` off, the top k as ranked."""
         start = time.perf_counter()
-        query = clean_question(question, self.max_question_chars)
-        k = self.top_k if k is None else k
+        settings = settings or self.settings
+        query = clean_question(question, settings.max_question_chars)
+        k = settings.top_k if k is None else k
         if not 1 <= k <= MAX_SEARCH_K:
             raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
-        threshold = self.min_score if min_score is None else min_score
         vector = self.encoder.encode([query])[0]
         found = self.candidates(query, vector, max(CANDIDATES, k))
-        ranking = self.rank(found, check_mode(mode or self.mode))
-        hits = self.collect(found, ranking, k, threshold)
+        ranking = self.rank(found, settings)
+        relevance = probability(found.dense(settings.sentence_vectors), found.lexical_share())
+        order = np.argsort(-ranking, kind="stable")
+        best = float(relevance[order[0]]) if len(order) else 0.0
+        if gate:
+            order = self.shown(order, found, ranking, relevance, settings)
+        rows, hits = self.collect(found, order, ranking, relevance, k)
         if highlight:
-            hits = self.highlight(query, vector, hits)
-        return Answer(query, hits, (time.perf_counter() - start) * 1000)
+            hits = [self.highlight(query, vector, row, hit) for row, hit in zip(rows, hits, strict=True)]
+        return Answer(query, hits, (time.perf_counter() - start) * 1000, settings, k, gate, best)
 
-    def ranked_sources(self, question: str, depth: int, mode: str | None = None) -> list[str]:
+    def ranked_sources(self, question: str, depth: int, settings: SearchSettings | None = None) -> list[str]:
         """Source ids in rank order (each once, at its best passage), with no threshold: for evaluation."""
-        query = clean_question(question, self.max_question_chars)
+        settings = settings or self.settings
+        query = clean_question(question, settings.max_question_chars)
         found = self.candidates(query, self.encoder.encode([query])[0], depth)
-        ranking = self.rank(found, check_mode(mode or self.mode))
+        ranking = self.rank(found, settings)
         ranked: dict[str, None] = {}
         for position in np.argsort(-ranking, kind="stable"):
             ranked.setdefault(self.index.passages[self.index.rows[int(found.rows[position])]].source_id)
         return list(ranked)[:depth]
 
     def candidates(self, query: str, vector: np.ndarray, depth: int) -> Candidates:
-        vectors = self.index.vectors
-        depth = min(depth, vectors.ntotal)
-        _, dense_rows = vectors.search(vector[None, :], depth)
-        bm25_all = self.index.lexical.scores(query)
+        """The top `depth` rows by passage vector, by sentence vector and by BM25, pooled."""
+        index = self.index
+        depth = min(depth, index.vectors.ntotal)
+        _, dense_rows = index.vectors.search(vector[None, :], depth)
+        sentence_depth = min(depth, index.sentence_search.ntotal)
+        _, sentence_hits = index.sentence_search.search(vector[None, :], sentence_depth)
+        sentence_rows = self.sentence_rows[sentence_hits[0][sentence_hits[0] >= 0]]
+        bm25_all = index.lexical.scores(query)
         lexical_rows = np.argpartition(-bm25_all, depth - 1)[:depth] if depth < len(bm25_all) else np.arange(
             len(bm25_all))
-        rows = np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows[bm25_all[lexical_rows] > 0])
-        cosine = self.index.embeddings[rows] @ vector if len(rows) else np.zeros(0, dtype=np.float32)
-        return Candidates(rows, cosine, bm25_all[rows])
+        rows = np.union1d(np.union1d(dense_rows[0][dense_rows[0] >= 0], sentence_rows),
+                          lexical_rows[bm25_all[lexical_rows] > 0])
+        cosine = index.embeddings[rows] @ vector if len(rows) else np.zeros(0, dtype=np.float32)
+        return Candidates(rows, cosine, self.best_sentence(rows, vector), bm25_all[rows],
+                          index.lexical.ceiling(query))
 
-    def rank(self, found: Candidates, mode: str) -> np.ndarray:
-        """A score per candidate under the mode: cosine, BM25, or their weighted fusion."""
-        if mode == "dense":
-            return found.cosine
-        if mode == "lexical":
+    def best_sentence(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """The highest cosine of any sentence of each row."""
+        offsets = self.index.sentences.offsets
+        starts, ends = offsets[rows], offsets[rows + 1]
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        which = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
+        cosines = self.index.sentences.vectors[which] @ vector
+        return np.maximum.reduceat(cosines, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+
+    def rank(self, found: Candidates, settings: SearchSettings) -> np.ndarray:
+        """A score per candidate under the mode: dense score, BM25, or their fusion."""
+        dense = found.dense(settings.sentence_vectors)
+        if settings.mode == "dense":
+            return dense
+        if settings.mode == "lexical":
             return found.bm25
-        if self.fusion == "rrf":
-            return reciprocal_rank(found.cosine, found.bm25)
-        return weighted(found.cosine, found.bm25, self.dense_weight)
+        if settings.fusion == "rrf":
+            return reciprocal_rank(dense, found.bm25)
+        return weighted(dense, found.bm25, settings.dense_weight)
 
-    def collect(self, found: Candidates, scores: np.ndarray, k: int, threshold: float) -> list[Hit]:
-        """The top k candidates that pass the threshold, each duplicate group shown once, best copy first."""
+    def shown(self, order: np.ndarray, found: Candidates, ranking: np.ndarray, relevance: np.ndarray,
+              settings: SearchSettings) -> np.ndarray:
+        """The candidates worth showing: none unless the first is likely to answer and clears the cosine floor;
+        then those whose score is within the margin of the first's."""
+        if not len(order):
+            return order
+        first = order[0]
+        if relevance[first] < settings.min_relevance or found.dense(settings.sentence_vectors)[first] < \
+                settings.min_score:
+            return order[:0]
+        return order[ranking[order] >= ranking[first] - settings.margin]
+
+    def collect(self, found: Candidates, order: np.ndarray, ranking: np.ndarray, relevance: np.ndarray,
+                k: int) -> tuple[list[int], list[Hit]]:
+        """Up to k hits in the given order, each duplicate group shown once, best copy first, with their rows."""
+        rows: list[int] = []
         hits: list[Hit] = []
         shown: set[int] = set()
-        for position in np.argsort(-scores, kind="stable"):
-            row, cosine = int(found.rows[position]), float(found.cosine[position])
+        for position in order.tolist():
             if len(hits) == k:
                 break
-            if cosine < threshold or row in shown:
+            row = int(found.rows[position])
+            if row in shown:
                 continue
             group = self.index.duplicates.get(row, [row])
             shown.update(group)
-            hit = self.hit(len(hits) + 1, float(scores[position]), row, cosine)
-            hits.append(replace(hit, also_in=tuple(self.location(other) for other in group if other != row)))
-        return hits
+            place = self.location(row)
+            hits.append(Hit(len(hits) + 1, float(ranking[position]), place.passage, place.source, place.citation,
+                            float(found.cosine[position]), float(relevance[position]),
+                            tuple(self.location(other) for other in group if other != row)))
+            rows.append(row)
+        return rows, hits
 
-    def highlight(self, query: str, vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
-        """Mark in each hit the sentence(s) closest to the question, by embedding and shared words."""
-        spans = [sentence_spans(hit.text) for hit in hits]
-        sentences = [hit.text[a:b] for hit, hit_spans in zip(hits, spans, strict=True) for a, b in hit_spans]
-        vectors = self.sentence_vectors(sentences)
+    def highlight(self, query: str, vector: np.ndarray, row: int, hit: Hit) -> Hit:
+        """Mark the sentence(s) closest to the question, by their stored vectors and the words they share."""
+        sentences = self.index.sentences.of(row)
+        spans = [tuple(span) for span in self.index.sentences.spans[sentences].tolist()]
         asked = self.index.lexical.terms(query)
-        marked = []
-        for hit, hit_spans in zip(hits, spans, strict=True):
-            scores = np.array([float(vectors[hit.text[a:b]] @ vector)
-                               + WORD_BONUS * overlap(asked, self.index.lexical.terms(hit.text[a:b]))
-                               for a, b in hit_spans])
-            marked.append(replace(hit, highlights=tuple(best_spans(hit_spans, scores))))
-        return marked
-
-    def sentence_vectors(self, sentences: list[str]) -> dict[str, np.ndarray]:
-        """Embeddings of the sentences, from a bounded cache: the passages people ask about recur."""
-        cache = self.sentence_cache
-        wanted = dict.fromkeys(sentences)
-        missing = [s for s in wanted if s not in cache]
-        found = dict(zip(missing, self.encoder.encode(missing), strict=True)) if missing else {}
-        found.update((s, cache[s]) for s in wanted if s not in found)
-        # Evict only after this question has every vector it needs, least recently used first.
-        for sentence, vector in found.items():
-            cache[sentence] = vector
-            cache.move_to_end(sentence)
-        while len(cache) > self.sentence_cache_size:
-            cache.popitem(last=False)
-        return found
-
-    def hit(self, rank: int, score: float, row: int, cosine: float) -> Hit:
-        place = self.location(row)
-        return Hit(rank, score, place.passage, place.source, place.citation, cosine)
+        scores = self.index.sentences.vectors[sentences] @ vector + WORD_BONUS * np.array(
+            [overlap(asked, self.index.lexical.terms(hit.text[a:b])) for a, b in spans])
+        return replace(hit, highlights=tuple(best_spans(spans, scores)))
 
     def location(self, row: int) -> Location:
         passage = self.index.passages[self.index.rows[row]]
         source = self.index.sources[passage.source_id]
-        return Location(source, passage, citation(source, passage.paragraph))
+        return Location(source, passage, citation(source, passage))
 
 
 def overlap(asked: set[str], said: set[str]) -> float:

@@ -62,4 +62,4 @@ def odd_retriever(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory
     (folder / "notice.txt").write_text(f"Harbour Notice\n\n{PINGING_TEXT}\n")
     index = tmp_path_factory.mktemp("odd-index") / "index"
     build_index(load_corpus(folder), retriever.encoder, index, folder, progress=False)
-    return Retriever(open_index(index), retriever.encoder, top_k=3, min_score=0.32)
+    return Retriever(open_index(index), retriever.encoder, retriever.settings)

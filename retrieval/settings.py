@@ -1,0 +1,61 @@
+"""How a question is searched and cut: one typed record, its allowed values defined once, checked on creation
+(by the TOML loader, the command line and Python callers alike)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from .errors import ConfigError
+
+Mode = Literal["hybrid", "dense", "lexical"]
+Fusion = Literal["weighted", "rrf"]
+MODES: tuple[str, ...] = get_args(Mode)
+FUSIONS: tuple[str, ...] = get_args(Fusion)
+MAX_SEARCH_K = 1000  # batch evaluation asks for the top 100 or more; a reader sees far fewer
+
+
+class SettingError(ConfigError, ValueError):
+    """A setting outside its allowed values; the config loader adds the file and table it came from."""
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Ranking, the "covered?" decision and how many passages are shown. Figures behind each default are in
+    BENCHMARKS.md ("Answer precision"); they were tuned on development data only."""
+
+    mode: Mode = "hybrid"
+    fusion: Fusion = "weighted"
+    # Share of the dense score in weighted fusion; 0.7 with sentence vectors (SciFact train sweep).
+    dense_weight: float = 0.7
+    # A passage's dense score is the best of its own cosine and its best sentence's.
+    sentence_vectors: bool = True
+    top_k: int = 3  # the most passages shown; fewer when the rest are not close to the first
+    # The question counts as covered when the first passage's calibrated probability of answering reaches this.
+    min_relevance: float = 0.5
+    # ...and its cosine reaches this floor, so a passage sharing only a rare word with the question never leads.
+    min_score: float = 0.2
+    # A later passage is shown only when its fused score is within this of the first's.
+    margin: float = 0.1
+    max_question_chars: int = 2000
+
+    def __post_init__(self) -> None:
+        choose("mode", self.mode, MODES)
+        choose("fusion", self.fusion, FUSIONS)
+        within("dense_weight", self.dense_weight, 0.0, 1.0)
+        within("top_k", self.top_k, 1, MAX_SEARCH_K)
+        within("min_relevance", self.min_relevance, 0.0, 1.0)
+        within("min_score", self.min_score, -1.0, 1.0)
+        within("margin", self.margin, 0.0, 1.0)
+        within("max_question_chars", self.max_question_chars, 1, 100_000)
+
+
+def choose(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise SettingError(f"`{name}` must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+
+
+def within(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or not low <= value <= high:
+        raise SettingError(f"`{name}` must be between {low} and {high}, not {value!r}")
