@@ -97,11 +97,15 @@ def test_a_failed_build_keeps_the_previous_index(retriever, built: RetrievalConf
     assert [p.name for p in (built.index / "builds").iterdir()] == [before.name]
 
 
-def test_a_rebuild_replaces_the_old_build(retriever, built: RetrievalConfig, sources: Path):
-    before = (built.index / CURRENT).resolve()
+def test_a_rebuild_keeps_only_the_build_it_replaced_for_readers_still_on_it(retriever, built: RetrievalConfig,
+                                                                              sources: Path):
+    first = (built.index / CURRENT).resolve()
     build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
-    after = (built.index / CURRENT).resolve()
-    assert after != before and not before.exists()
+    second = (built.index / CURRENT).resolve()
+    assert second != first and first.exists()
+    build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
+    third = (built.index / CURRENT).resolve()
+    assert sorted((built.index / "builds").iterdir()) == [second, third] and not first.exists()
 
 
 def test_a_folder_with_other_files_is_never_used_as_an_index(retriever, tmp_path: Path):
