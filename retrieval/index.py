@@ -24,7 +24,9 @@ from .lexical import Lexical
 from .lock import LOCK, writer_lock
 from .records import Passage, Source
 
-FORMAT_VERSION = 4  # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend
+# 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
+# 5: model_sha256 covers every model file that shapes the vectors, not only the weights
+FORMAT_VERSION = 5
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"

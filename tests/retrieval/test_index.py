@@ -9,7 +9,7 @@ import pytest
 
 from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
 from retrieval.build import build_index
-from retrieval.embed import LazyEncoder, resolve_model
+from retrieval.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
 from retrieval.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
 from ..conftest import SEEDS
@@ -36,7 +36,7 @@ def built(retriever, tmp_path: Path, sources: Path) -> RetrievalConfig:
 def test_manifest_records_model_dimension_fingerprint_and_counts(retriever):
     manifest = retriever.index.manifest
     assert manifest.model_name == "sentence-transformers/all-MiniLM-L6-v2"
-    assert manifest.model_sha256.startswith("53aa5117")
+    assert manifest.model_sha256 == PACKAGED_SHA256
     assert (manifest.dimension, manifest.sources, manifest.vectors) == (384, 3, 43)
     assert manifest.corpus_fingerprint == load_corpus(SEEDS).fingerprint
 

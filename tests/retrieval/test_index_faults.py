@@ -4,6 +4,7 @@ import errno
 import json
 import multiprocessing
 import os
+import shutil
 import threading
 import zlib
 from pathlib import Path
@@ -11,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import IndexCorrupt, IndexProblem, RetrievalConfig, load_corpus, open_retriever
+from retrieval import IndexCorrupt, IndexProblem, RetrievalConfig, RetrievalError, load_corpus, open_retriever
 from retrieval.build import build_index
-from retrieval.embed import ModelIdentity
+from retrieval.embed import ModelIdentity, resolve_model
 from retrieval.errors import IndexBusy
 from retrieval.index import BUILDS, CURRENT, MANIFEST, open_index
 from retrieval.lexical import Lexical
@@ -130,3 +131,13 @@ def test_a_manifest_field_of_the_wrong_type_is_reported_as_corrupt(index: Path, 
     with pytest.raises(IndexCorrupt, match=f"{next(iter(edit))}.*rebuild"):
         open_retriever(config, encoder=WordHashEncoder(), log=lambda _: None)
 
+
+def test_a_model_with_another_pooling_is_not_the_packaged_model(tmp_path: Path):
+    packaged = resolve_model(backend="torch")
+    cls_model = Path(shutil.copytree(packaged.path, tmp_path / "model"))
+    pooling = cls_model / "1_Pooling" / "config.json"
+    settings = json.loads(pooling.read_text())
+    pooling.write_text(json.dumps({**settings, "pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}))
+    with pytest.raises(RetrievalError, match="differ"):
+        resolve_model(str(cls_model), expected_sha256=packaged.sha256, backend="torch")
+    assert resolve_model(str(cls_model), backend="torch").sha256 != packaged.sha256
