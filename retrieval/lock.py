@@ -14,9 +14,9 @@ from .errors import IndexBusy
 
 LOCK = ".lock"
 # Seconds a build waits for another to finish writing. The lock is held only while a finished build is
-# written and switched in (under a second for the seeds, seconds for SciFact), so a holder past this is stuck.
+# written and switched in (0.05 s for the seeds; it grows with the corpus), so a holder past this is stuck.
 WRITER_WAIT = 300.0
-POLL_SECONDS = 0.05  # how often a waiting writer tries again: short against any write
+POLL_SECONDS = 0.05  # how often a waiting writer tries again: the most that waiting adds to a build
 
 
 @contextmanager
