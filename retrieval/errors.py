@@ -25,6 +25,10 @@ class IndexStale(IndexProblem):
     """The index was built with another model, format or set of sources."""
 
 
+class IndexBusy(IndexProblem):
+    """Another process is writing the index and did not finish in time."""
+
+
 class QueryError(RetrievalError):
     """A question cannot be searched as given (empty, too long)."""
 

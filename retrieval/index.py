@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import faiss
 import numpy as np
@@ -18,17 +21,20 @@ from .corpus import Corpus
 from .embed import ModelIdentity, sha256_file
 from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
 from .lexical import Lexical
+from .lock import LOCK, writer_lock
 from .records import Passage, Source
 from .sentences import SENTENCE_HASHES, SentenceTable
 
-# 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend; 5: sentence vectors
-FORMAT_VERSION = 5
+# 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
+# 5: model_sha256 covers every model file that shapes the vectors, not only the weights; 6: sentence vectors
+FORMAT_VERSION = 6
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
 LEXICAL, DUPLICATES = "lexical", "duplicates.json"
 EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text
 SENTENCE_ANN = "sentences.faiss"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,16 @@ class IndexManifest:
     passages: int
     vectors: int
     checksums: dict[str, str]
+
+
+# What each manifest field's annotation (a string, under `from __future__ import annotations`) accepts from
+# JSON; bool counts as int in Python but never in a manifest.
+JSON_CHECKS: dict[str, Callable[[object], bool]] = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "str": lambda v: isinstance(v, str),
+    "dict[str, str]": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in (*v, *v.values())),
+}
 
 
 @dataclass(frozen=True)
@@ -84,35 +100,63 @@ class BuiltParts:
 
 def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
-    """Write a new build beside the live one and switch to it; the old build stays until the switch is done."""
+    """Write a new build beside the live one and switch to it, one writer at a time. The build that was live
+    stays until the next switch, so a reader that started on it finishes on it; older ones are removed."""
     index_dir = Path(index_dir)
-    ensure_index_dir(index_dir)
-    builds = index_dir / BUILDS
-    builds.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=builds))
     try:
-        manifest = write_build(staging, corpus, parts, model, sources_path, build_seconds)
+        ensure_index_dir(index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with writer_lock(index_dir):
+            previous = live_build(index_dir)
+            manifest = add_build(index_dir, corpus, parts, model, sources_path, build_seconds)
+            remove_old_builds(index_dir, keep={live_build(index_dir), previous})
+    except OSError as exc:
+        raise unwritable(index_dir, exc) from None
+    return manifest
+
+
+def add_build(index_dir: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity, sources_path: Path,
+              build_seconds: float) -> IndexManifest:
+    """Write a build into a staging folder, name it and make it live; on any failure remove it unless live."""
+    builds = index_dir / BUILDS
+    builds.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".building-", dir=builds))
+    try:
+        manifest = write_build(folder, corpus, parts, model, sources_path, build_seconds)
         final = builds / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        staging.rename(final)
+        folder.rename(final)
+        folder = final  # what to remove should a later step fail
         switch_current(index_dir, final)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if live_build(index_dir) != folder:  # the switch may have happened before a later step failed
+            shutil.rmtree(folder, ignore_errors=True)
         raise
-    remove_old_builds(index_dir, keep=final)
     return manifest
+
+
+def unwritable(index_dir: Path, error: OSError) -> IndexProblem:
+    """A failed write as one line that says what would let the next build through."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        remedy = "free disk space"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        remedy = "check its permissions"
+    else:
+        remedy = "check the folder and its disk"
+    return IndexProblem(f"cannot write the index at {index_dir} ({error.strerror or error}); {remedy} and build again")
 
 
 def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
     vectors = parts.vectors
     rows = [i for i, p in enumerate(corpus.passages) if p.answerable]
-    faiss.write_index(build_ann(vectors, parts.index_kind), str(folder / VECTORS))
+    # Serialised here rather than by faiss.write_index, whose write errors are RuntimeErrors without an errno.
+    faiss.serialize_index(build_ann(vectors, parts.index_kind)).tofile(folder / VECTORS)
     np.save(folder / EMBEDDINGS, vectors)
     np.save(folder / HASHES, parts.hashes)
     parts.lexical.save(folder / LEXICAL)
     parts.sentences.save(folder)
     np.save(folder / SENTENCE_HASHES, parts.sentence_hashes)
-    faiss.write_index(build_ann(parts.sentences.vectors, parts.index_kind), str(folder / SENTENCE_ANN))
+    faiss.serialize_index(build_ann(parts.sentences.vectors, parts.index_kind)).tofile(folder / SENTENCE_ANN)
     (folder / DUPLICATES).write_text(json.dumps(parts.duplicates), encoding="utf-8")
     with (folder / PASSAGES).open("w", encoding="utf-8") as out:
         for passage in corpus.passages:
@@ -152,7 +196,7 @@ def ensure_index_dir(index_dir: Path) -> None:
         return
     if not index_dir.is_dir():
         raise IndexProblem(f"{index_dir} is a file, not an index folder; choose another index path")
-    foreign = [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, BUILDS, f"{CURRENT}.next")]
+    foreign = [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, BUILDS, f"{CURRENT}.next", LOCK)]
     if foreign:
         raise IndexProblem(
             f"{index_dir} holds other files ({foreign[0]}, …) and is not an index folder; "
@@ -168,10 +212,22 @@ def switch_current(index_dir: Path, build: Path) -> None:
     fsync(index_dir)
 
 
-def remove_old_builds(index_dir: Path, keep: Path) -> None:
+def remove_old_builds(index_dir: Path, keep: set[Path | None]) -> None:
+    """Remove every build but those in `keep`, and what a crashed writer left staged; call with the lock held."""
     for build in (index_dir / BUILDS).iterdir():
-        if build != keep:
+        if build.name not in {k.name for k in keep if k}:
             shutil.rmtree(build, ignore_errors=True)
+
+
+def live_build(index_dir: Path) -> Path | None:
+    """The build folder `current` points to at this moment, or None when there is no index yet."""
+    try:
+        return index_dir / os.readlink(index_dir / CURRENT)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise IndexCorrupt(f"{index_dir / CURRENT} is not a link to a build ({exc.strerror}); "
+                           "remove it and build again") from None
 
 
 def fsync(path: Path) -> None:
@@ -184,9 +240,38 @@ def fsync(path: Path) -> None:
 
 def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
     """The live build's folder and manifest; IndexMissing or IndexCorrupt when there is none to trust."""
-    build = index_dir / CURRENT
-    if not build.exists():
+    index_dir = Path(index_dir)
+    return read_live(index_dir, lambda build: (build, build_manifest(index_dir, build)))
+
+
+def open_index(index_dir: Path | str) -> StoredIndex:
+    """Load the live build after checking every file against the checksums its manifest recorded."""
+    index_dir = Path(index_dir)
+    return read_live(index_dir, lambda build: load_build(index_dir, build))
+
+
+def read_live(index_dir: Path, read: Callable[[Path], T]) -> T:
+    """`read` the live build, all from the one folder `current` named when it began, so a rebuild switching
+    meanwhile is never seen half. Should that folder go mid-read (two rebuilds during one read, as the
+    previous build is kept), the read is done once more from the new live build instead of reporting damage."""
+    build = existing_build(index_dir)
+    try:
+        return read(build)
+    except IndexCorrupt:
+        if live_build(index_dir) == build:  # damaged where it stands, not swapped out
+            raise
+    return read(existing_build(index_dir))
+
+
+def existing_build(index_dir: Path) -> Path:
+    build = live_build(index_dir)
+    if build is None:
         raise IndexMissing(f"no index at {index_dir}; build it with `python -m retrieval build`")
+    return build
+
+
+def build_manifest(index_dir: Path, build: Path) -> IndexManifest:
+    """The manifest of one build, checked field by field: IndexStale or IndexCorrupt when it cannot be trusted."""
     try:
         data = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -198,18 +283,22 @@ def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
             "rebuild it with `python -m retrieval build`"
         )
     try:
-        return build.resolve(), IndexManifest(**data)
+        manifest = IndexManifest(**data)
     except TypeError as exc:
         raise IndexCorrupt(f"the index manifest in {index_dir} is incomplete ({exc}); rebuild with `build`") from None
+    for field in fields(IndexManifest):
+        value = getattr(manifest, field.name)
+        if not JSON_CHECKS[field.type](value):
+            raise IndexCorrupt(f"the index manifest in {index_dir} has {field.name} = {json.dumps(value)[:40]}, "
+                               f"not {field.type}; rebuild with `python -m retrieval build`")
+    return manifest
 
 
-def open_index(index_dir: Path | str) -> StoredIndex:
-    """Load an index after checking every file against the checksums its manifest recorded."""
-    index_dir = Path(index_dir)
-    build, manifest = read_manifest(index_dir)
+def load_build(index_dir: Path, build: Path) -> StoredIndex:
+    manifest = build_manifest(index_dir, build)
     for name, checksum in manifest.checksums.items():
         file = build / name
-        if not file.is_file() or sha256_file(file) != checksum:
+        if file_sha256(file) != checksum:
             raise IndexCorrupt(f"{file} is missing or damaged (checksum differs); rebuild with `retrieval build`")
     if VECTORS not in manifest.checksums:
         raise IndexCorrupt(f"the index manifest in {index_dir} lists no vectors; rebuild with `retrieval build`")
@@ -234,6 +323,14 @@ def open_index(index_dir: Path | str) -> StoredIndex:
     duplicates = {row: group for group in groups for row in group}
     return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
                        sentences, sentence_search)
+
+
+def file_sha256(path: Path) -> str | None:
+    """The file's sha256, or None when it cannot be read (gone, a folder, unreadable)."""
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
 
 
 def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:

@@ -37,15 +37,20 @@ SENTENCES = (SENTENCE_VECTORS, SENTENCE_HASHES)
 
 
 def previous_vectors(index_dir: Path, model: ModelIdentity, files: tuple[str, str] = PASSAGES) -> Previous:
-    """What the live build can lend: nothing if there is none, it used another model, or its files are damaged."""
+    """What the live build can lend: nothing if there is none, it used another model, or its files are damaged
+    (or were removed by a concurrent rebuild while being read)."""
     try:
         build, manifest = read_manifest(index_dir)
     except IndexProblem:
         return NOTHING
     files = [build / files[0], build / files[1]]
-    if not model.same_vectors(manifest.model_sha256, manifest.model_backend) or not all(
-            f.is_file() and sha256_file(f) == manifest.checksums.get(f.name) for f in files):
+    if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         return NOTHING
-    hashes = np.load(files[1])
-    vectors = np.load(files[0], mmap_mode="r")
+    try:
+        if not all(sha256_file(f) == manifest.checksums.get(f.name) for f in files):
+            return NOTHING
+        hashes = np.load(files[1])
+        vectors = np.load(files[0], mmap_mode="r")
+    except (OSError, ValueError):
+        return NOTHING
     return Previous({digest: row for row, digest in enumerate(hashes.tolist())}, vectors)

@@ -9,7 +9,7 @@ import pytest
 
 from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
 from retrieval.build import build_index
-from retrieval.embed import LazyEncoder, resolve_model
+from retrieval.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
 from retrieval.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
 from ..conftest import SEEDS
@@ -36,7 +36,7 @@ def built(retriever, tmp_path: Path, sources: Path) -> RetrievalConfig:
 def test_manifest_records_model_dimension_fingerprint_and_counts(retriever):
     manifest = retriever.index.manifest
     assert manifest.model_name == "sentence-transformers/all-MiniLM-L6-v2"
-    assert manifest.model_sha256.startswith("53aa5117")
+    assert manifest.model_sha256 == PACKAGED_SHA256
     assert (manifest.dimension, manifest.sources, manifest.vectors) == (384, 3, 43)
     assert manifest.corpus_fingerprint == load_corpus(SEEDS).fingerprint
 
@@ -97,11 +97,15 @@ def test_a_failed_build_keeps_the_previous_index(retriever, built: RetrievalConf
     assert [p.name for p in (built.index / "builds").iterdir()] == [before.name]
 
 
-def test_a_rebuild_replaces_the_old_build(retriever, built: RetrievalConfig, sources: Path):
-    before = (built.index / CURRENT).resolve()
+def test_a_rebuild_keeps_only_the_build_it_replaced_for_readers_still_on_it(retriever, built: RetrievalConfig,
+                                                                              sources: Path):
+    first = (built.index / CURRENT).resolve()
     build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
-    after = (built.index / CURRENT).resolve()
-    assert after != before and not before.exists()
+    second = (built.index / CURRENT).resolve()
+    assert second != first and first.exists()
+    build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
+    third = (built.index / CURRENT).resolve()
+    assert sorted((built.index / "builds").iterdir()) == [second, third] and not first.exists()
 
 
 def test_a_folder_with_other_files_is_never_used_as_an_index(retriever, tmp_path: Path):
