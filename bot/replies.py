@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from discord.utils import escape_markdown, escape_mentions
 
 from retrieval import Answer, Hit, Passage, Source
+from retrieval.coverage import label
 
 from . import limits
 
@@ -75,7 +76,8 @@ def highlighter(hit: Hit) -> Callable[[str], str]:
 def hit_footer(hit: Hit) -> str:
     also = "".join(f" · Also in {place.citation}" for place in hit.also_in)
     where = f" · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
-    return limits.fit(f"Relevance {hit.score:.2f}{also}", limits.EMBED_FOOTER - len(where)) + where
+    relevance = f"{label(hit.relevance).capitalize()} (relevance {hit.relevance:.2f})"
+    return limits.fit(f"{relevance}{also}", limits.EMBED_FOOTER - len(where)) + where
 
 
 def unknown_source_reply(source_id: str) -> Reply:

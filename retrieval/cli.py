@@ -16,12 +16,13 @@ from .commands import (
     run_eval,
     run_search,
     run_show,
+    run_soak,
     run_sources,
 )
 from .config import load_config
 from .embed import BACKENDS as ALL_BACKENDS
 from .errors import RetrievalError
-from .settings import MODES, SearchSettings
+from .settings import FUSIONS, MODES, SearchSettings
 
 DEFAULTS = SearchSettings()
 
@@ -130,10 +131,20 @@ def parser() -> argparse.ArgumentParser:
                           "queries.jsonl, qrels/)")
     evaluate.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     evaluate.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes to compare")
-    evaluate.add_argument("--fusion", choices=["weighted", "rrf"], help="hybrid fusion to measure "
-                          "(default from config: weighted)")
+    evaluate.add_argument("--questions", type=Path, metavar="DIR", help="a question set laid out like "
+                          "../shared/data/squad-dev: DIR/docs/ (the documents) and DIR/questions.jsonl (`q`, `expect`)")
+    evaluate.add_argument("--off-topic", type=Path, metavar="FILE", help="with --questions: a .jsonl of questions "
+                          "the documents cannot answer (`q`, or BEIR `text`), e.g. the SciFact queries.jsonl")
+    evaluate.add_argument("--fusion", choices=FUSIONS, help=f"hybrid fusion to measure (default: {DEFAULTS.fusion})")
     evaluate.add_argument("--dense-weight", type=float, help="dense weight of weighted fusion to measure "
-                          "(default from config: 0.6)")
+                          f"(default: {DEFAULTS.dense_weight})")
+    evaluate.add_argument("--passage-vectors-only", action="store_true", help="rank by each passage's own vector, "
+                          "without its sentences' vectors")
+    evaluate.add_argument("--min-relevance", type=float, metavar="P", help="the 'covered?' threshold to measure "
+                          f"(default: {DEFAULTS.min_relevance})")
+    evaluate.add_argument("--min-score", type=float, metavar="COSINE", help="the first passage's cosine floor to "
+                          f"measure (default: {DEFAULTS.min_score})")
+    evaluate.add_argument("--margin", type=float, help=f"the margin to the first passage (default: {DEFAULTS.margin})")
     evaluate.add_argument("--feedback", type=Path, metavar="DB", help="report the readers' votes kept in the "
                           "bot's feedback SQLite file instead")
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
@@ -148,6 +159,17 @@ def parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--set", nargs=2, action="append", default=[], metavar=("SOURCES", "QUESTIONS"),
                            help="a corpus and its questions (a gold .toml or a questions.jsonl); repeatable")
     calibrate.set_defaults(run=run_calibrate)
+
+    soak = commands.add_parser(
+        "soak", parents=[common], help="ask thousands of distinct questions of one long-lived index",
+        description="Answer every query and every document title of a BEIR dataset (about 6,300 for SciFact) "
+        "with one Retriever, k cycling from 3 to 100, highlighting on; print errors, time and memory at start, "
+        "end and ten points between. Exits 1 if any question raised.")
+    soak.add_argument("--beir", type=Path, default=Path("../shared/data/scifact"), metavar="DIR",
+                      help="a BEIR dataset folder (default: ../shared/data/scifact); indexed once into .cache/")
+    soak.add_argument("--limit", type=int, help="ask only the first N questions")
+    soak.add_argument("--json", action="store_true", help="print the figures as JSON")
+    soak.set_defaults(run=run_soak)
 
     bench = commands.add_parser(
         "bench", parents=[common], help="measure speed, memory and quality of each backend side by side",

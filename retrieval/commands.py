@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .bench import run_bench
 from .calibrate import Example, fit
 from .config import RetrievalConfig
@@ -27,9 +29,11 @@ from .evaluate import (
 )
 from .feedback import FeedbackStore
 from .loader import build_from, open_retriever
+from .records import Role
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 from .search import Answer, Retriever, clean_question
 from .settings import SearchSettings, SettingError
+from .soak import soak, soak_questions
 
 BEIR_CACHE = Path(".cache")
 EXIT_ERROR = 1
@@ -151,7 +155,7 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
     facts = {k: v for k, v in source.to_dict().items() if v and k != "id"}
     print(f"{source.id}\n" + "\n".join(f"  {k}: {v}" for k, v in facts.items()) + "\n")
     for passage in passages:
-        tag = "" if passage.answerable else f" ({passage.role})"
+        tag = "" if passage.role is Role.BODY else f" ({passage.role})"
         print(f"¶{passage.paragraph}{tag}")
         print(textwrap.fill(passage.text, WRAP_COLUMNS, initial_indent="   ", subsequent_indent="   ") + "\n")
     return 0
@@ -166,29 +170,49 @@ def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    overrides = {"fusion": args.fusion, "dense_weight": args.dense_weight}
-    config = replace(config, **{key: value for key, value in overrides.items() if value is not None})
+    settings = eval_settings(args, config.search)
     if args.feedback:
         if not args.feedback.is_file():
             raise RetrievalError(f"feedback database {args.feedback} not found (the bot writes it: `feedback_db`)")
         report = FeedbackStore(args.feedback).report()
         print(json.dumps(asdict(report), ensure_ascii=False, indent=1) if args.json else report.table())
         return 0
+    modes = [replace(settings, mode=mode) for mode in args.modes]
     if args.beir:
         queries, qrels = load_beir(args.beir, args.split)
-        index = args.index or BEIR_CACHE / f"{args.beir.resolve().name}-index"
-        # the cached index is ours to remake when stale; an index the user named is only ever reported
-        cache_config = config if args.index else replace(config, auto_build="stale")
-        retriever = open_retriever(cache_config, sources=args.beir / "corpus.jsonl", index=index)
-        reports = [evaluate_beir(retriever, queries, qrels, mode) for mode in args.modes]
+        retriever = cached_retriever(args, config, args.beir / "corpus.jsonl", args.beir.resolve().name)
+        reports = [evaluate_beir(retriever, queries, qrels, mode) for mode in modes]
         title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
+    elif args.questions:
+        questions = load_question_set(args.questions, args.off_topic)
+        retriever = cached_retriever(args, config, args.questions / "docs", slug(args.questions))
+        reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
+        title, text = f"question set {args.questions}", gold_table(reports)
     else:
         questions = load_gold(args.gold)
         retriever = open_retriever(config, index=args.index)
-        reports = [evaluate_gold(retriever, questions, mode) for mode in args.modes]
+        reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
         title, text = f"gold file {args.gold}", gold_table(reports)
     print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")
     return 0
+
+
+def eval_settings(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
+    given = {"fusion": args.fusion, "dense_weight": args.dense_weight, "min_relevance": args.min_relevance,
+             "margin": args.margin, "min_score": args.min_score,
+             "sentence_vectors": False if args.passage_vectors_only else None}
+    try:
+        return replace(configured, **{name: value for name, value in given.items() if value is not None})
+    except SettingError as exc:
+        raise RetrievalError(f"{exc} (command line)") from None
+
+
+def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources: Path, name: str) -> Retriever:
+    """The index of an evaluation corpus: --index if given (only ever reported when stale), else one cached in
+    .cache/ that is ours to remake when stale."""
+    if args.index:
+        return open_retriever(config, sources=sources, index=args.index)
+    return open_retriever(replace(config, auto_build="stale"), sources=sources, index=BEIR_CACHE / f"{name}-index")
 
 
 def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
@@ -226,3 +250,13 @@ def load_questions(path: Path) -> list[GoldQuestion]:
 
 def slug(path: Path) -> str:
     return "-".join(path.resolve().parts[-2:]).replace(".", "-")
+
+
+def run_soak(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    questions = soak_questions(args.beir)[:args.limit]
+    index = args.index or BEIR_CACHE / f"{args.beir.resolve().name}-index"
+    retriever = open_retriever(replace(config, auto_build="stale"), sources=args.beir / "corpus.jsonl", index=index)
+    with tqdm(total=len(questions), desc="Soaking", unit="question") as bar:
+        figures = soak(retriever, questions, bar.update)
+    print(json.dumps(asdict(figures), indent=1) if args.json else figures.table())
+    return EXIT_ERROR if figures.errors else 0
