@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -18,9 +19,11 @@ from .feedback import FeedbackStore
 from .loader import build_from, open_retriever
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 from .search import Answer, Retriever, clean_question
+from .utf8 import check_utf8, printable
 
 BEIR_CACHE = Path(".cache")
 EXIT_ERROR = 1
+LOG = logging.getLogger(__name__)
 
 
 def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
@@ -42,14 +45,14 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
     if not batch:
         if not args.question:
             raise RetrievalError('no question given; try: python -m retrieval search "your question"')
-        clean_question(" ".join(args.question), config.max_question_chars)  # fail before the model loads
+        clean_question(check_utf8(" ".join(args.question)), config.max_question_chars)  # before the model loads
     retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
     if args.context < 0:
         raise RetrievalError("--context takes a number of paragraphs, 0 or more")
     ask = Asker(retriever, args.k, args.min_score, args.mode, args.context)
     if batch:
         return run_batch(ask, read_questions(args.file or "-"))
-    answer = retriever.answer(" ".join(args.question), args.k, args.min_score, args.mode)
+    answer = ask.answer(" ".join(args.question))
     if args.json:
         print(json.dumps(ask.record(answer), ensure_ascii=False, indent=1))
     else:
@@ -69,7 +72,7 @@ class Asker:
     context: int
 
     def answer(self, question: str) -> Answer:
-        return self.retriever.answer(question, self.k, self.min_score, self.mode)
+        return self.retriever.answer(check_utf8(question), self.k, self.min_score, self.mode)
 
     def record(self, answer: Answer) -> dict:
         """The answer's JSON, with the paragraphs around each hit when --context asked for them."""
@@ -82,24 +85,37 @@ class Asker:
 
 
 def run_batch(ask: Asker, questions: Iterator[tuple[str | None, str]]) -> int:
-    """One JSON line per question; a question that cannot be asked gets an `error` line, not a stop."""
-    failures = 0
+    """One JSON line per question; a question that cannot be answered gets an `error` line, not a stop."""
+    failures = unexpected = 0
     for query_id, question in questions:
-        extra = {"query_id": query_id} if query_id is not None else {}
+        extra = {"query_id": printable(query_id)} if query_id is not None else {}
         try:
             record = {**extra, **ask.record(ask.answer(question))}
         except RetrievalError as exc:
             failures += 1
-            record = {**extra, "query": question, "error": str(exc)}
+            record = {**extra, "query": printable(question), "error": printable(str(exc))}
+        except Exception as exc:  # a bug met by one question must not cost the answers to all the others
+            failures += 1
+            unexpected += 1
+            # the first traceback is enough to report the bug; the rest would bury stderr
+            LOG.error("answering %r failed unexpectedly", printable(question), exc_info=unexpected == 1)
+            record = {**extra, "query": printable(question),
+                      "error": printable(f"unexpected error: {type(exc).__name__}: {exc}")}
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return EXIT_ERROR if failures else 0
 
 
 def read_questions(name: str) -> Iterator[tuple[str | None, str]]:
-    """(id, question) pairs from a text file (one a line, blank lines skipped) or a BEIR queries .jsonl."""
+    """(id, question) pairs from a text file (one a line, blank lines skipped) or a BEIR queries .jsonl.
+    Bytes that are not UTF-8 are kept as surrogates, so that only their own question fails."""
     if name != "-" and not Path(name).is_file():
         raise RetrievalError(f"questions file {name} not found")
-    handle = sys.stdin if name == "-" else open(name, encoding="utf-8", errors="replace")  # noqa: SIM115
+    if name == "-":
+        handle = sys.stdin
+        if hasattr(handle, "reconfigure"):
+            handle.reconfigure(errors="surrogateescape")
+    else:
+        handle = open(name, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
     with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
