@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from .bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
 from .commands import (
@@ -36,8 +38,8 @@ Typical use:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         config = load_config(args.config).retrieval
         return args.run(args, config)
     except RetrievalError as exc:
@@ -52,12 +54,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is a one-line error with exit code 1, like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise RetrievalError(f"{message}; see `{self.prog} --help`")
+
+
+def between(low: float, high: float, what: str) -> Callable[[str], float]:
+    """An argparse type: a number from `low` to `high` (never nan), called `what` in errors."""
+
+    def parse(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:  # also false for nan
+            raise argparse.ArgumentTypeError(f"must be {what} between {low:g} and {high:g}, not {text}")
+        return value
+    parse.__name__ = what.split()[-1]  # argparse names the type in "invalid <name> value"
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--config", type=Path, help="a TOML config file (see config.example.toml); "
                         "without it the defaults are used")
     common.add_argument("--index", type=Path, help="index folder (default from config: index)")
-    main_parser = argparse.ArgumentParser(prog="python -m retrieval", description=DESCRIPTION,
+    main_parser = Parser(prog="python -m retrieval", description=DESCRIPTION,
                                           formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = main_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
@@ -84,8 +105,8 @@ def parser() -> argparse.ArgumentParser:
                         "file holds BEIR queries with `_id` and `text`")
     search.add_argument("--sources", type=Path, help="the sources the index must match (default: the ones it "
                         "was built from, or the config's)")
-    search.add_argument("--min-score", type=float, help="relevance threshold, cosine in [-1, 1] (default from "
-                        "config: 0.32); results below it are dropped")
+    search.add_argument("--min-score", type=between(-1.0, 1.0, "a cosine"), help="relevance threshold, cosine "
+                        "in [-1, 1] (default from config: 0.32); results below it are dropped")
     search.add_argument("--rebuild", action="store_true", help="rebuild the index first if it is missing or stale")
     search.add_argument("--mode", choices=MODES, help="ranking: hybrid (dense + BM25), dense or lexical "
                         "(default from config: hybrid)")
@@ -121,8 +142,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes to compare")
     evaluate.add_argument("--fusion", choices=["weighted", "rrf"], help="hybrid fusion to measure "
                           "(default from config: weighted)")
-    evaluate.add_argument("--dense-weight", type=float, help="dense weight of weighted fusion to measure "
-                          "(default from config: 0.6)")
+    evaluate.add_argument("--dense-weight", type=between(0.0, 1.0, "a weight"), help="dense weight of weighted "
+                          "fusion to measure (default from config: 0.6)")
     evaluate.add_argument("--feedback", type=Path, metavar="DB", help="report the readers' votes kept in the "
                           "bot's feedback SQLite file instead")
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")

@@ -87,6 +87,10 @@ def load_config(path: Path | str | None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found; copy config.example.toml to {path} and edit it") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder; give the path of a TOML file (config.toml)") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     for name, value in data.items():
@@ -107,26 +111,29 @@ def parse_section(cls: type, table: dict[str, Any], where: str, base: Path) -> A
         if key not in known:
             raise ConfigError(f"{where}: unknown key `{key}`; known keys: {', '.join(known)}")
     hints = typing.get_type_hints(cls)
-    values = {key: check_value(hints[key], value, f"{where} `{key}`", base) for key, value in table.items()}
+    # a field kept out of reprs (the bot token) is a secret: its value is never shown in a message either
+    values = {key: check_value(hints[key], value, f"{where} `{key}`", base, secret=not known[key].repr)
+              for key, value in table.items()}
     try:
         return cls(**values)
     except ValueError as exc:
         raise ConfigError(f"{where} {exc}") from None
 
 
-def check_value(hint: Any, value: Any, where: str, base: Path) -> Any:
+def check_value(hint: Any, value: Any, where: str, base: Path, secret: bool = False) -> Any:
     origin = typing.get_origin(hint)
     if hint is Path:
-        return base / expect(str, value, where)
+        return base / expect(str, value, where, secret)
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:
-            raise ConfigError(f"{where} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+            wrong = "" if secret else f", not {value!r}"
+            raise ConfigError(f"{where} must be one of {', '.join(map(repr, choices))}{wrong}")
         return value
     if origin is list:
         (item,) = typing.get_args(hint)
-        return [expect(item, v, f"{where}[{i}]") for i, v in enumerate(expect(list, value, where))]
-    return expect(hint, value, where)
+        return [expect(item, v, f"{where}[{i}]", secret) for i, v in enumerate(expect(list, value, where, secret))]
+    return expect(hint, value, where, secret)
 
 
 def check_range(name: str, value: float, low: float, high: float) -> None:
@@ -134,10 +141,11 @@ def check_range(name: str, value: float, low: float, high: float) -> None:
         raise ValueError(f"`{name}` must be between {low} and {high}, not {value}")
 
 
-def expect(kind: type, value: Any, where: str) -> Any:
+def expect(kind: type, value: Any, where: str, secret: bool = False) -> Any:
     # TOML integers are fine where a float is expected; booleans are never numbers.
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"{where} must be {kind.__name__}, not {type(value).__name__} ({value!r})")
+        wrong = "" if secret else f" ({value!r})"
+        raise ConfigError(f"{where} must be {kind.__name__}, not {type(value).__name__}{wrong}")
     return value

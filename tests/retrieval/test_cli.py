@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import RetrievalConfig
+from retrieval import RetrievalConfig, Retriever
 from retrieval.cli import main
 
 from ..conftest import PROJECT
@@ -66,6 +66,32 @@ def test_batch_of_beir_queries_keeps_their_ids(cli, capsys, tmp_path: Path):
     assert second["query_id"] == "q2" and "empty" in second["error"]
 
 
+def test_batch_answers_around_lines_that_are_not_utf8(cli, capsys, monkeypatch):
+    stdin = io.TextIOWrapper(io.BytesIO(b"Who founded NAUH?\ncaf\xe9 au lait?\nWhere is NAUH based?\n"),
+                             encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert cli("search", "--file", "-") == 1  # one question failed
+    first, bad, last = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["results"] and last["results"]
+    assert bad["query"] == "caf\ufffd au lait?" and "not valid UTF-8 (byte 0xe9" in bad["error"]
+
+
+def test_an_unexpected_failure_costs_one_answer_not_the_batch(cli, capsys, monkeypatch, tmp_path: Path):
+    answer = Retriever.answer
+
+    def failing(self, question, *args, **kwargs):
+        if question == "boom":
+            raise RuntimeError("a bug")
+        return answer(self, question, *args, **kwargs)
+    monkeypatch.setattr(Retriever, "answer", failing)
+    questions = tmp_path / "questions.txt"
+    questions.write_text("Who founded NAUH?\nboom\nWhere is NAUH based?\n", encoding="utf-8")
+    assert cli("search", "--file", str(questions)) == 1
+    first, bad, last = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["results"] and last["results"]
+    assert bad == {"query": "boom", "error": "unexpected error: RuntimeError: a bug"}
+
+
 def test_sources_lists_ids_titles_and_passage_counts(cli, capsys):
     assert cli("sources", "--json") == 0
     rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
@@ -81,6 +107,12 @@ def test_show_prints_a_paragraph_by_its_citation_number(cli, capsys):
     (["search", "   "], "the question is empty"),
     (["search", "x" * 100_000], "100,000 characters"),
     (["search", "--config", "nope.toml", "hi"], "config file nope.toml not found"),
+    (["search", "--config", "seeds", "hi"], "config file seeds is a folder"),
+    (["search", "--mode", "foo", "hi"], "argument --mode: invalid choice: 'foo'"),
+    (["search", "--min-score", "nan", "hi"], "argument --min-score: must be a cosine between -1 and 1"),
+    (["search", "--min-score", "1.5", "hi"], "argument --min-score: must be a cosine between -1 and 1"),
+    (["eval", "--dense-weight", "2"], "argument --dense-weight: must be a weight between 0 and 1"),
+    (["search", "caf\udce9"], "the question is not valid UTF-8 (byte 0xe9"),
 ])
 def test_errors_are_one_line_with_no_traceback(args: list[str], message: str):
     result = run_module(*args)

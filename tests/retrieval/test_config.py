@@ -49,6 +49,18 @@ def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, message: 
     assert str(path) in str(error.value)
 
 
+@pytest.mark.parametrize("token", ['["s3cret-token"]', '{ value = "s3cret-token" }'])
+def test_a_wrongly_written_token_is_never_shown(tmp_path: Path, token: str):
+    with pytest.raises(ConfigError, match=r"`token` must be str") as error:
+        load_config(write(tmp_path, f"[bot]\ntoken = {token}\n"))
+    assert "s3cret" not in str(error.value)
+
+
+def test_a_folder_is_not_a_config_file(tmp_path: Path):
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path)
+
+
 def test_a_missing_config_file_says_how_to_make_one(tmp_path: Path):
     with pytest.raises(ConfigError, match=r"copy config\.example\.toml"):
         load_config(tmp_path / "config.toml")
