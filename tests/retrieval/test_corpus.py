@@ -64,6 +64,10 @@ def test_fingerprint_changes_when_any_text_changes(tmp_path: Path):
      "duplicate source id 'x'"),
     ({"a.txt": b"One.", "sources.toml": b"[[source]\n"}, "not valid TOML"),
     ({"corpus.jsonl": b'{"_id": "1", "text": "ok"}\n{not json}\n'}, "line 2"),
+    ({"corpus.jsonl": b'{"_id": "1", "text": "ok"}\n{"_id": null, "text": "ok"}\n'}, "line 2 has no `_id`"),
+    ({"corpus.jsonl": b'{"_id": " ", "text": "ok"}\n'}, "line 1 has no `_id`"),
+    ({"corpus.jsonl": b'{"_id": ["1"], "text": "ok"}\n'}, "line 1 has no `_id`"),
+    ({"corpus.jsonl": b'{"_id": "1", "text": null}\n'}, "line 1 has no `text`"),
 ])
 def test_bad_sources_get_one_clear_error(tmp_path: Path, files: dict[str, bytes], message: str):
     for name, data in files.items():
