@@ -12,6 +12,11 @@ from .errors import ConfigError
 
 PACKAGED_MODEL = "packaged"
 MAX_TOP_K = 25  # a Discord message holds at most 25 embed fields; more is never useful to a reader
+# A document file larger than this is refused. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
+# 20 MB is several books in one file: at least 10,000 passages and minutes of embedding. A file past it is more
+# likely a log or a dump than a source; before long paragraphs were split, a 50 MB file took 6.8 GB of memory
+# to index.
+MAX_FILE_MB = 20.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class RetrievalConfig:
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = 0.6
+    max_file_mb: float = MAX_FILE_MB
 
     def __post_init__(self) -> None:
         check_range("top_k", self.top_k, 1, MAX_TOP_K)
@@ -42,6 +48,7 @@ class RetrievalConfig:
         check_range("max_question_chars", self.max_question_chars, 1, 100_000)
         check_range("batch_size", self.batch_size, 1, 4096)
         check_range("dense_weight", self.dense_weight, 0.0, 1.0)
+        check_range("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,17 @@ def test_an_unexpected_failure_costs_one_answer_not_the_batch(cli, capsys, monke
     assert bad == {"query": "boom", "error": "unexpected error: RuntimeError: a bug"}
 
 
+def test_build_refuses_a_document_over_max_file_mb(tmp_path: Path, capsys):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "dump.txt").write_text("Line after line.\n" * 1000, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[retrieval]\nsources = "docs"\nindex = "index"\nmax_file_mb = 0.01\n')
+    assert main(["build", "--config", str(config)]) == 1
+    error = capsys.readouterr().err
+    assert "dump.txt is 0.0 MB (17,000 bytes), over the 0.01 MB" in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "index").exists()
+
+
 def test_sources_lists_ids_titles_and_passage_counts(cli, capsys):
     assert cli("sources", "--json") == 0
     rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}

@@ -30,6 +30,7 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     assert example.retrieval.top_k == defaults.retrieval.top_k
     assert example.retrieval.min_score == defaults.retrieval.min_score
     assert example.bot.cooldown_seconds == defaults.bot.cooldown_seconds
+    assert example.retrieval.max_file_mb == defaults.retrieval.max_file_mb == 20
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -37,6 +38,7 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     ('[retrieval]\ntop_k = "3"\n', r"`top_k` must be int, not str"),
     ("[retrieval]\ntop_k = true\n", r"`top_k` must be int, not bool"),
     ("[retrieval]\ntop_k = 0\n", r"`top_k` must be between 1 and 25"),
+    ("[retrieval]\nmax_file_mb = 0\n", r"`max_file_mb` must be between 0.01 and 100000"),
     ('[retrieval]\nauto_build = "always"\n', r"`auto_build` must be one of"),
     ("[bot]\nquestion_channels = [1, \"two\"]\n", r"`question_channels`\[1\] must be int"),
     ("[server]\nport = 1\n", r"unknown section \[server\]"),

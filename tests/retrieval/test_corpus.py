@@ -79,3 +79,11 @@ def test_bad_sources_get_one_clear_error(tmp_path: Path, files: dict[str, bytes]
 def test_a_missing_folder_is_named(tmp_path: Path):
     with pytest.raises(SourceError, match="does not exist"):
         load_corpus(tmp_path / "nowhere")
+
+
+def test_a_document_over_the_size_limit_is_refused_with_its_size(tmp_path: Path):
+    (tmp_path / "small.txt").write_text("A short note.", encoding="utf-8")
+    (tmp_path / "huge.txt").write_text("Word after word. " * 1000, encoding="utf-8")  # 17,000 bytes
+    with pytest.raises(SourceError, match=r"huge\.txt is 0\.0 MB \(17,000 bytes\), over the 0\.01 MB .*`max_file_mb`"):
+        load_corpus(tmp_path, max_file_mb=0.01)
+    assert len(load_corpus(tmp_path, max_file_mb=0.02).sources) == 2
