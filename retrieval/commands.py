@@ -135,9 +135,10 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
     source = retriever.source(args.source_id)
     passages = retriever.passages_of(source.id)
     if args.paragraph is not None:
-        if not 1 <= args.paragraph <= len(passages):
-            raise RetrievalError(f"{source.id} has no paragraph {args.paragraph}; it has 1 to {len(passages)}")
-        passages = [passages[args.paragraph - 1]]
+        last = passages[-1].paragraph if passages else 0
+        if not 1 <= args.paragraph <= last:
+            raise RetrievalError(f"{source.id} has no paragraph {args.paragraph}; it has 1 to {last}")
+        passages = [p for p in passages if p.paragraph == args.paragraph]  # a long paragraph has several parts
     if args.json:
         print(json.dumps({"source": source.to_dict(), "passages": [p.to_dict() for p in passages]},
                          ensure_ascii=False, indent=1))
@@ -146,7 +147,7 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
     print(f"{source.id}\n" + "\n".join(f"  {k}: {v}" for k, v in facts.items()) + "\n")
     for passage in passages:
         tag = "" if passage.answerable else f" ({passage.role})"
-        print(f"¶{passage.paragraph}{tag}")
+        print(f"¶{passage.paragraph}{tag}" + (" (continued)" if passage.part > 1 else ""))
         print(textwrap.fill(passage.text, WRAP_COLUMNS, initial_indent="   ", subsequent_indent="   ") + "\n")
     return 0
 

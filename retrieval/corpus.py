@@ -13,6 +13,7 @@ from .errors import SourceError
 from .manifest import MANIFEST_NAME, load_manifest
 from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir, read_document
 from .records import Passage, Source
+from .split import split_paragraph
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ def assemble(documents: list[Document], origin: Path) -> Corpus:
             )
         meta = {k: v for k, v in doc.meta.items() if v}
         sources[doc.key] = Source(id=doc.key, **{"title": doc.key, **meta})
-        passages += [Passage(doc.key, n, block.text, block.role) for n, block in enumerate(doc.blocks, start=1)]
+        passages += [Passage(doc.key, n, text, block.role, part)
+                     for n, block in enumerate(doc.blocks, start=1)
+                     for part, text in enumerate(split_paragraph(block.text), start=1)]
     if not any(p.answerable for p in passages):
         raise SourceError(f"{origin} holds no paragraphs of text to search")
     return Corpus(sources, passages, fingerprint(sources, passages))

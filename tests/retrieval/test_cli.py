@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import RetrievalConfig, Retriever
+from retrieval import RetrievalConfig, Retriever, load_corpus
+from retrieval.build import build_index
 from retrieval.cli import main
 
 from ..conftest import PROJECT
@@ -130,6 +131,21 @@ def test_errors_are_one_line_with_no_traceback(args: list[str], message: str):
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {message}") or message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_show_prints_every_part_of_a_long_paragraph(retriever, tmp_path: Path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    long = " ".join(f"Sentence {i} of a paragraph that runs on about the river." for i in range(100))
+    (docs / "river.txt").write_text(f"The River\n\n{long}\n\nThe sea is salty.\n", encoding="utf-8")
+    build_index(load_corpus(docs), retriever.encoder, tmp_path / "index", docs, progress=False)
+    config = tmp_path / "config.toml"
+    config.write_text('[retrieval]\nsources = "docs"\nindex = "index"\n')
+    assert main(["show", "river", "--paragraph", "2", "--json", "--config", str(config)]) == 0
+    parts = json.loads(capsys.readouterr().out)["passages"]
+    assert [p["paragraph"] for p in parts] == [2, 2, 2] and " ".join(p["text"] for p in parts) == long
+    assert main(["show", "river", "--paragraph", "3", "--config", str(config)]) == 0
+    assert "¶3\n   The sea is salty." in capsys.readouterr().out
 
 
 def test_unknown_source_id_is_an_error(cli, capsys):

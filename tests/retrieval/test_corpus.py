@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import SourceError, load_corpus
+from retrieval import Passage, SourceError, load_corpus
+from retrieval.split import MAX_PASSAGE_CHARS
 
 from ..conftest import SEEDS
 
@@ -87,3 +88,19 @@ def test_a_document_over_the_size_limit_is_refused_with_its_size(tmp_path: Path)
     with pytest.raises(SourceError, match=r"huge\.txt is 0\.0 MB \(17,000 bytes\), over the 0\.01 MB .*`max_file_mb`"):
         load_corpus(tmp_path, max_file_mb=0.01)
     assert len(load_corpus(tmp_path, max_file_mb=0.02).sources) == 2
+
+
+def test_a_paragraph_too_long_for_one_passage_is_cut_at_sentence_ends(tmp_path: Path):
+    long = " ".join(f"Sentence {i} of a paragraph that runs on about the river." for i in range(100))
+    (tmp_path / "river.txt").write_text(f"The River\n\n{long}\n\nThe sea is salty.\n", encoding="utf-8")
+    passages = load_corpus(tmp_path).passages
+    assert [(p.paragraph, p.part) for p in passages] == [(1, 1), (2, 1), (2, 2), (2, 3), (3, 1)]
+    parts = [p.text for p in passages if p.paragraph == 2]
+    assert " ".join(parts) == long and all(len(part) <= MAX_PASSAGE_CHARS for part in parts)
+    assert all(part.endswith("river.") for part in parts)
+
+
+def test_a_passage_record_names_its_part_only_after_the_first():
+    first, second = Passage("river", 2, "One."), Passage("river", 2, "Two.", part=2)
+    assert "part" not in first.to_dict()  # so indexes built before paragraphs were cut still match
+    assert [Passage.from_dict(p.to_dict()) for p in (first, second)] == [first, second]
