@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from .console import run_console
 
 DEFAULT_CONFIG = Path("config.toml")
 TOKEN_VARIABLE = "DISCORD_TOKEN"
+# Discord tokens are base64url parts joined by dots; printable ASCII without spaces covers them with room to
+# spare, and refuses what breaks the HTTP header the token goes in (a line break, a pasted second line).
+TOKEN_SHAPE = re.compile(r"[!-~]+")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -34,11 +38,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def resolve_token(config: BotConfig, config_path: Path | None, environ: dict[str, str]) -> str:
-    """The bot token: the environment variable wins over the config file."""
-    token = environ.get(TOKEN_VARIABLE, "").strip() or config.token.strip()
+    """The bot token: the environment variable wins over the config file. Errors never show the token."""
+    from_environment = environ.get(TOKEN_VARIABLE, "").strip()
+    token = from_environment or config.token.strip()
+    in_config = f"[bot] token in {config_path}" if config_path else "a config file's [bot] token"
     if not token:
-        where = f"[bot] token in {config_path}" if config_path else "a config file's [bot] token"
-        raise ConfigError(f"no bot token: set {TOKEN_VARIABLE} or {where} (see README: creating the bot)")
+        raise ConfigError(f"no bot token: set {TOKEN_VARIABLE} or {in_config} (see README: creating the bot)")
+    if not TOKEN_SHAPE.fullmatch(token):
+        where = TOKEN_VARIABLE if from_environment else in_config
+        raise ConfigError(f"the bot token ({where}) holds a line break, a space or another character no Discord "
+                          "token has; copy the token again (it is not shown here)")
     return token
 
 

@@ -73,8 +73,8 @@ def register_commands(bot: SourceBot) -> None:
             return
         passages = bot.retriever.passages_of(found.id)
         pages = replies.source_pages(found, passages)
-        if paragraph is not None and paragraph > len(passages):
-            await send_private(interaction, f"`{found.id}` has paragraphs 1 to {len(passages)}.")
+        if paragraph is not None and paragraph > passages[-1].paragraph:
+            await send_private(interaction, f"`{found.id}` has paragraphs 1 to {passages[-1].paragraph}.")
             return
         start = replies.page_of_paragraph(pages, paragraph) if paragraph else 0
         await send_pages(interaction, pages, start)

@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Iterable
 
 from retrieval import RetrievalError, Retriever
+from retrieval.utf8 import check_utf8
 
 from . import replies
 from .feedback import VOTES
@@ -31,6 +32,7 @@ def reply_to(line: str, retriever: Retriever) -> list[replies.Reply]:
     """The reply (or pages of replies) the bot would send for one line typed as a message or a command."""
     words = line.split()
     try:
+        check_utf8(line)  # a command's id is echoed in replies too, so check the whole line first
         if words[:1] == ["/sources"]:
             counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
             return replies.sources_pages(list(retriever.sources.values()), counts)
@@ -46,6 +48,9 @@ def reply_to(line: str, retriever: Retriever) -> list[replies.Reply]:
 
 def run_console(retriever: Retriever, lines: Iterable[str] | None = None) -> None:
     interactive = lines is None and sys.stdin.isatty()
+    if lines is None:
+        # bytes that are not UTF-8 become surrogates that reply_to refuses, instead of ending the session
+        sys.stdin.reconfigure(errors="surrogateescape")
     if interactive:
         print(HELP)
     for line in lines if lines is not None else read_lines(interactive):

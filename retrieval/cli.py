@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from .bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
 from .commands import (
@@ -40,8 +41,8 @@ Typical use:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         config = load_config(args.config).retrieval
         return args.run(args, config)
     except RetrievalError as exc:
@@ -56,12 +57,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is a one-line error with exit code 1, like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise RetrievalError(f"{message}; see `{self.prog} --help`")
+
+
 def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--config", type=Path, help="a TOML config file (see config.example.toml); "
                         "without it the defaults are used")
     common.add_argument("--index", type=Path, help="index folder (default from config: index)")
-    main_parser = argparse.ArgumentParser(prog="python -m retrieval", description=DESCRIPTION,
+    main_parser = Parser(prog="python -m retrieval", description=DESCRIPTION,
                                           formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = main_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 

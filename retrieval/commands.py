@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -34,9 +35,11 @@ from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 from .search import Answer, Retriever, clean_question
 from .settings import SearchSettings, SettingError
 from .soak import soak, soak_questions
+from .utf8 import check_utf8, printable
 
 BEIR_CACHE = Path(".cache")
 EXIT_ERROR = 1
+LOG = logging.getLogger(__name__)
 
 
 def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
@@ -59,7 +62,7 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
         raise RetrievalError('no question given; try: python -m retrieval search "your question"')
     settings = search_settings(args, config.search)
     if not batch:
-        clean_question(" ".join(args.question), settings.max_question_chars)  # fail before the model loads
+        clean_question(check_utf8(" ".join(args.question)), settings.max_question_chars)  # before the model loads
     if args.context < 0:
         raise RetrievalError("--context takes a number of paragraphs, 0 or more")
     retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
@@ -95,7 +98,7 @@ class Asker:
     context: int
 
     def answer(self, question: str) -> Answer:
-        return self.retriever.answer(question, settings=self.settings, gate=self.gate)
+        return self.retriever.answer(check_utf8(question), settings=self.settings, gate=self.gate)
 
     def record(self, answer: Answer) -> dict:
         """The answer's JSON, with the paragraphs around each hit when --context asked for them."""
@@ -108,24 +111,37 @@ class Asker:
 
 
 def run_batch(ask: Asker, questions: Iterator[tuple[str | None, str]]) -> int:
-    """One JSON line per question; a question that cannot be asked gets an `error` line, not a stop."""
-    failures = 0
+    """One JSON line per question; a question that cannot be answered gets an `error` line, not a stop."""
+    failures = unexpected = 0
     for query_id, question in questions:
-        extra = {"query_id": query_id} if query_id is not None else {}
+        extra = {"query_id": printable(query_id)} if query_id is not None else {}
         try:
             record = {**extra, **ask.record(ask.answer(question))}
         except RetrievalError as exc:
             failures += 1
-            record = {**extra, "query": question, "error": str(exc)}
+            record = {**extra, "query": printable(question), "error": printable(str(exc))}
+        except Exception as exc:  # a bug met by one question must not cost the answers to all the others
+            failures += 1
+            unexpected += 1
+            # the first traceback is enough to report the bug; the rest would bury stderr
+            LOG.error("answering %r failed unexpectedly", printable(question), exc_info=unexpected == 1)
+            record = {**extra, "query": printable(question),
+                      "error": printable(f"unexpected error: {type(exc).__name__}: {exc}")}
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return EXIT_ERROR if failures else 0
 
 
 def read_questions(name: str) -> Iterator[tuple[str | None, str]]:
-    """(id, question) pairs from a text file (one a line, blank lines skipped) or a BEIR queries .jsonl."""
+    """(id, question) pairs from a text file (one a line, blank lines skipped) or a BEIR queries .jsonl.
+    Bytes that are not UTF-8 are kept as surrogates, so that only their own question fails."""
     if name != "-" and not Path(name).is_file():
         raise RetrievalError(f"questions file {name} not found")
-    handle = sys.stdin if name == "-" else open(name, encoding="utf-8", errors="replace")  # noqa: SIM115
+    if name == "-":
+        handle = sys.stdin
+        if hasattr(handle, "reconfigure"):
+            handle.reconfigure(errors="surrogateescape")
+    else:
+        handle = open(name, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
     with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -145,9 +161,10 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
     source = retriever.source(args.source_id)
     passages = retriever.passages_of(source.id)
     if args.paragraph is not None:
-        if not 1 <= args.paragraph <= len(passages):
-            raise RetrievalError(f"{source.id} has no paragraph {args.paragraph}; it has 1 to {len(passages)}")
-        passages = [passages[args.paragraph - 1]]
+        last = passages[-1].paragraph if passages else 0
+        if not 1 <= args.paragraph <= last:
+            raise RetrievalError(f"{source.id} has no paragraph {args.paragraph}; it has 1 to {last}")
+        passages = [p for p in passages if p.paragraph == args.paragraph]  # a long paragraph has several parts
     if args.json:
         print(json.dumps({"source": source.to_dict(), "passages": [p.to_dict() for p in passages]},
                          ensure_ascii=False, indent=1))
@@ -156,7 +173,7 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
     print(f"{source.id}\n" + "\n".join(f"  {k}: {v}" for k, v in facts.items()) + "\n")
     for passage in passages:
         tag = "" if passage.role is Role.BODY else f" ({passage.role})"
-        print(f"¶{passage.paragraph}{tag}")
+        print(f"¶{passage.paragraph}{tag}" + (" (continued)" if passage.part > 1 else ""))
         print(textwrap.fill(passage.text, WRAP_COLUMNS, initial_indent="   ", subsequent_indent="   ") + "\n")
     return 0
 

@@ -13,6 +13,11 @@ from .errors import ConfigError
 from .settings import SearchSettings
 
 PACKAGED_MODEL = "packaged"
+# A document file larger than this is refused. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
+# 20 MB is several books in one file: at least 10,000 passages and minutes of embedding. A file past it is more
+# likely a log or a dump than a source; before long paragraphs were split, a 50 MB file took 6.8 GB of memory
+# to index.
+MAX_FILE_MB = 20.0
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,14 @@ class RetrievalConfig:
     model_cache: Path = Path(".cache/models")
     index_type: Literal["auto", "exact", "ivf-sq8", "hnsw"] = "auto"
     search: SearchSettings = field(default_factory=SearchSettings)  # the [retrieval.search] table
+    max_file_mb: float = MAX_FILE_MB
 
     def __post_init__(self) -> None:
         # Python callers may pass strings where paths are meant, as the TOML loader does
         for name in ("sources", "index", "model_cache"):
             object.__setattr__(self, name, Path(getattr(self, name)))
         check_range("batch_size", self.batch_size, 1, 4096)
+        check_range("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,10 @@ def load_config(path: Path | str | None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found; copy config.example.toml to {path} and edit it") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder; give the path of a TOML file (config.toml)") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     for name, value in data.items():
@@ -100,28 +111,31 @@ def parse_section(cls: type, table: dict[str, Any], where: str, base: Path) -> A
         if key not in known:
             raise ConfigError(f"{where}: unknown key `{key}`; known keys: {', '.join(known)}")
     hints = typing.get_type_hints(cls)
-    values = {key: check_value(hints[key], value, f"{where} `{key}`", base) for key, value in table.items()}
+    # a field kept out of reprs (the bot token) is a secret: its value is never shown in a message either
+    values = {key: check_value(hints[key], value, f"{where} `{key}`", base, secret=not known[key].repr)
+              for key, value in table.items()}
     try:
         return cls(**values)
     except ValueError as exc:
         raise ConfigError(f"{where} {exc}") from None
 
 
-def check_value(hint: Any, value: Any, where: str, base: Path) -> Any:
+def check_value(hint: Any, value: Any, where: str, base: Path, secret: bool = False) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
         return parse_section(hint, expect(dict, value, where), where, base)
     if hint is Path:
-        return base / expect(str, value, where)
+        return base / expect(str, value, where, secret)
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:
-            raise ConfigError(f"{where} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+            wrong = "" if secret else f", not {value!r}"
+            raise ConfigError(f"{where} must be one of {', '.join(map(repr, choices))}{wrong}")
         return value
     if origin is list:
         (item,) = typing.get_args(hint)
-        return [expect(item, v, f"{where}[{i}]") for i, v in enumerate(expect(list, value, where))]
-    return expect(hint, value, where)
+        return [expect(item, v, f"{where}[{i}]", secret) for i, v in enumerate(expect(list, value, where, secret))]
+    return expect(hint, value, where, secret)
 
 
 def check_range(name: str, value: float, low: float, high: float) -> None:
@@ -129,10 +143,11 @@ def check_range(name: str, value: float, low: float, high: float) -> None:
         raise ValueError(f"`{name}` must be between {low} and {high}, not {value}")
 
 
-def expect(kind: type, value: Any, where: str) -> Any:
+def expect(kind: type, value: Any, where: str, secret: bool = False) -> Any:
     # TOML integers are fine where a float is expected; booleans are never numbers.
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"{where} must be {kind.__name__}, not {type(value).__name__} ({value!r})")
+        wrong = "" if secret else f" ({value!r})"
+        raise ConfigError(f"{where} must be {kind.__name__}, not {type(value).__name__}{wrong}")
     return value

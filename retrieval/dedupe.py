@@ -54,9 +54,14 @@ def similarity(a: str, b: str) -> float:
 
 
 def duplicate_groups(passages: list[Passage], threshold: float = DUPLICATE_JACCARD) -> list[list[int]]:
-    """Groups (of 2 or more positions in `passages`) whose texts are near-identical across sources."""
+    """Groups (of 2 or more positions in `passages`) whose texts are near-identical across sources.
+
+    Exact copies (the same shingles) are grouped first and only one of each is compared for near copies, so a
+    paragraph repeated in thousands of files costs one comparison, not millions."""
     shingler = Shingler()
     sets = [shingler(p.text) for p in passages]
+    copies = exact_copies(sets)
+    sources = [{passages[row].source_id for row in rows} for rows in copies]
     parent = list(range(len(passages)))
 
     def root(row: int) -> int:
@@ -65,13 +70,37 @@ def duplicate_groups(passages: list[Passage], threshold: float = DUPLICATE_JACCA
             row = parent[row]
         return row
 
-    for a, b in candidate_pairs(sets, threshold):
-        if passages[a].source_id != passages[b].source_id and jaccard(sets[a], sets[b]) >= threshold:
-            parent[root(b)] = root(a)
+    # Copies in one source alone are not duplicates; once one of them matches a copy in another source,
+    # every one of them does, so a set of copies is either joined whole or not at all.
+    joined = [False] * len(copies)
+
+    def join(group: int) -> None:
+        if not joined[group]:
+            joined[group] = True
+            for row in copies[group][1:]:
+                parent[root(row)] = root(copies[group][0])
+
+    for group, held in enumerate(sources):
+        if len(held) > 1:
+            join(group)
+    for a, b in candidate_pairs([sets[rows[0]] for rows in copies], threshold):
+        if len(sources[a] | sources[b]) > 1 and jaccard(sets[copies[a][0]], sets[copies[b][0]]) >= threshold:
+            join(a)
+            join(b)
+            parent[root(copies[b][0])] = root(copies[a][0])
     groups: dict[int, list[int]] = defaultdict(list)
     for row in range(len(passages)):
         groups[root(row)].append(row)
     return [rows for rows in groups.values() if len(rows) > 1]
+
+
+def exact_copies(sets: list[np.ndarray]) -> list[list[int]]:
+    """Positions grouped by identical shingle sets (empty sets left out: they match nothing)."""
+    copies: dict[bytes, list[int]] = defaultdict(list)
+    for row, codes in enumerate(sets):
+        if len(codes):
+            copies[codes.tobytes()].append(row)
+    return list(copies.values())
 
 
 def candidate_pairs(sets: list[np.ndarray], threshold: float) -> set[tuple[int, int]]:

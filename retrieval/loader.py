@@ -28,7 +28,8 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
     try:
         _, manifest = read_manifest(index_dir)
-        corpus = current_corpus(sources, config.sources if index is None else None, manifest, log)
+        corpus = current_corpus(sources, config.sources if index is None else None, manifest, log,
+                                config.max_file_mb)
         check_fresh(manifest, model, corpus, index_dir)
         needs_build = rebuild
     except (IndexMissing, IndexStale) as problem:
@@ -40,7 +41,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         log(f"{problem.args[0].split(';')[0]}: building the index now")
     if needs_build:
         source_path = Path(sources or config.sources)
-        corpus = load_corpus(source_path)
+        corpus = load_corpus(source_path, config.max_file_mb)
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         build_index(corpus, encoder, index_dir, source_path, progress=progress, index_kind=config.index_type)
     return Retriever(open_index(index_dir), encoder or load_encoder(model, config.batch_size, config.model_cache),
@@ -48,19 +49,19 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
 
 
 def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,
-                   log: Callable[[str], None]) -> Corpus | None:
+                   log: Callable[[str], None], max_file_mb: float) -> Corpus | None:
     """The sources to check the index against: those named, else the ones it was built from, if still there."""
     path = explicit or configured or Path(manifest.sources_path)
     if not path.exists() and not (explicit or configured):
         log(f"note: {path}, which the index was built from, is gone; searching the index as it is")
         return None
-    return load_corpus(path)
+    return load_corpus(path, max_file_mb)
 
 
 def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bool = True,
                reuse: bool = True) -> IndexManifest:
     """Read `sources` and (re)build the index at `index`, whatever is there now."""
-    corpus = load_corpus(sources)
+    corpus = load_corpus(sources, config.max_file_mb)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
     # loaded first so that the build's own time (and passages per second) counts embedding, not loading.

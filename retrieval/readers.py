@@ -70,12 +70,28 @@ def read_beir(path: Path) -> Iterator[Document]:
             continue
         try:
             record = json.loads(line)
-            doc_id, title, text = str(record["_id"]), str(record.get("title") or ""), str(record["text"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except json.JSONDecodeError as exc:
             raise SourceError(f"{path} line {number} is not a BEIR record with `_id` and `text` ({exc})") from None
+        doc_id, title, text = beir_fields(record, f"{path} line {number}")
         blocks = [Block(title.strip(), Role.HEADING)] if title.strip() else []
         blocks += [Block(block.strip(), Role.BODY) for block in re.split(r"\n\s*\n", text) if block.strip()]
         yield Document(doc_id, blocks, {"title": title.strip() or None})
+
+
+def beir_fields(record: object, where: str) -> tuple[str, str, str]:
+    """A BEIR record's id, title and text; SourceError when the id or the text is missing, null or not text
+    (str() would make a null id the source "None")."""
+    if not isinstance(record, dict):
+        raise SourceError(f"{where} is not a BEIR record with `_id` and `text`")
+    doc_id, title, text = record.get("_id"), record.get("title"), record.get("text")
+    if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+        doc_id = str(doc_id)  # some corpora number their documents
+    if not isinstance(doc_id, str) or not doc_id.strip():
+        raise SourceError(f"{where} has no `_id` (it is missing, null, empty or not a string); every document "
+                          "needs its own id")
+    if not isinstance(text, str):
+        raise SourceError(f"{where} has no `text` (it is missing, null or not a string)")
+    return doc_id, "" if title is None else str(title), text
 
 
 def parse_front_matter(body: str) -> dict[str, str | None]:

@@ -38,23 +38,30 @@ class Source:
 
 @dataclass(frozen=True)
 class Passage:
-    """A paragraph of a source, verbatim, with its 1-based number in the original document."""
+    """A paragraph of a source, verbatim, with its 1-based number in the original document. A paragraph too
+    long for one passage is cut into parts (see split.py): each keeps the paragraph's number, so citations
+    point to the paragraph, and `part` counts them from 1."""
 
     source_id: str
     paragraph: int
     text: str
     role: Role = Role.BODY
+    part: int = 1
 
     @property
     def answerable(self) -> bool:
         return self.role in ANSWERS
 
     def to_dict(self) -> dict:
-        return {"source_id": self.source_id, "paragraph": self.paragraph, "role": str(self.role), "text": self.text}
+        data = {"source_id": self.source_id, "paragraph": self.paragraph, "role": str(self.role), "text": self.text}
+        # only later parts say so: the records (and fingerprints) of uncut paragraphs stay as they were, so
+        # indexes built before paragraphs were cut still match their sources
+        return {**data, "part": self.part} if self.part > 1 else data
 
     @classmethod
     def from_dict(cls, data: dict) -> Passage:
-        return cls(data["source_id"], int(data["paragraph"]), data["text"], Role(data["role"]))
+        return cls(data["source_id"], int(data["paragraph"]), data["text"], Role(data["role"]),
+                   int(data.get("part", 1)))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from .highlight import WORD_BONUS, best_spans
 from .index import StoredIndex
 from .records import Hit, Location, Passage, Source
 from .settings import MAX_SEARCH_K, MODES, SearchSettings
+from .utf8 import check_utf8
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
 
@@ -64,7 +65,7 @@ class Candidates:
 
 def clean_question(question: str, max_chars: int) -> str:
     """The question with its white space folded; QueryError when it is empty or longer than `max_chars`."""
-    query = " ".join(str(question).split())
+    query = " ".join(check_utf8(str(question)).split())
     if not query:
         raise QueryError("the question is empty; ask something about the sources")
     if len(query) > max_chars:
@@ -107,7 +108,7 @@ class Retriever:
     def context(self, hit: Hit, around: int) -> tuple[list[Passage], list[Passage]]:
         """The `around` paragraphs before and after a hit in its document."""
         passages = self.passages_of(hit.source.id)
-        at = hit.passage.paragraph - 1
+        at = passages.index(hit.passage)
         return passages[max(0, at - around):at], passages[at + 1:at + 1 + around]
 
     def search(self, question: str, k: int | None = None, settings: SearchSettings | None = None) -> list[Hit]:

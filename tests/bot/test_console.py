@@ -32,3 +32,21 @@ def test_console_mode_needs_no_token(seeds_config, retriever, tmp_path):
                             text=True, cwd=PROJECT, timeout=120, env={"PATH": "/usr/bin", "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert "about 215 North Korean refugees" in result.stdout
+
+
+def test_a_line_that_is_not_utf8_gets_its_own_error(retriever: Retriever, capsys):
+    run_console(retriever, ["caf\udce9 au lait?", "/source caf\udce9", "Who founded NAUH?"])
+    out = capsys.readouterr().out
+    assert out.count("not valid UTF-8 (byte 0xe9 at character") == 2
+    assert "NAUH" in out.split("not valid UTF-8")[-1]
+
+
+def test_console_reads_past_bytes_that_are_not_utf8(seeds_config, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[retrieval]\nsources = "{seeds_config.sources}"\nindex = "{seeds_config.index}"\n')
+    result = subprocess.run([sys.executable, "-m", "bot", "--console", "--config", str(config)],
+                            input=b"caf\xe9?\nHow many North Korean refugees has NAUH resettled?\n",
+                            capture_output=True, cwd=PROJECT, timeout=120,
+                            env={"PATH": "/usr/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8"})  # strict stdin
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"not valid UTF-8" in result.stdout and b"about 215 North Korean refugees" in result.stdout

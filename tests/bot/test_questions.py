@@ -7,6 +7,7 @@ import pytest
 
 from retrieval import Retriever
 from retrieval.evaluate import load_gold
+from retrieval.split import MAX_PASSAGE_CHARS
 
 from ..conftest import REPORTS
 from ..retrieval.test_gold import GOLD
@@ -85,14 +86,15 @@ async def test_pings_in_a_question_are_escaped_and_never_allowed(fake, retriever
 
 
 @pytest.mark.asyncio
-async def test_a_passage_longer_than_any_limit_is_cut_to_fit(fake, odd_retriever: Retriever):
+async def test_a_paragraph_longer_than_any_limit_is_answered_with_a_whole_part(fake, odd_retriever: Retriever):
     async with running_bot(fake, odd_retriever):
         await fake.send_message("What did lighthouse keepers do every night?", mention_bot=True)
         (reply,) = await fake.wait_sent(1, timeout=10)
     first = embeds_of(reply)[0]
     assert len(GIANT_PARAGRAPH) > 6000
-    shown = plain(first["description"])
-    assert shown.endswith("…") and GIANT_PARAGRAPH.startswith(shown[:-1].rstrip())
+    shown = plain(first["description"])  # one passage cut from it at sentence ends (split.py), nothing truncated
+    assert shown in GIANT_PARAGRAPH and shown.endswith("every night.") and len(shown) <= MAX_PASSAGE_CHARS
+    assert "¶2" in first["title"]
     assert fake.violations == []
 
 

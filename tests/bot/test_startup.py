@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import Retriever
+from bot.__main__ import resolve_token
+from retrieval import ConfigError, Retriever
+from retrieval.config import BotConfig
 
 from ..conftest import PROJECT
 from .conftest import running_bot
@@ -68,3 +70,21 @@ def test_a_missing_token_says_where_to_put_it(tmp_path: Path):
     result = run_bot(tmp_path, "[bot]\nlog_level = \"INFO\"\n")
     assert result.returncode == 2
     assert "no bot token: set DISCORD_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("config_token", "environ", "where"), [
+    ("first-half\nsecond-half", {}, "[bot] token in config.toml"),
+    ("", {"DISCORD_TOKEN": "first-half\r\nsecond-half"}, "DISCORD_TOKEN"),
+    ("", {"DISCORD_TOKEN": "first-half second-half"}, "DISCORD_TOKEN"),
+])
+def test_a_token_with_a_line_break_is_refused_without_showing_it(config_token: str, environ: dict, where: str):
+    with pytest.raises(ConfigError, match="holds a line break") as error:
+        resolve_token(BotConfig(token=config_token), Path("config.toml"), environ)
+    message = str(error.value)
+    assert where in message and "half" not in message and "\n" not in message
+
+
+def test_a_token_with_a_line_break_stops_the_bot_with_one_line(tmp_path: Path):
+    result = run_bot(tmp_path, "[bot]\n", DISCORD_TOKEN="first-half\nsecond-half")
+    assert result.returncode == 2 and "holds a line break" in result.stderr
+    assert "half" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import RetrievalConfig
+from retrieval import RetrievalConfig, Retriever, load_corpus
+from retrieval.build import build_index
 from retrieval.cli import main
 
 from ..conftest import PROJECT
@@ -66,6 +67,43 @@ def test_batch_of_beir_queries_keeps_their_ids(cli, capsys, tmp_path: Path):
     assert second["query_id"] == "q2" and "empty" in second["error"]
 
 
+def test_batch_answers_around_lines_that_are_not_utf8(cli, capsys, monkeypatch):
+    stdin = io.TextIOWrapper(io.BytesIO(b"Who founded NAUH?\ncaf\xe9 au lait?\nWhere is NAUH based?\n"),
+                             encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert cli("search", "--file", "-") == 1  # one question failed
+    first, bad, last = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["results"] and last["results"]
+    assert bad["query"] == "caf\ufffd au lait?" and "not valid UTF-8 (byte 0xe9" in bad["error"]
+
+
+def test_an_unexpected_failure_costs_one_answer_not_the_batch(cli, capsys, monkeypatch, tmp_path: Path):
+    answer = Retriever.answer
+
+    def failing(self, question, *args, **kwargs):
+        if question == "boom":
+            raise RuntimeError("a bug")
+        return answer(self, question, *args, **kwargs)
+    monkeypatch.setattr(Retriever, "answer", failing)
+    questions = tmp_path / "questions.txt"
+    questions.write_text("Who founded NAUH?\nboom\nWhere is NAUH based?\n", encoding="utf-8")
+    assert cli("search", "--file", str(questions)) == 1
+    first, bad, last = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["results"] and last["results"]
+    assert bad == {"query": "boom", "error": "unexpected error: RuntimeError: a bug"}
+
+
+def test_build_refuses_a_document_over_max_file_mb(tmp_path: Path, capsys):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "dump.txt").write_text("Line after line.\n" * 1000, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[retrieval]\nsources = "docs"\nindex = "index"\nmax_file_mb = 0.01\n')
+    assert main(["build", "--config", str(config)]) == 1
+    error = capsys.readouterr().err
+    assert "dump.txt is 0.0 MB (17,000 bytes), over the 0.01 MB" in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "index").exists()
+
+
 def test_sources_lists_ids_titles_and_passage_counts(cli, capsys):
     assert cli("sources", "--json") == 0
     rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
@@ -81,12 +119,33 @@ def test_show_prints_a_paragraph_by_its_citation_number(cli, capsys):
     (["search", "   "], "the question is empty"),
     (["search", "x" * 100_000], "100,000 characters"),
     (["search", "--config", "nope.toml", "hi"], "config file nope.toml not found"),
+    (["search", "--config", "seeds", "hi"], "config file seeds is a folder"),
+    (["search", "--mode", "foo", "hi"], "argument --mode: invalid choice: 'foo'"),
+    (["search", "--min-score", "nan", "hi"], "argument --min-score: must be a cosine between -1 and 1"),
+    (["search", "--min-score", "1.5", "hi"], "argument --min-score: must be a cosine between -1 and 1"),
+    (["eval", "--dense-weight", "2"], "argument --dense-weight: must be a weight between 0 and 1"),
+    (["search", "caf\udce9"], "the question is not valid UTF-8 (byte 0xe9"),
 ])
 def test_errors_are_one_line_with_no_traceback(args: list[str], message: str):
     result = run_module(*args)
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {message}") or message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_show_prints_every_part_of_a_long_paragraph(retriever, tmp_path: Path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    long = " ".join(f"Sentence {i} of a paragraph that runs on about the river." for i in range(100))
+    (docs / "river.txt").write_text(f"The River\n\n{long}\n\nThe sea is salty.\n", encoding="utf-8")
+    build_index(load_corpus(docs), retriever.encoder, tmp_path / "index", docs, progress=False)
+    config = tmp_path / "config.toml"
+    config.write_text('[retrieval]\nsources = "docs"\nindex = "index"\n')
+    assert main(["show", "river", "--paragraph", "2", "--json", "--config", str(config)]) == 0
+    parts = json.loads(capsys.readouterr().out)["passages"]
+    assert [p["paragraph"] for p in parts] == [2, 2, 2] and " ".join(p["text"] for p in parts) == long
+    assert main(["show", "river", "--paragraph", "3", "--config", str(config)]) == 0
+    assert "¶3\n   The sea is salty." in capsys.readouterr().out
 
 
 def test_unknown_source_id_is_an_error(cli, capsys):

@@ -30,6 +30,7 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     assert example.retrieval.top_k == defaults.retrieval.top_k
     assert example.retrieval.min_score == defaults.retrieval.min_score
     assert example.bot.cooldown_seconds == defaults.bot.cooldown_seconds
+    assert example.retrieval.max_file_mb == defaults.retrieval.max_file_mb == 20
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -37,6 +38,7 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     ('[retrieval]\ntop_k = "3"\n', r"`top_k` must be int, not str"),
     ("[retrieval]\ntop_k = true\n", r"`top_k` must be int, not bool"),
     ("[retrieval]\ntop_k = 0\n", r"`top_k` must be between 1 and 25"),
+    ("[retrieval]\nmax_file_mb = 0\n", r"`max_file_mb` must be between 0.01 and 100000"),
     ('[retrieval]\nauto_build = "always"\n', r"`auto_build` must be one of"),
     ("[bot]\nquestion_channels = [1, \"two\"]\n", r"`question_channels`\[1\] must be int"),
     ("[server]\nport = 1\n", r"unknown section \[server\]"),
@@ -47,6 +49,18 @@ def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, message: 
     with pytest.raises(ConfigError, match=message) as error:
         load_config(path)
     assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("token", ['["s3cret-token"]', '{ value = "s3cret-token" }'])
+def test_a_wrongly_written_token_is_never_shown(tmp_path: Path, token: str):
+    with pytest.raises(ConfigError, match=r"`token` must be str") as error:
+        load_config(write(tmp_path, f"[bot]\ntoken = {token}\n"))
+    assert "s3cret" not in str(error.value)
+
+
+def test_a_folder_is_not_a_config_file(tmp_path: Path):
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path)
 
 
 def test_a_missing_config_file_says_how_to_make_one(tmp_path: Path):

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import SourceError, load_corpus
+from retrieval import Passage, SourceError, load_corpus
+from retrieval.split import MAX_PASSAGE_CHARS
 
 from ..conftest import SEEDS
 
@@ -64,6 +65,10 @@ def test_fingerprint_changes_when_any_text_changes(tmp_path: Path):
      "duplicate source id 'x'"),
     ({"a.txt": b"One.", "sources.toml": b"[[source]\n"}, "not valid TOML"),
     ({"corpus.jsonl": b'{"_id": "1", "text": "ok"}\n{not json}\n'}, "line 2"),
+    ({"corpus.jsonl": b'{"_id": "1", "text": "ok"}\n{"_id": null, "text": "ok"}\n'}, "line 2 has no `_id`"),
+    ({"corpus.jsonl": b'{"_id": " ", "text": "ok"}\n'}, "line 1 has no `_id`"),
+    ({"corpus.jsonl": b'{"_id": ["1"], "text": "ok"}\n'}, "line 1 has no `_id`"),
+    ({"corpus.jsonl": b'{"_id": "1", "text": null}\n'}, "line 1 has no `text`"),
 ])
 def test_bad_sources_get_one_clear_error(tmp_path: Path, files: dict[str, bytes], message: str):
     for name, data in files.items():
@@ -75,3 +80,27 @@ def test_bad_sources_get_one_clear_error(tmp_path: Path, files: dict[str, bytes]
 def test_a_missing_folder_is_named(tmp_path: Path):
     with pytest.raises(SourceError, match="does not exist"):
         load_corpus(tmp_path / "nowhere")
+
+
+def test_a_document_over_the_size_limit_is_refused_with_its_size(tmp_path: Path):
+    (tmp_path / "small.txt").write_text("A short note.", encoding="utf-8")
+    (tmp_path / "huge.txt").write_text("Word after word. " * 1000, encoding="utf-8")  # 17,000 bytes
+    with pytest.raises(SourceError, match=r"huge\.txt is 0\.0 MB \(17,000 bytes\), over the 0\.01 MB .*`max_file_mb`"):
+        load_corpus(tmp_path, max_file_mb=0.01)
+    assert len(load_corpus(tmp_path, max_file_mb=0.02).sources) == 2
+
+
+def test_a_paragraph_too_long_for_one_passage_is_cut_at_sentence_ends(tmp_path: Path):
+    long = " ".join(f"Sentence {i} of a paragraph that runs on about the river." for i in range(100))
+    (tmp_path / "river.txt").write_text(f"The River\n\n{long}\n\nThe sea is salty.\n", encoding="utf-8")
+    passages = load_corpus(tmp_path).passages
+    assert [(p.paragraph, p.part) for p in passages] == [(1, 1), (2, 1), (2, 2), (2, 3), (3, 1)]
+    parts = [p.text for p in passages if p.paragraph == 2]
+    assert " ".join(parts) == long and all(len(part) <= MAX_PASSAGE_CHARS for part in parts)
+    assert all(part.endswith("river.") for part in parts)
+
+
+def test_a_passage_record_names_its_part_only_after_the_first():
+    first, second = Passage("river", 2, "One."), Passage("river", 2, "Two.", part=2)
+    assert "part" not in first.to_dict()  # so indexes built before paragraphs were cut still match
+    assert [Passage.from_dict(p.to_dict()) for p in (first, second)] == [first, second]

@@ -6,7 +6,7 @@ from itertools import combinations
 
 import pytest
 
-from retrieval import Retriever, load_corpus
+from retrieval import Passage, Retriever, load_corpus
 from retrieval.dedupe import DUPLICATE_JACCARD, duplicate_groups, similarity
 from retrieval.highlight import sentence_spans
 
@@ -40,6 +40,34 @@ def test_grouping_finds_exactly_the_pairs_a_full_comparison_finds():
     assert every_pair == grouped
     kept = sum((i, i + len(seeds)) in every_pair for i in range(len(seeds)))
     assert 0 < kept < len(seeds)  # the threshold is tested from both sides
+
+
+def brute_force_groups(passages: list[Passage]) -> list[list[int]]:
+    """Duplicate groups by comparing every pair: connected components of the cross-source near-copy pairs."""
+    group = list(range(len(passages)))
+    for a, b in combinations(range(len(passages)), 2):
+        if passages[a].source_id != passages[b].source_id and similarity(passages[a].text, passages[b].text) \
+                >= DUPLICATE_JACCARD:
+            old, new = group[b], group[a]
+            group = [new if g == old else g for g in group]
+    members = {g: [row for row in range(len(passages)) if group[row] == g] for g in group}
+    return sorted(rows for rows in members.values() if len(rows) > 1)
+
+
+def test_exact_copies_within_one_source_group_only_with_another_source():
+    text = "The committee met in Seoul on Monday to discuss the resettlement of refugees from the north."
+    near = text.replace("Monday", "Tuesday")
+    other = "A different paragraph about rivers, mountains and the long road south through three countries."
+    passages = [Passage("a", 1, text), Passage("a", 2, text), Passage("b", 1, near), Passage("a", 3, other),
+                Passage("a", 4, other.upper()), Passage("c", 1, text + " Extra words make it a near copy."),
+                Passage("c", 2, ""), Passage("d", 1, "")]
+    assert duplicate_groups(passages) == brute_force_groups(passages) == [[0, 1, 2, 5]]
+
+
+def test_thousands_of_copies_of_one_paragraph_are_one_group():
+    text = "Subscribe to our newsletter for weekly updates on North Korean human rights and refugee news."
+    passages = [Passage(f"page-{i}", 1, text) for i in range(4000)] + [Passage("other", 1, COPIED)]
+    assert duplicate_groups(passages) == [list(range(4000))]
 
 
 def test_a_copied_paragraph_is_shown_once_with_both_citations(retriever: Retriever):
