@@ -12,18 +12,20 @@ from discord import app_commands
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
 from retrieval.config import BotConfig
-from retrieval.feedback import FeedbackStore
 
 from . import replies
 from .commands import register_commands
+from .delivery import LostReplies
 from .discord_reply import NO_PINGS, message_kwargs
-from .feedback import VoteButton, vote_view
+from .feedback import VoteButton, Votes, vote_view
+from .notices import tell_author
 from .reloading import Reloader
 from .routing import Cooldown, Incoming, Turns, question_from
 
 log = logging.getLogger("bot")
 THREAD_NAME_CHARS = 100
 COOLDOWN_NOTICE = "Please wait {seconds} s before asking again; your last question was not searched."
+COOLDOWN_NOTICE_MIN_SECONDS = 5  # long enough to read, when the notice has to go in the channel
 
 
 class SourceBot(discord.Client):
@@ -41,12 +43,14 @@ class SourceBot(discord.Client):
         self.searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         # votes get their own thread, so recording one never waits behind a queue of searches
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
-        self.feedback = FeedbackStore(config.feedback_db) if config.feedback else None
+        self.votes = Votes(config.feedback_db if config.feedback else None, self.writer)
         self.reloader = Reloader(self, retrieval)
         self.turns = Turns()
+        self.lost_replies = LostReplies()
         register_commands(self)
 
     async def setup_hook(self) -> None:
+        await self.votes.open()
         self.add_dynamic_items(VoteButton)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reloader.reload_logged()))
@@ -66,19 +70,36 @@ class SourceBot(discord.Client):
         self.reloader.close()
         self.searcher.shutdown(wait=True, cancel_futures=True)
         self.writer.shutdown(wait=True)
-        if self.feedback:
-            self.feedback.close()
+        self.votes.close()
 
-    async def outgoing(self, reply: replies.Reply, answer: Answer | None, guild_id: int | None,
-                       channel_id: int | None) -> dict:
-        """What to send for a reply: with vote buttons when it is an answer and votes are kept."""
-        kwargs = message_kwargs(reply)
-        if reply.votes and answer is not None and self.feedback is not None:
-            loop = asyncio.get_running_loop()
-            answer_id = await loop.run_in_executor(self.writer, self.feedback.record_answer, answer.query,
-                                                   answer.hits, guild_id, channel_id)
-            kwargs["view"] = vote_view(answer_id)
-        return kwargs
+    async def search(self, question: str, k: int | None, guild_id: int | None, channel_id: int | None,
+                     user_id: int) -> tuple[Answer | None, list[replies.Reply]]:
+        """Answer a question and log how it went. Returns the answer (None when there is none) and the replies:
+        the passages, a refusal that says why, or, whatever else goes wrong, the private NOT_SEARCHED notice."""
+        where = f"guild={guild_id or 'DM'} channel={channel_id} user={user_id}"
+        try:
+            answer = await self.answer(question, k)
+            pages = replies.answer_replies(answer)
+        except RetrievalError as error:
+            log.info("question refused %s question=%.80r: %s", where, question, error)
+            return None, [replies.error_reply(f"Sorry, I can't search that: {error}")]
+        except Exception:  # a fault in the library must still get the asker a reply
+            log.exception("question failed %s question=%.80r", where, question)
+            return None, [replies.Reply(content=replies.NOT_SEARCHED, private=True)]
+        log.info("question %s hits=%d took_ms=%.1f question=%.80r", where, len(answer.hits), answer.took_ms,
+                 question)
+        return answer, pages
+
+    async def outgoing(self, pages: list[replies.Reply], answer: Answer | None, guild_id: int | None,
+                       channel_id: int | None) -> list[dict]:
+        """What to send, a message per reply; the last with vote buttons when it ends an answer and the vote
+        can be kept (votes are best effort: an answer never waits on or fails with them)."""
+        messages = [message_kwargs(page) for page in pages]
+        if pages[-1].votes and answer is not None:
+            answer_id = await self.votes.record_answer(answer, guild_id, channel_id)
+            if answer_id is not None:
+                messages[-1]["view"] = vote_view(answer_id)
+        return messages
 
     async def answer(self, question: str, k: int | None = None) -> Answer:
         """Search on the worker thread so the event loop keeps heartbeats and other users going."""
@@ -95,41 +116,50 @@ class SourceBot(discord.Client):
         question = question_from(incoming(message, self.user), self.user.id, self.config)
         if question is None:
             return
+        try:
+            await self.answer_message(message, question)
+        except discord.HTTPException as error:  # say why in plain words; a traceback would not
+            self.lost_replies.log(error, message.channel)
+
+    async def answer_message(self, message: discord.Message, question: str) -> None:
         wait = self.cooldown.retry_after(message.author.id)
         if wait:
-            await self.ask_to_wait(message, wait)
+            text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
+            await tell_author(message, text, max(wait, COOLDOWN_NOTICE_MIN_SECONDS))
             return
+        guild_id = message.guild.id if message.guild else None
         async with self.turns.turn(message.channel.id) as after_previous:
-            try:
-                async with message.channel.typing():
-                    answer = await self.answer(question)
-                reply = replies.answer_reply(answer)
-            except RetrievalError as error:
-                answer, reply = None, replies.error_reply(f"Sorry, I can't search that: {error}")
-            log_question(message.guild, message.channel, message.author, question, answer)
-            guild_id = message.guild.id if message.guild else None
-            kwargs = await self.outgoing(reply, answer, guild_id, message.channel.id)
+            async with message.channel.typing():
+                answer, pages = await self.search(question, None, guild_id, message.channel.id, message.author.id)
+            messages = await self.outgoing(pages, answer, guild_id, message.channel.id)
             await after_previous()
-            await self.send_reply(message, kwargs)
+            if pages[0].private:
+                await tell_author(message, pages[0].content)
+            else:
+                await self.send_replies(message, messages)
 
-    async def ask_to_wait(self, message: discord.Message, wait: float) -> None:
-        """Tell an over-eager asker privately; if their DMs are closed, in a reply that soon disappears."""
-        text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
+    async def send_replies(self, message: discord.Message, messages: list[dict]) -> None:
+        """The first message replies to the question and the rest follow it, in a thread when so configured."""
+        first, *rest = messages
+        place: discord.abc.Messageable | None = await self.reply_in_thread(message, first)
+        if place is None:
+            place = message.channel
+            await message.reply(**first, mention_author=False)
+        for kwargs in rest:
+            await place.send(**kwargs)
+
+    async def reply_in_thread(self, message: discord.Message, first: dict) -> discord.Thread | None:
+        """Open a thread on the question and send `first` there when replies go in threads; None if not sent."""
+        if not (self.config.reply_in_thread and isinstance(message.channel, discord.TextChannel)):
+            return None
         try:
-            await message.author.send(text, allowed_mentions=NO_PINGS)
-        except discord.HTTPException:
-            await message.reply(text, allowed_mentions=NO_PINGS, mention_author=False, delete_after=max(wait, 5))
-
-    async def send_reply(self, message: discord.Message, kwargs: dict) -> None:
-        if self.config.reply_in_thread and isinstance(message.channel, discord.TextChannel):
-            try:
-                name = (replies.limits.fit(message.clean_content, THREAD_NAME_CHARS) or "Question")
-                thread = await message.create_thread(name=name)
-                await thread.send(**kwargs)
-                return
-            except discord.HTTPException as error:
-                log.warning("could not open a thread (%s); replying in the channel", error)
-        await message.reply(**kwargs, mention_author=False)
+            thread = await message.create_thread(name=replies.limits.fit(message.clean_content, THREAD_NAME_CHARS)
+                                                 or "Question")
+            await thread.send(**first)
+            return thread
+        except discord.HTTPException as error:
+            log.warning("could not reply in a thread (%s); replying in the channel", error)
+            return None
 
 
 class ShardedSourceBot(SourceBot, discord.AutoShardedClient):
@@ -157,11 +187,3 @@ def incoming(message: discord.Message, me: discord.ClientUser) -> Incoming:
         mentions_us=any(user.id == me.id for user in message.mentions),  # @everyone is not a question to us
     )
 
-
-def log_question(guild, channel, user, question: str, answer: Answer | None) -> None:
-    where = f"guild={guild.id if guild else 'DM'} channel={getattr(channel, 'id', '?')}"
-    if answer is None:
-        log.info("question refused %s user=%s question=%.80r", where, user.id, question)
-    else:
-        log.info("question %s user=%s hits=%d took_ms=%.1f question=%.80r", where, user.id, len(answer.hits),
-                 answer.took_ms, question)

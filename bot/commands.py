@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,19 +11,22 @@ from retrieval import RetrievalError
 
 from . import limits, replies
 from .discord_reply import NO_PINGS, message_kwargs
+from .notices import answer_fault, tell
 from .paging import Pager
 
 if TYPE_CHECKING:
     from .app import SourceBot
 
 COOLDOWN_NOTICE = "Please wait {seconds} s before asking again; your question was not searched."
-
-log = logging.getLogger("bot")
 QUESTION_MAX_CHARS = 2000  # Discord's own cap on a string option is 6000; a question never needs more
 
 
 def register_commands(bot: SourceBot) -> None:
     """Add /ask, /sources and /source to the bot's command tree."""
+
+    @bot.tree.error
+    async def on_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await answer_fault(interaction, getattr(error, "original", error))
 
     @bot.tree.command(name="ask", description="Ask a question; get the closest source passages, quoted, with citations")
     @app_commands.describe(question="What you want to know",
@@ -36,21 +38,17 @@ def register_commands(bot: SourceBot) -> None:
         ephemeral = bot.config.private_replies if private is None else private
         wait = bot.cooldown.retry_after(interaction.user.id)
         if wait:
-            await send_private(interaction, COOLDOWN_NOTICE.format(seconds=max(1, round(wait))))
+            await tell(interaction, COOLDOWN_NOTICE.format(seconds=max(1, round(wait))))
             return
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        try:
-            answer = await bot.answer(question, count)
-            reply = replies.answer_reply(answer)
-        except RetrievalError as error:
-            log.info("question refused guild=%s channel=%s: %s", interaction.guild_id, interaction.channel_id, error)
-            await interaction.followup.send(**message_kwargs(replies.error_reply(f"Sorry, I can't search that: "
-                                                                                   f"{error}")), ephemeral=True)
+        answer, pages = await bot.search(question, count, interaction.guild_id, interaction.channel_id,
+                                         interaction.user.id)
+        messages = await bot.outgoing(pages, answer, interaction.guild_id, interaction.channel_id)
+        if answer is None:  # a refusal or a fault: for the asker only
+            await tell(interaction, **messages[0])
             return
-        log.info("question guild=%s channel=%s user=%s hits=%d took_ms=%.1f question=%.80r", interaction.guild_id,
-                 interaction.channel_id, interaction.user.id, len(answer.hits), answer.took_ms, question)
-        kwargs = await bot.outgoing(reply, answer, interaction.guild_id, interaction.channel_id)
-        await interaction.followup.send(**kwargs, ephemeral=ephemeral)
+        for kwargs in messages:  # the first replaces "thinking…"; more follow when one message cannot hold all
+            await interaction.followup.send(**kwargs, ephemeral=ephemeral)
 
     @bot.tree.command(name="sources", description="List every source with its id, title, author and date")
     async def sources(interaction: discord.Interaction) -> None:
@@ -74,7 +72,7 @@ def register_commands(bot: SourceBot) -> None:
         passages = bot.retriever.passages_of(found.id)
         pages = replies.source_pages(found, passages)
         if paragraph is not None and paragraph > passages[-1].paragraph:
-            await send_private(interaction, f"`{found.id}` has paragraphs 1 to {passages[-1].paragraph}.")
+            await tell(interaction, f"`{found.id}` has paragraphs 1 to {passages[-1].paragraph}.")
             return
         start = replies.page_of_paragraph(pages, paragraph) if paragraph else 0
         await send_pages(interaction, pages, start)
@@ -84,7 +82,7 @@ def register_commands(bot: SourceBot) -> None:
     @app_commands.default_permissions(manage_guild=True)
     async def reindex(interaction: discord.Interaction) -> None:
         if not interaction.permissions.manage_guild:  # default_permissions can be overridden by a server
-            await send_private(interaction, "Only members with the Manage Server permission can rebuild the index.")
+            await tell(interaction, "Only members with the Manage Server permission can rebuild the index.")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -119,7 +117,3 @@ async def send_pages(interaction: discord.Interaction, pages: list[replies.Reply
         await interaction.response.send_message(**message_kwargs(pages[0]))
         return
     await interaction.response.send_message(**Pager(pages, interaction.user.id, start).current())
-
-
-async def send_private(interaction: discord.Interaction, text: str) -> None:
-    await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)

@@ -41,7 +41,7 @@ def reply_to(line: str, retriever: Retriever) -> list[replies.Reply]:
                 return [replies.unknown_source_reply(words[1])]
             source = retriever.source(words[1])
             return replies.source_pages(source, retriever.passages_of(source.id))
-        return [replies.answer_reply(retriever.answer(line))]
+        return replies.answer_replies(retriever.answer(line))
     except RetrievalError as error:
         return [replies.error_reply(f"Sorry, I can't search that: {error}")]
 

@@ -1,21 +1,85 @@
-"""👍 / 👎 buttons under every answer; they keep working after a restart because the answer id is in the button."""
+"""👍 / 👎 buttons under every answer; they keep working after a restart because the answer id is in the button.
+
+Votes are best effort: a vote database that is locked or damaged never holds up or fails an answer."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 
-from retrieval.feedback import DOWN, UP
+from retrieval import Answer
+from retrieval.feedback import DOWN, UP, FeedbackError, FeedbackStore
 
 from .discord_reply import NO_PINGS
+from .notices import answer_fault
 
 if TYPE_CHECKING:
     from .app import SourceBot
 
+log = logging.getLogger("bot")
+T = TypeVar("T")
 VOTES = {"up": (UP, "👍", "Helpful"), "down": (DOWN, "👎", "Not helpful")}
 THANKS = "Thanks, your {emoji} is recorded. Press the other button to change it."
+NOT_KEPT_ANY_MORE = "Votes are not being kept for this answer any more."
+NOT_KEPT_NOW = "Sorry, your vote could not be kept: the bot cannot write its vote database right now."
+
+
+class Votes:
+    """The bot's vote database, used only on the writer thread; the log says once when votes stop being kept
+    and once when they are kept again, never per message."""
+
+    def __init__(self, path: Path | None, writer: ThreadPoolExecutor) -> None:
+        self.path = path
+        self.writer = writer
+        self.failing = False
+        self.store: FeedbackStore | None = None
+
+    async def open(self) -> None:
+        """Open the database unless votes are turned off; one that cannot be used turns them off."""
+        if self.path is None:
+            return
+        try:
+            self.store = await asyncio.get_running_loop().run_in_executor(self.writer, FeedbackStore, self.path)
+        except FeedbackError as error:
+            log.warning("votes are off: %s", error)
+
+    async def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
+        """The id that votes on this answer refer to; None when votes are not kept."""
+        if self.store is None:
+            return None
+        try:
+            return await self._run(self.store.record_answer, answer.query, answer.hits, guild_id, channel_id)
+        except FeedbackError:
+            return None
+
+    async def vote(self, answer_id: int, user_id: int, value: int) -> bool:
+        """Whether the vote was kept (False: the answer is unknown or votes are off); raises FeedbackError."""
+        if self.store is None:
+            return False
+        return await self._run(self.store.vote, answer_id, user_id, value)
+
+    async def _run(self, work: Callable[..., T], *args: object) -> T:
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self.writer, work, *args)
+        except FeedbackError as error:
+            if not self.failing:
+                log.warning("votes are not being kept, answers go out without vote buttons: %s", error)
+            self.failing = True
+            raise
+        if self.failing:
+            log.info("votes are being kept again")
+        self.failing = False
+        return result
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"vote:(?P<answer>[0-9]+):(?P<vote>up|down)"):
@@ -33,11 +97,17 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"vote:(?P<
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: SourceBot = interaction.client  # type: ignore[assignment]
         value, emoji, _ = VOTES[self.vote]
-        store = bot.feedback
-        recorded = store is not None and await asyncio.get_running_loop().run_in_executor(
-            bot.writer, store.vote, self.answer_id, interaction.user.id, value)
-        text = THANKS.format(emoji=emoji) if recorded else "Votes are not being kept for this answer any more."
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        # a busy database may hold the vote behind others for longer than Discord's 3 s to acknowledge
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            recorded = await bot.votes.vote(self.answer_id, interaction.user.id, value)
+            text = THANKS.format(emoji=emoji) if recorded else NOT_KEPT_ANY_MORE
+        except FeedbackError:
+            text = NOT_KEPT_NOW
+        except Exception as error:  # discord.py only logs a dynamic item's errors: the voter must still hear back
+            await answer_fault(interaction, error)
+            return
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 def vote_view(answer_id: int) -> discord.ui.View:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from .discord_reply import message_kwargs
+from .notices import answer_fault
 from .replies import Reply
 
 PAGER_TIMEOUT_SECONDS = 15 * 60
@@ -35,6 +36,9 @@ class Pager(discord.ui.View):
                                                 "run the command yourself to browse.", ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
         return False
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, _: discord.ui.Item) -> None:
+        await answer_fault(interaction, error)
 
     async def turn(self, interaction: discord.Interaction, step: int) -> None:
         self.page = max(0, min(len(self.pages) - 1, self.page + step))

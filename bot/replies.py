@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from discord.utils import escape_markdown, escape_mentions
-
 from retrieval import Answer, Hit, Passage, Source
 from retrieval.coverage import label
 
 from . import limits
+from .markdown import bold, escape
 
 NOT_COVERED = "The sources do not cover this question, so there is nothing to quote."
+NOT_SEARCHED = "Something went wrong; the question was not searched."
+FAILED = "Something went wrong; please try again later."
 QUESTION_ECHO_CHARS = 300
 SOURCES_PER_PAGE = 10
 PAGE_CHARS = 3500  # one page of a source's text; below the description limit to leave room for headings
@@ -31,28 +32,35 @@ class Reply:
 
     content: str = ""
     embeds: list[Embed] = field(default_factory=list)
-    votes: bool = False  # an answer: readers can say whether it helped
+    votes: bool = False  # the end of an answer: readers can say whether it helped
+    private: bool = False  # for the asker's eyes only
 
 
-def escape(text: str) -> str:
-    """Show text exactly as written: no markdown formatting and no mention syntax take effect."""
-    return escape_markdown(escape_mentions(text))
-
-
-def answer_reply(answer: Answer) -> Reply:
-    """The passages that answer a question, each under its citation, or the fixed "not covered" line."""
+def answer_replies(answer: Answer) -> list[Reply]:
+    """The passages that answer a question, each under its citation, as many messages as Discord's embed
+    limits need (votes under the last); or the fixed "not covered" line."""
     question = limits.fit(answer.query, QUESTION_ECHO_CHARS, escape)
-    if not answer.hits:
-        return Reply(content=f"{NOT_COVERED}\nQuestion: {question}", votes=True)
-    titles = [limits.fit(hit.citation, limits.EMBED_TITLE) for hit in answer.hits]
-    footers = [hit_footer(hit) for hit in answer.hits]
-    overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
-    room = share_budget_for(answer.hits, limits.EMBEDS_TOTAL - overhead)
-    embeds = [Embed(title, limits.fit(hit.text, min(limits.EMBED_DESCRIPTION, size), highlighter(hit)), footer)
-              for hit, title, footer, size in zip(answer.hits, titles, footers, room, strict=True)]
     count = len(answer.hits)
-    content = f"{count} passage{'s' if count > 1 else ''} from the sources, closest first, for: {question}"
-    return Reply(content=content, embeds=embeds, votes=True)
+    if not count:
+        return [Reply(content=f"{NOT_COVERED}\nQuestion: {question}", votes=True)]
+    size = limits.EMBEDS_PER_MESSAGE
+    pages = []
+    for start in range(0, count, size):
+        content = (f"{count} passage{'s' if count > 1 else ''} from the sources, closest first, for: {question}"
+                   if start == 0 else f"Passages {start + 1}-{min(start + size, count)} of {count}, continued.")
+        pages.append(Reply(content=content, embeds=passage_embeds(answer.hits[start:start + size]),
+                           votes=start + size >= count))
+    return pages
+
+
+def passage_embeds(hits: list[Hit]) -> list[Embed]:
+    """One embed per passage, the text cut so that all of them fit in one message."""
+    titles = [limits.fit(hit.citation, limits.EMBED_TITLE) for hit in hits]
+    footers = [hit_footer(hit) for hit in hits]
+    overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
+    room = share_budget_for(hits, limits.EMBEDS_TOTAL - overhead)
+    return [Embed(title, limits.fit(hit.text, min(limits.EMBED_DESCRIPTION, size), highlighter(hit)), footer)
+            for hit, title, footer, size in zip(hits, titles, footers, room, strict=True)]
 
 
 def share_budget_for(hits: list[Hit], budget: int) -> list[int]:
@@ -61,16 +69,7 @@ def share_budget_for(hits: list[Hit], budget: int) -> list[int]:
 
 def highlighter(hit: Hit) -> Callable[[str], str]:
     """Escape a prefix of the hit's text and bold the highlighted sentences that fall in it."""
-    def render(prefix: str) -> str:
-        out, last = [], 0
-        for start, end in hit.highlights:
-            if start >= len(prefix):
-                break
-            end = min(end, len(prefix))
-            out += [escape(prefix[last:start]), "**", escape(prefix[start:end]), "**"]
-            last = end
-        return "".join([*out, escape(prefix[last:])])
-    return render
+    return lambda prefix: bold(prefix, hit.highlights)
 
 
 def hit_footer(hit: Hit) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,13 @@ CREATE TABLE IF NOT EXISTS votes (
 """
 UP, DOWN = 1, -1
 REPORT_WORST = 10
+# Another program holding the file (an open `sqlite3` shell, a backup) makes a write wait this long before it
+# fails; short, because the bot has one writer thread and votes are never worth holding it up.
+BUSY_TIMEOUT_SECONDS = 1.5
+
+
+class FeedbackError(RetrievalError):
+    """The vote database cannot be read or written: locked by another program, damaged, or the disk is full."""
 
 
 @dataclass(frozen=True)
@@ -49,19 +58,29 @@ class FeedbackStore:
         self.path = Path(path)
         self.lock = threading.Lock()
         try:
-            self.db = sqlite3.connect(self.path, check_same_thread=False)
+            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
             self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise RetrievalError(f"feedback database {self.path} cannot be used ({exc}); "
-                                 "move it away or set another `feedback_db`") from None
+        except sqlite3.Error as exc:
+            raise FeedbackError(f"feedback database {self.path} cannot be used ({exc}); "
+                                "move it away or set another `feedback_db`") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection, one thread at a time, in a transaction; any SQLite failure becomes a FeedbackError."""
+        with self.lock:
+            try:
+                with self.db:
+                    yield self.db
+            except sqlite3.Error as exc:
+                raise FeedbackError(f"feedback database {self.path} cannot be used ({exc})") from None
 
     def record_answer(self, question: str, hits: list[Hit], guild_id: int | None = None,
                       channel_id: int | None = None) -> int:
         """Store what was shown for a question; returns the id that votes refer to."""
         shown = json.dumps([{"source_id": h.source.id, "paragraph": h.passage.paragraph, "citation": h.citation}
                             for h in hits], ensure_ascii=False)
-        with self.lock, self.db:
-            cursor = self.db.execute(
+        with self._transaction() as db:
+            cursor = db.execute(
                 "INSERT INTO answers (asked_at, question, passages, guild_id, channel_id) VALUES (?, ?, ?, ?, ?)",
                 (time.time(), question, shown, guild_id, channel_id))
             return int(cursor.lastrowid)
@@ -70,21 +89,21 @@ class FeedbackStore:
         """Record or change one user's vote on an answer; False when the answer is unknown."""
         if vote not in (UP, DOWN):
             raise ValueError("vote must be +1 or -1")
-        with self.lock, self.db:
-            if self.db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
                 return False
-            self.db.execute("INSERT INTO votes (answer_id, user_id, vote, voted_at) VALUES (?, ?, ?, ?) "
-                            "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
-                            "voted_at = excluded.voted_at", (answer_id, user_id, vote, time.time()))
+            db.execute("INSERT INTO votes (answer_id, user_id, vote, voted_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
+                       "voted_at = excluded.voted_at", (answer_id, user_id, vote, time.time()))
             return True
 
     def report(self) -> FeedbackReport:
-        with self.lock:
-            answers = self.db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-            voted, up, down = self.db.execute(
+        with self._transaction() as db:
+            answers = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            voted, up, down = db.execute(
                 "SELECT COUNT(DISTINCT answer_id), COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) "
                 "FROM votes").fetchone()
-            rows = self.db.execute(
+            rows = db.execute(
                 "SELECT a.question, a.passages, SUM(v.vote) AS net FROM votes v JOIN answers a ON a.id = v.answer_id "
                 "GROUP BY a.id HAVING net < 0 ORDER BY net, a.asked_at DESC LIMIT ?", (REPORT_WORST,)).fetchall()
         worst = [{"question": q, "net": int(net), "top": (json.loads(p) or [{}])[0].get("citation")}

@@ -128,3 +128,15 @@ async def test_an_unknown_source_id_gets_a_private_message(fake, retriever: Retr
     assert response["data"]["flags"] & EPHEMERAL
     assert "Unknown source id no-such-source" in response["data"]["content"]
     assert "/sources" in response["data"]["content"]
+
+
+@pytest.mark.asyncio
+async def test_ask_for_25_passages_gets_them_all_across_follow_ups(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        handle = await fake.send_interaction("ask", {"question": "North Korean refugees", "count": 25})
+        messages = await handle.wait_followups(3, timeout=10)
+    assert [len(m["embeds"]) for m in messages] == [10, 10, 5]  # Discord allows 10 embeds to a message
+    assert messages[0]["content"].startswith("25 passages from the sources")
+    assert messages[2]["content"] == "Passages 21-25 of 25, continued."
+    assert [bool(m.get("components")) for m in messages] == [False, False, True]  # votes under the last
+    assert fake.violations == []  # each within 10 embeds and 6,000 characters

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from tests.bot.fake_discord import FakeDiscord
+from tests.bot.fake_discord.model import SEND_MESSAGES
 
 DEADLINE = 0.3
 TOPICS = ["apples", "apricots", "bananas", *(f"topic {i:02d}" for i in range(40))]
@@ -446,3 +447,36 @@ async def test_unknown_route_is_a_discord_style_404(fake: FakeDiscord) -> None:
             await bot.http.request(discord.http.Route("GET", "/nowhere/{id}", id=1))
     assert raised.value.code == 0 and raised.value.text == "404: Not Found"
     assert [(v.kind, v.path) for v in fake.violations] == [("unknown_route", "/nowhere/1")]
+
+
+@pytest.mark.asyncio
+async def test_a_denied_permission_is_seen_by_the_client_and_refused_with_50013(fake: FakeDiscord) -> None:
+    async with fake.running(SampleBot(fake)) as bot:
+        general, questions = fake.channel_id("general"), fake.channel_id("questions")
+        await fake.deny_bot(general, SEND_MESSAGES)
+        await fake.send_message("hello there")  # in #general
+        await fake.wait_until(lambda: bot.errors, 2)
+        channel = bot.get_channel(general)
+        assert isinstance(channel, discord.TextChannel)
+        assert not channel.permissions_for(channel.guild.me).send_messages  # CHANNEL_UPDATE reached the cache
+        await fake.send_message("hello there", channel_id=questions)
+        (reply,) = await fake.wait_sent(1)
+    (error,) = bot.errors
+    assert isinstance(error, discord.Forbidden) and (error.code, error.text) == (50013, "Missing Permissions")
+    assert reply["channel_id"] == str(questions)
+    assert [(v.kind, v.path) for v in fake.violations] == [("permissions", f"/channels/{general}/messages")]
+
+
+@pytest.mark.asyncio
+async def test_a_failing_channel_answers_5xx_until_it_recovers(fake: FakeDiscord) -> None:
+    async with fake.running(SampleBot(fake)) as bot:
+        fake.fail_channel(fake.channel_id(), 503)
+        await fake.send_message("hello there")
+        await fake.wait_until(lambda: bot.errors, 2)
+        fake.fail_channel(fake.channel_id(), None)
+        await fake.send_message("hello again")
+        (reply,) = await fake.wait_sent(1)
+    (error,) = bot.errors
+    assert isinstance(error, discord.DiscordServerError) and error.status == 503
+    assert reply["content"] == "you said: hello again"
+    assert fake.violations == []

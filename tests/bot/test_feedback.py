@@ -1,13 +1,19 @@
-"""👍 / 👎 under every answer: each press is stored per user and can be changed."""
+"""👍 / 👎 under every answer: each press is stored per user and can be changed; votes never hold up answers."""
+
+import logging
+import sqlite3
 
 import pytest
 
+from bot.feedback import NOT_KEPT_NOW
+from bot.replies import FAILED
 from retrieval import Retriever
 from retrieval.feedback import FeedbackStore
 
 from .conftest import running_bot
 
 EPHEMERAL = 64
+RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 
 def vote_buttons(message: dict) -> dict[str, str]:
@@ -25,8 +31,8 @@ async def test_votes_are_stored_per_user_and_can_change(fake, retriever: Retriev
         alice, bob = fake.human_ids[0], fake.human_ids[1]
         for user, label in ((alice, "Helpful"), (alice, "Not helpful"), (bob, "Not helpful")):
             press = await fake.send_interaction(custom_id=buttons[label], message=answer, user=user)
-            thanks = await press.wait_response()
-            assert thanks["data"]["flags"] & EPHEMERAL and "recorded" in thanks["data"]["content"]
+            (thanks,) = await press.wait_followups(1)
+            assert thanks["flags"] & EPHEMERAL and "recorded" in thanks["content"]
     report = FeedbackStore(votes).report()
     assert (report.answers, report.up, report.down) == (1, 0, 2)
     assert fake.violations == []
@@ -38,3 +44,79 @@ async def test_ask_answers_carry_vote_buttons_too(fake, retriever: Retriever):
         handle = await fake.send_interaction("ask", {"question": "Who won the 2018 World Cup?"})
         (answer,) = await handle.wait_followups(1, timeout=10)
     assert set(vote_buttons(answer)) == {"Helpful", "Not helpful"}
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def warnings_logged(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and text in r.getMessage()]
+
+
+@pytest.mark.asyncio
+async def test_a_locked_vote_database_never_holds_up_answers(fake, retriever: Retriever, tmp_path,
+                                                             caplog: pytest.LogCaptureFixture):
+    votes = tmp_path / "votes.sqlite"
+    async with running_bot(fake, retriever, feedback_db=votes):
+        await fake.send_message(RESETTLED, mention_bot=True)
+        (earlier,) = await fake.wait_sent(1, timeout=10)
+        other = sqlite3.connect(votes, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # another program holds the file, e.g. an sqlite3 shell
+        try:
+            handle = await fake.send_interaction("ask", {"question": RESETTLED})
+            (asked,) = await handle.wait_followups(1, timeout=10)
+            await fake.send_message("Who founded NAUH?", mention_bot=True)
+            _, mentioned = await fake.wait_sent(2, timeout=10)
+            press = await fake.send_interaction(custom_id=vote_buttons(earlier)["Helpful"], message=earlier)
+            (refusal,) = await press.wait_followups(1, timeout=10)
+        finally:
+            other.close()
+    assert asked["embeds"] and mentioned["embeds"]  # answered in full...
+    assert vote_buttons(asked) == vote_buttons(mentioned) == {}  # ...without buttons whose votes would be lost
+    assert refusal["flags"] & EPHEMERAL and refusal["content"] == NOT_KEPT_NOW
+    assert len(warnings_logged(caplog, "votes are not being kept")) == 1  # once, not per message
+    assert errors_logged(caplog) == []
+
+
+@pytest.mark.asyncio
+async def test_a_vote_database_damaged_while_running_still_lets_questions_be_answered(
+        fake, retriever: Retriever, tmp_path, caplog: pytest.LogCaptureFixture):
+    votes = tmp_path / "votes.sqlite"
+    async with running_bot(fake, retriever, feedback_db=votes):
+        votes.write_bytes(b"not a database any more " * 1000)
+        await fake.send_message(RESETTLED, mention_bot=True)
+        (answer,) = await fake.wait_sent(1, timeout=10)
+    assert answer["embeds"] and vote_buttons(answer) == {}
+    (warning,) = warnings_logged(caplog, "votes are not being kept")
+    assert str(votes) in warning
+    assert errors_logged(caplog) == []
+
+
+@pytest.mark.asyncio
+async def test_a_damaged_vote_database_at_start_up_means_no_votes_not_a_crash(
+        fake, retriever: Retriever, tmp_path, caplog: pytest.LogCaptureFixture):
+    votes = tmp_path / "votes.sqlite"
+    votes.write_text("not a database " * 1000)
+    async with running_bot(fake, retriever, feedback_db=votes):
+        await fake.send_message(RESETTLED, mention_bot=True)
+        (answer,) = await fake.wait_sent(1, timeout=10)
+    assert answer["embeds"] and vote_buttons(answer) == {}
+    (warning,) = warnings_logged(caplog, "votes are off")
+    assert str(votes) in warning and "move it away" in warning
+    assert votes.read_text().startswith("not a database")  # the file is left for its owner to look at
+
+
+@pytest.mark.asyncio
+async def test_a_vote_button_that_fails_answers_the_voter(fake, retriever: Retriever, monkeypatch):
+    async with running_bot(fake, retriever):
+        await fake.send_message(RESETTLED, mention_bot=True)
+        (answer,) = await fake.wait_sent(1, timeout=10)
+        monkeypatch.setattr(FeedbackStore, "vote", broken_vote)
+        press = await fake.send_interaction(custom_id=vote_buttons(answer)["Helpful"], message=answer)
+        (notice,) = await press.wait_followups(1)
+    assert notice["content"] == FAILED and notice["flags"] & EPHEMERAL
+
+
+def broken_vote(store: FeedbackStore, answer_id: int, user_id: int, value: int) -> bool:
+    raise KeyError(answer_id)  # a bug, not a database problem

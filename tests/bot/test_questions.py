@@ -175,3 +175,15 @@ async def test_a_paragraph_copied_in_two_sources_is_shown_once_citing_both(fake,
     cited = copies[0]["title"] + copies[0]["footer"]["text"]
     assert "Interviews with Ji Seong-ho" in cited and "Ji Seong-ho: Hero fostering unity" in cited
     assert "Also in" in copies[0]["footer"]["text"]
+
+
+@pytest.mark.asyncio
+async def test_more_passages_than_one_message_holds_follow_the_reply(fake, retriever: Retriever, monkeypatch):
+    async with running_bot(fake, retriever) as bot:
+        monkeypatch.setattr(bot.retriever, "top_k", 25)
+        asked = await fake.send_message("North Korean refugees", mention_bot=True)
+        sent = await fake.wait_sent(3, timeout=10)
+    assert [len(embeds_of(m)) for m in sent] == [10, 10, 5]
+    assert str(sent[0]["message_reference"]["message_id"]) == asked["id"]
+    assert all(m["channel_id"] == asked["channel_id"] for m in sent)
+    assert fake.violations == []

@@ -1,5 +1,9 @@
 """Replies as data: verbatim escaped passages under citations, always inside Discord's limits."""
 
+import re
+
+import pytest
+
 from bot import limits, replies
 from retrieval import Answer, Hit, Passage, Retriever, Source
 from retrieval.cite import citation
@@ -12,12 +16,47 @@ def make_answer(texts: list[str], query: str = "a question") -> Answer:
     return Answer(query, hits, 1.0)
 
 
+def highlighted(text: str, *sentences: str) -> Answer:
+    """An answer with one passage, `text`, in which the search highlighted `sentences`."""
+    source = Source(id="s", title="Harbour Rules")
+    spans = tuple((text.index(s), text.index(s) + len(s)) for s in sentences)
+    return Answer("a question", [Hit(1, 0.5, Passage("s", 1, text), source, citation(source, 1), highlights=spans)],
+                  1.0)
+
+
+def as_discord_shows(markdown: str) -> tuple[str, list[str]]:
+    """The text Discord shows for `markdown` and the runs it shows in bold; fails on any other live markdown."""
+    shown: list[str] = []
+    bold: list[str] = []
+    opened = None
+    i = 0
+    while i < len(markdown):
+        line_start = re.match(r"[ \t]*([#>\-+]|\d+\.\s)", markdown[i:]) if i == 0 or markdown[i - 1] == "\n" else None
+        assert line_start is None, f"a heading, quote or list at {markdown[i:i + 20]!r}"
+        if markdown[i] == "\\" and i + 1 < len(markdown):
+            shown.append(markdown[i + 1])
+            i += 2
+        elif markdown.startswith("**", i):
+            if opened is None:
+                opened = len(shown)
+            else:
+                bold.append("".join(shown[opened:]))
+                opened = None
+            i += 2
+        else:
+            assert markdown[i] not in "*_~|`[<", f"live markdown at {markdown[max(0, i - 20):i + 20]!r}"
+            shown.append(markdown[i])
+            i += 1
+    assert opened is None, "bold left open"
+    return "".join(shown), bold
+
+
 def total_embed_chars(reply: replies.Reply) -> int:
     return sum(len(e.title) + len(e.description) + len(e.footer) for e in reply.embeds)
 
 
 def test_each_passage_is_quoted_under_its_citation(retriever: Retriever):
-    reply = replies.answer_reply(retriever.answer("How many North Korean refugees has NAUH resettled?"))
+    (reply,) = replies.answer_replies(retriever.answer("How many North Korean refugees has NAUH resettled?"))
     first = reply.embeds[0]
     assert first.title.startswith("[Robert Park") and first.title.endswith("¶8]")
     assert first.description.startswith("**To date, about 215 North Korean refugees")  # the answering sentence
@@ -27,12 +66,12 @@ def test_each_passage_is_quoted_under_its_citation(retriever: Retriever):
 
 
 def test_no_hits_says_the_sources_do_not_cover_it_and_lists_nothing():
-    reply = replies.answer_reply(make_answer([], "Who won the 2018 World Cup?"))
+    (reply,) = replies.answer_replies(make_answer([], "Who won the 2018 World Cup?"))
     assert reply.content.startswith(replies.NOT_COVERED) and reply.embeds == []
 
 
 def test_huge_passages_are_cut_with_an_ellipsis_to_fit_every_limit():
-    reply = replies.answer_reply(make_answer(["word " * 5000, "short passage.", "x" * 9000]))
+    (reply,) = replies.answer_replies(make_answer(["word " * 5000, "short passage.", "x" * 9000]))
     assert all(len(e.title) <= limits.EMBED_TITLE for e in reply.embeds)
     assert all(len(e.description) <= limits.EMBED_DESCRIPTION for e in reply.embeds)
     assert total_embed_chars(reply) <= limits.EMBEDS_TOTAL
@@ -42,7 +81,7 @@ def test_huge_passages_are_cut_with_an_ellipsis_to_fit_every_limit():
 
 def test_mentions_and_markdown_in_text_are_escaped():
     question = "ping @everyone and <@&123456789012345678>"
-    reply = replies.answer_reply(make_answer(["Hey @everyone, see *this*"], question))
+    (reply,) = replies.answer_replies(make_answer(["Hey @everyone, see *this*"], question))
     assert "@everyone" not in reply.content.replace("@\u200beveryone", "")
     assert "<@&123456789012345678>" not in reply.content
     assert "\\*this\\*" in reply.embeds[0].description
@@ -71,3 +110,28 @@ def test_many_sources_are_paged():
     sources = [Source(id=f"doc-{n}", title=f"Title {n}") for n in range(23)]
     pages = replies.sources_pages(sources, {s.id: 1 for s in sources})
     assert len(pages) == 3 and "Page 3 of 3" in pages[-1].embeds[0].footer
+
+
+@pytest.mark.parametrize(("text", "sentence"), [
+    ("Tide tables are at [the office. They](http://example.com/tides) are free. Keepers read them daily.",
+     "They](http://example.com/tides) are free."),
+    ("Wind the `clock. Then` trim the wick. Sleep.", "Then` trim the wick."),
+    ("The keeper ||left early. He|| came back at dawn. Nobody knew.", "He|| came back at dawn."),
+], ids=["link", "code", "spoiler"])
+def test_a_highlight_crossing_source_markdown_leaves_it_dead(text: str, sentence: str):
+    (reply,) = replies.answer_replies(highlighted(text, sentence))
+    assert as_discord_shows(reply.embeds[0].description) == (text, [sentence])
+
+
+def test_headings_lists_quotes_and_mentions_in_a_source_stay_plain_text():
+    text = "Rules for @everyone.\n# Keep the light\n- trim wicks\n> wind clocks\n1. log ships\n-# small print"
+    (reply,) = replies.answer_replies(highlighted(text, "Keep the light", "wind clocks"))
+    shown, bold = as_discord_shows(reply.embeds[0].description)
+    assert shown.replace("\u200b", "") == text and bold == ["Keep the light", "wind clocks"]
+    assert "@everyone" not in shown
+
+
+def test_a_highlight_never_splits_a_link():
+    text = "Charts: http://example.com/charts.v2/index. Ask the keeper."
+    (reply,) = replies.answer_replies(highlighted(text, "Charts: http://example.com/charts."))
+    assert reply.embeds[0].description == "**Charts: http://example.com/charts.v2/index**. Ask the keeper."

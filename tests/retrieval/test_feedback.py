@@ -1,11 +1,13 @@
 """Votes on answers: one per user per answer, changeable, and a report that counts them."""
 
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from retrieval import RetrievalError, Retriever
-from retrieval.feedback import DOWN, UP, FeedbackStore
+from retrieval.feedback import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, FeedbackStore
 
 
 def test_one_vote_per_user_that_can_change(tmp_path: Path, retriever: Retriever):
@@ -38,3 +40,18 @@ def test_a_file_that_is_not_sqlite_gets_a_clear_error(tmp_path: Path):
     with pytest.raises(RetrievalError, match="cannot be used"):
         FeedbackStore(path)
     assert path.read_text().startswith("not a database")
+
+
+def test_a_locked_or_damaged_database_fails_soon_with_a_feedback_error(tmp_path: Path):
+    path = tmp_path / "votes.sqlite"
+    store = FeedbackStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the file
+    started = time.monotonic()
+    with pytest.raises(FeedbackError, match="locked"):
+        store.record_answer("Who founded NAUH?", [])
+    assert time.monotonic() - started < BUSY_TIMEOUT_SECONDS + 1
+    other.close()
+    path.write_bytes(b"overwritten while in use " * 1000)
+    with pytest.raises(FeedbackError, match="not a database"):
+        store.vote(1, 7, UP)

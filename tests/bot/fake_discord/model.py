@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 DISCORD_EPOCH_MS = 1420070400000
+ADMINISTRATOR = 1 << 3
+SEND_MESSAGES = 1 << 11
+SEND_MESSAGES_IN_THREADS = 1 << 38
+MEMBER_OVERWRITE = 1
 ALL_TEXT_PERMISSIONS = (
     (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 18) | (1 << 31) | (1 << 35) | (1 << 38)
 )
@@ -33,6 +37,14 @@ class Snowflakes:
         value = max((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22, self._last + 1)
         self._last = value
         return value
+
+
+def bit_union(values: Any) -> int:
+    """OR of permission bit sets written as strings, as Discord sends them."""
+    result = 0
+    for value in values:
+        result |= int(value)
+    return result
 
 
 def user_payload(user_id: int, name: str, *, bot: bool = False) -> Payload:
@@ -161,6 +173,37 @@ class World:
             if role["id"] in role_ids:
                 value |= int(role["permissions"])
         return value
+
+    def channel_permissions(self, channel_id: int, user_id: int) -> int:
+        """A member's permissions in a guild channel (a thread: its parent), with the channel's overwrites
+        applied as Discord does: @everyone, then the member's roles together, then the member."""
+        channel = self.channels[channel_id]
+        if channel.get("parent_id") and int(channel["parent_id"]) in self.channels:
+            channel = self.channels[int(channel["parent_id"])]
+        guild_id = int(channel["guild_id"])
+        value = self.permissions(guild_id, user_id)
+        if value & ADMINISTRATOR:
+            return value
+        overwrites = {o["id"]: o for o in channel.get("permission_overwrites") or []}
+        roles = [overwrites[r] for r in self.member(guild_id, user_id)["roles"] if r in overwrites]
+        layers = [[overwrites.get(str(guild_id))], roles, [overwrites.get(str(user_id))]]
+        for layer in layers:
+            present = [o for o in layer if o is not None]
+            deny = bit_union(o["deny"] for o in present)
+            allow = bit_union(o["allow"] for o in present)
+            value = (value & ~deny) | allow
+        return value
+
+    def deny(self, channel_id: int, user_id: int, permissions: int) -> Payload:
+        """Add a member overwrite denying ``permissions`` in a guild channel; returns the channel."""
+        channel = self.channels[channel_id]
+        overwrite = {"id": str(user_id), "type": MEMBER_OVERWRITE, "allow": "0", "deny": str(permissions)}
+        channel["permission_overwrites"] = [*channel["permission_overwrites"], overwrite]
+        guild = self.guilds[int(channel["guild_id"])]
+        for listed in guild["channels"]:  # GUILD_CREATE on a later connection must carry it too
+            if listed["id"] == channel["id"]:
+                listed["permission_overwrites"] = channel["permission_overwrites"]
+        return channel
 
     def guild_of(self, channel_id: int) -> int | None:
         guild_id = self.channels[channel_id].get("guild_id")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -14,11 +15,12 @@ from aiohttp import web
 from . import limits
 from .gateway import APP_FLAG_GATEWAY_MESSAGE_CONTENT, Gateway
 from .interactions import ALLOWED_CALLBACKS, AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionHandle, Rejection
-from .model import Payload, World
+from .model import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, Payload, World
 from .waiting import Changes
 
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
+THREAD_TYPES = {10, 11, 12}
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
@@ -40,7 +42,7 @@ class RecordedRequest:
 @dataclass
 class Violation:
     """Something real Discord would refuse, or the project forbids (kind: limits, empty_message,
-    allowed_mentions, interaction, auth, unknown_route, not_found, invalid)."""
+    allowed_mentions, interaction, auth, unknown_route, not_found, invalid, permissions)."""
 
     kind: str
     method: str
@@ -89,6 +91,7 @@ class RestApi:
         self.sent: list[Payload] = []
         self.commands: dict[int | None, list[Payload]] = {}
         self.interactions: dict[int, InteractionHandle] = {}
+        self.failing_channels: dict[int, int] = {}  # channel id -> the 5xx status Discord answers there
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         for method, pattern, handler in self._route_table():
             regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern))
@@ -112,7 +115,7 @@ class RestApi:
             ("DELETE", msg, self._delete_message),
             ("PUT", f"{msg}/reactions/{{emoji}}/@me", self._no_content),
             ("DELETE", f"{msg}/reactions/{{emoji}}/@me", self._no_content),
-            ("POST", "/channels/{channel}/typing", self._no_content),
+            ("POST", "/channels/{channel}/typing", self._post_typing),
             ("POST", f"{msg}/threads", self._post_thread),
             ("POST", "/channels/{channel}/threads", self._post_thread),
             ("POST", "/users/@me/channels", self._post_dm),
@@ -132,6 +135,7 @@ class RestApi:
                               received_at=asyncio.get_running_loop().time())
         self.requests.append(req)
         try:
+            self._fail_if_down(req)
             status, answer = await self._route(req)
         except DiscordError as exc:
             status, answer = exc.status, exc.body
@@ -149,6 +153,13 @@ class RestApi:
                         raise self.reject(req, "auth", 401, 0, "401: Unauthorized")
                 return await handler(req, **match.groupdict())
         raise self.reject(req, "unknown_route", 404, 0, "404: Not Found")
+
+    def _fail_if_down(self, req: RecordedRequest) -> None:
+        """Discord's own failure (not the bot's, so no violation) for calls on a channel set to fail."""
+        match = re.match(r"^/channels/(\d+)(/|$)", req.path)
+        status = self.failing_channels.get(int(match[1])) if match else None
+        if status:
+            raise DiscordError(status, 0, f"{status}: {http.HTTPStatus(status).phrase}")
 
     def reject(self, req: RecordedRequest, kind: str, status: int, code: int, message: str,
                errors: Payload | None = None, handle: InteractionHandle | None = None) -> DiscordError:
@@ -176,6 +187,15 @@ class RestApi:
         if not channel.isdigit() or int(channel) not in self.world.channels:
             raise self.reject(req, "not_found", 404, 10003, "Unknown Channel")
         return int(channel)
+
+    def _require_send(self, req: RecordedRequest, channel_id: int) -> None:
+        """Posting or typing in a guild channel needs Send Messages (in a thread, Send Messages in Threads)."""
+        channel = self.world.channels[channel_id]
+        if "guild_id" not in channel:
+            return
+        needed = SEND_MESSAGES_IN_THREADS if channel.get("type") in THREAD_TYPES else SEND_MESSAGES
+        if not self.world.channel_permissions(channel_id, self.world.bot_user_id) & needed:
+            raise self.reject(req, "permissions", 403, 50013, "Missing Permissions")
 
     def _message(self, req: RecordedRequest, message: str, handle: InteractionHandle | None = None) -> Payload:
         found = self.world.messages.get(int(message)) if message.isdigit() else None
@@ -241,6 +261,7 @@ class RestApi:
 
     async def _post_message(self, req: RecordedRequest, channel: str) -> tuple[int, Any]:
         channel_id = self._channel(req, channel)
+        self._require_send(req, channel_id)
         body = req.json or {}
         self.check_message(req, body, create=True)
         reference = body.get("message_reference") or {}
@@ -278,6 +299,10 @@ class RestApi:
 
     async def _no_content(self, req: RecordedRequest, channel: str, **_: str) -> tuple[int, Any]:
         self._channel(req, channel)
+        return 204, None
+
+    async def _post_typing(self, req: RecordedRequest, channel: str) -> tuple[int, Any]:
+        self._require_send(req, self._channel(req, channel))
         return 204, None
 
     async def _post_thread(self, req: RecordedRequest, channel: str, message: str | None = None) -> tuple[int, Any]:

@@ -271,6 +271,21 @@ class FakeDiscord:
         self.changes.notify()
         return handle
 
+    async def deny_bot(self, channel_id: int, permissions: int) -> None:
+        """A moderator takes ``permissions`` from the bot in a guild channel (a member overwrite). The bot hears
+        of it by CHANNEL_UPDATE; Discord then refuses what needs them with 403 Missing Permissions (50013)."""
+        channel = self.world.deny(channel_id, self.bot_user_id, permissions)
+        await self.gateway.dispatch("CHANNEL_UPDATE", lambda _: channel, guild_id=int(channel["guild_id"]))
+        self.changes.notify()
+
+    def fail_channel(self, channel_id: int, status: int | None = 503) -> None:
+        """Discord fails: every REST call on the channel answers ``status`` (a 5xx) until set back to None.
+        (discord.py retries 500, 502, 504 and 524 for about 25 s before giving up; 503 fails at once.)"""
+        if status is None:
+            self.rest.failing_channels.pop(channel_id, None)
+        else:
+            self.rest.failing_channels[channel_id] = status
+
     async def send_reconnect(self, shard_id: int = 0, timeout: float = 5.0) -> GatewaySession:
         """Gateway op 7 RECONNECT; returns once the client RESUMEd (op 6) on a new socket and got RESUMED."""
         return await self.gateway.reconnect(shard_id, timeout)
