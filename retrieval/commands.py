@@ -197,12 +197,12 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
     modes = [replace(settings, mode=mode) for mode in args.modes]
     if args.beir:
         queries, qrels = load_beir(args.beir, args.split)
-        retriever = cached_retriever(args, config, args.beir / "corpus.jsonl", args.beir.resolve().name)
+        retriever = cached_retriever(args, config, args.beir / "corpus.jsonl")
         reports = [evaluate_beir(retriever, queries, qrels, mode) for mode in modes]
         title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
     elif args.questions:
         questions = load_question_set(args.questions, args.off_topic)
-        retriever = cached_retriever(args, config, args.questions / "docs", slug(args.questions))
+        retriever = cached_retriever(args, config, args.questions / "docs")
         reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
         title, text = f"question set {args.questions}", gold_table(reports)
     else:
@@ -224,12 +224,12 @@ def eval_settings(args: argparse.Namespace, configured: SearchSettings) -> Searc
         raise RetrievalError(f"{exc} (command line)") from None
 
 
-def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources: Path, name: str) -> Retriever:
+def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources: Path) -> Retriever:
     """The index of an evaluation corpus: --index if given (only ever reported when stale), else one cached in
     .cache/ that is ours to remake when stale."""
     if args.index:
         return open_retriever(config, sources=sources, index=args.index)
-    return open_retriever(replace(config, auto_build="stale"), sources=sources, index=BEIR_CACHE / f"{name}-index")
+    return open_retriever(replace(config, auto_build="stale"), sources=sources, index=cached_index(sources))
 
 
 def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
@@ -251,8 +251,8 @@ def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
     corpora = {args.beir / "corpus.jsonl": [Example(queries[q], frozenset(qrels[q])) for q in qrels]}
     for sources, questions in args.set:
         corpora[Path(sources)] = [Example(q.q, frozenset()) for q in load_questions(Path(questions)) if q.on_topic]
-    opened = {path: open_retriever(replace(config, auto_build="stale"), sources=path,
-                                   index=BEIR_CACHE / f"{slug(path)}-index") for path in corpora}
+    opened = {path: open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+              for path in corpora}
     covered = [(opened[args.beir / "corpus.jsonl"], e) for e in corpora[args.beir / "corpus.jsonl"]]
     uncovered = [(opened[other], Example(e.question, frozenset()))
                  for path, examples in corpora.items() for e in examples for other in opened if other != path]
@@ -265,14 +265,17 @@ def load_questions(path: Path) -> list[GoldQuestion]:
     return load_question_set(path.parent) if path.suffix == ".jsonl" else load_gold(path)
 
 
-def slug(path: Path) -> str:
-    return "-".join(path.resolve().parts[-2:]).replace(".", "-")
+def cached_index(sources: Path) -> Path:
+    """Where an evaluation corpus is indexed: .cache/NAME-index, NAME being a BEIR dataset's folder (for its
+    corpus.jsonl) or the last two parts of a documents folder's path."""
+    path = sources.resolve()
+    name = path.parent.name if path.suffix == ".jsonl" else "-".join(path.parts[-2:])
+    return BEIR_CACHE / f"{name.replace('.', '-')}-index"
 
 
 def run_soak(args: argparse.Namespace, config: RetrievalConfig) -> int:
     questions = soak_questions(args.beir)[:args.limit]
-    index = args.index or BEIR_CACHE / f"{args.beir.resolve().name}-index"
-    retriever = open_retriever(replace(config, auto_build="stale"), sources=args.beir / "corpus.jsonl", index=index)
+    retriever = cached_retriever(args, config, args.beir / "corpus.jsonl")
     with tqdm(total=len(questions), desc="Soaking", unit="question") as bar:
         figures = soak(retriever, questions, bar.update)
     print(json.dumps(asdict(figures), indent=1) if args.json else figures.table())

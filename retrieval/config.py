@@ -124,7 +124,7 @@ def check_value(hint: Any, value: Any, where: str, base: Path, secret: bool = Fa
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
         return parse_section(hint, expect(dict, value, where), where, base)
-    if hint is Path:
+    if hint is Path or hint == Path | None:
         return base / expect(str, value, where, secret)
     if origin is Literal:
         choices = typing.get_args(hint)

@@ -12,6 +12,7 @@ from .corpus import Corpus, load_corpus
 from .embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
 from .errors import IndexMissing, IndexStale
 from .index import CURRENT, IndexManifest, check_fresh, open_index, read_manifest
+from .rerank import Reranker
 from .search import Retriever
 
 
@@ -44,8 +45,9 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         corpus = load_corpus(source_path, config.max_file_mb)
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         build_index(corpus, encoder, index_dir, source_path, progress=progress, index_kind=config.index_type)
+    reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
     return Retriever(open_index(index_dir), encoder or load_encoder(model, config.batch_size, config.model_cache),
-                     config.search)
+                     config.search, reranker)
 
 
 def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,

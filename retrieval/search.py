@@ -16,6 +16,7 @@ from .fusion import reciprocal_rank, weighted
 from .highlight import WORD_BONUS, best_spans
 from .index import StoredIndex
 from .records import Hit, Location, Passage, Source
+from .rerank import Reranker
 from .settings import MAX_SEARCH_K, MODES, SearchSettings
 from .utf8 import check_utf8
 
@@ -77,12 +78,14 @@ def clean_question(question: str, max_chars: int) -> str:
 class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
-    def __init__(self, index: StoredIndex, encoder: TextEncoder, settings: SearchSettings | None = None) -> None:
+    def __init__(self, index: StoredIndex, encoder: TextEncoder, settings: SearchSettings | None = None,
+                 reranker: Reranker | None = None) -> None:
         if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
         self.index = index
         self.encoder = encoder
         self.settings = settings or SearchSettings()
+        self.reranker = reranker
         self.sentence_rows = index.sentences.rows()
         self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
         for passage in index.passages:
@@ -128,7 +131,7 @@ class Retriever:
         found = self.candidates(query, vector, max(CANDIDATES, k))
         ranking = self.rank(found, settings)
         relevance = probability(found.dense(settings.sentence_vectors), found.lexical_share())
-        order = np.argsort(-ranking, kind="stable")
+        order = self.reranked(query, found, np.argsort(-ranking, kind="stable"), settings.rerank_depth)
         best = float(relevance[order[0]]) if len(order) else 0.0
         if gate:
             order = self.shown(order, found, ranking, relevance, settings)
@@ -174,6 +177,14 @@ class Retriever:
         which = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
         cosines = self.index.sentences.vectors[which] @ vector
         return np.maximum.reduceat(cosines, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+
+    def reranked(self, query: str, found: Candidates, order: np.ndarray, depth: int) -> np.ndarray:
+        """The order with its first `depth` candidates re-ordered by the cross-encoder, when there is one."""
+        if self.reranker is None or not len(order):
+            return order
+        head = order[:depth]
+        scores = self.reranker.scores(query, [self.location(int(found.rows[p])).passage.text for p in head])
+        return np.concatenate([head[np.argsort(-scores, kind="stable")], order[depth:]])
 
     def rank(self, found: Candidates, settings: SearchSettings) -> np.ndarray:
         """A score per candidate under the mode: dense score, BM25, or their fusion."""

@@ -3,6 +3,7 @@ each passage's own (for ranking by the best sentence, and for marking the answer
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pysbd
 
+MIN_SENTENCE_WORDS = 3
+WORD = re.compile(r"\w+")
 SENTENCE_VECTORS, SENTENCE_OFFSETS, SENTENCE_SPANS, SENTENCE_HASHES = (
     "sentence_embeddings.npy", "sentence_offsets.npy", "sentence_spans.npy", "sentence_hashes.npy")
 
@@ -34,7 +37,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             end -= 1
         if end > start:
             spans.append((start, end))
-    return spans or ([(0, len(text.strip()))] if text.strip() else [])
+    return merge_fragments(text, spans) or ([(0, len(text.strip()))] if text.strip() else [])
+
+
+def merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a piece of fewer than MIN_SENTENCE_WORDS words (a closing quote left alone, "-- Ed.") to the sentence
+    before it, or after it when it comes first: alone, its vector matches unrelated questions (a lone "”" was
+    the seeds' closest sentence to a question of four emoji, at cosine 0.40)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        short = len(WORD.findall(text[start:end])) < MIN_SENTENCE_WORDS
+        if merged and (short or len(WORD.findall(text[slice(*merged[-1])])) < MIN_SENTENCE_WORDS):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 @dataclass(frozen=True)

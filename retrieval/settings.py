@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, get_args
 
 from .errors import ConfigError
@@ -39,6 +40,10 @@ class SearchSettings:
     # A later passage is shown only when its fused score is within this of the first's.
     margin: float = 0.1
     max_question_chars: int = 2000
+    # A local sentence-transformers CrossEncoder folder that re-orders the first `rerank_depth` candidates;
+    # off by default: no cross-encoder can be installed here (README, "Re-ranking with a cross-encoder").
+    reranker: Path | None = None
+    rerank_depth: int = 20
 
     def __post_init__(self) -> None:
         choose("mode", self.mode, MODES)
@@ -49,6 +54,9 @@ class SearchSettings:
         within("min_score", self.min_score, -1.0, 1.0)
         within("margin", self.margin, 0.0, 1.0)
         within("max_question_chars", self.max_question_chars, 1, 100_000)
+        within("rerank_depth", self.rerank_depth, 1, 1000)
+        if self.reranker is not None:
+            object.__setattr__(self, "reranker", Path(self.reranker))
 
 
 def choose(name: str, value: object, allowed: tuple[str, ...]) -> None:

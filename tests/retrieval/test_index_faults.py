@@ -6,37 +6,22 @@ import multiprocessing
 import os
 import shutil
 import threading
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from retrieval import IndexCorrupt, IndexProblem, RetrievalConfig, RetrievalError, load_corpus, open_retriever
 from retrieval.build import build_index
-from retrieval.embed import ModelIdentity, resolve_model
+from retrieval.embed import resolve_model
 from retrieval.errors import IndexBusy
 from retrieval.index import BUILDS, CURRENT, MANIFEST, open_index
 from retrieval.lexical import Lexical
 from retrieval.lock import writer_lock
 
 from ..conftest import SEEDS
+from ..encoders import WordHashEncoder
 
 SEED_VECTORS = 43  # answerable passages in the seeds
-
-
-class WordHashEncoder:
-    """A stand-in for the model, fast and deterministic: each word counts towards one of 16 dimensions."""
-
-    identity = ModelIdentity("test/word-hash", Path("word-hash"), "0" * 64)
-    dimension = 16
-
-    def encode(self, texts, on_batch=None) -> np.ndarray:
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.split():
-                vectors[row, zlib.crc32(word.encode()) % self.dimension] += 1
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
 def build_seeds(index_dir: Path) -> None:

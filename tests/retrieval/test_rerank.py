@@ -4,6 +4,7 @@ is +tanh(1) for a pair that mentions "river" but not "desert", -tanh(1) for the 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,12 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizer
 
+from retrieval import RetrievalConfig, open_retriever
 from retrieval.errors import ConfigError
 from retrieval.rerank import Reranker
+from retrieval.settings import SearchSettings
+
+from ..encoders import WordHashEncoder
 
 WORDS = ["where", "is", "the", "a", "an", "of", "on", "by", "near", "old", "new", "green", "wide", "cold", "town",
          "city", "village", "castle", "bridge", "tower", "garden", "island", "valley", "harbor", "market", "temple",
@@ -121,3 +126,21 @@ def test_a_folder_without_weights_says_what_to_copy(river_model: Path, tmp_path:
     assert json.loads((folder / "config.json").read_text())["architectures"] == ["BertForSequenceClassification"]
     with pytest.raises(ConfigError, match=r"cannot be loaded \(.*\); copy the whole model folder"):
         Reranker.load(folder)
+
+
+def test_a_configured_reranker_reorders_what_search_shows(river_model: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "places.txt").write_text(
+        "Places\n\nWhere is the old bridge? The old bridge is by the castle of the old town.\n\n"
+        "The bridge of the village crosses the river near the tower.\n\n"
+        "A desert road leads to the old bridge of the city.\n", encoding="utf-8")
+    settings = SearchSettings(min_relevance=0.0, min_score=-1.0, margin=1.0, reranker=river_model)
+    config = RetrievalConfig(sources=docs, index=tmp_path / "index", search=settings)
+    plain = open_retriever(replace(config, search=replace(settings, reranker=None)), progress=False,
+                           log=lambda _: None, encoder=WordHashEncoder())
+    reranked = open_retriever(config, progress=False, log=lambda _: None, encoder=WordHashEncoder())
+    question = "Where is the old bridge?"
+    assert "castle" in plain.search(question)[0].text
+    texts = [hit.text for hit in reranked.search(question)]
+    assert "river" in texts[0] and "desert" in texts[-1]
