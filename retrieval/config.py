@@ -112,12 +112,17 @@ def parse_section(cls: type, table: dict[str, Any], where: str, base: Path) -> A
             raise ConfigError(f"{where}: unknown key `{key}`; known keys: {', '.join(known)}")
     hints = typing.get_type_hints(cls)
     # a field kept out of reprs (the bot token) is a secret: its value is never shown in a message either
-    values = {key: check_value(hints[key], value, f"{where} `{key}`", base, secret=not known[key].repr)
-              for key, value in table.items()}
+    values = {key: check_value(hints[key], value, field_where(where, key, hints[key]), base,
+                               secret=not known[key].repr) for key, value in table.items()}
     try:
         return cls(**values)
     except ValueError as exc:
         raise ConfigError(f"{where} {exc}") from None
+
+
+def field_where(where: str, key: str, hint: Any) -> str:
+    """How a message names a key: the key in backquotes after its table, or a nested table as [retrieval.search]."""
+    return f"{where[:-1]}.{key}]" if dataclasses.is_dataclass(hint) else f"{where} `{key}`"
 
 
 def check_value(hint: Any, value: Any, where: str, base: Path, secret: bool = False) -> Any:

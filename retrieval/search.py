@@ -17,7 +17,7 @@ from .highlight import WORD_BONUS, best_spans
 from .index import StoredIndex
 from .records import Hit, Location, Passage, Source
 from .rerank import Reranker
-from .settings import MAX_SEARCH_K, MODES, SearchSettings
+from .settings import MAX_SEARCH_K, SearchSettings
 from .utf8 import check_utf8
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
@@ -215,15 +215,17 @@ class Retriever:
         rows: list[int] = []
         hits: list[Hit] = []
         shown: set[int] = set()
+        texts: set[str] = set()  # the same words twice in one source are not grouped as copies, but read as such
         for position in order.tolist():
             if len(hits) == k:
                 break
             row = int(found.rows[position])
-            if row in shown:
+            place = self.location(row)
+            if row in shown or place.passage.text in texts:
                 continue
             group = self.index.duplicates.get(row, [row])
             shown.update(group)
-            place = self.location(row)
+            texts.add(place.passage.text)
             hits.append(Hit(len(hits) + 1, float(ranking[position]), place.passage, place.source, place.citation,
                             float(found.cosine[position]), float(relevance[position]),
                             tuple(self.location(other) for other in group if other != row)))
@@ -247,9 +249,3 @@ class Retriever:
 
 def overlap(asked: set[str], said: set[str]) -> float:
     return len(asked & said) / len(asked) if asked else 0.0
-
-
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise QueryError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-    return mode

@@ -6,8 +6,6 @@ import math
 import re
 from collections.abc import Iterator
 
-from .highlight import SENTENCE_END
-
 # all-MiniLM-L6-v2 reads at most 256 word pieces: about 1,150 characters of SciFact (4.5 characters a piece)
 # or 1,300 of the seeds (5.1), so the tail of a longer passage never reaches the dense ranking anyway. 2,000
 # keeps ordinary long paragraphs whole (every seeds paragraph, the longest is 633; 95% of SciFact abstracts)
@@ -15,6 +13,9 @@ from .highlight import SENTENCE_END
 # the highlighter must take in whole.
 MAX_PASSAGE_CHARS = 2000
 SPACE = re.compile(r"\s+")
+# A sentence ends at . ! or ? (and any closing quotes or brackets) followed by white space. Coarser than
+# sentences.py's pysbd, and linear however long the text: cutting needs only plausible ends, fast.
+SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 
 
 def split_paragraph(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:

@@ -10,6 +10,7 @@ from retrieval import RetrievalConfig, Retriever, open_retriever
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT / "seeds"
+SEED_PASSAGES = 44  # answerable blocks of the seeds: 43 body paragraphs and one photo caption
 REPORTS = pytest.StashKey[list[tuple[str, str]]]()  # (title, table) pairs printed after the run
 
 

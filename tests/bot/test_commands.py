@@ -1,5 +1,7 @@
 """Slash commands end to end: /ask, /sources and /source with autocomplete and paging buttons."""
 
+from dataclasses import replace
+
 import pytest
 
 from retrieval import Retriever
@@ -132,7 +134,9 @@ async def test_an_unknown_source_id_gets_a_private_message(fake, retriever: Retr
 
 @pytest.mark.asyncio
 async def test_ask_for_25_passages_gets_them_all_across_follow_ups(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+    # A margin of 1 shows every passage up to the count, so 25 are asked for and 25 come.
+    everything = Retriever(retriever.index, retriever.encoder, replace(retriever.settings, margin=1.0))
+    async with running_bot(fake, everything):
         handle = await fake.send_interaction("ask", {"question": "North Korean refugees", "count": 25})
         messages = await handle.wait_followups(3, timeout=10)
     assert [len(m["embeds"]) for m in messages] == [10, 10, 5]  # Discord allows 10 embeds to a message

@@ -2,6 +2,7 @@
 
 import asyncio
 import statistics
+from dataclasses import replace
 
 import pytest
 
@@ -180,7 +181,7 @@ async def test_a_paragraph_copied_in_two_sources_is_shown_once_citing_both(fake,
 @pytest.mark.asyncio
 async def test_more_passages_than_one_message_holds_follow_the_reply(fake, retriever: Retriever, monkeypatch):
     async with running_bot(fake, retriever) as bot:
-        monkeypatch.setattr(bot.retriever, "top_k", 25)
+        monkeypatch.setattr(bot.retriever, "settings", replace(bot.retriever.settings, top_k=25, margin=1.0))
         asked = await fake.send_message("North Korean refugees", mention_bot=True)
         sent = await fake.wait_sent(3, timeout=10)
     assert [len(embeds_of(m)) for m in sent] == [10, 10, 5]

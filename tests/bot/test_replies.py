@@ -7,21 +7,23 @@ import pytest
 from bot import limits, replies
 from retrieval import Answer, Hit, Passage, Retriever, Source
 from retrieval.cite import citation
+from retrieval.settings import SearchSettings
 
 
 def make_answer(texts: list[str], query: str = "a question") -> Answer:
     source = Source(id="s", title="T" * 300, author="An Author", date="2020-01-01")
-    hits = [Hit(rank, 0.5, Passage("s", rank, text), source, citation(source, rank))
-            for rank, text in enumerate(texts, start=1)]
-    return Answer(query, hits, 1.0)
+    hits = [Hit(rank, 0.5, passage, source, citation(source, passage))
+            for rank, passage in enumerate((Passage("s", n, text) for n, text in enumerate(texts, start=1)), start=1)]
+    return Answer(query, hits, 1.0, SearchSettings(), len(hits))
 
 
 def highlighted(text: str, *sentences: str) -> Answer:
     """An answer with one passage, `text`, in which the search highlighted `sentences`."""
     source = Source(id="s", title="Harbour Rules")
     spans = tuple((text.index(s), text.index(s) + len(s)) for s in sentences)
-    return Answer("a question", [Hit(1, 0.5, Passage("s", 1, text), source, citation(source, 1), highlights=spans)],
-                  1.0)
+    passage = Passage("s", 1, text)
+    return Answer("a question", [Hit(1, 0.5, passage, source, citation(source, passage), highlights=spans)],
+                  1.0, SearchSettings(), 1)
 
 
 def as_discord_shows(markdown: str) -> tuple[str, list[str]]:

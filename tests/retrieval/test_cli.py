@@ -121,9 +121,11 @@ def test_show_prints_a_paragraph_by_its_citation_number(cli, capsys):
     (["search", "--config", "nope.toml", "hi"], "config file nope.toml not found"),
     (["search", "--config", "seeds", "hi"], "config file seeds is a folder"),
     (["search", "--mode", "foo", "hi"], "argument --mode: invalid choice: 'foo'"),
-    (["search", "--min-score", "nan", "hi"], "argument --min-score: must be a cosine between -1 and 1"),
-    (["search", "--min-score", "1.5", "hi"], "argument --min-score: must be a cosine between -1 and 1"),
-    (["eval", "--dense-weight", "2"], "argument --dense-weight: must be a weight between 0 and 1"),
+    (["search", "--min-score", "nan", "hi"], "`min_score` must be between -1.0 and 1.0, not nan (command line)"),
+    (["search", "--min-score", "1.5", "hi"], "`min_score` must be between -1.0 and 1.0, not 1.5 (command line)"),
+    (["search", "--min-relevance", "2", "hi"], "`min_relevance` must be between 0.0 and 1.0, not 2.0"),
+    (["search", "-k", "0", "hi"], "`-k` must be between 1 and 1000, not 0 (command line)"),
+    (["eval", "--dense-weight", "2"], "`dense_weight` must be between 0.0 and 1.0, not 2.0 (command line)"),
     (["search", "caf\udce9"], "the question is not valid UTF-8 (byte 0xe9"),
 ])
 def test_errors_are_one_line_with_no_traceback(args: list[str], message: str):
@@ -202,3 +204,9 @@ def test_every_command_explains_itself():
     for command in ("build", "search", "sources", "show", "eval", "bench"):
         result = run_module(command, "--help")
         assert result.returncode == 0 and "--config" in result.stdout, command
+
+
+def test_not_covered_names_the_threshold_the_answer_used(cli, capsys):
+    assert cli("search", "--min-relevance", "0.97", "Who won the 2018 World Cup?") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The sources do not cover this question") and "needed 0.97" in out

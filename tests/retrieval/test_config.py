@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import ConfigError, load_config
+from retrieval import ConfigError, RetrievalConfig, load_config
+from retrieval.settings import SearchSettings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -15,29 +16,41 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_without_a_file():
     config = load_config(None)
-    assert (config.retrieval.top_k, config.retrieval.model, config.bot.require_mention) == (3, "packaged", True)
+    assert (config.retrieval.search.top_k, config.retrieval.model, config.bot.require_mention) == (3, "packaged", True)
 
 
 def test_paths_are_relative_to_the_config_file(tmp_path: Path):
-    config = load_config(write(tmp_path, '[retrieval]\nsources = "docs"\nmin_score = 0\n'))
+    config = load_config(write(tmp_path, '[retrieval]\nsources = "docs"\n\n[retrieval.search]\nmin_score = 0\n'
+                                         'reranker = "models/cross"\n'))
     assert config.retrieval.sources == tmp_path / "docs"
-    assert config.retrieval.min_score == 0.0
+    assert config.retrieval.search.min_score == 0.0
+    assert config.retrieval.search.reranker == tmp_path / "models" / "cross"
+
+
+def test_a_config_made_in_python_converts_and_checks_like_the_file():
+    config = RetrievalConfig(sources="docs", index="index")
+    assert config.sources == Path("docs") and config.index == Path("index")
+    with pytest.raises(ConfigError, match=r"`mode` must be one of 'hybrid', 'dense', 'lexical', not 'fuzzy'"):
+        SearchSettings(mode="fuzzy")
+    with pytest.raises(ConfigError, match=r"`min_relevance` must be between 0.0 and 1.0, not nan"):
+        SearchSettings(min_relevance=float("nan"))
 
 
 def test_the_example_config_is_valid_and_matches_the_defaults():
     example = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
     defaults = load_config(None)
-    assert example.retrieval.top_k == defaults.retrieval.top_k
-    assert example.retrieval.min_score == defaults.retrieval.min_score
+    assert example.retrieval.search == defaults.retrieval.search
     assert example.bot.cooldown_seconds == defaults.bot.cooldown_seconds
     assert example.retrieval.max_file_mb == defaults.retrieval.max_file_mb == 20
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[retrieval]\ntopk = 3\n", r"\[retrieval\]: unknown key `topk`"),
-    ('[retrieval]\ntop_k = "3"\n', r"`top_k` must be int, not str"),
-    ("[retrieval]\ntop_k = true\n", r"`top_k` must be int, not bool"),
-    ("[retrieval]\ntop_k = 0\n", r"`top_k` must be between 1 and 25"),
+    ('[retrieval.search]\ntop_k = "3"\n', r"`top_k` must be int, not str"),
+    ("[retrieval.search]\ntop_k = true\n", r"`top_k` must be int, not bool"),
+    ("[retrieval.search]\ntop_k = 0\n", r"\[retrieval.search\] `top_k` must be between 1 and 1000"),
+    ('[retrieval.search]\nfusion = "sum"\n', r"`fusion` must be one of 'weighted', 'rrf'"),
+    ("[retrieval]\ntop_k = 3\n", r"\[retrieval\]: unknown key `top_k`"),
     ("[retrieval]\nmax_file_mb = 0\n", r"`max_file_mb` must be between 0.01 and 100000"),
     ('[retrieval]\nauto_build = "always"\n', r"`auto_build` must be one of"),
     ("[bot]\nquestion_channels = [1, \"two\"]\n", r"`question_channels`\[1\] must be int"),

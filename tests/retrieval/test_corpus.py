@@ -8,7 +8,7 @@ import pytest
 from retrieval import Passage, SourceError, load_corpus
 from retrieval.split import MAX_PASSAGE_CHARS
 
-from ..conftest import SEEDS
+from ..conftest import SEED_PASSAGES, SEEDS
 
 
 def test_seeds_load_with_manifest_metadata():
@@ -17,7 +17,7 @@ def test_seeds_load_with_manifest_metadata():
     park = corpus.sources["park-hero"]
     assert (park.author, park.publication, park.kind, park.date) == ("Robert Park", "Korea Herald", "opinion", None)
     assert corpus.sources["freedom-collection-ji"].date == "2024-11-22"
-    assert len(corpus.answerable()) == 43
+    assert len(corpus.answerable()) == SEED_PASSAGES
 
 
 def test_a_document_without_manifest_entry_gets_metadata_from_its_own_text(tmp_path: Path):

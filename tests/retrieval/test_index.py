@@ -12,7 +12,7 @@ from retrieval.build import build_index
 from retrieval.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
 from retrieval.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
-from ..conftest import SEEDS
+from ..conftest import SEED_PASSAGES, SEEDS
 
 
 def quiet(_: str) -> None:
@@ -37,7 +37,7 @@ def test_manifest_records_model_dimension_fingerprint_and_counts(retriever):
     manifest = retriever.index.manifest
     assert manifest.model_name == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest.model_sha256 == PACKAGED_SHA256
-    assert (manifest.dimension, manifest.sources, manifest.vectors) == (384, 3, 43)
+    assert (manifest.dimension, manifest.sources, manifest.vectors) == (384, 3, SEED_PASSAGES)
     assert manifest.corpus_fingerprint == load_corpus(SEEDS).fingerprint
 
 
@@ -61,7 +61,7 @@ def test_edited_sources_make_the_index_stale_until_rebuilt(built: RetrievalConfi
     with pytest.raises(IndexStale, match="changed since"):
         open_retriever(built, log=quiet)
     rebuilt = open_retriever(built, rebuild=True, progress=False, log=quiet)
-    assert rebuilt.index.manifest.vectors == 44
+    assert rebuilt.index.manifest.vectors == SEED_PASSAGES + 1
 
 
 def test_an_index_from_another_model_names_both_models(built: RetrievalConfig):
@@ -93,7 +93,7 @@ def test_a_failed_build_keeps_the_previous_index(retriever, built: RetrievalConf
     with pytest.raises(KeyboardInterrupt):
         build_index(load_corpus(sources), Exploding(), built.index, sources, progress=False, reuse=False)
     assert (built.index / CURRENT).resolve() == before
-    assert open_index(built.index).manifest.vectors == 43
+    assert open_index(built.index).manifest.vectors == SEED_PASSAGES
     assert [p.name for p in (built.index / "builds").iterdir()] == [before.name]
 
 
@@ -128,7 +128,7 @@ def test_a_rebuild_embeds_only_what_changed(retriever, built: RetrievalConfig, s
     manifest.write_text(text[text.index('[[source]]\nid = "park-hero"'):])
     edited = build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
     assert edited.embedded == 3  # the edited paragraph and the two new ones; nothing for the removed file
-    assert edited.vectors == 43 - 8 + 2
+    assert edited.vectors == SEED_PASSAGES - 9 + 2  # the removed file had 8 paragraphs and a caption
     rebuilt = open_retriever(built, log=quiet)
     best = rebuilt.search("How many North Korean refugees has NAUH resettled?")[0]
     assert "about 216 North Korean refugees" in best.text
@@ -148,7 +148,7 @@ def test_reused_vectors_equal_freshly_computed_ones(retriever, built: RetrievalC
     again = build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
     fresh_dir = built.index.parent / "fresh"
     fresh = build_index(load_corpus(sources), retriever.encoder, fresh_dir, sources, progress=False, reuse=False)
-    assert (again.embedded, fresh.embedded) == (0, 43)
+    assert (again.embedded, fresh.embedded) == (0, SEED_PASSAGES)
     reused = np.load(built.index / CURRENT / EMBEDDINGS)
     computed = np.load(fresh_dir / CURRENT / EMBEDDINGS)
     assert np.allclose(reused, computed, atol=1e-5)

@@ -18,10 +18,8 @@ from retrieval.index import BUILDS, CURRENT, MANIFEST, open_index
 from retrieval.lexical import Lexical
 from retrieval.lock import writer_lock
 
-from ..conftest import SEEDS
+from ..conftest import SEED_PASSAGES, SEEDS
 from ..encoders import WordHashEncoder
-
-SEED_VECTORS = 43  # answerable passages in the seeds
 
 
 def build_seeds(index_dir: Path) -> None:
@@ -49,7 +47,7 @@ def test_two_builds_of_one_index_at_once_leave_it_working(tmp_path: Path):
         builder.join(timeout=120)
     assert [builder.exitcode for builder in builders] == [0, 0]
     assert (index_dir / CURRENT).resolve().is_dir()
-    assert open_index(index_dir).manifest.vectors == SEED_VECTORS
+    assert open_index(index_dir).manifest.vectors == SEED_PASSAGES
 
 
 def test_a_build_waits_for_the_writer_before_it_and_names_it(index: Path):
@@ -77,7 +75,7 @@ def test_opening_while_rebuilding_sees_one_whole_build(index: Path):
             opened.append(open_index(index).manifest.vectors)
     finally:
         rebuilder.join()
-    assert rebuilds == 40 and set(opened) == {SEED_VECTORS}
+    assert rebuilds == 40 and set(opened) == {SEED_PASSAGES}
 
 
 def test_a_full_disk_during_a_build_keeps_the_old_index_and_says_so(index: Path, monkeypatch):
@@ -92,7 +90,7 @@ def test_a_full_disk_during_a_build_keeps_the_old_index_and_says_so(index: Path,
     with pytest.raises(IndexProblem, match=rf"{index}.*free disk space"):
         build_seeds(index)
     assert [p.name for p in (index / BUILDS).iterdir()] == [before.name]  # the half-written build is gone
-    assert open_index(index).manifest.vectors == SEED_VECTORS
+    assert open_index(index).manifest.vectors == SEED_PASSAGES
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
@@ -105,7 +103,7 @@ def test_a_read_only_index_folder_keeps_the_old_index_and_says_so(index: Path):
     finally:
         for folder in (index, index / BUILDS):
             folder.chmod(0o755)
-    assert open_index(index).manifest.vectors == SEED_VECTORS
+    assert open_index(index).manifest.vectors == SEED_PASSAGES
 
 
 @pytest.mark.parametrize("edit", [{"checksums": None}, {"checksums": ["vectors.faiss"]}, {"model_sha256": 5}])

@@ -1,6 +1,6 @@
-"""Page chrome never becomes a passage; headings, bylines and captions are kept as context, not answers."""
+"""Page chrome never becomes a passage; headings and bylines are kept as context, not answers; captions answer."""
 
-from retrieval import Role, load_corpus
+from retrieval import Passage, Retriever, Role, load_corpus
 from retrieval.layout import is_chrome, layout
 
 from ..conftest import SEEDS
@@ -20,12 +20,21 @@ def test_paragraphs_are_numbered_as_the_document_reads_without_chrome():
     assert park[7].paragraph == 8 and park[7].text.startswith("To date, about 215 North Korean refugees")
 
 
-def test_title_byline_and_caption_are_not_answerable():
+def test_title_and_byline_are_not_answers_but_a_caption_is():
     blocks = layout(
         "top of page\n\nA Headline About Things\n\nBy Jane Doe  01/02/2020\n\n"
         "The first paragraph says something.\n\nA crowd gathers. (Photo Credit: Jane Doe)\n\nbottom of page"
     )
     assert [b.role for b in blocks] == [Role.HEADING, Role.BYLINE, Role.BODY, Role.CAPTION]
+    answers = [Passage("s", n, b.text, b.role).answerable for n, b in enumerate(blocks, start=1)]
+    assert answers == [False, False, True, True]
+
+
+def test_a_caption_is_found_and_cited_as_a_photo_caption(retriever: Retriever):
+    best = retriever.search("How many defectors performed in the play in Washington D.C.?")[0]
+    assert best.passage.role is Role.CAPTION and best.text.startswith("Eight North Korean defectors")
+    assert best.citation.endswith("¶11, photo caption]")
+    assert best.to_dict()["role"] == "caption"
 
 
 def test_a_footer_link_line_is_chrome_but_a_sentence_about_youtube_is_not():

@@ -6,9 +6,9 @@ from itertools import combinations
 
 import pytest
 
-from retrieval import Passage, Retriever, load_corpus
+from retrieval import ConfigError, Passage, Retriever, load_corpus
 from retrieval.dedupe import DUPLICATE_JACCARD, duplicate_groups, similarity
-from retrieval.highlight import sentence_spans
+from retrieval.sentences import sentence_spans
 
 from ..conftest import SEEDS
 
@@ -71,7 +71,7 @@ def test_thousands_of_copies_of_one_paragraph_are_one_group():
 
 
 def test_a_copied_paragraph_is_shown_once_with_both_citations(retriever: Retriever):
-    hits = retriever.search(COPIED, k=5, min_score=-1)
+    hits = retriever.answer(COPIED, k=5, gate=False).hits
     copies = [h for h in hits if "instead of giving official assistance" in h.text]
     assert len(copies) == 1
     cited = {copies[0].source.id, *(place.source.id for place in copies[0].also_in)}
@@ -86,9 +86,17 @@ def test_the_answering_sentence_is_highlighted_by_offsets(retriever: Retriever):
     assert best.text[end - 1] == "."
 
 
-def test_sentences_split_after_closing_quotes():
-    text = 'He said, “We go.” Then they left! Did they? Yes'
-    assert [text[a:b] for a, b in sentence_spans(text)] == ["He said, “We go.”", "Then they left!", "Did they?", "Yes"]
+def test_sentences_split_after_closing_quotes_but_not_at_abbreviations():
+    text = 'He said, “We go.” Then they all left at once! Did they really go?'
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["He said, “We go.”", "Then they all left at once!",
+                                                             "Did they really go?"]
+    assert sentence_spans("Mr. Ji met Dr. Park in the U.S.") == [(0, 31)]
+
+
+def test_a_fragment_joins_the_sentence_before_it():
+    # alone, a lone closing quote or a two-word tail gets a vector that matches unrelated questions
+    text = "The regime broke the trust of the people. ” -- Ed."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [text]
 
 
 def test_context_gives_the_paragraphs_around_a_hit(retriever: Retriever):
@@ -100,13 +108,14 @@ def test_context_gives_the_paragraphs_around_a_hit(retriever: Retriever):
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_every_mode_finds_the_resettlement_paragraph(retriever: Retriever, mode: str):
-    best = retriever.search("How many North Korean refugees has NAUH resettled?", mode=mode)[0]
+    best = retriever.search("How many North Korean refugees has NAUH resettled?",
+                            settings=replace(retriever.settings, mode=mode))[0]
     assert "about 215 North Korean refugees" in best.text
 
 
 def test_an_unknown_mode_is_refused(retriever: Retriever):
-    with pytest.raises(Exception, match="unknown search mode 'fuzzy'"):
-        retriever.search("NAUH", mode="fuzzy")
+    with pytest.raises(ConfigError, match="`mode` must be one of 'hybrid', 'dense', 'lexical', not 'fuzzy'"):
+        retriever.search("NAUH", settings=replace(retriever.settings, mode="fuzzy"))
 
 
 def test_questions_with_no_searchable_word_do_not_fail(retriever: Retriever):

@@ -27,16 +27,18 @@ def test_off_topic_questions_get_no_hits(retriever: Retriever):
 
 
 def test_k_limits_the_hits_and_ranks_are_in_order(retriever: Retriever):
-    hits = retriever.search("Ji Seong-ho and NAUH", k=5, min_score=-1)
+    hits = retriever.answer("Ji Seong-ho and NAUH", k=5, gate=False).hits
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
 def test_answer_json_has_the_documented_fields(retriever: Retriever):
     answer = retriever.answer("When did NAUH start?", k=2).to_dict()
-    assert set(answer) == {"query", "took_ms", "results"}
+    assert set(answer) == {"query", "took_ms", "covered", "relevance", "mode", "k", "min_relevance", "results"}
     assert set(answer["results"][0]) == {"rank", "score", "source_id", "title", "author", "date", "paragraph",
-                                         "text", "citation", "cosine", "also_in", "highlights"}
+                                         "text", "citation", "cosine", "relevance", "role", "also_in",
+                                         "highlights"}
+    assert answer["covered"] and answer["relevance"] == answer["results"][0]["relevance"]
 
 
 @pytest.mark.parametrize(("question", "message"), [
@@ -52,14 +54,23 @@ def test_an_unknown_source_id_is_named(retriever: Retriever):
         retriever.source("nope")
 
 
-def test_a_full_highlighting_cache_never_loses_what_the_question_needs(retriever: Retriever, monkeypatch):
-    # A tiny cache and overlapping questions: each answer mixes sentences seen a moment ago with new ones,
-    # which is what made every search raise KeyError once a long-running process had filled its cache.
-    monkeypatch.setattr("retrieval.search.SENTENCE_CACHE_SIZE", 5)
-    small = Retriever(retriever.index, retriever.encoder)
+def test_highlighting_keeps_no_growing_state_and_embeds_only_the_question(retriever: Retriever):
+    # It once kept a cache of sentence vectors that lost what a question needed once full (KeyError on every
+    # search after about 20,000 sentences). Sentences are embedded at build time now: a question embeds itself
+    # and nothing else, whatever the process answered before.
+    encoded: list[int] = []
+
+    class Counting:
+        identity, dimension = retriever.encoder.identity, retriever.encoder.dimension
+
+        def encode(self, texts, on_batch=None):
+            encoded.append(len(texts))
+            return retriever.encoder.encode(texts)
+
+    counting = Retriever(retriever.index, Counting(), retriever.settings)
     questions = ["How many North Korean refugees has NAUH resettled?", "What is NAUH?",
                  "How many refugees has NAUH resettled so far?", "What does Ji say about markets?"]
     for question in questions * 2:
-        answer = small.answer(question, k=5, min_score=-1)
-        assert all(hit.highlights for hit in answer.hits if len(hit.text.split(". ")) > 2)
-    assert len(small.sentence_cache) <= 5
+        answer = counting.answer(question, k=5, gate=False)
+        assert any(hit.highlights for hit in answer.hits)
+    assert encoded == [1] * len(questions) * 2
