@@ -6,14 +6,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .build import build_index
 from .config import RetrievalConfig
-from .corpus import Corpus, load_corpus
-from .embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
+from .encode.embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
+from .encode.rerank import Reranker
 from .errors import IndexMissing, IndexStale
-from .index import CURRENT, IndexManifest, check_fresh, open_index, read_manifest
-from .rerank import Reranker
-from .search import Retriever
+from .ingest.corpus import Corpus, load_corpus
+from .search.retriever import Retriever
+from .store.build import build_index
+from .store.index import CURRENT, IndexManifest, check_fresh, open_index, read_manifest
 
 
 def say(message: str) -> None:

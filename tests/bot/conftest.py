@@ -12,9 +12,9 @@ import pytest_asyncio
 
 from bot.app import SourceBot, create_bot
 from retrieval import RetrievalConfig, Retriever, load_corpus
-from retrieval.build import build_index
 from retrieval.config import BotConfig
-from retrieval.index import open_index
+from retrieval.store.build import build_index
+from retrieval.store.index import open_index
 from tests.bot.fake_discord import FakeDiscord
 
 GIANT_PARAGRAPH = " ".join(["Lighthouse keepers trimmed the wicks and wound the clockwork every night."] * 200)

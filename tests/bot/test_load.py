@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import Retriever
-from retrieval.evaluate import load_gold
+from retrieval.evaluate.evaluate import load_gold
 
 from ..conftest import REPORTS
 from ..retrieval.test_gold import GOLD

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from retrieval import Retriever
-from retrieval.evaluate import load_gold
-from retrieval.split import MAX_PASSAGE_CHARS
+from retrieval.evaluate.evaluate import load_gold
+from retrieval.ingest.split import MAX_PASSAGE_CHARS
 
 from ..conftest import REPORTS
 from ..retrieval.test_gold import GOLD

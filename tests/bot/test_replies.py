@@ -6,7 +6,7 @@ import pytest
 
 from bot import limits, replies
 from retrieval import Answer, Hit, Passage, Retriever, Source
-from retrieval.cite import citation
+from retrieval.search.cite import citation
 from retrieval.settings import SearchSettings
 
 

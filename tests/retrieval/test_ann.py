@@ -4,7 +4,7 @@ import faiss
 import numpy as np
 import pytest
 
-from retrieval.ann import EXACT_LIMIT, build_ann, index_kind, inverted_lists
+from retrieval.store.ann import EXACT_LIMIT, build_ann, index_kind, inverted_lists
 
 
 def unit_vectors(count: int, seed: int = 0) -> np.ndarray:

@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import IndexStale, RetrievalConfig, RetrievalError, Retriever, embed, open_retriever
-from retrieval.embed import load_encoder, resolve_model
+from retrieval import IndexStale, RetrievalConfig, RetrievalError, Retriever, open_retriever
+from retrieval.encode import embed
+from retrieval.encode.embed import load_encoder, resolve_model
 
 from ..conftest import SEEDS
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, load_corpus
-from retrieval.build import build_index
-from retrieval.cli import main
+from retrieval.cli.cli import main
+from retrieval.store.build import build_index
 
 from ..conftest import PROJECT
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import Passage, SourceError, load_corpus
-from retrieval.split import MAX_PASSAGE_CHARS
+from retrieval.ingest.split import MAX_PASSAGE_CHARS
 
 from ..conftest import SEED_PASSAGES, SEEDS
 

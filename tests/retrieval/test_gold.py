@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import Retriever
-from retrieval.evaluate import evaluate_gold, gold_table, load_gold
+from retrieval.evaluate.evaluate import evaluate_gold, gold_table, load_gold
 
 from ..conftest import REPORTS
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
-from retrieval.build import build_index
-from retrieval.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
-from retrieval.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
+from retrieval.encode.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
+from retrieval.store.build import build_index
+from retrieval.store.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
 from ..conftest import SEED_PASSAGES, SEEDS
 

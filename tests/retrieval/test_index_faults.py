@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from retrieval import IndexCorrupt, IndexProblem, RetrievalConfig, RetrievalError, load_corpus, open_retriever
-from retrieval.build import build_index
-from retrieval.embed import resolve_model
+from retrieval.encode.embed import resolve_model
 from retrieval.errors import IndexBusy
-from retrieval.index import BUILDS, CURRENT, MANIFEST, open_index
-from retrieval.lexical import Lexical
-from retrieval.lock import writer_lock
+from retrieval.store.build import build_index
+from retrieval.store.index import BUILDS, CURRENT, MANIFEST, open_index
+from retrieval.store.lexical import Lexical
+from retrieval.store.lock import writer_lock
 
 from ..conftest import SEED_PASSAGES, SEEDS
 from ..encoders import WordHashEncoder

@@ -1,7 +1,7 @@
 """Page chrome never becomes a passage; headings and bylines are kept as context, not answers; captions answer."""
 
 from retrieval import Passage, Retriever, Role, load_corpus
-from retrieval.layout import is_chrome, layout
+from retrieval.ingest.layout import is_chrome, layout
 
 from ..conftest import SEEDS
 

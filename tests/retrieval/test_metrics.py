@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from retrieval.metrics import mrr, ndcg, recall
+from retrieval.evaluate.metrics import mrr, ndcg, recall
 
 # Ranked a, b, c, d; relevant: b (grade 1) and e (grade 2), which was not retrieved.
 RANKED = ["a", "b", "c", "d"]

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
-from retrieval.evaluate import GoldQuestion, evaluate_gold, gold_table, load_question_set
+from retrieval.evaluate.evaluate import GoldQuestion, evaluate_gold, gold_table, load_question_set
 
 from ..conftest import PROJECT, REPORTS
 

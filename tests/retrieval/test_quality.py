@@ -7,8 +7,8 @@ from itertools import combinations
 import pytest
 
 from retrieval import ConfigError, Passage, Retriever, load_corpus
-from retrieval.dedupe import DUPLICATE_JACCARD, duplicate_groups, similarity
-from retrieval.sentences import sentence_spans
+from retrieval.ingest.dedupe import DUPLICATE_JACCARD, duplicate_groups, similarity
+from retrieval.ingest.sentences import sentence_spans
 
 from ..conftest import SEEDS
 

@@ -13,8 +13,8 @@ import torch
 from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizer
 
 from retrieval import RetrievalConfig, open_retriever
+from retrieval.encode.rerank import Reranker
 from retrieval.errors import ConfigError
-from retrieval.rerank import Reranker
 from retrieval.settings import SearchSettings
 
 from ..encoders import WordHashEncoder

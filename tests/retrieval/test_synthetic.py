@@ -3,7 +3,7 @@
 import numpy as np
 
 from retrieval import Retriever
-from retrieval.synthetic import EmbeddingShape
+from retrieval.evaluate.synthetic import EmbeddingShape
 
 
 def test_synthetic_vectors_are_unit_length_and_close_to_the_real_set(retriever: Retriever):

@@ -17,14 +17,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .ann import build_ann
-from .build import build_index
-from .config import RetrievalConfig
-from .corpus import load_corpus
-from .embed import native_bf16
+from ..config import RetrievalConfig
+from ..encode.embed import native_bf16
+from ..ingest.corpus import load_corpus
+from ..loader import open_retriever
+from ..store.ann import build_ann
+from ..store.build import build_index
+from ..store.index import EMBEDDINGS
 from .evaluate import evaluate_beir, load_beir, load_gold, table
-from .index import EMBEDDINGS
-from .loader import open_retriever
 from .synthetic import EmbeddingShape
 
 BACKENDS = ("torch", "torch-bf16", "onnx-int8")  # the baseline first

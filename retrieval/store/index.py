@@ -16,14 +16,14 @@ from typing import TypeVar
 import faiss
 import numpy as np
 
+from ..encode.embed import ModelIdentity, sha256_file
+from ..errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
+from ..ingest.corpus import Corpus
+from ..ingest.sentences import SENTENCE_HASHES, SentenceTable
+from ..records import Passage, Source
 from .ann import build_ann, tune
-from .corpus import Corpus
-from .embed import ModelIdentity, sha256_file
-from .errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
 from .lexical import Lexical
 from .lock import LOCK, writer_lock
-from .records import Passage, Source
-from .sentences import SENTENCE_HASHES, SentenceTable
 
 # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
 # 5: model_sha256 covers every model file that shapes the vectors, not only the weights; 6: sentence vectors

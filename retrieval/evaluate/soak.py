@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .search import Retriever
+from ..search.retriever import Retriever
 
 KS = (3, 10, 25, 50, 100)  # cycled: every k a reader or a batch run asks for
 CHECKPOINTS = 10  # memory readings over the run, to see it level off

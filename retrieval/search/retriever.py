@@ -8,17 +8,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..encode.embed import TextEncoder
+from ..encode.rerank import Reranker
+from ..errors import QueryError, RetrievalError
+from ..ingest.utf8 import check_utf8
+from ..records import Hit, Location, Passage, Source
+from ..settings import MAX_SEARCH_K, SearchSettings
+from ..store.index import StoredIndex
 from .cite import citation
 from .coverage import probability
-from .embed import TextEncoder
-from .errors import QueryError, RetrievalError
 from .fusion import reciprocal_rank, weighted
 from .highlight import WORD_BONUS, best_spans
-from .index import StoredIndex
-from .records import Hit, Location, Passage, Source
-from .rerank import Reranker
-from .settings import MAX_SEARCH_K, SearchSettings
-from .utf8 import check_utf8
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
 

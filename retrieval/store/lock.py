@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import IndexBusy
+from ..errors import IndexBusy
 
 LOCK = ".lock"
 # Seconds a build waits for another to finish writing. The lock is held only while a finished build is

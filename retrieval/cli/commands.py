@@ -13,11 +13,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .bench import run_bench
-from .calibrate import Example, fit
-from .config import RetrievalConfig
-from .errors import RetrievalError
-from .evaluate import (
+from ..config import RetrievalConfig
+from ..errors import RetrievalError
+from ..evaluate.bench import run_bench
+from ..evaluate.calibrate import Example, fit
+from ..evaluate.evaluate import (
     GoldQuestion,
     beir_table,
     evaluate_beir,
@@ -28,14 +28,14 @@ from .evaluate import (
     load_question_set,
     to_json,
 )
-from .feedback import FeedbackStore
-from .loader import build_from, open_retriever
-from .records import Role
+from ..evaluate.soak import soak, soak_questions
+from ..feedback import FeedbackStore
+from ..ingest.utf8 import check_utf8, printable
+from ..loader import build_from, open_retriever
+from ..records import Role
+from ..search.retriever import Answer, Retriever, clean_question
+from ..settings import SearchSettings, SettingError
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
-from .search import Answer, Retriever, clean_question
-from .settings import SearchSettings, SettingError
-from .soak import soak, soak_questions
-from .utf8 import check_utf8, printable
 
 BEIR_CACHE = Path(".cache")
 EXIT_ERROR = 1

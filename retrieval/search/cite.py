@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import Passage, Role, Source
+from ..records import Passage, Role, Source
 
 
 def citation(source: Source, passage: Passage) -> str:

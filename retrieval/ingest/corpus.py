@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import MAX_FILE_MB
-from .errors import SourceError
+from ..config import MAX_FILE_MB
+from ..errors import SourceError
+from ..records import Passage, Source
 from .manifest import MANIFEST_NAME, load_manifest
 from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir, read_document
-from .records import Passage, Source
 from .split import split_paragraph
 
 

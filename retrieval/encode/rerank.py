@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from .embed import OFFLINE_ENV
-from .errors import ConfigError
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from .coverage import label
-from .records import Passage
-from .search import Answer, Retriever
+from ..records import Passage
+from ..search.coverage import label
+from ..search.retriever import Answer, Retriever
 
 WRAP_COLUMNS = 100
 MARK_ON, MARK_OFF = "\033[1m", "\033[0m"  # bold in a terminal; plain output marks with »…« instead

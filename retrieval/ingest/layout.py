@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .records import Role
+from ..records import Role
 
 # Navigation and footer lines that web pages carry into copied text; never part of a document.
 CHROME_LINES = re.compile(

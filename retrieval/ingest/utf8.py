@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import QueryError
+from ..errors import QueryError
 
 # Python turns bytes it cannot decode (in argv, or in a stream read with errors="surrogateescape") into lone
 # surrogates, U+DC80 to U+DCFF for bytes 0x80 to 0xFF. Valid UTF-8 never decodes to a surrogate.

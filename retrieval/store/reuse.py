@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import ModelIdentity, sha256_file
-from .errors import IndexProblem
+from ..encode.embed import ModelIdentity, sha256_file
+from ..errors import IndexProblem
+from ..ingest.sentences import SENTENCE_HASHES, SENTENCE_VECTORS
 from .index import EMBEDDINGS, HASHES, read_manifest
-from .sentences import SENTENCE_HASHES, SENTENCE_VECTORS
 
 DIGEST = np.dtype("S32")
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .coverage import fit_logistic, probability
+from ..search.coverage import fit_logistic, probability
+from ..search.retriever import Retriever
 from .evaluate import RANKING_DEPTH
-from .search import Retriever
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .corpus import Corpus
-from .dedupe import duplicate_groups
-from .embed import TextEncoder
+from ..encode.embed import TextEncoder
+from ..ingest.corpus import Corpus
+from ..ingest.dedupe import duplicate_groups
+from ..ingest.sentences import SentenceTable, split_all
+from ..records import Passage
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
-from .records import Passage
 from .reuse import SENTENCES, Previous, previous_vectors, text_hashes
-from .sentences import SentenceTable, split_all
 
 
 def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,

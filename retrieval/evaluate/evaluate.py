@@ -9,11 +9,11 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..errors import RetrievalError
+from ..records import Hit
+from ..search.retriever import Retriever
+from ..settings import SearchSettings
 from . import metrics
-from .errors import RetrievalError
-from .records import Hit
-from .search import Retriever
-from .settings import SearchSettings
 
 RANKING_DEPTH = 10
 BEIR_DEPTH = 100

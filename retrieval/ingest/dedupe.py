@@ -8,7 +8,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .records import Passage
+from ..records import Passage
 
 SHINGLE_WORDS = 3
 # Jaccard similarity of word 3-shingles at or above which two passages count as the same text. Measured on

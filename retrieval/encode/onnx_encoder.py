@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import RetrievalError
+from ..errors import RetrievalError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 PROBES = ["How many refugees were resettled?", "A short note.", "Cells divide and the moon pulls the sea. " * 20]

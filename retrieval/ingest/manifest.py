@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 
 MANIFEST_NAME = "sources.toml"
 ENTRY_KEYS = {"id", "file", "title", "author", "date", "publication", "kind", "url"}

@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from .bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
+from ..config import load_config
+from ..encode.embed import BACKENDS as ALL_BACKENDS
+from ..errors import RetrievalError
+from ..evaluate.bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
+from ..settings import FUSIONS, MODES, SearchSettings
 from .commands import (
     EXIT_ERROR,
     run_bench_command,
@@ -20,10 +24,6 @@ from .commands import (
     run_soak,
     run_sources,
 )
-from .config import load_config
-from .embed import BACKENDS as ALL_BACKENDS
-from .errors import RetrievalError
-from .settings import FUSIONS, MODES, SearchSettings
 
 DEFAULTS = SearchSettings()
 

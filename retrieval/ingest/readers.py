@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
+from ..records import Role
 from .layout import Block, layout
-from .records import Role
 
 TEXT_SUFFIXES = {".txt": False, ".md": True, ".markdown": True}
 BEIR_CORPUS_NAME = "corpus.jsonl"

