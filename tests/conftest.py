@@ -10,6 +10,7 @@ from retrieval import RetrievalConfig, Retriever, open_retriever
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT / "seeds"
+GOLD = SEEDS / "gold.toml"  # the seeds' gold questions, shipped beside them (the corpus loader skips .toml files)
 SEED_PASSAGES = 44  # answerable blocks of the seeds: 43 body paragraphs and one photo caption
 REPORTS = pytest.StashKey[list[tuple[str, str]]]()  # (title, table) pairs printed after the run
 

@@ -133,8 +133,8 @@ def parser() -> argparse.ArgumentParser:
         "MRR@10, the threshold's answer rates and the median time. With --beir DIR: index DIR/corpus.jsonl "
         "(once, into --index or .cache/) and print nDCG@10, MRR@10 and Recall@1/3/10/100 on a split. "
         "Every retrieval mode is measured side by side.")
-    evaluate.add_argument("--gold", type=Path, default=Path("tests/retrieval/seeds_gold.toml"),
-                          help="gold file (default: tests/retrieval/seeds_gold.toml)")
+    evaluate.add_argument("--gold", type=Path, default=None,
+                          help="gold file (default: gold.toml beside the sources)")
     evaluate.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR dataset folder (corpus.jsonl, "
                           "queries.jsonl, qrels/)")
     evaluate.add_argument("--split", default="test", help="BEIR qrels split (default: test)")

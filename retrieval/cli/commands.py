@@ -20,6 +20,7 @@ from ..evaluate.calibrate import Example, fit
 from ..evaluate.evaluate import (
     GoldQuestion,
     beir_table,
+    default_gold,
     evaluate_beir,
     evaluate_gold,
     gold_table,
@@ -181,7 +182,7 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
 def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
     if not (args.scifact / "corpus.jsonl").is_file():
         raise RetrievalError(f"{args.scifact} is not a BEIR SciFact folder; pass --scifact DIR")
-    print(run_bench(args.scifact, config.sources, Path("tests/retrieval/seeds_gold.toml"),
+    print(run_bench(args.scifact, config.sources, default_gold(config.sources),
                     tuple(args.backends), args.json, args.large, tuple(args.large_kinds)))
     return 0
 
@@ -206,10 +207,11 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
         title, text = f"question set {args.questions}", gold_table(reports)
     else:
-        questions = load_gold(args.gold)
+        gold = args.gold or default_gold(config.sources)
+        questions = load_gold(gold)
         retriever = open_retriever(config, index=args.index)
         reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
-        title, text = f"gold file {args.gold}", gold_table(reports)
+        title, text = f"gold file {gold}", gold_table(reports)
     print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")
     return 0
 

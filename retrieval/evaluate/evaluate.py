@@ -18,6 +18,7 @@ from . import metrics
 RANKING_DEPTH = 10
 BEIR_DEPTH = 100
 RECALL_CUTOFFS = (1, 3, 10, 100)
+GOLD_NAME = "gold.toml"  # a corpus's own gold questions, beside its documents (seeds/gold.toml)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,14 @@ class BeirReport:
     ndcg10: float
     mrr10: float
     recall: dict[int, float]
+
+
+def default_gold(sources: Path) -> Path:
+    """The gold file kept beside a corpus's documents; RetrievalError saying to pass --gold when there is none."""
+    path = (sources.parent if sources.is_file() else sources) / GOLD_NAME
+    if not path.is_file():
+        raise RetrievalError(f"no gold file: {path} does not exist; pass --gold FILE")
+    return path
 
 
 def load_gold(path: Path | str) -> list[GoldQuestion]:

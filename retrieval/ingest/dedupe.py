@@ -14,7 +14,7 @@ SHINGLE_WORDS = 3
 # Jaccard similarity of word 3-shingles at or above which two passages count as the same text. Measured on
 # the seeds: the two interview paragraphs copied into Robert Park's column score 1.0 (only punctuation and a
 # closing quote differ, and those are ignored); the closest pair that is not a copy, where one paragraph
-# quotes two sentences of the other, scores 0.27. See tests/retrieval/test_quality.py.
+# quotes two sentences of the other, scores 0.27. See tests/retrieval/search/test_quality.py.
 DUPLICATE_JACCARD = 0.6
 WORD = re.compile(r"\w+")
 PAD = -1  # stands for the missing words of a text shorter than one shingle

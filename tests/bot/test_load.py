@@ -10,8 +10,7 @@ import pytest
 from retrieval import Retriever
 from retrieval.evaluate.evaluate import load_gold
 
-from ..conftest import REPORTS
-from ..retrieval.test_gold import GOLD
+from ..conftest import GOLD, REPORTS
 from .conftest import running_bot
 
 USERS, QUESTIONS = 50, 200

@@ -10,8 +10,7 @@ from retrieval import Retriever
 from retrieval.evaluate.evaluate import load_gold
 from retrieval.ingest.split import MAX_PASSAGE_CHARS
 
-from ..conftest import REPORTS
-from ..retrieval.test_gold import GOLD
+from ..conftest import GOLD, REPORTS
 from .conftest import GIANT_PARAGRAPH, plain, running_bot
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"

@@ -10,7 +10,7 @@ from retrieval import ConfigError, Passage, Retriever, load_corpus
 from retrieval.ingest.dedupe import DUPLICATE_JACCARD, duplicate_groups, similarity
 from retrieval.ingest.sentences import sentence_spans
 
-from ..conftest import SEEDS
+from ...conftest import SEEDS
 
 COPIED = "What should be done instead of giving official assistance to the North Korean government?"
 

@@ -8,7 +8,7 @@ import pytest
 from retrieval import RetrievalConfig, Retriever, open_retriever
 from retrieval.evaluate.evaluate import GoldQuestion, evaluate_gold, gold_table, load_question_set
 
-from ..conftest import PROJECT, REPORTS
+from ...conftest import PROJECT, REPORTS
 
 SQUAD = PROJECT.parent / "shared" / "data" / "squad-dev"
 SCIFACT_QUERIES = PROJECT.parent / "shared" / "data" / "scifact" / "queries.jsonl"

@@ -10,7 +10,7 @@ from retrieval import IndexStale, RetrievalConfig, RetrievalError, Retriever, op
 from retrieval.encode import embed
 from retrieval.encode.embed import load_encoder, resolve_model
 
-from ..conftest import SEEDS
+from ...conftest import SEEDS
 
 QUESTION = "How many North Korean refugees has NAUH resettled?"
 

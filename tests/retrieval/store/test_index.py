@@ -12,7 +12,7 @@ from retrieval.encode.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
 from retrieval.store.build import build_index
 from retrieval.store.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
-from ..conftest import SEED_PASSAGES, SEEDS
+from ...conftest import SEED_PASSAGES, SEEDS
 
 
 def quiet(_: str) -> None:

@@ -3,7 +3,7 @@
 from retrieval import Passage, Retriever, Role, load_corpus
 from retrieval.ingest.layout import is_chrome, layout
 
-from ..conftest import SEEDS
+from ...conftest import SEEDS
 
 
 def test_chrome_lines_are_dropped_from_every_seed():

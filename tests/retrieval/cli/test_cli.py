@@ -12,7 +12,7 @@ from retrieval import RetrievalConfig, Retriever, load_corpus
 from retrieval.cli.cli import main
 from retrieval.store.build import build_index
 
-from ..conftest import PROJECT
+from ...conftest import PROJECT
 
 
 @pytest.fixture

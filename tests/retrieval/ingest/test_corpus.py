@@ -8,7 +8,7 @@ import pytest
 from retrieval import Passage, SourceError, load_corpus
 from retrieval.ingest.split import MAX_PASSAGE_CHARS
 
-from ..conftest import SEED_PASSAGES, SEEDS
+from ...conftest import GOLD, SEED_PASSAGES, SEEDS
 
 
 def test_seeds_load_with_manifest_metadata():
@@ -18,6 +18,14 @@ def test_seeds_load_with_manifest_metadata():
     assert (park.author, park.publication, park.kind, park.date) == ("Robert Park", "Korea Herald", "opinion", None)
     assert corpus.sources["freedom-collection-ji"].date == "2024-11-22"
     assert len(corpus.answerable()) == SEED_PASSAGES
+
+
+def test_the_gold_questions_beside_the_seeds_are_not_a_document(tmp_path: Path):
+    assert GOLD.parent == SEEDS
+    (tmp_path / "note.txt").write_text("A Note\n\nThe tide turns twice a day.\n", encoding="utf-8")
+    without = load_corpus(tmp_path)
+    (tmp_path / "gold.toml").write_text(GOLD.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_corpus(tmp_path).fingerprint == without.fingerprint
 
 
 def test_a_document_without_manifest_entry_gets_metadata_from_its_own_text(tmp_path: Path):

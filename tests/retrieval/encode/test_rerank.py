@@ -17,7 +17,7 @@ from retrieval.encode.rerank import Reranker
 from retrieval.errors import ConfigError
 from retrieval.settings import SearchSettings
 
-from ..encoders import WordHashEncoder
+from ...encoders import WordHashEncoder
 
 WORDS = ["where", "is", "the", "a", "an", "of", "on", "by", "near", "old", "new", "green", "wide", "cold", "town",
          "city", "village", "castle", "bridge", "tower", "garden", "island", "valley", "harbor", "market", "temple",

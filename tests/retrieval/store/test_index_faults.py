@@ -18,8 +18,8 @@ from retrieval.store.index import BUILDS, CURRENT, MANIFEST, open_index
 from retrieval.store.lexical import Lexical
 from retrieval.store.lock import writer_lock
 
-from ..conftest import SEED_PASSAGES, SEEDS
-from ..encoders import WordHashEncoder
+from ...conftest import SEED_PASSAGES, SEEDS
+from ...encoders import WordHashEncoder
 
 
 def build_seeds(index_dir: Path) -> None:

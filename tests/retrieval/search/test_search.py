@@ -4,7 +4,7 @@ import pytest
 
 from retrieval import QueryError, Retriever
 
-from ..conftest import SEEDS
+from ...conftest import SEEDS
 
 
 def test_the_215_refugees_paragraph_answers_the_resettlement_question(retriever: Retriever):
