@@ -153,8 +153,6 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-score", type=float, metavar="COSINE", help="the first passage's cosine floor to "
                           f"measure (default: {DEFAULTS.min_score})")
     evaluate.add_argument("--margin", type=float, help=f"the margin to the first passage (default: {DEFAULTS.margin})")
-    evaluate.add_argument("--feedback", type=Path, metavar="DB", help="report the readers' votes kept in the "
-                          "bot's feedback SQLite file instead")
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)
 

@@ -30,7 +30,6 @@ from ..evaluate.evaluate import (
     to_json,
 )
 from ..evaluate.soak import soak, soak_questions
-from ..feedback import FeedbackStore
 from ..ingest.utf8 import check_utf8, printable
 from ..loader import build_from, open_retriever
 from ..records import Role
@@ -189,12 +188,6 @@ def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
     settings = eval_settings(args, config.search)
-    if args.feedback:
-        if not args.feedback.is_file():
-            raise RetrievalError(f"feedback database {args.feedback} not found (the bot writes it: `feedback_db`)")
-        report = FeedbackStore(args.feedback).report()
-        print(json.dumps(asdict(report), ensure_ascii=False, indent=1) if args.json else report.table())
-        return 0
     modes = [replace(settings, mode=mode) for mode in args.modes]
     if args.beir:
         queries, qrels = load_beir(args.beir, args.split)

@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 
 from bot.app import SourceBot, create_bot
+from bot.config import BotConfig
 from retrieval import RetrievalConfig, Retriever, load_corpus
-from retrieval.config import BotConfig
 from retrieval.store.build import build_index
 from retrieval.store.index import open_index
 from tests.bot.fake_discord import FakeDiscord

@@ -7,8 +7,8 @@ import pytest
 
 from bot.feedback import NOT_KEPT_NOW
 from bot.replies import FAILED
+from bot.votes_store import FeedbackStore
 from retrieval import Retriever
-from retrieval.feedback import FeedbackStore
 
 from .conftest import running_bot
 

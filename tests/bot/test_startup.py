@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import resolve_token
+from bot.config import BotConfig
 from retrieval import ConfigError, Retriever
-from retrieval.config import BotConfig
 
 from ..conftest import PROJECT
 from .conftest import running_bot

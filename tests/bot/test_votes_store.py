@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
+from bot.votes_store import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, FeedbackStore
 from retrieval import RetrievalError, Retriever
-from retrieval.feedback import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, FeedbackStore
 
 
 def test_one_vote_per_user_that_can_change(tmp_path: Path, retriever: Retriever):
@@ -55,3 +56,16 @@ def test_a_locked_or_damaged_database_fails_soon_with_a_feedback_error(tmp_path:
     path.write_bytes(b"overwritten while in use " * 1000)
     with pytest.raises(FeedbackError, match="not a database"):
         store.vote(1, 7, UP)
+
+
+def test_the_report_command_prints_what_the_votes_say(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    store = FeedbackStore(tmp_path / "votes.sqlite")
+    store.vote(store.record_answer("Where is NAUH based?", []), 1, DOWN)
+    store.close()
+    assert main(["--report", str(tmp_path / "votes.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "votes up / down    0 / 1" in out and "Where is NAUH based?" in out
+    assert main(["--report", str(tmp_path / "votes.sqlite"), "--json"]) == 0
+    assert '"down": 1' in capsys.readouterr().out
+    assert main(["--report", str(tmp_path / "missing.sqlite")]) == 2
+    assert "feedback database" in capsys.readouterr().err

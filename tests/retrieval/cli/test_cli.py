@@ -181,17 +181,6 @@ def test_eval_on_a_beir_folder(cli, capsys, tmp_path: Path):
     assert all(r["ndcg10"] == 1.0 and r["queries"] == 1 for r in reports)
 
 
-def test_eval_feedback_reports_votes(cli, capsys, tmp_path: Path):
-    from retrieval.feedback import DOWN, FeedbackStore
-
-    store = FeedbackStore(tmp_path / "votes.sqlite")
-    store.vote(store.record_answer("Where is NAUH based?", []), 1, DOWN)
-    store.close()
-    assert cli("eval", "--feedback", str(tmp_path / "votes.sqlite")) == 0
-    out = capsys.readouterr().out
-    assert "votes up / down    0 / 1" in out and "Where is NAUH based?" in out
-
-
 def test_search_context_in_json(cli, capsys):
     question = "How many North Korean refugees has NAUH resettled?"
     assert cli("search", "--json", "-k", "1", "--context", "1", question) == 0

@@ -1,4 +1,5 @@
-"""Readers' votes on answers, kept in a local SQLite file, and the report that turns them into a measure."""
+"""Readers' votes on the bot's answers, kept in a local SQLite file, and the report that turns them into a measure
+(`python -m bot --report feedback.sqlite`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import RetrievalError
-from .records import Hit
+from retrieval import Hit, RetrievalError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
