@@ -23,7 +23,7 @@ def seeds_config(tmp_path_factory: pytest.TempPathFactory) -> RetrievalConfig:
 @pytest.fixture(scope="session")
 def retriever(seeds_config: RetrievalConfig) -> Retriever:
     """The seeds index, built once with the packaged model; tests must not modify it."""
-    return open_retriever(seeds_config, progress=False, log=lambda _: None)
+    return open_retriever(seeds_config, progress=False)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -40,7 +41,32 @@ Typical use:
 """
 
 
+class StderrHandler(logging.StreamHandler):
+    """Each record as its bare message, one line, on whatever sys.stderr is when it is logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    @property
+    def stream(self):  # looked up each time, so a replaced sys.stderr (tests, redirection) gets the lines
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _) -> None:
+        pass
+
+
+def show_library_log() -> None:
+    """Let the user see what the library logs (an index being built, sources gone, bench progress) on stderr."""
+    library = logging.getLogger("retrieval")
+    library.setLevel(logging.INFO)
+    if not any(isinstance(handler, StderrHandler) for handler in library.handlers):
+        library.addHandler(StderrHandler())
+
+
 def main(argv: list[str] | None = None) -> int:
+    show_library_log()
     try:
         args = parser().parse_args(argv)
         config = load_config(args.config).retrieval

@@ -4,6 +4,7 @@ quality, each backend beside the plain sentence-transformers baseline, measured 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -27,6 +28,7 @@ from ..store.index import EMBEDDINGS
 from .evaluate import evaluate_beir, load_beir, load_gold, table
 from .synthetic import EmbeddingShape
 
+LOG = logging.getLogger(__name__)
 BACKENDS = ("torch", "torch-bf16", "onnx-int8")  # the baseline first
 LATENCY_REPEATS = 3
 LARGE_DEFAULT, LARGE_QUERIES, LARGE_TIMED, LARGE_SEED = 1_000_000, 1_000, 200, 20261122
@@ -97,10 +99,10 @@ def bench_backend(backend: str, scifact: Path, seeds: Path, gold: Path, work: Pa
     figures.build_index_seconds = manifest["build_seconds"]
     figures.passages_per_second = round(manifest["vectors"] / manifest["build_seconds"], 1)
     log(f"[{backend}] measuring search latency and quality")
-    seeds_retriever = open_retriever(replace(config, sources=seeds, index=work / f"seeds-{backend}"), log=log)
+    seeds_retriever = open_retriever(replace(config, sources=seeds, index=work / f"seeds-{backend}"))
     seeds_ms = latencies(seeds_retriever, [q.q for q in load_gold(gold)])
     sci = open_retriever(replace(config, sources=scifact / "corpus.jsonl", index=work / f"scifact-{backend}"),
-                         encoder=seeds_retriever.encoder, log=log)
+                         encoder=seeds_retriever.encoder)
     queries, qrels = load_beir(scifact, "test")
     sci_ms = latencies(sci, list(queries.values()))
     figures.seeds_p50_ms, figures.seeds_p95_ms = round(statistics.median(seeds_ms), 1), round(
@@ -196,8 +198,7 @@ def run_bench(scifact: Path, seeds: Path, gold: Path, backends: tuple[str, ...] 
               as_json: bool = False, large: int = LARGE_DEFAULT, large_kinds: tuple[str, ...] = LARGE_KINDS) -> str:
     work = Path(tempfile.mkdtemp(prefix="retrieval-bench-"))
 
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+    log = LOG.info  # progress, one line a step: the command line shows it on stderr
     if "torch-bf16" in backends and not native_bf16():
         log("this CPU has no bfloat16 units: leaving torch-bf16 out")
         backends = tuple(b for b in backends if b != "torch-bf16")

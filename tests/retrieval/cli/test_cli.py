@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, load_corpus
-from retrieval.cli.cli import main
+from retrieval.cli.cli import main, show_library_log
 from retrieval.store.build import build_index
 
 from ...conftest import PROJECT
@@ -199,3 +200,11 @@ def test_not_covered_names_the_threshold_the_answer_used(cli, capsys):
     assert cli("search", "--min-relevance", "0.97", "Who won the 2018 World Cup?") == 0
     out = capsys.readouterr().out
     assert out.startswith("The sources do not cover this question") and "needed 0.97" in out
+
+
+def test_the_library_log_is_shown_as_plain_lines_on_stderr(capsys):
+    show_library_log()
+    show_library_log()  # once is enough, however often main() runs in one process
+    logging.getLogger("retrieval.loader").info("index missing: building the index now")
+    logging.getLogger("retrieval.loader").debug("not shown")
+    assert capsys.readouterr().err == "index missing: building the index now\n"

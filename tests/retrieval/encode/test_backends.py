@@ -30,16 +30,16 @@ def test_int8_vectors_agree_with_the_model(int8_config: RetrievalConfig, retriev
 
 
 def test_an_int8_index_answers_like_the_torch_one(int8_config: RetrievalConfig):
-    int8 = open_retriever(int8_config, progress=False, log=lambda _: None)
+    int8 = open_retriever(int8_config, progress=False)
     assert int8.index.manifest.model_backend == "onnx-int8"
     assert "about 215 North Korean refugees" in int8.search(QUESTION)[0].text
 
 
 def test_switching_backend_makes_the_index_stale(int8_config: RetrievalConfig):
-    open_retriever(int8_config, progress=False, log=lambda _: None)
+    open_retriever(int8_config, progress=False)
     torch_config = RetrievalConfig(sources=SEEDS, index=int8_config.index, auto_build="never")
     with pytest.raises(IndexStale, match="onnx-int8"):
-        open_retriever(torch_config, log=lambda _: None)
+        open_retriever(torch_config)
 
 
 needs_bf16 = pytest.mark.skipif(not embed.native_bf16(), reason="this CPU has no bfloat16 units")
@@ -65,10 +65,10 @@ def test_bfloat16_vectors_agree_with_float32(retriever: Retriever):
 @needs_bf16
 def test_a_bfloat16_index_is_searched_and_reused_by_float32_torch(tmp_path: Path):
     bf16_config = RetrievalConfig(sources=SEEDS, index=tmp_path / "index", backend="torch-bf16")
-    open_retriever(bf16_config, progress=False, log=lambda _: None)
+    open_retriever(bf16_config, progress=False)
     fp32 = open_retriever(RetrievalConfig(sources=SEEDS, index=tmp_path / "index", backend="torch",
-                                          auto_build="never"), log=lambda _: None)
+                                          auto_build="never"))
     assert fp32.index.manifest.model_backend == "torch-bf16"
     assert "about 215 North Korean refugees" in fp32.search(QUESTION)[0].text
-    rebuilt = open_retriever(replace(bf16_config, backend="torch"), rebuild=True, progress=False, log=lambda _: None)
+    rebuilt = open_retriever(replace(bf16_config, backend="torch"), rebuild=True, progress=False)
     assert rebuilt.index.manifest.embedded == 0  # every vector reused across the two precisions

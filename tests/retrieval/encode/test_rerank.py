@@ -138,8 +138,8 @@ def test_a_configured_reranker_reorders_what_search_shows(river_model: Path, tmp
     settings = SearchSettings(min_relevance=0.0, min_score=-1.0, margin=1.0, reranker=river_model)
     config = RetrievalConfig(sources=docs, index=tmp_path / "index", search=settings)
     plain = open_retriever(replace(config, search=replace(settings, reranker=None)), progress=False,
-                           log=lambda _: None, encoder=WordHashEncoder())
-    reranked = open_retriever(config, progress=False, log=lambda _: None, encoder=WordHashEncoder())
+                           encoder=WordHashEncoder())
+    reranked = open_retriever(config, progress=False, encoder=WordHashEncoder())
     question = "Where is the old bridge?"
     assert "castle" in plain.search(question)[0].text
     texts = [hit.text for hit in reranked.search(question)]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not SQUAD.is_dir(), reason="../shared/data/squad
 @pytest.fixture(scope="module")
 def squad(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     config = RetrievalConfig(sources=SQUAD / "docs", index=tmp_path_factory.mktemp("squad") / "index")
-    return open_retriever(config, progress=False, log=lambda _: None, encoder=retriever.encoder)
+    return open_retriever(config, progress=False, encoder=retriever.encoder)
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,6 @@ from retrieval.store.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_i
 from ...conftest import SEED_PASSAGES, SEEDS
 
 
-def quiet(_: str) -> None:
-    pass
-
-
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
     """A private copy of the seeds that a test may edit."""
@@ -44,7 +40,7 @@ def test_manifest_records_model_dimension_fingerprint_and_counts(retriever):
 def test_a_missing_index_says_how_to_build_it(tmp_path: Path):
     config = RetrievalConfig(sources=SEEDS, index=tmp_path / "none", auto_build="never")
     with pytest.raises(IndexMissing, match="python -m retrieval build"):
-        open_retriever(config, log=quiet)
+        open_retriever(config)
 
 
 def test_a_truncated_vectors_file_is_reported_and_left_alone(built: RetrievalConfig):
@@ -59,8 +55,8 @@ def test_edited_sources_make_the_index_stale_until_rebuilt(built: RetrievalConfi
     with (sources / "002_2cd59995d98d1c0d.txt").open("a", encoding="utf-8") as handle:
         handle.write("\n\nA new closing paragraph.\n")
     with pytest.raises(IndexStale, match="changed since"):
-        open_retriever(built, log=quiet)
-    rebuilt = open_retriever(built, rebuild=True, progress=False, log=quiet)
+        open_retriever(built)
+    rebuilt = open_retriever(built, rebuild=True, progress=False)
     assert rebuilt.index.manifest.vectors == SEED_PASSAGES + 1
 
 
@@ -70,7 +66,7 @@ def test_an_index_from_another_model_names_both_models(built: RetrievalConfig):
     data.update(model_name="some/other-model", model_sha256="0" * 64)
     manifest_file.write_text(json.dumps(data))
     with pytest.raises(IndexStale, match=r"some/other-model.*all-MiniLM-L6-v2"):
-        open_retriever(built, log=quiet)
+        open_retriever(built)
 
 
 def test_an_index_of_another_format_version_asks_for_a_rebuild(built: RetrievalConfig):
@@ -129,7 +125,7 @@ def test_a_rebuild_embeds_only_what_changed(retriever, built: RetrievalConfig, s
     edited = build_index(load_corpus(sources), retriever.encoder, built.index, sources, progress=False)
     assert edited.embedded == 3  # the edited paragraph and the two new ones; nothing for the removed file
     assert edited.vectors == SEED_PASSAGES - 9 + 2  # the removed file had 8 paragraphs and a caption
-    rebuilt = open_retriever(built, log=quiet)
+    rebuilt = open_retriever(built)
     best = rebuilt.search("How many North Korean refugees has NAUH resettled?")[0]
     assert "about 216 North Korean refugees" in best.text
 
@@ -141,7 +137,7 @@ def test_removing_a_file_rebuilds_without_loading_the_model(built: RetrievalConf
     lazy = LazyEncoder(resolve_model())
     rebuilt = build_index(load_corpus(sources), lazy, built.index, sources, progress=False)
     assert (rebuilt.embedded, rebuilt.vectors, lazy.loaded) == (0, 43 - 8, None)
-    assert open_retriever(built, log=quiet).answerable_count("park-hero") > 0
+    assert open_retriever(built).answerable_count("park-hero") > 0
 
 
 def test_reused_vectors_equal_freshly_computed_ones(retriever, built: RetrievalConfig, sources: Path):

@@ -112,7 +112,7 @@ def test_a_manifest_field_of_the_wrong_type_is_reported_as_corrupt(index: Path, 
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), **edit}))
     config = RetrievalConfig(sources=SEEDS, index=index, auto_build="never")
     with pytest.raises(IndexCorrupt, match=f"{next(iter(edit))}.*rebuild"):
-        open_retriever(config, encoder=WordHashEncoder(), log=lambda _: None)
+        open_retriever(config, encoder=WordHashEncoder())
 
 
 def test_a_model_with_another_pooling_is_not_the_packaged_model(tmp_path: Path):
