@@ -13,6 +13,8 @@ from retrieval.evaluate.evaluate import load_gold
 from ..conftest import GOLD, REPORTS
 from .conftest import running_bot
 
+pytestmark = pytest.mark.slow  # the real model
+
 USERS, QUESTIONS = 50, 200
 # Discord drops a connection whose heartbeat does not come before the next one is due, so a gap under two
 # intervals means no beat was missed; under load the loop delays a beat by up to about 0.25 s here.

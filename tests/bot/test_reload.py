@@ -18,11 +18,11 @@ RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 
 @pytest.fixture
-def own_index(retriever: Retriever, tmp_path: Path) -> tuple[RetrievalConfig, Retriever]:
+def own_index(fast_retriever: Retriever, tmp_path: Path) -> tuple[RetrievalConfig, Retriever]:
     """A copy of the seeds and an index of them that a test may rebuild."""
     sources = Path(shutil.copytree(SEEDS, tmp_path / "sources"))
     config = RetrievalConfig(sources=sources, index=tmp_path / "index")
-    return config, open_retriever(config, progress=False, encoder=retriever.encoder)
+    return config, open_retriever(config, progress=False, encoder=fast_retriever.encoder)
 
 
 def edit_sources(config: RetrievalConfig) -> None:

@@ -11,9 +11,9 @@ from bot.votes_store import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, Feedb
 from retrieval import RetrievalError, Retriever
 
 
-def test_one_vote_per_user_that_can_change(tmp_path: Path, retriever: Retriever):
+def test_one_vote_per_user_that_can_change(tmp_path: Path, fast_retriever: Retriever):
     store = FeedbackStore(tmp_path / "votes.sqlite")
-    hits = retriever.search("How many North Korean refugees has NAUH resettled?")
+    hits = fast_retriever.search("How many North Korean refugees has NAUH resettled?")
     answer = store.record_answer("How many refugees?", hits, guild_id=1, channel_id=2)
     assert store.vote(answer, user_id=10, vote=UP)
     assert store.vote(answer, user_id=10, vote=DOWN)  # changed, not added

@@ -31,6 +31,7 @@ def test_sources_gone_since_the_build_are_a_warning_not_an_error(tmp_path: Path,
     open_retriever(RetrievalConfig(sources=sources, index=tmp_path / "index"), progress=False,
                    encoder=WordHashEncoder())
     shutil.rmtree(sources)
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="retrieval"):
         retriever = open_retriever(RetrievalConfig(auto_build="never"), index=tmp_path / "index",
                                    encoder=WordHashEncoder())

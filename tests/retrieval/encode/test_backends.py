@@ -12,6 +12,8 @@ from retrieval.encode.embed import load_encoder, resolve_model
 
 from ...conftest import SEEDS
 
+pytestmark = pytest.mark.slow  # the real model
+
 QUESTION = "How many North Korean refugees has NAUH resettled?"
 
 

@@ -26,6 +26,7 @@ def test_the_gold_set_is_large_and_mixed():
     assert sum(q.kind == "paraphrase" for q in questions) >= 15
 
 
+@pytest.mark.slow
 def test_every_expected_snippet_is_in_an_answerable_passage(retriever: Retriever):
     texts = [p.text for p in retriever.index.passages if p.answerable]
     for question in load_gold(GOLD):
@@ -33,11 +34,13 @@ def test_every_expected_snippet_is_in_an_answerable_passage(retriever: Retriever
             assert any(snippet in text for text in texts), snippet
 
 
+@pytest.mark.slow
 def test_top1_and_top3_accuracy_stay_above_their_floors(report):
     assert report.top1 >= TOP1_FLOOR
     assert report.top3 >= TOP3_FLOOR
 
 
+@pytest.mark.slow
 def test_the_threshold_declines_off_topic_questions_and_keeps_on_topic_answers(report):
     assert report.off_topic_declined >= OFF_TOPIC_DECLINED_FLOOR
     assert report.on_topic_answered >= ON_TOPIC_KEPT_FLOOR

@@ -15,7 +15,8 @@ SCIFACT_QUERIES = PROJECT.parent / "shared" / "data" / "scifact" / "queries.json
 # Floors sit a little under what the defaults measure (BENCHMARKS.md, "Answer precision").
 TOP1, TOP3, ANSWERED, MEAN_SHOWN, SILENT = 0.85, 0.96, 0.98, 1.8, 0.98
 
-pytestmark = pytest.mark.skipif(not SQUAD.is_dir(), reason="../shared/data/squad-dev is not beside the checkout")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not SQUAD.is_dir(), reason="../shared/data/squad-dev is not beside the checkout")]
 
 
 @pytest.fixture(scope="module")

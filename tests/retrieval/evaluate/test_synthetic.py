@@ -1,9 +1,12 @@
 """Synthetic vectors for index benchmarks resemble the real embeddings they are drawn around."""
 
 import numpy as np
+import pytest
 
 from retrieval import Retriever
 from retrieval.evaluate.synthetic import EmbeddingShape
+
+pytestmark = pytest.mark.slow  # the real model
 
 
 def test_synthetic_vectors_are_unit_length_and_close_to_the_real_set(retriever: Retriever):

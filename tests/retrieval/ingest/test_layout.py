@@ -1,5 +1,7 @@
 """Page chrome never becomes a passage; headings and bylines are kept as context, not answers; captions answer."""
 
+import pytest
+
 from retrieval import Passage, Retriever, Role, load_corpus
 from retrieval.ingest.layout import is_chrome, layout
 
@@ -30,6 +32,7 @@ def test_title_and_byline_are_not_answers_but_a_caption_is():
     assert answers == [False, False, True, True]
 
 
+@pytest.mark.slow
 def test_a_caption_is_found_and_cited_as_a_photo_caption(retriever: Retriever):
     best = retriever.search("How many defectors performed in the play in Washington D.C.?")[0]
     assert best.passage.role is Role.CAPTION and best.text.startswith("Eight North Korean defectors")

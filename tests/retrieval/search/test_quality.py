@@ -70,6 +70,7 @@ def test_thousands_of_copies_of_one_paragraph_are_one_group():
     assert duplicate_groups(passages) == [list(range(4000))]
 
 
+@pytest.mark.slow
 def test_a_copied_paragraph_is_shown_once_with_both_citations(retriever: Retriever):
     hits = retriever.answer(COPIED, k=5, gate=False).hits
     copies = [h for h in hits if "instead of giving official assistance" in h.text]
@@ -79,6 +80,7 @@ def test_a_copied_paragraph_is_shown_once_with_both_citations(retriever: Retriev
     assert copies[0].to_dict()["also_in"][0]["citation"].startswith("[")
 
 
+@pytest.mark.slow
 def test_the_answering_sentence_is_highlighted_by_offsets(retriever: Retriever):
     best = retriever.search("How many North Korean refugees has NAUH resettled?")[0]
     (start, end), *_ = best.highlights
@@ -99,13 +101,14 @@ def test_a_fragment_joins_the_sentence_before_it():
     assert [text[a:b] for a, b in sentence_spans(text)] == [text]
 
 
-def test_context_gives_the_paragraphs_around_a_hit(retriever: Retriever):
-    best = retriever.search("How many North Korean refugees has NAUH resettled?")[0]
-    before, after = retriever.context(best, 1)
+def test_context_gives_the_paragraphs_around_a_hit(fast_retriever: Retriever):
+    best = fast_retriever.search("How many North Korean refugees has NAUH resettled?")[0]
+    before, after = fast_retriever.context(best, 1)
     assert [p.paragraph for p in before] == [7] and [p.paragraph for p in after] == [9]
     assert after[0].text.startswith("As Ji has indicated")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_every_mode_finds_the_resettlement_paragraph(retriever: Retriever, mode: str):
     best = retriever.search("How many North Korean refugees has NAUH resettled?",
@@ -113,11 +116,12 @@ def test_every_mode_finds_the_resettlement_paragraph(retriever: Retriever, mode:
     assert "about 215 North Korean refugees" in best.text
 
 
-def test_an_unknown_mode_is_refused(retriever: Retriever):
+def test_an_unknown_mode_is_refused(fast_retriever: Retriever):
     with pytest.raises(ConfigError, match="`mode` must be one of 'hybrid', 'dense', 'lexical', not 'fuzzy'"):
-        retriever.search("NAUH", settings=replace(retriever.settings, mode="fuzzy"))
+        fast_retriever.search("NAUH", settings=replace(fast_retriever.settings, mode="fuzzy"))
 
 
+@pytest.mark.slow
 def test_questions_with_no_searchable_word_do_not_fail(retriever: Retriever):
     # BM25 has nothing to match here (stopwords, emoji); the dense side still decides
     assert isinstance(retriever.search("Who is it that they were?"), list)

@@ -22,6 +22,7 @@ def test_auto_is_exact_up_to_the_limit_and_approximate_beyond():
     assert inverted_lists(1_000_000) == 4096
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ivf-sq8", "hnsw"])
 def test_approximate_indexes_find_almost_all_true_neighbours(kind: str):
     corpus, queries = unit_vectors(20_000), unit_vectors(200, seed=1)

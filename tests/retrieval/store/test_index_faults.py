@@ -37,6 +37,7 @@ def index(tmp_path: Path) -> Path:
     return tmp_path / "index"
 
 
+@pytest.mark.slow
 def test_two_builds_of_one_index_at_once_leave_it_working(tmp_path: Path):
     index_dir = tmp_path / "index"
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, as two `retrieval build` runs would be
@@ -58,6 +59,7 @@ def test_a_build_waits_for_the_writer_before_it_and_names_it(index: Path):
         pass
 
 
+@pytest.mark.slow
 def test_opening_while_rebuilding_sees_one_whole_build(index: Path):
     rebuilds = 0
 
