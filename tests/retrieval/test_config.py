@@ -56,9 +56,14 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     ("[retrieval\n", r"not valid TOML"),
 ])
 def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, message: str):
+    assert_refused(load_config, tmp_path, text, message)
+
+
+def assert_refused(load, tmp_path: Path, text: str, message: str) -> None:
+    """`load` refuses a config file holding `text` with a ConfigError matching `message` and naming the file."""
     path = write(tmp_path, text)
     with pytest.raises(ConfigError, match=message) as error:
-        load_config(path)
+        load(path)
     assert str(path) in str(error.value)
 
 
