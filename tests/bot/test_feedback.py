@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 
+from bot import votes_store
 from bot.feedback import NOT_KEPT_NOW
 from bot.replies import FAILED
 from bot.votes_store import FeedbackStore
@@ -56,7 +57,8 @@ def warnings_logged(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 
 @pytest.mark.asyncio
 async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retriever: Retriever, tmp_path,
-                                                             caplog: pytest.LogCaptureFixture):
+                                                             caplog: pytest.LogCaptureFixture, monkeypatch):
+    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.2)  # each refused write waits this long
     votes = tmp_path / "votes.sqlite"
     async with running_bot(fake, fast_retriever, feedback_db=votes):
         await fake.send_message(RESETTLED, mention_bot=True)
