@@ -1,5 +1,6 @@
 # Two commands do everything: `make ask Q="..."` (set up, build the index on first use, answer)
-# and `make test` (set up, lint, run every test). Setup is a local .venv; nothing is installed globally.
+# and `make test` (set up, lint, run every test). `make test-fast` runs only the tests that need no real model.
+# Setup is a local .venv; nothing is installed globally.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 Q ?= How many North Korean refugees has NAUH resettled?
 
-.PHONY: setup ask test bot console clean-index
+.PHONY: setup ask test test-fast bot console clean-index
 
 setup: $(STAMP)
 
@@ -25,6 +26,10 @@ ask: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The fast tier: logic tests over an index built with a word-hashing stand-in for the model (under 20 s).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 bot: $(STAMP)
 	$(BIN)/python -m bot --config config.toml

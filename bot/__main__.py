@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import discord
 
-from retrieval import ConfigError, RetrievalError, load_config, open_retriever
-from retrieval.config import BotConfig
+from retrieval import ConfigError, RetrievalError, open_retriever
 
 from .app import create_bot
+from .config import BotConfig, load_bot_config
 from .console import run_console
+from .votes_store import FeedbackStore
 
 DEFAULT_CONFIG = Path("config.toml")
 TOKEN_VARIABLE = "DISCORD_TOKEN"
@@ -34,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "else built-in defaults); see config.example.toml")
     parser.add_argument("--console", action="store_true",
                         help="no Discord: read questions from the terminal and print the replies the bot would send")
+    parser.add_argument("--report", type=Path, metavar="DB", help="no Discord: print what readers' votes kept in "
+                        "this feedback database (`feedback_db`) say, and the most down-voted answers")
+    parser.add_argument("--json", action="store_true", help="with --report: print the report as JSON")
     return parser.parse_args(argv)
 
 
@@ -51,11 +57,26 @@ def resolve_token(config: BotConfig, config_path: Path | None, environ: dict[str
     return token
 
 
+def print_report(database: Path, as_json: bool) -> None:
+    """What the votes kept in `database` say; RetrievalError when it is missing or cannot be read."""
+    if not database.is_file():
+        raise RetrievalError(f"feedback database {database} not found (the bot writes it: `feedback_db`)")
+    report = FeedbackStore(database).report()
+    print(json.dumps(asdict(report), ensure_ascii=False, indent=1) if as_json else report.table())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        try:
+            print_report(args.report, args.json)
+        except RetrievalError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return 0
     config_path = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     try:
-        config = load_config(config_path)
+        config = load_bot_config(config_path)
         token = None if args.console else resolve_token(config.bot, config_path, dict(os.environ))
         discord.utils.setup_logging(level=getattr(logging, config.bot.log_level))
         retriever = open_retriever(config.retrieval)  # loads the model and the index once, before connecting

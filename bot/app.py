@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
-from retrieval.config import BotConfig
 
 from . import replies
 from .commands import register_commands
+from .config import BotConfig
 from .delivery import LostReplies
 from .discord_reply import NO_PINGS, message_kwargs
 from .feedback import VoteButton, Votes, vote_view

@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Iterable
 
 from retrieval import RetrievalError, Retriever
-from retrieval.utf8 import check_utf8
+from retrieval.ingest.utf8 import check_utf8
 
 from . import replies
 from .feedback import VOTES

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, TypeVar
 import discord
 
 from retrieval import Answer
-from retrieval.feedback import DOWN, UP, FeedbackError, FeedbackStore
 
 from .discord_reply import NO_PINGS
 from .notices import answer_fault
+from .votes_store import DOWN, UP, FeedbackError, FeedbackStore
 
 if TYPE_CHECKING:
     from .app import SourceBot

@@ -31,7 +31,7 @@ class Reloader:
         if self.config is None:
             raise RetrievalError("this bot was started without an index configuration, so it cannot reload")
         async with self.lock:
-            load = functools.partial(open_retriever, self.config, rebuild=rebuild, progress=False, log=log.info,
+            load = functools.partial(open_retriever, self.config, rebuild=rebuild, progress=False,
                                      encoder=self.bot.retriever.encoder)
             fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
             self.bot.retriever = fresh

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from retrieval import Answer, Hit, Passage, Source
-from retrieval.coverage import label
+from retrieval.search.coverage import label
 
 from . import limits
 from .markdown import bold, escape

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from retrieval.config import BotConfig
+from .config import BotConfig
 
 
 @dataclass(frozen=True)

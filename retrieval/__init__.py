@@ -1,7 +1,6 @@
 """Retrieval only: documents → passages → a FAISS index → cited, verbatim passages. It never imports discord."""
 
 from .config import Config, RetrievalConfig, load_config
-from .corpus import Corpus, load_corpus
 from .errors import (
     ConfigError,
     IndexCorrupt,
@@ -12,9 +11,10 @@ from .errors import (
     RetrievalError,
     SourceError,
 )
+from .ingest.corpus import Corpus, load_corpus
 from .loader import build_from, open_retriever
 from .records import Hit, Passage, Role, Source
-from .search import Answer, Retriever
+from .search.retriever import Answer, Retriever
 
 __all__ = [
     "Answer", "Config", "ConfigError", "Corpus", "Hit", "IndexCorrupt", "IndexMissing", "IndexProblem", "IndexStale",

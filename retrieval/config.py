@@ -7,7 +7,7 @@ import tomllib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
 from .settings import SearchSettings
@@ -45,43 +45,23 @@ class RetrievalConfig:
 
 
 @dataclass(frozen=True)
-class BotConfig:
-    """How the Discord bot behaves; the token may also come from the DISCORD_TOKEN variable."""
-
-    token: str = field(default="", repr=False)  # never shown in a repr, so logging a config cannot leak it
-    question_channels: list[int] = field(default_factory=list)
-    require_mention: bool = True
-    answer_direct_messages: bool = True
-    private_replies: bool = False
-    reply_in_thread: bool = False
-    cooldown_seconds: float = 5.0
-    sync_commands: Literal["global", "guilds", "off"] = "global"
-    sync_guilds: list[int] = field(default_factory=list)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    feedback: bool = True
-    feedback_db: Path = Path("feedback.sqlite")
-    sharded: bool = False
-    shard_count: int = 0
-
-    def __post_init__(self) -> None:
-        check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
-        check_range("shard_count", self.shard_count, 0, 100_000)
-
-
-@dataclass(frozen=True)
 class Config:
+    """What the retrieval library reads from a config file: its [retrieval] section, and the file it came from."""
+
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
-    bot: BotConfig = field(default_factory=BotConfig)
     path: Path | None = None
 
 
-SECTIONS = {"retrieval": RetrievalConfig, "bot": BotConfig}
+Shape = TypeVar("Shape")
 
 
-def load_config(path: Path | str | None) -> Config:
-    """The configuration in `path` (defaults for everything when None); relative paths follow the file."""
+def load_config(path: Path | str | None, shape: type[Shape] = Config, *, whole_file: bool = False) -> Shape:
+    """The configuration in `path` (defaults for everything when None); relative paths follow the file.
+    `shape` is a dataclass with one field a section (its type the section's dataclass) and `path`. A section
+    `shape` does not name belongs to another program sharing the file and is skipped, unless `whole_file`
+    (the caller owns every section): then it is an error naming it."""
     if path is None:
-        return Config()
+        return shape()
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -93,15 +73,19 @@ def load_config(path: Path | str | None) -> Config:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    hints = typing.get_type_hints(shape)
+    known = {f.name: hints[f.name] for f in fields(shape) if f.name != "path"}
     for name, value in data.items():
-        if name not in SECTIONS:
-            raise ConfigError(f"{path}: unknown section [{name}]; known sections: {', '.join(SECTIONS)}")
+        if name not in known:
+            if not whole_file:
+                continue
+            raise ConfigError(f"{path}: unknown section [{name}]; known sections: {', '.join(known)}")
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: `{name}` must be a [{name}] table")
     base = path.parent
     sections = {name: parse_section(cls, data.get(name, {}), f"{path} [{name}]", base)
-                for name, cls in SECTIONS.items()}
-    return Config(**sections, path=path)
+                for name, cls in known.items()}
+    return shape(**sections, path=path)
 
 
 def parse_section(cls: type, table: dict[str, Any], where: str, base: Path) -> Any:

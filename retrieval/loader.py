@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+import logging
 from pathlib import Path
 
-from .build import build_index
 from .config import RetrievalConfig
-from .corpus import Corpus, load_corpus
-from .embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
+from .encode.embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
+from .encode.rerank import Reranker
 from .errors import IndexMissing, IndexStale
-from .index import CURRENT, IndexManifest, check_fresh, open_index, read_manifest
-from .rerank import Reranker
-from .search import Retriever
+from .ingest.corpus import Corpus, load_corpus
+from .search.retriever import Retriever
+from .store.build import build_index
+from .store.index import CURRENT, IndexManifest, check_fresh, open_index, read_manifest
 
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr)
+LOG = logging.getLogger(__name__)
 
 
 def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
-                   rebuild: bool = False, progress: bool = True, log: Callable[[str], None] = say,
-                   encoder: TextEncoder | None = None) -> Retriever:
+                   rebuild: bool = False, progress: bool = True, encoder: TextEncoder | None = None) -> Retriever:
     """A ready Retriever for `index` (built from `sources`), or a RetrievalError that says what to do.
     Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading)."""
     index_dir = Path(index or config.index)
     model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
     try:
         _, manifest = read_manifest(index_dir)
-        corpus = current_corpus(sources, config.sources if index is None else None, manifest, log,
-                                config.max_file_mb)
+        corpus = current_corpus(sources, config.sources if index is None else None, manifest, config.max_file_mb)
         check_fresh(manifest, model, corpus, index_dir)
         needs_build = rebuild
     except (IndexMissing, IndexStale) as problem:
@@ -39,7 +34,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         if not allowed:
             raise
         needs_build = True
-        log(f"{problem.args[0].split(';')[0]}: building the index now")
+        LOG.info("%s: building the index now", problem.args[0].split(";")[0])
     if needs_build:
         source_path = Path(sources or config.sources)
         corpus = load_corpus(source_path, config.max_file_mb)
@@ -51,11 +46,11 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
 
 
 def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,
-                   log: Callable[[str], None], max_file_mb: float) -> Corpus | None:
+                   max_file_mb: float) -> Corpus | None:
     """The sources to check the index against: those named, else the ones it was built from, if still there."""
     path = explicit or configured or Path(manifest.sources_path)
     if not path.exists() and not (explicit or configured):
-        log(f"note: {path}, which the index was built from, is gone; searching the index as it is")
+        LOG.warning("note: %s, which the index was built from, is gone; searching the index as it is", path)
         return None
     return load_corpus(path, max_file_mb)
 

@@ -1,4 +1,6 @@
-"""Shared fixtures: the real seeds, the real model and one real index built once per test session."""
+"""Shared fixtures in two tiers. Fast: the seeds indexed with a word-hashing stand-in for the model, built in a
+fraction of a second, for tests of logic. Slow (`@pytest.mark.slow`): the real model and one real index built
+once per session, for tests of what the model finds. `make test-fast` runs only the first."""
 
 from __future__ import annotations
 
@@ -8,10 +10,14 @@ import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
 
+from .encoders import WordHashEncoder
+
 PROJECT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT / "seeds"
+GOLD = SEEDS / "gold.toml"  # the seeds' gold questions, shipped beside them (the corpus loader skips .toml files)
 SEED_PASSAGES = 44  # answerable blocks of the seeds: 43 body paragraphs and one photo caption
 REPORTS = pytest.StashKey[list[tuple[str, str]]]()  # (title, table) pairs printed after the run
+REAL_MODEL_FIXTURES = {"seeds_config", "retriever"}
 
 
 @pytest.fixture(scope="session")
@@ -21,8 +27,28 @@ def seeds_config(tmp_path_factory: pytest.TempPathFactory) -> RetrievalConfig:
 
 @pytest.fixture(scope="session")
 def retriever(seeds_config: RetrievalConfig) -> Retriever:
-    """The seeds index, built once with the packaged model; tests must not modify it."""
-    return open_retriever(seeds_config, progress=False, log=lambda _: None)
+    """The seeds index, built once with the packaged model; tests must not modify it. Slow tests only."""
+    return open_retriever(seeds_config, progress=False)
+
+
+@pytest.fixture(scope="session")
+def fast_config(tmp_path_factory: pytest.TempPathFactory) -> RetrievalConfig:
+    return RetrievalConfig(sources=SEEDS, index=tmp_path_factory.mktemp("fast-seeds") / "index")
+
+
+@pytest.fixture(scope="session")
+def fast_retriever(fast_config: RetrievalConfig) -> Retriever:
+    """The seeds index built with WordHashEncoder: real passages, citations, BM25 and gate, no model. Its word
+    overlap finds the obvious passage (the resettlement paragraph for the resettlement question) but it answers
+    off-topic questions too, so tests of what is or is not covered belong to the slow tier."""
+    return open_retriever(fast_config, progress=False, encoder=WordHashEncoder())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that asks for the real model must say so, so that `-m "not slow"` never loads it."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+            raise pytest.UsageError(f"{item.nodeid} uses the real model: mark it @pytest.mark.slow")
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.embed import ModelIdentity
+from retrieval.encode.embed import ModelIdentity
 
 
 class WordHashEncoder:

@@ -1,4 +1,4 @@
-"""Fixtures for the bot: the fake Discord, a running SourceBot over the real seeds, and an odd corpus."""
+"""Fixtures for the bot: the fake Discord, a running SourceBot over the seeds, and an odd corpus (fast tier)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 import pytest_asyncio
 
 from bot.app import SourceBot, create_bot
+from bot.config import BotConfig
 from retrieval import RetrievalConfig, Retriever, load_corpus
-from retrieval.build import build_index
-from retrieval.config import BotConfig
-from retrieval.index import open_index
+from retrieval.store.build import build_index
+from retrieval.store.index import open_index
 from tests.bot.fake_discord import FakeDiscord
 
 GIANT_PARAGRAPH = " ".join(["Lighthouse keepers trimmed the wicks and wound the clockwork every night."] * 200)
@@ -53,7 +53,7 @@ async def running_bot(fake: FakeDiscord, retriever: Retriever, retrieval: Retrie
 
 
 @pytest.fixture(scope="session")
-def odd_retriever(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+def odd_retriever(fast_retriever: Retriever, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     """Twenty-five sources, one with a paragraph longer than any Discord limit, one that tries to ping."""
     folder: Path = tmp_path_factory.mktemp("odd-sources")
     for n in range(23):
@@ -61,5 +61,5 @@ def odd_retriever(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory
     (folder / "giant.txt").write_text(f"The Keepers\n\n{GIANT_PARAGRAPH}\n")
     (folder / "notice.txt").write_text(f"Harbour Notice\n\n{PINGING_TEXT}\n")
     index = tmp_path_factory.mktemp("odd-index") / "index"
-    build_index(load_corpus(folder), retriever.encoder, index, folder, progress=False)
-    return Retriever(open_index(index), retriever.encoder, retriever.settings)
+    build_index(load_corpus(folder), fast_retriever.encoder, index, folder, progress=False)
+    return Retriever(open_index(index), fast_retriever.encoder, fast_retriever.settings)

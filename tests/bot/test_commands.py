@@ -17,8 +17,8 @@ def buttons(message: dict) -> dict[str, dict]:
 
 
 @pytest.mark.asyncio
-async def test_ask_defers_then_answers_in_public(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_ask_defers_then_answers_in_public(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         handle = await fake.send_interaction("ask", {"question": "How many North Korean refugees has NAUH resettled?"})
         (answer,) = await handle.wait_followups(1, timeout=10)
     assert handle.response["type"] == 5 and not handle.ephemeral  # deferred, "thinking", public
@@ -29,14 +29,15 @@ async def test_ask_defers_then_answers_in_public(fake, retriever: Retriever):
 
 
 @pytest.mark.asyncio
-async def test_ask_privately_with_a_count(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_ask_privately_with_a_count(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         handle = await fake.send_interaction("ask", {"question": "What is NAUH?", "count": 1, "private": True})
         (answer,) = await handle.wait_followups(1, timeout=10)
     assert handle.ephemeral and answer["flags"] & EPHEMERAL
     assert len(answer["embeds"]) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_ask_off_topic_says_not_covered(fake, retriever: Retriever):
     async with running_bot(fake, retriever):
@@ -46,8 +47,8 @@ async def test_ask_off_topic_says_not_covered(fake, retriever: Retriever):
 
 
 @pytest.mark.asyncio
-async def test_sources_lists_every_source(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_sources_lists_every_source(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         handle = await fake.send_interaction("sources")
         response = await handle.wait_response()
     text = response["data"]["embeds"][0]["description"]
@@ -81,8 +82,8 @@ async def test_sources_pages_with_buttons_only_for_the_asker(fake, odd_retriever
 
 
 @pytest.mark.asyncio
-async def test_source_autocomplete_matches_ids_and_titles(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_source_autocomplete_matches_ids_and_titles(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         by_id = await fake.send_interaction("source", {"id": "park"}, focused="id")
         by_title = await fake.send_interaction("source", {"id": "interviews"}, focused="id")
         everything = await fake.send_interaction("source", {"id": ""}, focused="id")
@@ -93,8 +94,8 @@ async def test_source_autocomplete_matches_ids_and_titles(fake, retriever: Retri
 
 
 @pytest.mark.asyncio
-async def test_source_opens_at_a_paragraph_and_pages_through_the_text(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_source_opens_at_a_paragraph_and_pages_through_the_text(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         handle = await fake.send_interaction("source", {"id": "park-hero", "paragraph": 20})
         await handle.wait_response()
         message = handle.original
@@ -123,8 +124,8 @@ async def test_source_with_a_giant_paragraph_fits_every_limit(fake, odd_retrieve
 
 
 @pytest.mark.asyncio
-async def test_an_unknown_source_id_gets_a_private_message(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_an_unknown_source_id_gets_a_private_message(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         handle = await fake.send_interaction("source", {"id": "no-such-source"})
         response = await handle.wait_response()
     assert response["data"]["flags"] & EPHEMERAL
@@ -133,9 +134,9 @@ async def test_an_unknown_source_id_gets_a_private_message(fake, retriever: Retr
 
 
 @pytest.mark.asyncio
-async def test_ask_for_25_passages_gets_them_all_across_follow_ups(fake, retriever: Retriever):
+async def test_ask_for_25_passages_gets_them_all_across_follow_ups(fake, fast_retriever: Retriever):
     # A margin of 1 shows every passage up to the count, so 25 are asked for and 25 come.
-    everything = Retriever(retriever.index, retriever.encoder, replace(retriever.settings, margin=1.0))
+    everything = Retriever(fast_retriever.index, fast_retriever.encoder, replace(fast_retriever.settings, margin=1.0))
     async with running_bot(fake, everything):
         handle = await fake.send_interaction("ask", {"question": "North Korean refugees", "count": 25})
         messages = await handle.wait_followups(3, timeout=10)

@@ -3,12 +3,15 @@
 import subprocess
 import sys
 
+import pytest
+
 from bot.console import run_console
 from retrieval import Retriever
 
 from ..conftest import PROJECT
 
 
+@pytest.mark.slow
 def test_console_prints_the_cited_passages_and_the_not_covered_line(retriever: Retriever, capsys):
     run_console(retriever, ["How many North Korean refugees has NAUH resettled?", "", "Who won the 2018 World Cup?"])
     out = capsys.readouterr().out
@@ -17,13 +20,14 @@ def test_console_prints_the_cited_passages_and_the_not_covered_line(retriever: R
     assert "The sources do not cover this question" in out
 
 
-def test_console_runs_the_commands_too(retriever: Retriever, capsys):
-    run_console(retriever, ["/sources", "/source park-hero", "/source nope"])
+def test_console_runs_the_commands_too(fast_retriever: Retriever, capsys):
+    run_console(fast_retriever, ["/sources", "/source park-hero", "/source nope"])
     out = capsys.readouterr().out
     assert "`park-hero`" in out and "**¶8** To date, about 215" in out
     assert "Unknown source id nope" in out
 
 
+@pytest.mark.slow
 def test_console_mode_needs_no_token(seeds_config, retriever, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[retrieval]\nsources = "{seeds_config.sources}"\nindex = "{seeds_config.index}"\n')
@@ -34,13 +38,14 @@ def test_console_mode_needs_no_token(seeds_config, retriever, tmp_path):
     assert "about 215 North Korean refugees" in result.stdout
 
 
-def test_a_line_that_is_not_utf8_gets_its_own_error(retriever: Retriever, capsys):
-    run_console(retriever, ["caf\udce9 au lait?", "/source caf\udce9", "Who founded NAUH?"])
+def test_a_line_that_is_not_utf8_gets_its_own_error(fast_retriever: Retriever, capsys):
+    run_console(fast_retriever, ["caf\udce9 au lait?", "/source caf\udce9", "Who founded NAUH?"])
     out = capsys.readouterr().out
     assert out.count("not valid UTF-8 (byte 0xe9 at character") == 2
     assert "NAUH" in out.split("not valid UTF-8")[-1]
 
 
+@pytest.mark.slow
 def test_console_reads_past_bytes_that_are_not_utf8(seeds_config, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[retrieval]\nsources = "{seeds_config.sources}"\nindex = "{seeds_config.index}"\n')

@@ -28,9 +28,9 @@ def unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 @pytest.mark.asyncio
-async def test_a_question_whose_search_fails_gets_a_private_notice(fake, retriever: Retriever, monkeypatch,
+async def test_a_question_whose_search_fails_gets_a_private_notice(fake, fast_retriever: Retriever, monkeypatch,
                                                                    caplog: pytest.LogCaptureFixture):
-    async with running_bot(fake, retriever) as bot:
+    async with running_bot(fake, fast_retriever) as bot:
         monkeypatch.setattr(bot.retriever, "answer", broken_search)
         await fake.send_message(RESETTLED, mention_bot=True)
         (notice,) = await fake.wait_sent(1, timeout=10)
@@ -42,9 +42,9 @@ async def test_a_question_whose_search_fails_gets_a_private_notice(fake, retriev
 
 
 @pytest.mark.asyncio
-async def test_ask_whose_search_fails_is_not_left_thinking(fake, retriever: Retriever, monkeypatch,
+async def test_ask_whose_search_fails_is_not_left_thinking(fake, fast_retriever: Retriever, monkeypatch,
                                                            caplog: pytest.LogCaptureFixture):
-    async with running_bot(fake, retriever) as bot:
+    async with running_bot(fake, fast_retriever) as bot:
         monkeypatch.setattr(bot.retriever, "answer", broken_search)
         handle = await fake.send_interaction("ask", {"question": RESETTLED})
         (notice,) = await handle.wait_followups(1, timeout=10)
@@ -56,9 +56,9 @@ async def test_ask_whose_search_fails_is_not_left_thinking(fake, retriever: Retr
 
 
 @pytest.mark.asyncio
-async def test_a_command_that_fails_answers_privately(fake, retriever: Retriever, monkeypatch,
+async def test_a_command_that_fails_answers_privately(fake, fast_retriever: Retriever, monkeypatch,
                                                       caplog: pytest.LogCaptureFixture):
-    async with running_bot(fake, retriever) as bot:
+    async with running_bot(fake, fast_retriever) as bot:
         monkeypatch.setattr(bot.retriever, "answerable_count", broken_search)
         handle = await fake.send_interaction("sources")
         response = await handle.wait_response()
@@ -70,9 +70,9 @@ async def test_a_command_that_fails_answers_privately(fake, retriever: Retriever
 
 @pytest.mark.asyncio
 async def test_a_channel_the_bot_cannot_post_in_is_logged_once_with_the_permission_to_give(
-        fake, retriever: Retriever, caplog: pytest.LogCaptureFixture):
+        fake, fast_retriever: Retriever, caplog: pytest.LogCaptureFixture):
     general = fake.channel_id("general")
-    async with running_bot(fake, retriever):
+    async with running_bot(fake, fast_retriever):
         await fake.deny_bot(general, SEND_MESSAGES)
         await fake.send_message(RESETTLED, mention_bot=True)
         await fake.send_message("Who founded NAUH?", mention_bot=True)
@@ -88,9 +88,9 @@ async def test_a_channel_the_bot_cannot_post_in_is_logged_once_with_the_permissi
 
 @pytest.mark.asyncio
 async def test_a_reply_lost_to_a_discord_outage_is_logged_as_discord_failing(
-        fake, retriever: Retriever, caplog: pytest.LogCaptureFixture):
+        fake, fast_retriever: Retriever, caplog: pytest.LogCaptureFixture):
     general = fake.channel_id("general")
-    async with running_bot(fake, retriever) as bot:
+    async with running_bot(fake, fast_retriever) as bot:
         fake.fail_channel(general, 503)
         await fake.send_message(RESETTLED, mention_bot=True)
         await fake.wait_until(lambda: any("Discord failed" in r.getMessage() for r in caplog.records), 10,

@@ -5,10 +5,11 @@ import sqlite3
 
 import pytest
 
+from bot import votes_store
 from bot.feedback import NOT_KEPT_NOW
 from bot.replies import FAILED
+from bot.votes_store import FeedbackStore
 from retrieval import Retriever
-from retrieval.feedback import FeedbackStore
 
 from .conftest import running_bot
 
@@ -21,9 +22,9 @@ def vote_buttons(message: dict) -> dict[str, str]:
 
 
 @pytest.mark.asyncio
-async def test_votes_are_stored_per_user_and_can_change(fake, retriever: Retriever, tmp_path):
+async def test_votes_are_stored_per_user_and_can_change(fake, fast_retriever: Retriever, tmp_path):
     votes = tmp_path / "votes.sqlite"
-    async with running_bot(fake, retriever, feedback_db=votes):
+    async with running_bot(fake, fast_retriever, feedback_db=votes):
         await fake.send_message("How many North Korean refugees has NAUH resettled?", mention_bot=True)
         (answer,) = await fake.wait_sent(1, timeout=10)
         buttons = vote_buttons(answer)
@@ -39,8 +40,8 @@ async def test_votes_are_stored_per_user_and_can_change(fake, retriever: Retriev
 
 
 @pytest.mark.asyncio
-async def test_ask_answers_carry_vote_buttons_too(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_ask_answers_carry_vote_buttons_too(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         handle = await fake.send_interaction("ask", {"question": "Who won the 2018 World Cup?"})
         (answer,) = await handle.wait_followups(1, timeout=10)
     assert set(vote_buttons(answer)) == {"Helpful", "Not helpful"}
@@ -55,10 +56,11 @@ def warnings_logged(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 
 
 @pytest.mark.asyncio
-async def test_a_locked_vote_database_never_holds_up_answers(fake, retriever: Retriever, tmp_path,
-                                                             caplog: pytest.LogCaptureFixture):
+async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retriever: Retriever, tmp_path,
+                                                             caplog: pytest.LogCaptureFixture, monkeypatch):
+    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.2)  # each refused write waits this long
     votes = tmp_path / "votes.sqlite"
-    async with running_bot(fake, retriever, feedback_db=votes):
+    async with running_bot(fake, fast_retriever, feedback_db=votes):
         await fake.send_message(RESETTLED, mention_bot=True)
         (earlier,) = await fake.wait_sent(1, timeout=10)
         other = sqlite3.connect(votes, isolation_level=None)
@@ -81,9 +83,9 @@ async def test_a_locked_vote_database_never_holds_up_answers(fake, retriever: Re
 
 @pytest.mark.asyncio
 async def test_a_vote_database_damaged_while_running_still_lets_questions_be_answered(
-        fake, retriever: Retriever, tmp_path, caplog: pytest.LogCaptureFixture):
+        fake, fast_retriever: Retriever, tmp_path, caplog: pytest.LogCaptureFixture):
     votes = tmp_path / "votes.sqlite"
-    async with running_bot(fake, retriever, feedback_db=votes):
+    async with running_bot(fake, fast_retriever, feedback_db=votes):
         votes.write_bytes(b"not a database any more " * 1000)
         await fake.send_message(RESETTLED, mention_bot=True)
         (answer,) = await fake.wait_sent(1, timeout=10)
@@ -95,10 +97,10 @@ async def test_a_vote_database_damaged_while_running_still_lets_questions_be_ans
 
 @pytest.mark.asyncio
 async def test_a_damaged_vote_database_at_start_up_means_no_votes_not_a_crash(
-        fake, retriever: Retriever, tmp_path, caplog: pytest.LogCaptureFixture):
+        fake, fast_retriever: Retriever, tmp_path, caplog: pytest.LogCaptureFixture):
     votes = tmp_path / "votes.sqlite"
     votes.write_text("not a database " * 1000)
-    async with running_bot(fake, retriever, feedback_db=votes):
+    async with running_bot(fake, fast_retriever, feedback_db=votes):
         await fake.send_message(RESETTLED, mention_bot=True)
         (answer,) = await fake.wait_sent(1, timeout=10)
     assert answer["embeds"] and vote_buttons(answer) == {}
@@ -108,8 +110,8 @@ async def test_a_damaged_vote_database_at_start_up_means_no_votes_not_a_crash(
 
 
 @pytest.mark.asyncio
-async def test_a_vote_button_that_fails_answers_the_voter(fake, retriever: Retriever, monkeypatch):
-    async with running_bot(fake, retriever):
+async def test_a_vote_button_that_fails_answers_the_voter(fake, fast_retriever: Retriever, monkeypatch):
+    async with running_bot(fake, fast_retriever):
         await fake.send_message(RESETTLED, mention_bot=True)
         (answer,) = await fake.wait_sent(1, timeout=10)
         monkeypatch.setattr(FeedbackStore, "vote", broken_vote)

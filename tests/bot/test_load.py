@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from retrieval import Retriever
-from retrieval.evaluate import load_gold
+from retrieval.evaluate.evaluate import load_gold
 
-from ..conftest import REPORTS
-from ..retrieval.test_gold import GOLD
+from ..conftest import GOLD, REPORTS
 from .conftest import running_bot
+
+pytestmark = pytest.mark.slow  # the real model
 
 USERS, QUESTIONS = 50, 200
 # Discord drops a connection whose heartbeat does not come before the next one is due, so a gap under two

@@ -7,11 +7,10 @@ from dataclasses import replace
 import pytest
 
 from retrieval import Retriever
-from retrieval.evaluate import load_gold
-from retrieval.split import MAX_PASSAGE_CHARS
+from retrieval.evaluate.evaluate import load_gold
+from retrieval.ingest.split import MAX_PASSAGE_CHARS
 
-from ..conftest import REPORTS
-from ..retrieval.test_gold import GOLD
+from ..conftest import GOLD, REPORTS
 from .conftest import GIANT_PARAGRAPH, plain, running_bot
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
@@ -23,8 +22,8 @@ def embeds_of(message: dict) -> list[dict]:
 
 
 @pytest.mark.asyncio
-async def test_a_mention_is_answered_with_the_right_passage_and_citation(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_a_mention_is_answered_with_the_right_passage_and_citation(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         asked = await fake.send_message(RESETTLED, mention_bot=True)
         (reply,) = await fake.wait_sent(1, timeout=10)
     assert str(reply["message_reference"]["message_id"]) == asked["id"]
@@ -37,16 +36,16 @@ async def test_a_mention_is_answered_with_the_right_passage_and_citation(fake, r
 
 
 @pytest.mark.asyncio
-async def test_a_question_channel_needs_no_mention(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_a_question_channel_needs_no_mention(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         await fake.send_message(RESETTLED, channel_id=fake.channel_id("questions"))
         (reply,) = await fake.wait_sent(1, timeout=10)
     assert embeds_of(reply)[0]["title"] == PARK_CITATION
 
 
 @pytest.mark.asyncio
-async def test_messages_elsewhere_without_a_mention_and_from_bots_are_ignored(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_messages_elsewhere_without_a_mention_and_from_bots_are_ignored(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         await fake.send_message(RESETTLED, channel_id=fake.channel_id("general"))
         await fake.send_message(RESETTLED, bot_author=True, mention_bot=True)
         await fake.send_message("", mention_bot=True)
@@ -58,14 +57,15 @@ async def test_messages_elsewhere_without_a_mention_and_from_bots_are_ignored(fa
 
 
 @pytest.mark.asyncio
-async def test_direct_messages_can_be_turned_off(fake, retriever: Retriever):
-    async with running_bot(fake, retriever, answer_direct_messages=False):
+async def test_direct_messages_can_be_turned_off(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever, answer_direct_messages=False):
         await fake.send_message(RESETTLED, dm=True)
         await fake.send_message(RESETTLED, mention_bot=True)
         (reply,) = await fake.wait_sent(1, timeout=10)
     assert reply["channel_id"] == str(fake.channel_id("general"))
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_question_the_sources_do_not_cover_lists_nothing(fake, retriever: Retriever):
     async with running_bot(fake, retriever):
@@ -76,9 +76,9 @@ async def test_a_question_the_sources_do_not_cover_lists_nothing(fake, retriever
 
 
 @pytest.mark.asyncio
-async def test_pings_in_a_question_are_escaped_and_never_allowed(fake, retriever: Retriever):
+async def test_pings_in_a_question_are_escaped_and_never_allowed(fake, fast_retriever: Retriever):
     role = "<@&1200000000000000001>"
-    async with running_bot(fake, retriever):
+    async with running_bot(fake, fast_retriever):
         await fake.send_message(f"@everyone {role} How many refugees has NAUH resettled?", mention_bot=True)
         (reply,) = await fake.wait_sent(1, timeout=10)
     assert "@everyone" not in reply["content"] and role not in reply["content"]
@@ -110,8 +110,8 @@ async def test_a_source_text_that_pings_cannot_ping(fake, odd_retriever: Retriev
 
 
 @pytest.mark.asyncio
-async def test_replies_can_go_to_a_thread(fake, retriever: Retriever):
-    async with running_bot(fake, retriever, reply_in_thread=True):
+async def test_replies_can_go_to_a_thread(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever, reply_in_thread=True):
         asked = await fake.send_message(RESETTLED, mention_bot=True)
         (reply,) = await fake.wait_sent(1, timeout=10)
     assert reply["channel_id"] != asked["channel_id"]
@@ -119,8 +119,8 @@ async def test_replies_can_go_to_a_thread(fake, retriever: Retriever):
 
 
 @pytest.mark.asyncio
-async def test_an_eager_user_is_asked_to_wait(fake, retriever: Retriever):
-    async with running_bot(fake, retriever, cooldown_seconds=30):
+async def test_an_eager_user_is_asked_to_wait(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever, cooldown_seconds=30):
         await fake.send_message(RESETTLED, mention_bot=True)
         await fake.send_message("And who founded it?", mention_bot=True)
         sent = await fake.wait_sent(2, timeout=10)
@@ -129,6 +129,7 @@ async def test_an_eager_user_is_asked_to_wait(fake, retriever: Retriever):
     assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, in a DM
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_twenty_questions_at_once_are_all_answered_while_heartbeats_are_acked(
         fake, retriever: Retriever, pytestconfig: pytest.Config):
@@ -156,8 +157,8 @@ async def test_twenty_questions_at_once_are_all_answered_while_heartbeats_are_ac
 
 
 @pytest.mark.asyncio
-async def test_questions_are_still_answered_after_a_gateway_reconnect(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_questions_are_still_answered_after_a_gateway_reconnect(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         session = await fake.send_reconnect()
         assert session.resumes
         await fake.send_message(RESETTLED, mention_bot=True)
@@ -165,6 +166,7 @@ async def test_questions_are_still_answered_after_a_gateway_reconnect(fake, retr
     assert embeds_of(reply)[0]["title"] == PARK_CITATION
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_paragraph_copied_in_two_sources_is_shown_once_citing_both(fake, retriever: Retriever):
     question = "What should be done instead of giving official assistance to the North Korean government?"
@@ -179,8 +181,8 @@ async def test_a_paragraph_copied_in_two_sources_is_shown_once_citing_both(fake,
 
 
 @pytest.mark.asyncio
-async def test_more_passages_than_one_message_holds_follow_the_reply(fake, retriever: Retriever, monkeypatch):
-    async with running_bot(fake, retriever) as bot:
+async def test_more_passages_than_one_message_holds_follow_the_reply(fake, fast_retriever: Retriever, monkeypatch):
+    async with running_bot(fake, fast_retriever) as bot:
         monkeypatch.setattr(bot.retriever, "settings", replace(bot.retriever.settings, top_k=25, margin=1.0))
         asked = await fake.send_message("North Korean refugees", mention_bot=True)
         sent = await fake.wait_sent(3, timeout=10)

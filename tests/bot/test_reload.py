@@ -18,11 +18,11 @@ RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 
 @pytest.fixture
-def own_index(retriever: Retriever, tmp_path: Path) -> tuple[RetrievalConfig, Retriever]:
+def own_index(fast_retriever: Retriever, tmp_path: Path) -> tuple[RetrievalConfig, Retriever]:
     """A copy of the seeds and an index of them that a test may rebuild."""
     sources = Path(shutil.copytree(SEEDS, tmp_path / "sources"))
     config = RetrievalConfig(sources=sources, index=tmp_path / "index")
-    return config, open_retriever(config, progress=False, log=lambda _: None, encoder=retriever.encoder)
+    return config, open_retriever(config, progress=False, encoder=fast_retriever.encoder)
 
 
 def edit_sources(config: RetrievalConfig) -> None:
@@ -80,7 +80,7 @@ async def test_sighup_reloads_an_index_rebuilt_outside_the_bot(fake, own_index):
     config, retriever = own_index
     async with running_bot(fake, retriever, retrieval=config) as bot:
         edit_sources(config)
-        open_retriever(config, rebuild=True, progress=False, log=lambda _: None, encoder=retriever.encoder)
+        open_retriever(config, rebuild=True, progress=False, encoder=retriever.encoder)
         os.kill(os.getpid(), signal.SIGHUP)
         await fake.wait_until(lambda: bot.retriever is not retriever, 10, "the reload")
         assert "about 230" in await best_answer(fake)

@@ -6,7 +6,7 @@ import pytest
 
 from bot import limits, replies
 from retrieval import Answer, Hit, Passage, Retriever, Source
-from retrieval.cite import citation
+from retrieval.search.cite import citation
 from retrieval.settings import SearchSettings
 
 
@@ -57,12 +57,12 @@ def total_embed_chars(reply: replies.Reply) -> int:
     return sum(len(e.title) + len(e.description) + len(e.footer) for e in reply.embeds)
 
 
-def test_each_passage_is_quoted_under_its_citation(retriever: Retriever):
-    (reply,) = replies.answer_replies(retriever.answer("How many North Korean refugees has NAUH resettled?"))
+def test_each_passage_is_quoted_under_its_citation(fast_retriever: Retriever):
+    (reply,) = replies.answer_replies(fast_retriever.answer("How many North Korean refugees has NAUH resettled?"))
     first = reply.embeds[0]
     assert first.title.startswith("[Robert Park") and first.title.endswith("¶8]")
     assert first.description.startswith("**To date, about 215 North Korean refugees")  # the answering sentence
-    assert first.description.replace("**", "") == retriever.search("How many North Korean refugees has NAUH "
+    assert first.description.replace("**", "") == fast_retriever.search("How many North Korean refugees has NAUH "
                                                                     "resettled?")[0].text
     assert "/source id:park-hero paragraph:8" in first.footer
 
@@ -99,9 +99,9 @@ def test_share_budget_gives_short_texts_their_length_and_splits_the_rest():
     assert limits.share_budget([100, 5000, 5000], 3000) == [100, 1450, 1450]
 
 
-def test_source_pages_number_paragraphs_as_citations_do(retriever: Retriever):
-    source = retriever.source("park-hero")
-    pages = replies.source_pages(source, retriever.passages_of("park-hero"))
+def test_source_pages_number_paragraphs_as_citations_do(fast_retriever: Retriever):
+    source = fast_retriever.source("park-hero")
+    pages = replies.source_pages(source, fast_retriever.passages_of("park-hero"))
     text = "\n".join(e.description for page in pages for e in page.embeds)
     assert "**¶8** To date, about 215" in text
     assert all(len(e.description) <= limits.EMBED_DESCRIPTION for page in pages for e in page.embeds)

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
+from bot.config import BotConfig
 from bot.routing import Cooldown, Incoming, Turns, question_from
-from retrieval.config import BotConfig
 
 BOT_ID = 42
 

@@ -12,8 +12,9 @@ GUILDS = (1_200_000_000_000_000_000, 1_200_000_000_004_194_304)  # (id >> 22) % 
 
 
 @pytest.mark.asyncio
-async def test_a_sharded_bot_answers_on_every_shard(retriever: Retriever):
-    async with FakeDiscord(guild_ids=GUILDS, shard_count=2) as fake, running_bot(fake, retriever, sharded=True) as bot:
+async def test_a_sharded_bot_answers_on_every_shard(fast_retriever: Retriever):
+    async with (FakeDiscord(guild_ids=GUILDS, shard_count=2) as fake,
+                running_bot(fake, fast_retriever, sharded=True) as bot):
         assert isinstance(bot, ShardedSourceBot) and bot.shard_count == 2
         assert {(g >> 22) % 2 for g in GUILDS} == {0, 1}
         for guild in GUILDS:

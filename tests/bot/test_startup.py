@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import resolve_token
+from bot.config import BotConfig
 from retrieval import ConfigError, Retriever
-from retrieval.config import BotConfig
 
 from ..conftest import PROJECT
 from .conftest import running_bot
 
 
 @pytest.mark.asyncio
-async def test_commands_are_synced_with_names_options_and_descriptions(fake, retriever: Retriever):
-    async with running_bot(fake, retriever):
+async def test_commands_are_synced_with_names_options_and_descriptions(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
         commands = {c["name"]: c for c in fake.commands}
         assert set(commands) == {"ask", "sources", "source", "reindex"}
         assert int(commands["reindex"]["default_member_permissions"]) == 1 << 5  # Manage Server
@@ -32,15 +32,15 @@ async def test_commands_are_synced_with_names_options_and_descriptions(fake, ret
 
 
 @pytest.mark.asyncio
-async def test_commands_can_sync_to_listed_guilds_only(fake, retriever: Retriever):
-    async with running_bot(fake, retriever, sync_commands="guilds", sync_guilds=[fake.guild_id]):
+async def test_commands_can_sync_to_listed_guilds_only(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever, sync_commands="guilds", sync_guilds=[fake.guild_id]):
         assert {c.get("guild_id") for c in fake.commands} == {str(fake.guild_id)}
 
 
 @pytest.mark.asyncio
-async def test_the_token_never_reaches_the_logs(fake, retriever: Retriever, caplog: pytest.LogCaptureFixture):
+async def test_the_token_never_reaches_the_logs(fake, fast_retriever: Retriever, caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.DEBUG)
-    async with running_bot(fake, retriever):
+    async with running_bot(fake, fast_retriever):
         await fake.send_message("Who founded NAUH?", mention_bot=True)
         await fake.wait_sent(1, timeout=10)
     assert caplog.records and all(fake.token not in r.getMessage() for r in caplog.records)

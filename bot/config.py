@@ -1,0 +1,48 @@
+"""The bot's settings ([bot]) and the whole config file it reads: the library's [retrieval] section and its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from retrieval import RetrievalConfig, load_config
+from retrieval.config import check_range
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """How the Discord bot behaves; the token may also come from the DISCORD_TOKEN variable."""
+
+    token: str = field(default="", repr=False)  # never shown in a repr, so logging a config cannot leak it
+    question_channels: list[int] = field(default_factory=list)
+    require_mention: bool = True
+    answer_direct_messages: bool = True
+    private_replies: bool = False
+    reply_in_thread: bool = False
+    cooldown_seconds: float = 5.0
+    sync_commands: Literal["global", "guilds", "off"] = "global"
+    sync_guilds: list[int] = field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    feedback: bool = True
+    feedback_db: Path = Path("feedback.sqlite")
+    sharded: bool = False
+    shard_count: int = 0
+
+    def __post_init__(self) -> None:
+        check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
+        check_range("shard_count", self.shard_count, 0, 100_000)
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    """Everything `python -m bot --config FILE` reads: [retrieval] for the library, [bot] for the bot."""
+
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    path: Path | None = None
+
+
+def load_bot_config(path: Path | str | None) -> FileConfig:
+    """The whole config file (defaults when None); the bot owns it, so any other section is an error naming it."""
+    return load_config(path, FileConfig, whole_file=True)

@@ -1,0 +1,114 @@
+"""Readers' votes on the bot's answers, kept in a local SQLite file, and the report that turns them into a measure
+(`python -m bot --report feedback.sqlite`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval import Hit, RetrievalError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY, asked_at REAL NOT NULL, question TEXT NOT NULL, passages TEXT NOT NULL,
+    guild_id INTEGER, channel_id INTEGER);
+CREATE TABLE IF NOT EXISTS votes (
+    answer_id INTEGER NOT NULL REFERENCES answers(id), user_id INTEGER NOT NULL, vote INTEGER NOT NULL,
+    voted_at REAL NOT NULL, PRIMARY KEY (answer_id, user_id));
+"""
+UP, DOWN = 1, -1
+REPORT_WORST = 10
+# Another program holding the file (an open `sqlite3` shell, a backup) makes a write wait this long before it
+# fails; short, because the bot has one writer thread and votes are never worth holding it up.
+BUSY_TIMEOUT_SECONDS = 1.5
+
+
+class FeedbackError(RetrievalError):
+    """The vote database cannot be read or written: locked by another program, damaged, or the disk is full."""
+
+
+@dataclass(frozen=True)
+class FeedbackReport:
+    answers: int
+    voted_answers: int
+    up: int
+    down: int
+    worst: list[dict]  # answers with the most net down-votes: question and the citations shown
+
+    def table(self) -> str:
+        helpful = f"{self.up / (self.up + self.down):.1%}" if self.up + self.down else "n/a"
+        lines = [f"answers shown      {self.answers}", f"answers voted on   {self.voted_answers}",
+                 f"votes up / down    {self.up} / {self.down}", f"share helpful      {helpful}"]
+        if self.worst:
+            lines.append("most down-voted:")
+            lines += [f"  {w['net']:+d}  {w['question']}  -> {w['top'] or 'not covered'}" for w in self.worst]
+        return "\n".join(lines)
+
+
+class FeedbackStore:
+    """One SQLite file; safe to use from the bot's worker thread and the event loop alike."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.lock = threading.Lock()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+            self.db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise FeedbackError(f"feedback database {self.path} cannot be used ({exc}); "
+                                "move it away or set another `feedback_db`") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection, one thread at a time, in a transaction; any SQLite failure becomes a FeedbackError."""
+        with self.lock:
+            try:
+                with self.db:
+                    yield self.db
+            except sqlite3.Error as exc:
+                raise FeedbackError(f"feedback database {self.path} cannot be used ({exc})") from None
+
+    def record_answer(self, question: str, hits: list[Hit], guild_id: int | None = None,
+                      channel_id: int | None = None) -> int:
+        """Store what was shown for a question; returns the id that votes refer to."""
+        shown = json.dumps([{"source_id": h.source.id, "paragraph": h.passage.paragraph, "citation": h.citation}
+                            for h in hits], ensure_ascii=False)
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO answers (asked_at, question, passages, guild_id, channel_id) VALUES (?, ?, ?, ?, ?)",
+                (time.time(), question, shown, guild_id, channel_id))
+            return int(cursor.lastrowid)
+
+    def vote(self, answer_id: int, user_id: int, vote: int) -> bool:
+        """Record or change one user's vote on an answer; False when the answer is unknown."""
+        if vote not in (UP, DOWN):
+            raise ValueError("vote must be +1 or -1")
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+                return False
+            db.execute("INSERT INTO votes (answer_id, user_id, vote, voted_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
+                       "voted_at = excluded.voted_at", (answer_id, user_id, vote, time.time()))
+            return True
+
+    def report(self) -> FeedbackReport:
+        with self._transaction() as db:
+            answers = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            voted, up, down = db.execute(
+                "SELECT COUNT(DISTINCT answer_id), COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) "
+                "FROM votes").fetchone()
+            rows = db.execute(
+                "SELECT a.question, a.passages, SUM(v.vote) AS net FROM votes v JOIN answers a ON a.id = v.answer_id "
+                "GROUP BY a.id HAVING net < 0 ORDER BY net, a.asked_at DESC LIMIT ?", (REPORT_WORST,)).fetchall()
+        worst = [{"question": q, "net": int(net), "top": (json.loads(p) or [{}])[0].get("citation")}
+                 for q, p, net in rows]
+        return FeedbackReport(answers, voted, int(up), int(down), worst)
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,223 @@
+"""The `python -m retrieval` command line: build an index, search it, list its sources, measure it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from ..config import load_config
+from ..encode.embed import BACKENDS as ALL_BACKENDS
+from ..errors import RetrievalError
+from ..evaluate.bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
+from ..settings import FUSIONS, MODES, SearchSettings
+from .commands import (
+    EXIT_ERROR,
+    run_bench_command,
+    run_build,
+    run_calibrate,
+    run_eval,
+    run_search,
+    run_show,
+    run_soak,
+    run_sources,
+)
+
+DEFAULTS = SearchSettings()
+
+EXIT_INTERRUPTED = 130
+
+DESCRIPTION = """\
+Answer questions from a fixed set of documents by quoting their paragraphs, with citations.
+Nothing is generated: every result is a verbatim passage of a source.
+
+Typical use:
+  python -m retrieval search "How many North Korean refugees has NAUH resettled?"
+  python -m retrieval build ../shared/data/scifact/corpus.jsonl --index /tmp/scifact-index
+  python -m retrieval search --index /tmp/scifact-index --file queries.jsonl > answers.jsonl
+"""
+
+
+class StderrHandler(logging.StreamHandler):
+    """Each record as its bare message, one line, on whatever sys.stderr is when it is logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    @property
+    def stream(self):  # looked up each time, so a replaced sys.stderr (tests, redirection) gets the lines
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _) -> None:
+        pass
+
+
+def show_library_log() -> None:
+    """Let the user see what the library logs (an index being built, sources gone, bench progress) on stderr."""
+    library = logging.getLogger("retrieval")
+    library.setLevel(logging.INFO)
+    if not any(isinstance(handler, StderrHandler) for handler in library.handlers):
+        library.addHandler(StderrHandler())
+
+
+def main(argv: list[str] | None = None) -> int:
+    show_library_log()
+    try:
+        args = parser().parse_args(argv)
+        config = load_config(args.config).retrieval
+        return args.run(args, config)
+    except RetrievalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (say `head`) has gone; stop quietly instead of failing on flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is a one-line error with exit code 1, like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise RetrievalError(f"{message}; see `{self.prog} --help`")
+
+
+def parser() -> argparse.ArgumentParser:
+    common = Parser(add_help=False)
+    common.add_argument("--config", type=Path, help="a TOML config file (see config.example.toml); "
+                        "without it the defaults are used")
+    common.add_argument("--index", type=Path, help="index folder (default from config: index)")
+    main_parser = Parser(prog="python -m retrieval", description=DESCRIPTION,
+                                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = main_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", parents=[common], help="index a folder of documents or a corpus.jsonl",
+                                description="Read the sources, embed every paragraph and replace the index "
+                                "atomically: an interrupted build leaves the previous index untouched.")
+    build.add_argument("sources", nargs="?", type=Path,
+                       help="a folder of .txt/.md documents (with an optional sources.toml) or a BEIR corpus.jsonl "
+                       "(default from config: seeds)")
+    build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--full", action="store_true", help="embed every passage again instead of reusing the "
+                       "vectors of unchanged passages from the previous build")
+    build.set_defaults(run=run_build)
+
+    search = commands.add_parser("search", parents=[common], help="answer questions with cited passages",
+                                 description="Print the passages closest to each question, best first, with "
+                                 "citations. With --file (or piped input) every line is a question and every "
+                                 "answer one JSON line. The index is built on first use.")
+    search.add_argument("question", nargs="*", help="the question (quote it)")
+    search.add_argument("-k", type=int, help=f"how many passages at most (default from config: {DEFAULTS.top_k})")
+    search.add_argument("--json", action="store_true", help="print JSON: {query, took_ms, results: [...]}")
+    search.add_argument("--file", help="read questions from this file, one a line ('-' for stdin); a .jsonl "
+                        "file holds BEIR queries with `_id` and `text`")
+    search.add_argument("--sources", type=Path, help="the sources the index must match (default: the ones it "
+                        "was built from, or the config's)")
+    search.add_argument("--min-relevance", type=float, metavar="P",
+                        help="how likely (0 to 1) the first passage must be to answer for the question to count "
+                        f"as covered (default from config: {DEFAULTS.min_relevance})")
+    search.add_argument("--min-score", type=float, metavar="COSINE",
+                        help="the cosine (-1 to 1) the first passage must also reach (default from config: "
+                        f"{DEFAULTS.min_score})")
+    search.add_argument("--margin", type=float, help="show a later passage only when its fused score is within "
+                        f"this of the first's (default from config: {DEFAULTS.margin})")
+    search.add_argument("--all", action="store_true", help="the top k as ranked, with no 'covered?' decision and "
+                        "no margin (for scoring a benchmark)")
+    search.add_argument("--rebuild", action="store_true", help="rebuild the index first if it is missing or stale")
+    search.add_argument("--mode", choices=MODES, help="ranking: hybrid (dense + BM25), dense or lexical "
+                        "(default from config: hybrid)")
+    search.add_argument("--context", type=int, default=0, metavar="N",
+                        help="also print the N paragraphs before and after each passage")
+    search.set_defaults(run=run_search)
+
+    sources = commands.add_parser("sources", parents=[common], help="list the indexed sources",
+                                  description="List each source's id, title, author, date and passage count.")
+    sources.add_argument("--json", action="store_true", help="print a JSON list")
+    sources.set_defaults(run=run_sources)
+
+    show = commands.add_parser("show", parents=[common], help="print one source, paragraph by paragraph",
+                               description="Print a source's metadata and its paragraphs, numbered as citations "
+                               "number them (headings and captions included, page chrome left out).")
+    show.add_argument("source_id", help="a source id, as `sources` lists them")
+    show.add_argument("--paragraph", type=int, help="print only this paragraph")
+    show.add_argument("--json", action="store_true", help="print JSON: {source, passages}")
+    show.set_defaults(run=run_show)
+
+    evaluate = commands.add_parser(
+        "eval", parents=[common], help="measure retrieval on a gold file or a BEIR dataset",
+        description="With --gold (the default): ask every question of a gold file (TOML [[question]] tables "
+        "with `q` and verbatim `expect` snippets; none for off-topic questions) and print top-1/top-3 accuracy, "
+        "MRR@10, the threshold's answer rates and the median time. With --beir DIR: index DIR/corpus.jsonl "
+        "(once, into --index or .cache/) and print nDCG@10, MRR@10 and Recall@1/3/10/100 on a split. "
+        "Every retrieval mode is measured side by side.")
+    evaluate.add_argument("--gold", type=Path, default=None,
+                          help="gold file (default: gold.toml beside the sources)")
+    evaluate.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR dataset folder (corpus.jsonl, "
+                          "queries.jsonl, qrels/)")
+    evaluate.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    evaluate.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes to compare")
+    evaluate.add_argument("--questions", type=Path, metavar="DIR", help="a question set laid out like "
+                          "../shared/data/squad-dev: DIR/docs/ (the documents) and DIR/questions.jsonl (`q`, `expect`)")
+    evaluate.add_argument("--off-topic", type=Path, metavar="FILE", help="with --questions: a .jsonl of questions "
+                          "the documents cannot answer (`q`, or BEIR `text`), e.g. the SciFact queries.jsonl")
+    evaluate.add_argument("--fusion", choices=FUSIONS, help=f"hybrid fusion to measure (default: {DEFAULTS.fusion})")
+    evaluate.add_argument("--dense-weight", type=float, help="dense weight of weighted fusion to measure "
+                          f"(default: {DEFAULTS.dense_weight})")
+    evaluate.add_argument("--passage-vectors-only", action="store_true", help="rank by each passage's own vector, "
+                          "without its sentences' vectors")
+    evaluate.add_argument("--min-relevance", type=float, metavar="P", help="the 'covered?' threshold to measure "
+                          f"(default: {DEFAULTS.min_relevance})")
+    evaluate.add_argument("--min-score", type=float, metavar="COSINE", help="the first passage's cosine floor to "
+                          f"measure (default: {DEFAULTS.min_score})")
+    evaluate.add_argument("--margin", type=float, help=f"the margin to the first passage (default: {DEFAULTS.margin})")
+    evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
+    evaluate.set_defaults(run=run_eval)
+
+    calibrate = commands.add_parser(
+        "calibrate", parents=[common], help="fit the 'covered?' model on development data",
+        description="Ask a BEIR dataset's train questions of its own corpus (covered) and of every other corpus "
+        "given, and each --set's questions of the corpora that are not theirs (not covered); print the "
+        "logistic regression coefficients for retrieval/coverage.py. Indexes are cached in .cache/.")
+    calibrate.add_argument("--beir", type=Path, required=True, metavar="DIR", help="a BEIR dataset folder")
+    calibrate.add_argument("--set", nargs=2, action="append", default=[], metavar=("SOURCES", "QUESTIONS"),
+                           help="a corpus and its questions (a gold .toml or a questions.jsonl); repeatable")
+    calibrate.set_defaults(run=run_calibrate)
+
+    soak = commands.add_parser(
+        "soak", parents=[common], help="ask thousands of distinct questions of one long-lived index",
+        description="Answer every query and every document title of a BEIR dataset (about 6,300 for SciFact) "
+        "with one Retriever, k cycling from 3 to 100, highlighting on; print errors, time and memory at start, "
+        "end and ten points between. Exits 1 if any question raised.")
+    soak.add_argument("--beir", type=Path, default=Path("../shared/data/scifact"), metavar="DIR",
+                      help="a BEIR dataset folder (default: ../shared/data/scifact); indexed once into .cache/")
+    soak.add_argument("--limit", type=int, help="ask only the first N questions")
+    soak.add_argument("--json", action="store_true", help="print the figures as JSON")
+    soak.set_defaults(run=run_soak)
+
+    bench = commands.add_parser(
+        "bench", parents=[common], help="measure speed, memory and quality of each backend side by side",
+        description="Index the seeds and BEIR SciFact with each backend (the plain sentence-transformers "
+        "baseline first), then print search latency p50/p95 (query encoding included), indexing throughput, "
+        "the build's peak memory, nDCG@10 on SciFact test, and the time to rebuild after editing one "
+        "document. Takes about 10 minutes on 2 cores; indexes go to a temporary folder that is removed.")
+    bench.add_argument("--scifact", type=Path, default=Path("../shared/data/scifact"),
+                       help="BEIR SciFact folder (default: ../shared/data/scifact)")
+    bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=ALL_BACKENDS,
+                       help=f"backends to compare, the baseline first (default: {' '.join(BACKENDS)})")
+    bench.add_argument("--large", type=int, default=LARGE_DEFAULT, metavar="N",
+                       help="also measure vector indexes over N synthetic passages shaped like SciFact's "
+                       "embeddings (default: 1000000; 0 skips)")
+    bench.add_argument("--large-kinds", nargs="+", default=list(LARGE_KINDS), choices=["exact", "ivf-sq8", "hnsw"],
+                       help="index kinds for --large (default: exact ivf-sq8)")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.set_defaults(run=run_bench_command)
+    return main_parser

@@ -1,0 +1,277 @@
+"""What each command line command does, once its arguments are parsed: thin calls into the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..config import RetrievalConfig
+from ..errors import RetrievalError
+from ..evaluate.bench import run_bench
+from ..evaluate.calibrate import Example, fit
+from ..evaluate.evaluate import (
+    GoldQuestion,
+    beir_table,
+    default_gold,
+    evaluate_beir,
+    evaluate_gold,
+    gold_table,
+    load_beir,
+    load_gold,
+    load_question_set,
+    to_json,
+)
+from ..evaluate.soak import soak, soak_questions
+from ..ingest.utf8 import check_utf8, printable
+from ..loader import build_from, open_retriever
+from ..records import Role
+from ..search.retriever import Answer, Retriever, clean_question
+from ..settings import SearchSettings, SettingError
+from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
+
+BEIR_CACHE = Path(".cache")
+EXIT_ERROR = 1
+LOG = logging.getLogger(__name__)
+
+
+def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    sources = args.sources or config.sources
+    index = args.index or config.index
+    manifest = build_from(config, sources, index, progress=not args.quiet, reuse=not args.full)
+    if args.json:
+        print(json.dumps(manifest.__dict__, indent=1))
+    else:
+        reused = manifest.vectors - manifest.embedded
+        print(f"indexed {manifest.vectors} passages from {manifest.sources} sources into {index} "
+              f"in {manifest.build_seconds:.1f} s ({manifest.embedded} embedded, {reused} reused from the previous "
+              "build)")
+    return 0
+
+
+def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    batch = args.file is not None or (not args.question and not sys.stdin.isatty())
+    if not batch and not args.question:
+        raise RetrievalError('no question given; try: python -m retrieval search "your question"')
+    settings = search_settings(args, config.search)
+    if not batch:
+        clean_question(check_utf8(" ".join(args.question)), settings.max_question_chars)  # before the model loads
+    if args.context < 0:
+        raise RetrievalError("--context takes a number of paragraphs, 0 or more")
+    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
+    ask = Asker(retriever, settings, not args.all, args.context)
+    if batch:
+        return run_batch(ask, read_questions(args.file or "-"))
+    answer = ask.answer(" ".join(args.question))
+    if args.json:
+        print(json.dumps(ask.record(answer), ensure_ascii=False, indent=1))
+    else:
+        marks = (MARK_ON, MARK_OFF) if sys.stdout.isatty() else PLAIN_MARKS
+        print(render(answer, retriever, args.context, marks))
+    return 0
+
+
+def search_settings(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
+    """The config's search settings with the command line's options laid over them, checked the same way."""
+    given = {"top_k": args.k, "mode": args.mode, "min_score": args.min_score, "min_relevance": args.min_relevance,
+             "margin": args.margin}
+    try:
+        return replace(configured, **{name: value for name, value in given.items() if value is not None})
+    except SettingError as exc:
+        raise RetrievalError(f"{str(exc).replace('`top_k`', '`-k`')} (command line)") from None
+
+
+@dataclass(frozen=True)
+class Asker:
+    """The search options of one command line run, applied to each question."""
+
+    retriever: Retriever
+    settings: SearchSettings
+    gate: bool  # False with --all: the top k as ranked, whether or not they answer
+    context: int
+
+    def answer(self, question: str) -> Answer:
+        return self.retriever.answer(check_utf8(question), settings=self.settings, gate=self.gate)
+
+    def record(self, answer: Answer) -> dict:
+        """The answer's JSON, with the paragraphs around each hit when --context asked for them."""
+        record = answer.to_dict()
+        if self.context:
+            for result, hit in zip(record["results"], answer.hits, strict=True):
+                before, after = self.retriever.context(hit, self.context)
+                result["context"] = {"before": [p.to_dict() for p in before], "after": [p.to_dict() for p in after]}
+        return record
+
+
+def run_batch(ask: Asker, questions: Iterator[tuple[str | None, str]]) -> int:
+    """One JSON line per question; a question that cannot be answered gets an `error` line, not a stop."""
+    failures = unexpected = 0
+    for query_id, question in questions:
+        extra = {"query_id": printable(query_id)} if query_id is not None else {}
+        try:
+            record = {**extra, **ask.record(ask.answer(question))}
+        except RetrievalError as exc:
+            failures += 1
+            record = {**extra, "query": printable(question), "error": printable(str(exc))}
+        except Exception as exc:  # a bug met by one question must not cost the answers to all the others
+            failures += 1
+            unexpected += 1
+            # the first traceback is enough to report the bug; the rest would bury stderr
+            LOG.error("answering %r failed unexpectedly", printable(question), exc_info=unexpected == 1)
+            record = {**extra, "query": printable(question),
+                      "error": printable(f"unexpected error: {type(exc).__name__}: {exc}")}
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return EXIT_ERROR if failures else 0
+
+
+def read_questions(name: str) -> Iterator[tuple[str | None, str]]:
+    """(id, question) pairs from a text file (one a line, blank lines skipped) or a BEIR queries .jsonl.
+    Bytes that are not UTF-8 are kept as surrogates, so that only their own question fails."""
+    if name != "-" and not Path(name).is_file():
+        raise RetrievalError(f"questions file {name} not found")
+    if name == "-":
+        handle = sys.stdin
+        if hasattr(handle, "reconfigure"):
+            handle.reconfigure(errors="surrogateescape")
+    else:
+        handle = open(name, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            if name.endswith(".jsonl"):
+                try:
+                    record = json.loads(line)
+                    yield str(record["_id"]), str(record["text"])
+                except (ValueError, KeyError, TypeError):
+                    raise RetrievalError(f"{name} line {number} is not a query with `_id` and `text`") from None
+            else:
+                yield None, line.rstrip("\n")
+
+
+def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    retriever = open_retriever(config, index=args.index)
+    source = retriever.source(args.source_id)
+    passages = retriever.passages_of(source.id)
+    if args.paragraph is not None:
+        last = passages[-1].paragraph if passages else 0
+        if not 1 <= args.paragraph <= last:
+            raise RetrievalError(f"{source.id} has no paragraph {args.paragraph}; it has 1 to {last}")
+        passages = [p for p in passages if p.paragraph == args.paragraph]  # a long paragraph has several parts
+    if args.json:
+        print(json.dumps({"source": source.to_dict(), "passages": [p.to_dict() for p in passages]},
+                         ensure_ascii=False, indent=1))
+        return 0
+    facts = {k: v for k, v in source.to_dict().items() if v and k != "id"}
+    print(f"{source.id}\n" + "\n".join(f"  {k}: {v}" for k, v in facts.items()) + "\n")
+    for passage in passages:
+        tag = "" if passage.role is Role.BODY else f" ({passage.role})"
+        print(f"¶{passage.paragraph}{tag}" + (" (continued)" if passage.part > 1 else ""))
+        print(textwrap.fill(passage.text, WRAP_COLUMNS, initial_indent="   ", subsequent_indent="   ") + "\n")
+    return 0
+
+
+def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    if not (args.scifact / "corpus.jsonl").is_file():
+        raise RetrievalError(f"{args.scifact} is not a BEIR SciFact folder; pass --scifact DIR")
+    print(run_bench(args.scifact, config.sources, default_gold(config.sources),
+                    tuple(args.backends), args.json, args.large, tuple(args.large_kinds)))
+    return 0
+
+
+def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    settings = eval_settings(args, config.search)
+    modes = [replace(settings, mode=mode) for mode in args.modes]
+    if args.beir:
+        queries, qrels = load_beir(args.beir, args.split)
+        retriever = cached_retriever(args, config, args.beir / "corpus.jsonl")
+        reports = [evaluate_beir(retriever, queries, qrels, mode) for mode in modes]
+        title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
+    elif args.questions:
+        questions = load_question_set(args.questions, args.off_topic)
+        retriever = cached_retriever(args, config, args.questions / "docs")
+        reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
+        title, text = f"question set {args.questions}", gold_table(reports)
+    else:
+        gold = args.gold or default_gold(config.sources)
+        questions = load_gold(gold)
+        retriever = open_retriever(config, index=args.index)
+        reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
+        title, text = f"gold file {gold}", gold_table(reports)
+    print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")
+    return 0
+
+
+def eval_settings(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
+    given = {"fusion": args.fusion, "dense_weight": args.dense_weight, "min_relevance": args.min_relevance,
+             "margin": args.margin, "min_score": args.min_score,
+             "sentence_vectors": False if args.passage_vectors_only else None}
+    try:
+        return replace(configured, **{name: value for name, value in given.items() if value is not None})
+    except SettingError as exc:
+        raise RetrievalError(f"{exc} (command line)") from None
+
+
+def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources: Path) -> Retriever:
+    """The index of an evaluation corpus: --index if given (only ever reported when stale), else one cached in
+    .cache/ that is ours to remake when stale."""
+    if args.index:
+        return open_retriever(config, sources=sources, index=args.index)
+    return open_retriever(replace(config, auto_build="stale"), sources=sources, index=cached_index(sources))
+
+
+def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    retriever = open_retriever(config, index=args.index, progress=True)
+    rows = [{**s.to_dict(), "passages": retriever.answerable_count(s.id)} for s in retriever.sources.values()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for row in rows:
+        who = ", ".join(str(x) for x in (row["author"], row["date"]) if x) or "author and date unknown"
+        print(f"{row['id']}  {row['title']}  ({who}; {row['passages']} passages)")
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    """Fit the "covered?" model: BEIR train claims over their corpus are covered; they, and each question set's
+    on-topic questions, asked of the other corpora are not."""
+    queries, qrels = load_beir(args.beir, "train")
+    corpora = {args.beir / "corpus.jsonl": [Example(queries[q], frozenset(qrels[q])) for q in qrels]}
+    for sources, questions in args.set:
+        corpora[Path(sources)] = [Example(q.q, frozenset()) for q in load_questions(Path(questions)) if q.on_topic]
+    opened = {path: open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+              for path in corpora}
+    covered = [(opened[args.beir / "corpus.jsonl"], e) for e in corpora[args.beir / "corpus.jsonl"]]
+    uncovered = [(opened[other], Example(e.question, frozenset()))
+                 for path, examples in corpora.items() for e in examples for other in opened if other != path]
+    print(json.dumps(fit(covered, uncovered), indent=1))
+    return 0
+
+
+def load_questions(path: Path) -> list[GoldQuestion]:
+    """A gold TOML file, or a question set's questions.jsonl."""
+    return load_question_set(path.parent) if path.suffix == ".jsonl" else load_gold(path)
+
+
+def cached_index(sources: Path) -> Path:
+    """Where an evaluation corpus is indexed: .cache/NAME-index, NAME being a BEIR dataset's folder (for its
+    corpus.jsonl) or the last two parts of a documents folder's path."""
+    path = sources.resolve()
+    name = path.parent.name if path.suffix == ".jsonl" else "-".join(path.parts[-2:])
+    return BEIR_CACHE / f"{name.replace('.', '-')}-index"
+
+
+def run_soak(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    questions = soak_questions(args.beir)[:args.limit]
+    retriever = cached_retriever(args, config, args.beir / "corpus.jsonl")
+    with tqdm(total=len(questions), desc="Soaking", unit="question") as bar:
+        figures = soak(retriever, questions, bar.update)
+    print(json.dumps(asdict(figures), indent=1) if args.json else figures.table())
+    return EXIT_ERROR if figures.errors else 0

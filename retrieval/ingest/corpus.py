@@ -1,0 +1,113 @@
+"""Load a folder of documents (or a BEIR corpus.jsonl) into sources and numbered passages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..config import MAX_FILE_MB
+from ..errors import SourceError
+from ..records import Passage, Source
+from .manifest import MANIFEST_NAME, load_manifest
+from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir, read_document
+from .split import split_paragraph
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Every source and every passage of it, in document order, with a fingerprint of the whole."""
+
+    sources: dict[str, Source]
+    passages: list[Passage]
+    fingerprint: str
+
+    def answerable(self) -> list[Passage]:
+        return [p for p in self.passages if p.answerable]
+
+
+def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB) -> Corpus:
+    """Read a sources folder or a corpus.jsonl; raises SourceError with a clear message when it cannot.
+    A .txt/.md document over `max_file_mb` is refused; a corpus.jsonl, many documents in one file, is not."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"sources not found: {path} does not exist")
+    if path.is_file():
+        if path.suffix != ".jsonl":
+            raise SourceError(f"{path} is a file; give a folder of .txt/.md documents or a BEIR corpus .jsonl")
+        return assemble(list(read_beir(path)), path)
+    return assemble(read_folder(path, max_file_mb), path)
+
+
+def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB) -> list[Document]:
+    """Each document of the folder; a manifest entry's metadata replaces what the file states."""
+    manifest = load_manifest(folder)
+    documents = []
+    for file in document_files(folder):
+        relative = file.relative_to(folder).as_posix()
+        if file.name == BEIR_CORPUS_NAME:
+            documents.extend(read_beir(file))
+            continue
+        check_size(file, max_file_mb)
+        entry = manifest.get(relative)
+        document = read_document(file, entry.id if entry else slug(file.stem))
+        meta = entry.meta if entry else document.meta
+        documents.append(replace(document, meta={**meta, "file": relative}))
+    if not documents:
+        raise SourceError(f"{folder} holds no documents; add .txt or .md files (or a corpus.jsonl)")
+    return documents
+
+
+def check_size(file: Path, max_file_mb: float) -> None:
+    """Refuse a document too large to index in bounded time and memory, before reading it."""
+    size = file.stat().st_size
+    if size > max_file_mb * 1e6:
+        raise SourceError(f"{file} is {size / 1e6:,.1f} MB ({size:,} bytes), over the {max_file_mb:g} MB a "
+                          "document may have (`max_file_mb` in the config's [retrieval] table); split it into "
+                          "several files, or raise the limit")
+
+
+def document_files(folder: Path) -> list[Path]:
+    """Readable documents below the folder, in a stable order, skipping hidden files and the manifest."""
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and p.name != MANIFEST_NAME
+        and (p.suffix.lower() in TEXT_SUFFIXES or p.name == BEIR_CORPUS_NAME)
+    )
+
+
+def assemble(documents: list[Document], origin: Path) -> Corpus:
+    sources: dict[str, Source] = {}
+    passages: list[Passage] = []
+    for doc in documents:
+        if doc.key in sources:
+            where = doc.meta.get("file") or origin
+            raise SourceError(
+                f"duplicate source id {doc.key!r} in {where}; give each document its own id in {MANIFEST_NAME}"
+            )
+        meta = {k: v for k, v in doc.meta.items() if v}
+        sources[doc.key] = Source(id=doc.key, **{"title": doc.key, **meta})
+        passages += [Passage(doc.key, n, text, block.role, part)
+                     for n, block in enumerate(doc.blocks, start=1)
+                     for part, text in enumerate(split_paragraph(block.text), start=1)]
+    if not any(p.answerable for p in passages):
+        raise SourceError(f"{origin} holds no paragraphs of text to search")
+    return Corpus(sources, passages, fingerprint(sources, passages))
+
+
+def fingerprint(sources: dict[str, Source], passages: list[Passage]) -> str:
+    """A hash of everything a search shows, so any change to text, metadata or paragraphing is noticed."""
+    digest = hashlib.sha256()
+    for source in sources.values():
+        digest.update(json.dumps(source.to_dict(), sort_keys=True).encode())
+    for passage in passages:
+        digest.update(json.dumps(passage.to_dict(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^\w.\-]+", "-", name.strip().lower()).strip("-") or "source"

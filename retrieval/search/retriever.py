@@ -1,0 +1,251 @@
+"""Answer a question with the passages that answer it: dense (passage and sentence vectors) and lexical
+candidates, fused, a calibrated "covered?" decision, a margin to the first passage, duplicates shown once."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..encode.embed import TextEncoder
+from ..encode.rerank import Reranker
+from ..errors import QueryError, RetrievalError
+from ..ingest.utf8 import check_utf8
+from ..records import Hit, Location, Passage, Source
+from ..settings import MAX_SEARCH_K, SearchSettings
+from ..store.index import StoredIndex
+from .cite import citation
+from .coverage import probability
+from .fusion import reciprocal_rank, weighted
+from .highlight import WORD_BONUS, best_spans
+
+CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one question got and what produced it: the hits shown, best first (empty when the sources do not
+    cover it), the settings that cut them, the gate's probability for the best passage, and the time taken."""
+
+    query: str
+    hits: list[Hit]
+    took_ms: float
+    settings: SearchSettings
+    k: int
+    gated: bool = True  # False: the top k as ranked, with no "covered?" decision or margin (evaluation)
+    relevance: float = 0.0  # the best passage's probability of answering, whether or not it was shown
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.hits)
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "took_ms": round(self.took_ms, 2), "covered": self.covered,
+                "relevance": round(self.relevance, 4), "mode": self.settings.mode, "k": self.k,
+                "min_relevance": self.settings.min_relevance if self.gated else None,
+                "results": [h.to_dict() for h in self.hits]}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Vector rows worth ranking, with their own cosine, their best sentence's cosine and their BM25 score."""
+
+    rows: np.ndarray
+    cosine: np.ndarray
+    sentence: np.ndarray
+    bm25: np.ndarray
+    bm25_ceiling: float
+
+    def dense(self, sentences: bool) -> np.ndarray:
+        return np.maximum(self.cosine, self.sentence) if sentences else self.cosine
+
+    def lexical_share(self) -> np.ndarray:
+        return self.bm25 / self.bm25_ceiling if self.bm25_ceiling > 0 else np.zeros_like(self.bm25)
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question with its white space folded; QueryError when it is empty or longer than `max_chars`."""
+    query = " ".join(check_utf8(str(question)).split())
+    if not query:
+        raise QueryError("the question is empty; ask something about the sources")
+    if len(query) > max_chars:
+        raise QueryError(f"the question is {len(query):,} characters long; the limit is {max_chars:,}. "
+                         "Ask a shorter question")
+    return query
+
+
+class Retriever:
+    """An opened index with its model: search it, and look up its sources and passages."""
+
+    def __init__(self, index: StoredIndex, encoder: TextEncoder, settings: SearchSettings | None = None,
+                 reranker: Reranker | None = None) -> None:
+        if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
+            raise RetrievalError("the encoder is not the model the index was built with")
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings or SearchSettings()
+        self.reranker = reranker
+        self.sentence_rows = index.sentences.rows()
+        self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
+        for passage in index.passages:
+            self.by_source[passage.source_id].append(passage)
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        return self.index.sources
+
+    def source(self, source_id: str) -> Source:
+        try:
+            return self.index.sources[source_id]
+        except KeyError:
+            raise RetrievalError(f"unknown source id {source_id!r}; list the ids with `sources`") from None
+
+    def passages_of(self, source_id: str) -> list[Passage]:
+        """Every block of a source in document order, headings and captions included."""
+        return self.by_source[self.source(source_id).id]
+
+    def answerable_count(self, source_id: str) -> int:
+        return sum(1 for p in self.passages_of(source_id) if p.answerable)
+
+    def context(self, hit: Hit, around: int) -> tuple[list[Passage], list[Passage]]:
+        """The `around` paragraphs before and after a hit in its document."""
+        passages = self.passages_of(hit.source.id)
+        at = passages.index(hit.passage)
+        return passages[max(0, at - around):at], passages[at + 1:at + 1 + around]
+
+    def search(self, question: str, k: int | None = None, settings: SearchSettings | None = None) -> list[Hit]:
+        """The passages that answer the question, best first; empty when the sources do not cover it."""
+        return self.answer(question, k, settings).hits
+
+    def answer(self, question: str, k: int | None = None, settings: SearchSettings | None = None,
+               highlight: bool = True, gate: bool = True) -> Answer:
+        """Up to k passages (the settings' top_k by default). With `gate` off, the top k as ranked."""
+        start = time.perf_counter()
+        settings = settings or self.settings
+        query = clean_question(question, settings.max_question_chars)
+        k = settings.top_k if k is None else k
+        if not 1 <= k <= MAX_SEARCH_K:
+            raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
+        vector = self.encoder.encode([query])[0]
+        found = self.candidates(query, vector, max(CANDIDATES, k))
+        ranking = self.rank(found, settings)
+        relevance = probability(found.dense(settings.sentence_vectors), found.lexical_share())
+        order = self.reranked(query, found, np.argsort(-ranking, kind="stable"), settings.rerank_depth)
+        best = float(relevance[order[0]]) if len(order) else 0.0
+        if gate:
+            order = self.shown(order, found, ranking, relevance, settings)
+        rows, hits = self.collect(found, order, ranking, relevance, k)
+        if highlight:
+            hits = [self.highlight(query, vector, row, hit) for row, hit in zip(rows, hits, strict=True)]
+        return Answer(query, hits, (time.perf_counter() - start) * 1000, settings, k, gate, best)
+
+    def ranked_sources(self, question: str, depth: int, settings: SearchSettings | None = None) -> list[str]:
+        """Source ids in rank order (each once, at its best passage), with no threshold: for evaluation."""
+        settings = settings or self.settings
+        query = clean_question(question, settings.max_question_chars)
+        found = self.candidates(query, self.encoder.encode([query])[0], depth)
+        ranking = self.rank(found, settings)
+        ranked: dict[str, None] = {}
+        for position in np.argsort(-ranking, kind="stable"):
+            ranked.setdefault(self.index.passages[self.index.rows[int(found.rows[position])]].source_id)
+        return list(ranked)[:depth]
+
+    def candidates(self, query: str, vector: np.ndarray, depth: int) -> Candidates:
+        """The top `depth` rows by passage vector, by sentence vector and by BM25, pooled."""
+        index = self.index
+        depth = min(depth, index.vectors.ntotal)
+        _, dense_rows = index.vectors.search(vector[None, :], depth)
+        sentence_depth = min(depth, index.sentence_search.ntotal)
+        _, sentence_hits = index.sentence_search.search(vector[None, :], sentence_depth)
+        sentence_rows = self.sentence_rows[sentence_hits[0][sentence_hits[0] >= 0]]
+        bm25_all = index.lexical.scores(query)
+        lexical_rows = np.argpartition(-bm25_all, depth - 1)[:depth] if depth < len(bm25_all) else np.arange(
+            len(bm25_all))
+        rows = np.union1d(np.union1d(dense_rows[0][dense_rows[0] >= 0], sentence_rows),
+                          lexical_rows[bm25_all[lexical_rows] > 0])
+        cosine = index.embeddings[rows] @ vector if len(rows) else np.zeros(0, dtype=np.float32)
+        return Candidates(rows, cosine, self.best_sentence(rows, vector), bm25_all[rows],
+                          index.lexical.ceiling(query))
+
+    def best_sentence(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """The highest cosine of any sentence of each row."""
+        offsets = self.index.sentences.offsets
+        starts, ends = offsets[rows], offsets[rows + 1]
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        which = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
+        cosines = self.index.sentences.vectors[which] @ vector
+        return np.maximum.reduceat(cosines, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+
+    def reranked(self, query: str, found: Candidates, order: np.ndarray, depth: int) -> np.ndarray:
+        """The order with its first `depth` candidates re-ordered by the cross-encoder, when there is one."""
+        if self.reranker is None or not len(order):
+            return order
+        head = order[:depth]
+        scores = self.reranker.scores(query, [self.location(int(found.rows[p])).passage.text for p in head])
+        return np.concatenate([head[np.argsort(-scores, kind="stable")], order[depth:]])
+
+    def rank(self, found: Candidates, settings: SearchSettings) -> np.ndarray:
+        """A score per candidate under the mode: dense score, BM25, or their fusion."""
+        dense = found.dense(settings.sentence_vectors)
+        if settings.mode == "dense":
+            return dense
+        if settings.mode == "lexical":
+            return found.bm25
+        if settings.fusion == "rrf":
+            return reciprocal_rank(dense, found.bm25)
+        return weighted(dense, found.bm25, settings.dense_weight)
+
+    def shown(self, order: np.ndarray, found: Candidates, ranking: np.ndarray, relevance: np.ndarray,
+              settings: SearchSettings) -> np.ndarray:
+        """The candidates worth showing: none unless the first is likely to answer and clears the cosine floor;
+        then those whose score is within the margin of the first's."""
+        if not len(order):
+            return order
+        first = order[0]
+        if relevance[first] < settings.min_relevance or found.dense(settings.sentence_vectors)[first] < \
+                settings.min_score:
+            return order[:0]
+        return order[ranking[order] >= ranking[first] - settings.margin]
+
+    def collect(self, found: Candidates, order: np.ndarray, ranking: np.ndarray, relevance: np.ndarray,
+                k: int) -> tuple[list[int], list[Hit]]:
+        """Up to k hits in the given order, each duplicate group shown once, best copy first, with their rows."""
+        rows: list[int] = []
+        hits: list[Hit] = []
+        shown: set[int] = set()
+        texts: set[str] = set()  # the same words twice in one source are not grouped as copies, but read as such
+        for position in order.tolist():
+            if len(hits) == k:
+                break
+            row = int(found.rows[position])
+            place = self.location(row)
+            if row in shown or place.passage.text in texts:
+                continue
+            group = self.index.duplicates.get(row, [row])
+            shown.update(group)
+            texts.add(place.passage.text)
+            hits.append(Hit(len(hits) + 1, float(ranking[position]), place.passage, place.source, place.citation,
+                            float(found.cosine[position]), float(relevance[position]),
+                            tuple(self.location(other) for other in group if other != row)))
+            rows.append(row)
+        return rows, hits
+
+    def highlight(self, query: str, vector: np.ndarray, row: int, hit: Hit) -> Hit:
+        """Mark the sentence(s) closest to the question, by their stored vectors and the words they share."""
+        sentences = self.index.sentences.of(row)
+        spans = [tuple(span) for span in self.index.sentences.spans[sentences].tolist()]
+        asked = self.index.lexical.terms(query)
+        scores = self.index.sentences.vectors[sentences] @ vector + WORD_BONUS * np.array(
+            [overlap(asked, self.index.lexical.terms(hit.text[a:b])) for a, b in spans])
+        return replace(hit, highlights=tuple(best_spans(spans, scores)))
+
+    def location(self, row: int) -> Location:
+        passage = self.index.passages[self.index.rows[row]]
+        source = self.index.sources[passage.source_id]
+        return Location(source, passage, citation(source, passage))
+
+
+def overlap(asked: set[str], said: set[str]) -> float:
+    return len(asked & said) / len(asked) if asked else 0.0

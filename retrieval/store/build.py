@@ -1,0 +1,67 @@
+"""Build an index from a corpus: embed (or reuse) and BM25-index the answerable passages, then write atomically."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..encode.embed import TextEncoder
+from ..ingest.corpus import Corpus
+from ..ingest.dedupe import duplicate_groups
+from ..ingest.sentences import SentenceTable, split_all
+from ..records import Passage
+from .index import BuiltParts, IndexManifest, write_index
+from .lexical import Lexical
+from .reuse import SENTENCES, Previous, previous_vectors, text_hashes
+
+
+def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
+                progress: bool = True, reuse: bool = True, index_kind: str = "auto") -> IndexManifest:
+    """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
+    Passages whose indexed text the live build already embedded with this model are not embedded again."""
+    start = time.perf_counter()
+    passages = corpus.answerable()
+    texts = index_texts(corpus, passages)
+    hashes = text_hashes(texts)
+    offsets, spans, sentences = split_all([p.text for p in passages])
+    sentence_hashes = text_hashes(sentences)
+    reuse_from = Path(index_dir) if reuse else None
+    vectors, embedded = embed(texts, hashes, encoder, reuse_from and previous_vectors(reuse_from, encoder.identity),
+                              progress, "Embedding passages")
+    sentence_vectors, _ = embed(
+        sentences, sentence_hashes, encoder, reuse_from and previous_vectors(reuse_from, encoder.identity, SENTENCES),
+        progress, "Embedding sentences")
+    parts = BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages),
+                       embedded, index_kind,
+                       SentenceTable(offsets, spans, sentence_vectors), sentence_hashes)
+    return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
+
+
+def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
+          progress: bool, label: str) -> tuple[np.ndarray, int]:
+    """Vectors for every text, taken from the live build where its text is unchanged; (vectors, how many new)."""
+    found = previous.lookup(hashes) if previous else [None] * len(texts)
+    missing = [i for i, row in enumerate(found) if row is None]
+    dimension = previous.vectors.shape[1] if previous and previous.rows else encoder.dimension
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    for i, row in enumerate(found):
+        if row is not None:
+            vectors[i] = previous.vectors[row]
+    with tqdm(total=len(missing), desc=label, unit="text", disable=not (progress and missing)) as bar:
+        if missing:
+            vectors[missing] = encoder.encode([texts[i] for i in missing], on_batch=bar.update)
+    return vectors, len(missing)
+
+
+def index_texts(corpus: Corpus, passages: list[Passage]) -> list[str]:
+    """What is embedded and BM25-indexed for each passage: its text, led by the document's title when the
+    passage is the document's whole body (an abstract, a note), since the title then speaks for it alone."""
+    bodies: dict[str, int] = {}
+    for passage in passages:
+        bodies[passage.source_id] = bodies.get(passage.source_id, 0) + 1
+    return [f"{corpus.sources[p.source_id].title} {p.text}"
+            if bodies[p.source_id] == 1 and corpus.sources[p.source_id].title != p.source_id else p.text
+            for p in passages]

@@ -1,0 +1,348 @@
+"""The index on disk: FAISS vectors beside the passages, sources and a manifest, swapped in atomically."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import faiss
+import numpy as np
+
+from ..encode.embed import ModelIdentity, sha256_file
+from ..errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
+from ..ingest.corpus import Corpus
+from ..ingest.sentences import SENTENCE_HASHES, SentenceTable
+from ..records import Passage, Source
+from .ann import build_ann, tune
+from .lexical import Lexical
+from .lock import LOCK, writer_lock
+
+# 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
+# 5: model_sha256 covers every model file that shapes the vectors, not only the weights; 6: sentence vectors
+FORMAT_VERSION = 6
+CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
+BUILDS = "builds"
+MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
+LEXICAL, DUPLICATES = "lexical", "duplicates.json"
+EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text
+SENTENCE_ANN = "sentences.faiss"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    """What an index was built from and with; checked every time the index is opened."""
+
+    format_version: int
+    model_name: str
+    model_sha256: str
+    model_backend: str
+    dimension: int
+    corpus_fingerprint: str
+    sources_path: str
+    built_at: str
+    build_seconds: float
+    embedded: int
+    sources: int
+    passages: int
+    vectors: int
+    checksums: dict[str, str]
+
+
+# What each manifest field's annotation (a string, under `from __future__ import annotations`) accepts from
+# JSON; bool counts as int in Python but never in a manifest.
+JSON_CHECKS: dict[str, Callable[[object], bool]] = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "str": lambda v: isinstance(v, str),
+    "dict[str, str]": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in (*v, *v.values())),
+}
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """An opened index: the FAISS vectors, every passage, and which passage each vector row is."""
+
+    path: Path
+    manifest: IndexManifest
+    vectors: faiss.Index
+    embeddings: np.ndarray  # the raw vectors, memory-mapped: exact cosines whatever the index compresses
+    lexical: Lexical
+    passages: list[Passage]
+    rows: list[int]  # rows[vector row] = position in passages
+    sources: dict[str, Source]
+    duplicates: dict[int, list[int]]  # vector row -> every row holding the same text (itself included)
+    sentences: SentenceTable  # each row's sentences: spans and vectors
+    sentence_search: faiss.Index  # the sentence vectors, searched like the passages'
+
+
+@dataclass(frozen=True)
+class BuiltParts:
+    """What a build computed: one vector and one lexical row per answerable passage, and duplicate groups."""
+
+    vectors: np.ndarray
+    hashes: np.ndarray  # sha256 digest (32 bytes) of each row's indexed text, so a rebuild can reuse vectors
+    lexical: Lexical
+    duplicates: list[list[int]]
+    embedded: int  # how many vectors this build computed; the rest came from the previous build
+    index_kind: str
+    sentences: SentenceTable
+    sentence_hashes: np.ndarray
+
+
+def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
+                sources_path: Path, build_seconds: float) -> IndexManifest:
+    """Write a new build beside the live one and switch to it, one writer at a time. The build that was live
+    stays until the next switch, so a reader that started on it finishes on it; older ones are removed."""
+    index_dir = Path(index_dir)
+    try:
+        ensure_index_dir(index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with writer_lock(index_dir):
+            previous = live_build(index_dir)
+            manifest = add_build(index_dir, corpus, parts, model, sources_path, build_seconds)
+            remove_old_builds(index_dir, keep={live_build(index_dir), previous})
+    except OSError as exc:
+        raise unwritable(index_dir, exc) from None
+    return manifest
+
+
+def add_build(index_dir: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity, sources_path: Path,
+              build_seconds: float) -> IndexManifest:
+    """Write a build into a staging folder, name it and make it live; on any failure remove it unless live."""
+    builds = index_dir / BUILDS
+    builds.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".building-", dir=builds))
+    try:
+        manifest = write_build(folder, corpus, parts, model, sources_path, build_seconds)
+        final = builds / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        folder.rename(final)
+        folder = final  # what to remove should a later step fail
+        switch_current(index_dir, final)
+    except BaseException:
+        if live_build(index_dir) != folder:  # the switch may have happened before a later step failed
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return manifest
+
+
+def unwritable(index_dir: Path, error: OSError) -> IndexProblem:
+    """A failed write as one line that says what would let the next build through."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        remedy = "free disk space"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        remedy = "check its permissions"
+    else:
+        remedy = "check the folder and its disk"
+    return IndexProblem(f"cannot write the index at {index_dir} ({error.strerror or error}); {remedy} and build again")
+
+
+def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity,
+                sources_path: Path, build_seconds: float) -> IndexManifest:
+    vectors = parts.vectors
+    rows = [i for i, p in enumerate(corpus.passages) if p.answerable]
+    # Serialised here rather than by faiss.write_index, whose write errors are RuntimeErrors without an errno.
+    faiss.serialize_index(build_ann(vectors, parts.index_kind)).tofile(folder / VECTORS)
+    np.save(folder / EMBEDDINGS, vectors)
+    np.save(folder / HASHES, parts.hashes)
+    parts.lexical.save(folder / LEXICAL)
+    parts.sentences.save(folder)
+    np.save(folder / SENTENCE_HASHES, parts.sentence_hashes)
+    faiss.serialize_index(build_ann(parts.sentences.vectors, parts.index_kind)).tofile(folder / SENTENCE_ANN)
+    (folder / DUPLICATES).write_text(json.dumps(parts.duplicates), encoding="utf-8")
+    with (folder / PASSAGES).open("w", encoding="utf-8") as out:
+        for passage in corpus.passages:
+            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    sources = [s.to_dict() for s in corpus.sources.values()]
+    (folder / SOURCES).write_text(json.dumps(sources, ensure_ascii=False, indent=1), encoding="utf-8")
+    manifest = IndexManifest(
+        format_version=FORMAT_VERSION,
+        model_name=model.name,
+        model_sha256=model.sha256,
+        model_backend=model.backend,
+        dimension=int(vectors.shape[1]),
+        corpus_fingerprint=corpus.fingerprint,
+        sources_path=str(Path(sources_path).resolve()),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(build_seconds, 2),
+        embedded=parts.embedded,
+        sources=len(corpus.sources),
+        passages=len(corpus.passages),
+        vectors=len(rows),
+        checksums={name: sha256_file(folder / name) for name in data_files(folder)},
+    )
+    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
+    for name in (*manifest.checksums, MANIFEST):
+        fsync(folder / name)
+    return manifest
+
+
+def data_files(folder: Path) -> list[str]:
+    """Every file of a build but its manifest, as paths relative to the build."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def ensure_index_dir(index_dir: Path) -> None:
+    """Refuse to write into a folder that holds anything but our own builds, so no user file is touched."""
+    if not index_dir.exists():
+        return
+    if not index_dir.is_dir():
+        raise IndexProblem(f"{index_dir} is a file, not an index folder; choose another index path")
+    foreign = [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, BUILDS, f"{CURRENT}.next", LOCK)]
+    if foreign:
+        raise IndexProblem(
+            f"{index_dir} holds other files ({foreign[0]}, …) and is not an index folder; "
+            "choose another index path or empty it yourself"
+        )
+
+
+def switch_current(index_dir: Path, build: Path) -> None:
+    link = index_dir / f"{CURRENT}.next"
+    link.unlink(missing_ok=True)
+    link.symlink_to(build.relative_to(index_dir))
+    os.replace(link, index_dir / CURRENT)
+    fsync(index_dir)
+
+
+def remove_old_builds(index_dir: Path, keep: set[Path | None]) -> None:
+    """Remove every build but those in `keep`, and what a crashed writer left staged; call with the lock held."""
+    for build in (index_dir / BUILDS).iterdir():
+        if build.name not in {k.name for k in keep if k}:
+            shutil.rmtree(build, ignore_errors=True)
+
+
+def live_build(index_dir: Path) -> Path | None:
+    """The build folder `current` points to at this moment, or None when there is no index yet."""
+    try:
+        return index_dir / os.readlink(index_dir / CURRENT)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise IndexCorrupt(f"{index_dir / CURRENT} is not a link to a build ({exc.strerror}); "
+                           "remove it and build again") from None
+
+
+def fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
+    """The live build's folder and manifest; IndexMissing or IndexCorrupt when there is none to trust."""
+    index_dir = Path(index_dir)
+    return read_live(index_dir, lambda build: (build, build_manifest(index_dir, build)))
+
+
+def open_index(index_dir: Path | str) -> StoredIndex:
+    """Load the live build after checking every file against the checksums its manifest recorded."""
+    index_dir = Path(index_dir)
+    return read_live(index_dir, lambda build: load_build(index_dir, build))
+
+
+def read_live(index_dir: Path, read: Callable[[Path], T]) -> T:
+    """`read` the live build, all from the one folder `current` named when it began, so a rebuild switching
+    meanwhile is never seen half. Should that folder go mid-read (two rebuilds during one read, as the
+    previous build is kept), the read is done once more from the new live build instead of reporting damage."""
+    build = existing_build(index_dir)
+    try:
+        return read(build)
+    except IndexCorrupt:
+        if live_build(index_dir) == build:  # damaged where it stands, not swapped out
+            raise
+    return read(existing_build(index_dir))
+
+
+def existing_build(index_dir: Path) -> Path:
+    build = live_build(index_dir)
+    if build is None:
+        raise IndexMissing(f"no index at {index_dir}; build it with `python -m retrieval build`")
+    return build
+
+
+def build_manifest(index_dir: Path, build: Path) -> IndexManifest:
+    """The manifest of one build, checked field by field: IndexStale or IndexCorrupt when it cannot be trusted."""
+    try:
+        data = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"the index manifest in {index_dir} cannot be read ({exc}); rebuild with `build`") from None
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        raise IndexStale(
+            f"the index at {index_dir} has format version {version}, this code reads {FORMAT_VERSION}; "
+            "rebuild it with `python -m retrieval build`"
+        )
+    try:
+        manifest = IndexManifest(**data)
+    except TypeError as exc:
+        raise IndexCorrupt(f"the index manifest in {index_dir} is incomplete ({exc}); rebuild with `build`") from None
+    for field in fields(IndexManifest):
+        value = getattr(manifest, field.name)
+        if not JSON_CHECKS[field.type](value):
+            raise IndexCorrupt(f"the index manifest in {index_dir} has {field.name} = {json.dumps(value)[:40]}, "
+                               f"not {field.type}; rebuild with `python -m retrieval build`")
+    return manifest
+
+
+def load_build(index_dir: Path, build: Path) -> StoredIndex:
+    manifest = build_manifest(index_dir, build)
+    for name, checksum in manifest.checksums.items():
+        file = build / name
+        if file_sha256(file) != checksum:
+            raise IndexCorrupt(f"{file} is missing or damaged (checksum differs); rebuild with `retrieval build`")
+    if VECTORS not in manifest.checksums:
+        raise IndexCorrupt(f"the index manifest in {index_dir} lists no vectors; rebuild with `retrieval build`")
+    try:
+        vectors = faiss.read_index(str(build / VECTORS))
+        sentence_search = faiss.read_index(str(build / SENTENCE_ANN))
+        tune(vectors)
+        tune(sentence_search)
+        sentences = SentenceTable.load(build)
+        embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
+        lexical = Lexical.load(build / LEXICAL)
+        groups = json.loads((build / DUPLICATES).read_text(encoding="utf-8"))
+        passages = [Passage.from_dict(json.loads(line)) for line in (build / PASSAGES).open(encoding="utf-8")]
+        sources = {s["id"]: Source(**s) for s in json.loads((build / SOURCES).read_text(encoding="utf-8"))}
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"the index at {index_dir} cannot be read ({exc}); rebuild with `build`") from None
+    rows = [i for i, p in enumerate(passages) if p.answerable]
+    if vectors.ntotal != len(rows) or vectors.d != manifest.dimension or embeddings.shape != (len(rows), vectors.d):
+        raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
+    if len(sentences.offsets) != len(rows) + 1 or sentence_search.ntotal != len(sentences.spans):
+        raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
+    duplicates = {row: group for group in groups for row in group}
+    return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
+                       sentences, sentence_search)
+
+
+def file_sha256(path: Path) -> str | None:
+    """The file's sha256, or None when it cannot be read (gone, a folder, unreadable)."""
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
+
+
+def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:
+    """Raise IndexStale, naming what differs, when the index no longer matches the model or the sources."""
+    if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
+        raise IndexStale(
+            f"the index at {index_dir} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…, "
+            f"{manifest.model_backend}), not the configured {model.name} ({model.sha256[:12]}…, {model.backend}); "
+            "rebuild with `python -m retrieval build`"
+        )
+    if corpus is not None and manifest.corpus_fingerprint != corpus.fingerprint:
+        raise IndexStale(
+            f"the sources in {manifest.sources_path} changed since the index at {index_dir} was built "
+            f"({manifest.built_at}); rebuild with `python -m retrieval build` or pass --rebuild"
+        )

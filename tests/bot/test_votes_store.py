@@ -1,0 +1,71 @@
+"""Votes on answers: one per user per answer, changeable, and a report that counts them."""
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.votes_store import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, FeedbackStore
+from retrieval import RetrievalError, Retriever
+
+
+def test_one_vote_per_user_that_can_change(tmp_path: Path, fast_retriever: Retriever):
+    store = FeedbackStore(tmp_path / "votes.sqlite")
+    hits = fast_retriever.search("How many North Korean refugees has NAUH resettled?")
+    answer = store.record_answer("How many refugees?", hits, guild_id=1, channel_id=2)
+    assert store.vote(answer, user_id=10, vote=UP)
+    assert store.vote(answer, user_id=10, vote=DOWN)  # changed, not added
+    assert store.vote(answer, user_id=11, vote=DOWN)
+    report = store.report()
+    assert (report.answers, report.voted_answers, report.up, report.down) == (1, 1, 0, 2)
+    assert report.worst[0]["question"] == "How many refugees?" and report.worst[0]["net"] == -2
+    assert report.worst[0]["top"] == hits[0].citation
+
+
+def test_votes_survive_reopening_and_unknown_answers_are_refused(tmp_path: Path):
+    path = tmp_path / "votes.sqlite"
+    first = FeedbackStore(path)
+    answer = first.record_answer("Not covered?", [])
+    first.vote(answer, 7, UP)
+    first.close()
+    again = FeedbackStore(path)
+    assert again.report().up == 1
+    assert again.vote(answer + 100, 7, UP) is False
+
+
+def test_a_file_that_is_not_sqlite_gets_a_clear_error(tmp_path: Path):
+    path = tmp_path / "votes.sqlite"
+    path.write_text("not a database, and not to be overwritten " * 100)
+    with pytest.raises(RetrievalError, match="cannot be used"):
+        FeedbackStore(path)
+    assert path.read_text().startswith("not a database")
+
+
+def test_a_locked_or_damaged_database_fails_soon_with_a_feedback_error(tmp_path: Path):
+    path = tmp_path / "votes.sqlite"
+    store = FeedbackStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the file
+    started = time.monotonic()
+    with pytest.raises(FeedbackError, match="locked"):
+        store.record_answer("Who founded NAUH?", [])
+    assert time.monotonic() - started < BUSY_TIMEOUT_SECONDS + 1
+    other.close()
+    path.write_bytes(b"overwritten while in use " * 1000)
+    with pytest.raises(FeedbackError, match="not a database"):
+        store.vote(1, 7, UP)
+
+
+def test_the_report_command_prints_what_the_votes_say(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    store = FeedbackStore(tmp_path / "votes.sqlite")
+    store.vote(store.record_answer("Where is NAUH based?", []), 1, DOWN)
+    store.close()
+    assert main(["--report", str(tmp_path / "votes.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "votes up / down    0 / 1" in out and "Where is NAUH based?" in out
+    assert main(["--report", str(tmp_path / "votes.sqlite"), "--json"]) == 0
+    assert '"down": 1' in capsys.readouterr().out
+    assert main(["--report", str(tmp_path / "missing.sqlite")]) == 2
+    assert "feedback database" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""Searching the real seeds index with the real model: the right passage, cited, and nothing when off-topic."""
+
+import pytest
+
+from retrieval import QueryError, Retriever
+
+from ...conftest import SEEDS
+
+
+@pytest.mark.slow
+def test_the_215_refugees_paragraph_answers_the_resettlement_question(retriever: Retriever):
+    best = retriever.search("How many North Korean refugees has NAUH resettled?")[0]
+    assert best.text.startswith("To date, about 215 North Korean refugees")
+    assert best.source.id == "park-hero" and best.passage.paragraph == 8
+    assert best.citation == '[Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8]'
+
+
+def test_hits_quote_the_source_verbatim(fast_retriever: Retriever):
+    hits = fast_retriever.search("What does Ji say about markets and the Jangmadang?", k=3)
+    assert hits
+    for hit in hits:
+        assert hit.text in (SEEDS / hit.source.file).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_off_topic_questions_get_no_hits(retriever: Retriever):
+    assert retriever.search("Who won the 2018 World Cup?") == []
+    assert retriever.search("How do I reset my password?") == []
+
+
+def test_k_limits_the_hits_and_ranks_are_in_order(fast_retriever: Retriever):
+    hits = fast_retriever.answer("Ji Seong-ho and NAUH", k=5, gate=False).hits
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_answer_json_has_the_documented_fields(fast_retriever: Retriever):
+    answer = fast_retriever.answer("When did NAUH start?", k=2).to_dict()
+    assert set(answer) == {"query", "took_ms", "covered", "relevance", "mode", "k", "min_relevance", "results"}
+    assert set(answer["results"][0]) == {"rank", "score", "source_id", "title", "author", "date", "paragraph",
+                                         "text", "citation", "cosine", "relevance", "role", "also_in",
+                                         "highlights"}
+    assert answer["covered"] and answer["relevance"] == answer["results"][0]["relevance"]
+
+
+@pytest.mark.parametrize(("question", "message"), [
+    ("", "empty"), ("   \n\t ", "empty"), ("x" * 100_000, "100,000 characters"),
+])
+def test_bad_questions_raise_query_error(fast_retriever: Retriever, question: str, message: str):
+    with pytest.raises(QueryError, match=message):
+        fast_retriever.search(question)
+
+
+def test_an_unknown_source_id_is_named(fast_retriever: Retriever):
+    with pytest.raises(Exception, match="unknown source id 'nope'"):
+        fast_retriever.source("nope")
+
+
+def test_highlighting_keeps_no_growing_state_and_embeds_only_the_question(fast_retriever: Retriever):
+    # It once kept a cache of sentence vectors that lost what a question needed once full (KeyError on every
+    # search after about 20,000 sentences). Sentences are embedded at build time now: a question embeds itself
+    # and nothing else, whatever the process answered before.
+    encoded: list[int] = []
+
+    class Counting:
+        identity, dimension = fast_retriever.encoder.identity, fast_retriever.encoder.dimension
+
+        def encode(self, texts, on_batch=None):
+            encoded.append(len(texts))
+            return fast_retriever.encoder.encode(texts)
+
+    counting = Retriever(fast_retriever.index, Counting(), fast_retriever.settings)
+    questions = ["How many North Korean refugees has NAUH resettled?", "What is NAUH?",
+                 "How many refugees has NAUH resettled so far?", "What does Ji say about markets?"]
+    for question in questions * 2:
+        answer = counting.answer(question, k=5, gate=False)
+        assert any(hit.highlights for hit in answer.hits)
+    assert encoded == [1] * len(questions) * 2

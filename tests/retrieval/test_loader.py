@@ -1,0 +1,42 @@
+"""Opening an index: what the library logs while it builds one or finds its sources gone."""
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalConfig, open_retriever
+
+from ..conftest import SEED_PASSAGES, SEEDS
+from ..encoders import WordHashEncoder
+
+
+def ours(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith("retrieval")]
+
+
+def test_building_on_first_use_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    config = RetrievalConfig(sources=SEEDS, index=tmp_path / "index")
+    with caplog.at_level(logging.INFO, logger="retrieval"):
+        retriever = open_retriever(config, progress=False, encoder=WordHashEncoder())
+    assert retriever.index.manifest.vectors == SEED_PASSAGES
+    records = ours(caplog)
+    assert [(r.name, r.levelname) for r in records] == [("retrieval.loader", "INFO")]
+    assert records[0].getMessage().endswith(": building the index now")
+
+
+def test_sources_gone_since_the_build_are_a_warning_not_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    sources = Path(shutil.copytree(SEEDS, tmp_path / "seeds"))
+    open_retriever(RetrievalConfig(sources=sources, index=tmp_path / "index"), progress=False,
+                   encoder=WordHashEncoder())
+    shutil.rmtree(sources)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="retrieval"):
+        retriever = open_retriever(RetrievalConfig(auto_build="never"), index=tmp_path / "index",
+                                   encoder=WordHashEncoder())
+    assert retriever.index.manifest.vectors == SEED_PASSAGES
+    records = ours(caplog)
+    assert [r.levelname for r in records] == ["WARNING"]
+    assert records[0].getMessage() == (f"note: {sources}, which the index was built from, is gone; "
+                                              "searching the index as it is")
