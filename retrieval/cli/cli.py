@@ -90,6 +90,18 @@ class Parser(argparse.ArgumentParser):
         raise RetrievalError(f"{message}; see `{self.prog} --help`")
 
 
+def add_gate_options(command: argparse.ArgumentParser) -> None:
+    """The "covered?" decision's options, shared by `search` and `eval`; checked by SearchSettings."""
+    command.add_argument("--min-relevance", type=float, metavar="P",
+                         help="how likely (0 to 1) the first passage must be to answer for the question to count "
+                         f"as covered (default from config: {DEFAULTS.min_relevance})")
+    command.add_argument("--min-score", type=float, metavar="COSINE",
+                         help="the cosine (-1 to 1) the first passage must also reach (default from config: "
+                         f"{DEFAULTS.min_score})")
+    command.add_argument("--margin", type=float, help="show a later passage only when its fused score is within "
+                         f"this of the first's (default from config: {DEFAULTS.margin})")
+
+
 def parser() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     common.add_argument("--config", type=Path, help="a TOML config file (see config.example.toml); "
@@ -122,14 +134,7 @@ def parser() -> argparse.ArgumentParser:
                         "file holds BEIR queries with `_id` and `text`")
     search.add_argument("--sources", type=Path, help="the sources the index must match (default: the ones it "
                         "was built from, or the config's)")
-    search.add_argument("--min-relevance", type=float, metavar="P",
-                        help="how likely (0 to 1) the first passage must be to answer for the question to count "
-                        f"as covered (default from config: {DEFAULTS.min_relevance})")
-    search.add_argument("--min-score", type=float, metavar="COSINE",
-                        help="the cosine (-1 to 1) the first passage must also reach (default from config: "
-                        f"{DEFAULTS.min_score})")
-    search.add_argument("--margin", type=float, help="show a later passage only when its fused score is within "
-                        f"this of the first's (default from config: {DEFAULTS.margin})")
+    add_gate_options(search)
     search.add_argument("--all", action="store_true", help="the top k as ranked, with no 'covered?' decision and "
                         "no margin (for scoring a benchmark)")
     search.add_argument("--rebuild", action="store_true", help="rebuild the index first if it is missing or stale")
@@ -153,10 +158,12 @@ def parser() -> argparse.ArgumentParser:
     show.set_defaults(run=run_show)
 
     evaluate = commands.add_parser(
-        "eval", parents=[common], help="measure retrieval on a gold file or a BEIR dataset",
+        "eval", parents=[common], help="measure retrieval on a gold file, a question set or a BEIR dataset",
         description="With --gold (the default): ask every question of a gold file (TOML [[question]] tables "
         "with `q` and verbatim `expect` snippets; none for off-topic questions) and print top-1/top-3 accuracy, "
-        "MRR@10, the threshold's answer rates and the median time. With --beir DIR: index DIR/corpus.jsonl "
+        "MRR@10, how often the 'covered?' gate answers and keeps the right passage, passages shown per answer, "
+        "the off-topic silence and the median time. With --questions DIR: the same on DIR/docs and "
+        "DIR/questions.jsonl (laid out like ../shared/data/squad-dev). With --beir DIR: index DIR/corpus.jsonl "
         "(once, into --index or .cache/) and print nDCG@10, MRR@10 and Recall@1/3/10/100 on a split. "
         "Every retrieval mode is measured side by side.")
     evaluate.add_argument("--gold", type=Path, default=None,
@@ -174,11 +181,7 @@ def parser() -> argparse.ArgumentParser:
                           f"(default: {DEFAULTS.dense_weight})")
     evaluate.add_argument("--passage-vectors-only", action="store_true", help="rank by each passage's own vector, "
                           "without its sentences' vectors")
-    evaluate.add_argument("--min-relevance", type=float, metavar="P", help="the 'covered?' threshold to measure "
-                          f"(default: {DEFAULTS.min_relevance})")
-    evaluate.add_argument("--min-score", type=float, metavar="COSINE", help="the first passage's cosine floor to "
-                          f"measure (default: {DEFAULTS.min_score})")
-    evaluate.add_argument("--margin", type=float, help=f"the margin to the first passage (default: {DEFAULTS.margin})")
+    add_gate_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)
 

@@ -60,7 +60,7 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
     batch = args.file is not None or (not args.question and not sys.stdin.isatty())
     if not batch and not args.question:
         raise RetrievalError('no question given; try: python -m retrieval search "your question"')
-    settings = search_settings(args, config.search)
+    settings = settings_from(args, config.search)
     if not batch:
         clean_question(check_utf8(" ".join(args.question)), settings.max_question_chars)  # before the model loads
     if args.context < 0:
@@ -78,12 +78,19 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
     return 0
 
 
-def search_settings(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
+# Command line options laid over [retrieval.search]: option attribute -> setting (and how to read it).
+SETTING_OPTIONS = {"k": "top_k", "mode": "mode", "fusion": "fusion", "dense_weight": "dense_weight",
+                   "min_relevance": "min_relevance", "min_score": "min_score", "margin": "margin"}
+
+
+def settings_from(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
     """The config's search settings with the command line's options laid over them, checked the same way."""
-    given = {"top_k": args.k, "mode": args.mode, "min_score": args.min_score, "min_relevance": args.min_relevance,
-             "margin": args.margin}
+    given = {setting: getattr(args, option) for option, setting in SETTING_OPTIONS.items()
+             if getattr(args, option, None) is not None}
+    if getattr(args, "passage_vectors_only", False):
+        given["sentence_vectors"] = False
     try:
-        return replace(configured, **{name: value for name, value in given.items() if value is not None})
+        return replace(configured, **given)
     except SettingError as exc:
         raise RetrievalError(f"{str(exc).replace('`top_k`', '`-k`')} (command line)") from None
 
@@ -187,7 +194,7 @@ def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    settings = eval_settings(args, config.search)
+    settings = settings_from(args, config.search)
     modes = [replace(settings, mode=mode) for mode in args.modes]
     if args.beir:
         queries, qrels = load_beir(args.beir, args.split)
@@ -207,16 +214,6 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         title, text = f"gold file {gold}", gold_table(reports)
     print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")
     return 0
-
-
-def eval_settings(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
-    given = {"fusion": args.fusion, "dense_weight": args.dense_weight, "min_relevance": args.min_relevance,
-             "margin": args.margin, "min_score": args.min_score,
-             "sentence_vectors": False if args.passage_vectors_only else None}
-    try:
-        return replace(configured, **{name: value for name, value in given.items() if value is not None})
-    except SettingError as exc:
-        raise RetrievalError(f"{exc} (command line)") from None
 
 
 def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources: Path) -> Retriever:
