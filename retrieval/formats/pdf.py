@@ -21,6 +21,7 @@ from .common import clean, file_meta, in_header, iso_date, prose_role, with_sect
 # A word broken at a line end: a letter, then a hyphen (or a soft hyphen) closing the line.
 BROKEN_WORD = re.compile(r"[^\W\d_][-\u2010\xad]$")
 DIGITS = re.compile(r"\d+")
+PAGE_NUMBER = re.compile(r"^\W*(page\s+)?\d+(\s*(of|/)\s*\d+)?\W*$", re.IGNORECASE)  # "3", "- 3 -", "Page 3 of 9"
 EDGE_LINES = 3  # lines at the top and at the bottom of a page where running headers and footers live
 INDENT = 2  # more leading spaces than the page's left margin: a paragraph's first line
 SHORT_LINE = 0.7  # a line ending a sentence this much shorter than the page's longest starts a new paragraph
@@ -81,13 +82,12 @@ def page_lines(page) -> list[str]:
 
 def drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
     """Each page without the lines at its top or bottom that recur on most pages (digits aside, so "Page 3 of 9"
-    recurs). A document of one page has none."""
-    if len(pages) < 2:
-        return pages
+    recurs) or are a page number alone."""
     edges = [edge_keys(lines) for lines in pages]
     counts = Counter(k for keys in edges for k in set(keys.values()))
     running = {k for k, n in counts.items() if n >= 2 and n * 2 >= len(pages)}
-    return [[line for at, line in enumerate(lines) if keys.get(at) not in running]
+    return [[line for at, line in enumerate(lines)
+             if at not in keys or (keys[at] not in running and not PAGE_NUMBER.match(line.strip()))]
             for lines, keys in zip(pages, edges, strict=True)]
 
 
