@@ -40,13 +40,16 @@ class Source:
 class Passage:
     """A paragraph of a source, verbatim, with its 1-based number in the original document. A paragraph too
     long for one passage is cut into parts (see split.py): each keeps the paragraph's number, so citations
-    point to the paragraph, and `part` counts them from 1."""
+    point to the paragraph, and `part` counts them from 1. `page` (paged formats: where the paragraph starts) and
+    `section` (its nearest preceding heading) are None where the document has none."""
 
     source_id: str
     paragraph: int
     text: str
     role: Role = Role.BODY
     part: int = 1
+    page: int | None = None
+    section: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -56,12 +59,15 @@ class Passage:
         data = {"source_id": self.source_id, "paragraph": self.paragraph, "role": str(self.role), "text": self.text}
         # only later parts say so: the records (and fingerprints) of uncut paragraphs stay as they were, so
         # indexes built before paragraphs were cut still match their sources
-        return {**data, "part": self.part} if self.part > 1 else data
+        data = {**data, "part": self.part} if self.part > 1 else data
+        # likewise page and section: only passages that have them say so
+        return {**data, **{k: v for k, v in (("page", self.page), ("section", self.section)) if v is not None}}
 
     @classmethod
     def from_dict(cls, data: dict) -> Passage:
+        page = data.get("page")
         return cls(data["source_id"], int(data["paragraph"]), data["text"], Role(data["role"]),
-                   int(data.get("part", 1)))
+                   int(data.get("part", 1)), None if page is None else int(page), data.get("section"))
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class Hit:
             "author": self.source.author,
             "date": self.source.date,
             "paragraph": self.passage.paragraph,
+            "page": self.passage.page,
+            "section": self.passage.section,
             "text": self.passage.text,
             "citation": self.citation,
             "cosine": round(self.cosine, 4),

@@ -154,6 +154,7 @@ def parser() -> argparse.ArgumentParser:
                                "number them (headings and captions included, page chrome left out).")
     show.add_argument("source_id", help="a source id, as `sources` lists them")
     show.add_argument("--paragraph", type=int, help="print only this paragraph")
+    show.add_argument("--page", type=int, help="print only the paragraphs of this page (PDF sources)")
     show.add_argument("--json", action="store_true", help="print JSON: {source, passages}")
     show.set_defaults(run=run_show)
 

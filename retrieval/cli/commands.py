@@ -30,6 +30,7 @@ from ..evaluate.evaluate import (
     to_json,
 )
 from ..evaluate.soak import soak, soak_questions
+from ..ingest.formats.pages import on_page
 from ..ingest.utf8 import check_utf8, printable
 from ..loader import build_from, open_retriever
 from ..records import Role
@@ -172,6 +173,8 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
         if not 1 <= args.paragraph <= last:
             raise RetrievalError(f"{source.id} has no paragraph {args.paragraph}; it has 1 to {last}")
         passages = [p for p in passages if p.paragraph == args.paragraph]  # a long paragraph has several parts
+    if args.page is not None:
+        passages = on_page(source.id, passages, args.page)
     if args.json:
         print(json.dumps({"source": source.to_dict(), "passages": [p.to_dict() for p in passages]},
                          ensure_ascii=False, indent=1))
@@ -180,7 +183,8 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
     print(f"{source.id}\n" + "\n".join(f"  {k}: {v}" for k, v in facts.items()) + "\n")
     for passage in passages:
         tag = "" if passage.role is Role.BODY else f" ({passage.role})"
-        print(f"¶{passage.paragraph}{tag}" + (" (continued)" if passage.part > 1 else ""))
+        page = f", p. {passage.page}" if passage.page is not None else ""
+        print(f"¶{passage.paragraph}{page}{tag}" + (" (continued)" if passage.part > 1 else ""))
         print(textwrap.fill(passage.text, WRAP_COLUMNS, initial_indent="   ", subsequent_indent="   ") + "\n")
     return 0
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from ..config import MAX_FILE_MB
 from ..errors import SourceError
 from ..records import Passage, Source
+from .formats import FORMAT_SUFFIXES, read_any
 from .manifest import MANIFEST_NAME, load_manifest
-from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir, read_document
+from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir
 from .split import split_paragraph
 
 
@@ -52,11 +53,11 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB) -> list[Document
             continue
         check_size(file, max_file_mb)
         entry = manifest.get(relative)
-        document = read_document(file, entry.id if entry else slug(file.stem))
+        document = read_any(file, entry.id if entry else slug(file.stem))
         meta = entry.meta if entry else document.meta
         documents.append(replace(document, meta={**meta, "file": relative}))
     if not documents:
-        raise SourceError(f"{folder} holds no documents; add .txt or .md files (or a corpus.jsonl)")
+        raise SourceError(f"{folder} holds no documents; add .txt, .md, .pdf, .html or .docx files (or a corpus.jsonl)")
     return documents
 
 
@@ -76,7 +77,7 @@ def document_files(folder: Path) -> list[Path]:
         if p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
         and p.name != MANIFEST_NAME
-        and (p.suffix.lower() in TEXT_SUFFIXES or p.name == BEIR_CORPUS_NAME)
+        and (p.suffix.lower() in TEXT_SUFFIXES or p.suffix.lower() in FORMAT_SUFFIXES or p.name == BEIR_CORPUS_NAME)
     )
 
 
@@ -91,7 +92,7 @@ def assemble(documents: list[Document], origin: Path) -> Corpus:
             )
         meta = {k: v for k, v in doc.meta.items() if v}
         sources[doc.key] = Source(id=doc.key, **{"title": doc.key, **meta})
-        passages += [Passage(doc.key, n, text, block.role, part)
+        passages += [Passage(doc.key, n, text, block.role, part, block.page, block.section)
                      for n, block in enumerate(doc.blocks, start=1)
                      for part, text in enumerate(split_paragraph(block.text), start=1)]
     if not any(p.answerable for p in passages):

@@ -24,10 +24,13 @@ HEADING_MAX_WORDS = 20
 
 @dataclass(frozen=True)
 class Block:
-    """A blank-line-separated block of a document with its role."""
+    """A blank-line-separated block of a document with its role; a paged or sectioned format (retrieval/formats)
+    also gives the page it starts on and its nearest preceding heading."""
 
     text: str
     role: Role
+    page: int | None = None
+    section: str | None = None
 
 
 def split_blocks(text: str) -> list[str]:

@@ -38,8 +38,8 @@ def test_answer_json_has_the_documented_fields(fast_retriever: Retriever):
     answer = fast_retriever.answer("When did NAUH start?", k=2).to_dict()
     assert set(answer) == {"query", "took_ms", "covered", "relevance", "mode", "k", "min_relevance", "results"}
     assert set(answer["results"][0]) == {"rank", "score", "source_id", "title", "author", "date", "paragraph",
-                                         "text", "citation", "cosine", "relevance", "role", "also_in",
-                                         "highlights"}
+                                         "page", "section", "text", "citation", "cosine", "relevance", "role",
+                                         "also_in", "highlights"}
     assert answer["covered"] and answer["relevance"] == answer["results"][0]["relevance"]
 
 

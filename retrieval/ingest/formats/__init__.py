@@ -1,0 +1,33 @@
+"""Documents as people keep them: PDF, web pages, Word and Markdown files read into blocks with roles, pages and
+sections, and the metadata the files state. One module a format, each on a well-kept library:
+
+- pdf.py: pypdf (BSD) gives each page's text laid out; lines are joined into paragraphs here.
+- web.py: trafilatura (Apache-2.0) finds the article's own text and metadata, leaving navigation and chrome out.
+- word.py: python-docx (MIT) gives paragraphs with their styles and the core properties.
+- markdown.py: markdown-it-py (MIT) parses headings and paragraphs; front matter as readers.py reads it.
+
+Plain text and BEIR corpora stay with readers.py. `read_any` picks the reader by the file's suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..readers import Document, read_document
+from . import markdown, pdf, web, word
+
+READERS: dict[str, Callable[[Path, str], Document]] = {
+    ".pdf": pdf.read_pdf,
+    ".html": web.read_html,
+    ".htm": web.read_html,
+    ".docx": word.read_docx,
+    ".md": markdown.read_markdown,
+    ".markdown": markdown.read_markdown,
+}
+FORMAT_SUFFIXES = frozenset(READERS)
+
+
+def read_any(path: Path, key: str) -> Document:
+    """The file read by its format's reader; a .txt file (or any other) as plain text."""
+    return READERS.get(path.suffix.lower(), read_document)(path, key)

@@ -1,0 +1,56 @@
+"""What the format readers share: sections from headings, roles of prose paragraphs, dates as yyyy-mm-dd."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from ...records import Role
+from ..layout import BYLINE, CAPTION, HEADING_MAX_CHARS, Block
+from ..readers import derive_meta
+
+
+def prose_role(text: str, in_header: bool) -> Role:
+    """A paragraph the format marks as prose: a caption by its shape, a byline only among the header blocks
+    before the first body paragraph (a body sentence may well start "By 2010 ..."), else body."""
+    flat = " ".join(text.split())
+    if CAPTION.search(flat):
+        return Role.CAPTION
+    if in_header and BYLINE.match(flat) and len(flat) <= HEADING_MAX_CHARS:
+        return Role.BYLINE
+    return Role.BODY
+
+
+def in_header(blocks: list[Block]) -> bool:
+    return not any(block.role is Role.BODY for block in blocks)
+
+
+def with_sections(blocks: list[Block], title: str | None) -> list[Block]:
+    """Each block with its nearest preceding heading as its section; the document's title heading is no section
+    (it names the whole document, which the citation already does)."""
+    section = None
+    done = []
+    for block in blocks:
+        if block.role is Role.HEADING:
+            section = None if title and same(block.text, title) else block.text
+        done.append(replace(block, section=section))
+    return done
+
+
+def same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def iso_date(value: date | datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d") if value else None
+
+
+def clean(value: str | None) -> str | None:
+    """A metadata string with white space tidied; None when it is empty."""
+    value = " ".join(value.split()) if isinstance(value, str) else None
+    return value or None
+
+
+def file_meta(blocks: list[Block], stated: dict[str, str | None]) -> dict[str, str | None]:
+    """What the document's own header says (readers.derive_meta), overridden by what the file's metadata states."""
+    return {**derive_meta(blocks), **{k: v for k, v in stated.items() if v}}

@@ -1,0 +1,62 @@
+"""Markdown with markdown-it-py: `#` and underlined headings are headings, paragraphs and list items are passages,
+as the reader sees them rendered (emphasis marks and link targets left out, line breaks kept)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from ...records import Role
+from ..layout import Block
+from ..readers import FRONT_MATTER, Document, parse_front_matter, read_text
+from .common import file_meta, in_header, prose_role, with_sections
+
+PARSER = MarkdownIt("commonmark").enable("table")
+
+
+def read_markdown(path: Path, key: str) -> Document:
+    text = read_text(path)
+    stated: dict[str, str | None] = {}
+    if front := FRONT_MATTER.match(text.replace("\r\n", "\n")):
+        stated = parse_front_matter(front["body"])
+        text = text.replace("\r\n", "\n")[front.end():]
+    blocks = markdown_blocks(text)
+    meta = file_meta(blocks, stated)
+    return Document(key, with_sections(blocks, meta.get("title")), meta)
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    tokens = PARSER.parse(text)
+    row: list[str] = []
+    for at, token in enumerate(tokens):
+        if token.type == "inline" and at and tokens[at - 1].type == "heading_open":
+            if heading := rendered(token).strip():
+                blocks.append(Block(heading, Role.HEADING))
+        elif token.type == "inline" and at and tokens[at - 1].type == "paragraph_open":
+            if paragraph := rendered(token).strip():
+                blocks.append(Block(paragraph, prose_role(paragraph, in_header(blocks))))
+        elif token.type == "inline" and token.level and tokens[at - 1].type in ("th_open", "td_open"):
+            row.append(rendered(token).strip())
+        elif token.type == "tr_close":
+            if any(row):
+                blocks.append(Block(" | ".join(row), Role.BODY))
+            row = []
+        elif token.type in ("fence", "code_block") and token.content.strip():
+            blocks.append(Block(token.content.strip("\n"), Role.BODY))
+    return blocks
+
+
+def rendered(inline: Token) -> str:
+    """An inline token's text as rendered: text and code kept, markup dropped, soft breaks as line breaks."""
+    out = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif child.type == "image":
+            out.append(child.content)
+    return "".join(out)

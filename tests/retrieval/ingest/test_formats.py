@@ -1,0 +1,378 @@
+"""Documents as people keep them: real PDFs (fpdf2), Word files (python-docx), web pages and Markdown, read into the
+paragraphs a reader sees, with pages, sections, metadata from the files and one-line errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+from pypdf import PdfReader, PdfWriter
+
+from retrieval import RetrievalConfig, SourceError, load_corpus, open_retriever
+from retrieval.cli import commands as commands_module
+from retrieval.store.build import build_index
+from retrieval.search.cite import citation
+from retrieval.cli.cli import main
+from retrieval.records import Hit, Passage, Role
+
+from ...encoders import WordHashEncoder
+
+HEADER = "Rivers of the North - Annual Review"
+LONG = ("The inter-\nnational commission met in spring to review the well-known survey of northern rivers, "
+        "their    seasonal floods and the fish that return to them every year.")
+RUNS_ON = "Counting began before dawn on the first of May, when the volunteers waded into the cold water and the"
+RUNS_ON_NEXT = "salmon were already moving upstream past the old weir."
+EARLY = "The survey started in 1952 with two boats and a notebook kept by the ferryman of Elder Crossing."
+
+
+class Report(FPDF):
+    """A report with a running header and a "Page n of N" footer on every page, as word processors make them."""
+
+    def header(self):
+        self.set_font("Helvetica", size=9)
+        self.cell(0, 6, HEADER, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.ln(8)
+
+    def footer(self):
+        self.set_y(-15)
+        self.set_font("Helvetica", size=9)
+        self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+
+
+def make_pdf(path: Path, pages: list[list[tuple[str, str]]], font: str | None = None) -> Path:
+    """A PDF of pages of (style, text) paragraphs; style "h" is a bold heading, "p" a justified paragraph."""
+    pdf = Report()
+    pdf.set_title("Rivers of the North")
+    pdf.set_author("Ana Lind")
+    pdf.set_creation_date(dt.datetime(2021, 6, 5, 10, 0, tzinfo=dt.UTC))
+    pdf.set_auto_page_break(False)
+    family = "Helvetica"
+    if font:
+        pdf.add_font("DejaVu", fname=font)
+        family = "DejaVu"
+    for paragraphs in pages:
+        pdf.add_page()
+        for style, text in paragraphs:
+            pdf.set_font(family, "B" if style == "h" and not font else "", 15 if style == "h" else 11)
+            pdf.multi_cell(0, 5 if style == "p" else 8, text, align="J" if style == "p" else "L",
+                           new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+    pdf.output(str(path))
+    return path
+
+
+def report_pdf(path: Path) -> Path:
+    return make_pdf(path, [
+        [("h", "Rivers of the North"), ("p", LONG), ("p", RUNS_ON)],
+        [("p", RUNS_ON_NEXT), ("h", "Early years"), ("p", EARLY)],
+        [("p", "By 2010 the count had reached twelve thousand fish a season.")],
+    ])
+
+
+ARTICLE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>The river that came back | Northern Herald</title>
+<meta property="og:title" content="The river that came back">
+<meta property="og:site_name" content="Northern Herald">
+<meta property="og:type" content="article">
+<meta name="author" content="Maria Okafor">
+<meta property="article:published_time" content="2023-04-18T09:30:00+00:00">
+</head>
+<body>
+<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your experience. By continuing to
+browse you accept our cookie policy.</p><button>Accept all cookies</button></div>
+<header><nav class="main-nav"><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
+<li><a href="/science">Science</a></li><li><a href="/opinion">Opinion</a></li></ul></nav></header>
+<main>
+<article>
+<h1>The river that came back</h1>
+<p class="byline">By <span class="author">Maria Okafor</span>, April 18, 2023</p>
+<p>For forty years the Elder river ran brown with mine waste, and the salmon that once crowded its gravel beds
+were a story grandparents told.</p>
+<h2>Early life of the project</h2>
+<p>The clean-up began in 1998, when three villages pooled their fishing rights and hired an engineer to map
+every outflow pipe along the valley.</p>
+<p>By 2010 the first salmon were counted at the weir, and this spring volunteers recorded more than twelve
+thousand fish returning to spawn.</p>
+<h2>What comes next</h2>
+<p>The villages now plan to remove the last dam, a concrete wall built in 1956 that still blocks the upper
+reaches of the river.</p>
+</article>
+<aside class="related"><h3>Related stories</h3><ul>
+<li><a href="/a">Salmon numbers rise across the north in a record year for the fish</a></li>
+<li><a href="/b">Why dams are coming down all over Europe and what it means for rivers</a></li></ul></aside>
+</main>
+<footer><p>© 2023 Northern Herald. All rights reserved. Contact us | Privacy policy | Terms of use</p></footer>
+</body>
+</html>
+"""
+ARTICLE_PARAGRAPHS = [
+    "For forty years the Elder river ran brown with mine waste, and the salmon that once crowded its gravel beds "
+    "were a story grandparents told.",
+    "The clean-up began in 1998, when three villages pooled their fishing rights and hired an engineer to map "
+    "every outflow pipe along the valley.",
+    "By 2010 the first salmon were counted at the weir, and this spring volunteers recorded more than twelve "
+    "thousand fish returning to spawn.",
+    "The villages now plan to remove the last dam, a concrete wall built in 1956 that still blocks the upper "
+    "reaches of the river.",
+]
+
+
+def make_docx(path: Path, author: str | None = "Jonas Berg") -> Path:
+    document = docx.Document()
+    document.add_heading("Ferry Crossings", level=0)
+    document.add_paragraph("The ferry at Elder Crossing ran from 1890 until the bridge opened in 1961.")
+    document.add_heading("Early life", level=1)
+    document.add_paragraph("Its first ferryman, Per Holm, rowed passengers across for two öre each.")
+    document.add_paragraph("Photo: the ferry in 1925 (Image credit: county archive)", style="Caption")
+    document.add_paragraph("In winter the river froze and people walked across the ice instead.")
+    if author is not None:
+        document.core_properties.author = author
+        document.core_properties.title = "Ferry Crossings"
+        document.core_properties.created = dt.datetime(2019, 3, 2, 8, 0)
+    document.save(str(path))
+    return path
+
+
+def texts(corpus, source_id: str) -> list[str]:
+    return [p.text for p in corpus.answerable() if p.source_id == source_id]
+
+
+# --- PDF ---------------------------------------------------------------------------------------------------------
+
+def test_pdf_passages_are_the_paragraphs_a_reader_sees(tmp_path: Path):
+    report_pdf(tmp_path / "report.pdf")
+    corpus = load_corpus(tmp_path)
+    body = texts(corpus, "report")
+    assert body[0] == ("The international commission met in spring to review the well-known survey of northern "
+                       "rivers, their seasonal floods and the fish that return to them every year.")
+    assert body[1] == f"{RUNS_ON} {RUNS_ON_NEXT}"  # one passage across the page break
+    assert body[2:] == [EARLY, "By 2010 the count had reached twelve thousand fish a season."]
+    everything = " ".join(p.text for p in corpus.passages)
+    assert HEADER not in everything and "Page" not in everything  # running header and footer dropped
+
+
+def test_pdf_passages_keep_their_page_and_section(tmp_path: Path):
+    report_pdf(tmp_path / "report.pdf")
+    corpus = load_corpus(tmp_path)
+    placed = [(p.paragraph, p.page, p.section, p.role) for p in corpus.passages]
+    assert placed == [(1, 1, None, Role.HEADING), (2, 1, None, Role.BODY), (3, 1, None, Role.BODY),
+                      (4, 2, "Early years", Role.HEADING), (5, 2, "Early years", Role.BODY),
+                      (6, 3, "Early years", Role.BODY)]
+    source = corpus.sources["report"]
+    assert (source.title, source.author, source.date) == ("Rivers of the North", "Ana Lind", "2021-06-05")
+    assert citation(source, corpus.passages[2]) == '[Ana Lind, "Rivers of the North", 2021-06-05, p. 1, ¶3]'
+    assert citation(source, corpus.passages[4]) == (
+        '[Ana Lind, "Rivers of the North", 2021-06-05, p. 2, § Early years, ¶5]')
+
+
+def test_pdf_in_other_scripts_reads_back_verbatim(tmp_path: Path):
+    font = shutil.which("fc-match") and subprocess.run(
+        ["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True).stdout
+    if not font or "DejaVu" not in font or not Path(font).is_file():
+        pytest.skip("the DejaVu Sans font is not installed (apt-get install fonts-dejavu-core)")
+    greek = "Ο ποταμός Έλντερ γέμισε ξανά με σολομούς την άνοιξη του 2023."  # noqa: RUF001
+    russian = "Река снова наполнилась лососем, и жители деревни отметили это праздником."
+    make_pdf(tmp_path / "north.pdf", [[("h", "Βόρεια ποτάμια"), ("p", greek), ("p", russian)]], font=font)
+    assert texts(load_corpus(tmp_path), "north") == [greek, russian]
+
+
+def test_pdf_without_a_gap_starts_a_paragraph_at_an_indent_or_after_a_short_last_line(tmp_path: Path):
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    first = "The first paragraph is long enough to wrap onto a second line of the page, as prose does in reports."
+    pdf.multi_cell(0, 5, first + "\nIt ends here.", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, "A second paragraph with no gap above it but a full first line that wraps to the next "
+                   "line too.", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(pdf.l_margin + 8)
+    pdf.multi_cell(0, 5, "An indented third paragraph.", new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "plain.pdf"))
+    assert texts(load_corpus(tmp_path), "plain") == [
+        f"{first} It ends here.",
+        "A second paragraph with no gap above it but a full first line that wraps to the next line too.",
+        "An indented third paragraph."]
+
+
+def test_a_pdf_without_document_info_invents_nothing(tmp_path: Path):
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 5, "Only one sentence is here.")
+    pdf.output(str(tmp_path / "bare.pdf"))
+    writer = PdfWriter(clone_from=PdfReader(tmp_path / "bare.pdf"))
+    writer.metadata = None  # fpdf2 always writes a creation date; a bare PDF has none
+    writer.write(tmp_path / "bare.pdf")
+    source = load_corpus(tmp_path).sources["bare"]
+    assert (source.title, source.author, source.date) == ("bare", None, None)
+
+
+# --- web pages, Word, Markdown -----------------------------------------------------------------------------------
+
+def test_a_web_page_gives_only_its_article(tmp_path: Path):
+    (tmp_path / "river.html").write_text(ARTICLE, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert texts(corpus, "river") == ARTICLE_PARAGRAPHS
+    everything = " ".join(p.text for p in corpus.passages).lower()
+    for chrome in ("cookie", "related stories", "salmon numbers rise", "opinion", "rights reserved", "privacy"):
+        assert chrome not in everything
+    source = corpus.sources["river"]
+    assert (source.title, source.author, source.date, source.publication) == (
+        "The river that came back", "Maria Okafor", "2023-04-18", "Northern Herald")
+    by_text = {p.text: p for p in corpus.passages}
+    assert by_text[ARTICLE_PARAGRAPHS[0]].section is None
+    assert by_text[ARTICLE_PARAGRAPHS[2]].section == "Early life of the project"
+    assert by_text[ARTICLE_PARAGRAPHS[2]].role is Role.BODY  # "By 2010 ..." is no byline
+    assert citation(source, by_text[ARTICLE_PARAGRAPHS[3]]) == (
+        '[Maria Okafor, "The river that came back", Northern Herald, 2023-04-18, § What comes next, ¶7]')
+
+
+def test_a_word_document_gives_one_passage_a_paragraph_with_headings_as_headings(tmp_path: Path):
+    make_docx(tmp_path / "ferry.docx")
+    corpus = load_corpus(tmp_path)
+    assert [(p.text[:20], p.role, p.section, p.page) for p in corpus.passages] == [
+        ("Ferry Crossings", Role.HEADING, None, None),
+        ("The ferry at Elder C", Role.BODY, None, None),
+        ("Early life", Role.HEADING, "Early life", None),
+        ("Its first ferryman, ", Role.BODY, "Early life", None),
+        ("Photo: the ferry in ", Role.CAPTION, "Early life", None),
+        ("In winter the river ", Role.BODY, "Early life", None),
+    ]
+    source = corpus.sources["ferry"]
+    assert (source.title, source.author, source.date) == ("Ferry Crossings", "Jonas Berg", "2019-03-02")
+    assert citation(source, corpus.passages[3]) == '[Jonas Berg, "Ferry Crossings", 2019-03-02, § Early life, ¶4]'
+
+
+def test_a_word_document_with_its_template_properties_states_no_author_or_date(tmp_path: Path):
+    make_docx(tmp_path / "ferry.docx", author=None)  # python-docx's template says "python-docx", 2013-12-23
+    source = load_corpus(tmp_path).sources["ferry"]
+    assert (source.title, source.author, source.date) == ("Ferry Crossings", None, None)
+
+
+def test_markdown_headings_are_headings_and_paragraphs_are_passages(tmp_path: Path):
+    (tmp_path / "notes.md").write_text(
+        "---\ntitle: River Notes\nauthor: A. Writer\ndate: 2020-05-06\n---\n\n# River Notes\n\n"
+        "Rivers *run* to the [sea](https://example.org).\nThey never stop.\n\n## Early life\n\n"
+        "By 2010 the river was clean.\n\n- Salmon came back.\n- Otters too.\n", encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert [(p.text, p.role, p.section) for p in corpus.passages] == [
+        ("River Notes", Role.HEADING, None),
+        ("Rivers run to the sea.\nThey never stop.", Role.BODY, None),
+        ("Early life", Role.HEADING, "Early life"),
+        ("By 2010 the river was clean.", Role.BODY, "Early life"),
+        ("Salmon came back.", Role.BODY, "Early life"),
+        ("Otters too.", Role.BODY, "Early life"),
+    ]
+    source = corpus.sources["notes"]
+    assert (source.title, source.author, source.date) == ("River Notes", "A. Writer", "2020-05-06")
+
+
+def test_a_folder_of_pdf_html_and_docx_loads_and_the_manifest_still_wins(tmp_path: Path):
+    report_pdf(tmp_path / "report.pdf")
+    (tmp_path / "river.html").write_text(ARTICLE, encoding="utf-8")
+    make_docx(tmp_path / "ferry.docx")
+    (tmp_path / "sources.toml").write_text(
+        '[[source]]\nid = "lind-rivers"\nfile = "report.pdf"\ntitle = "Northern Rivers 2021"\n'
+        'author = "A. Lind"\nkind = "report"\n', encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert sorted(corpus.sources) == ["ferry", "lind-rivers", "river"]
+    report = corpus.sources["lind-rivers"]
+    assert (report.title, report.author, report.date, report.kind, report.file) == (
+        "Northern Rivers 2021", "A. Lind", None, "report", "report.pdf")
+    assert {p.source_id for p in corpus.answerable()} == {"ferry", "lind-rivers", "river"}
+
+
+# --- records -----------------------------------------------------------------------------------------------------
+
+def test_page_and_section_round_trip_and_old_records_still_load():
+    placed = Passage("report", 5, "Text.", Role.BODY, 1, 2, "Early years")
+    assert placed.to_dict() == {"source_id": "report", "paragraph": 5, "role": "body", "text": "Text.",
+                                "page": 2, "section": "Early years"}
+    assert Passage.from_dict(json.loads(json.dumps(placed.to_dict()))) == placed
+    old = {"source_id": "a", "paragraph": 1, "role": "body", "text": "Old."}
+    assert Passage.from_dict(old) == Passage("a", 1, "Old.") and Passage("a", 1, "Old.").to_dict() == old
+
+
+def test_a_hit_in_json_has_page_and_section_null_when_none(tmp_path: Path):
+    make_docx(tmp_path / "ferry.docx")
+    corpus = load_corpus(tmp_path)
+    source, passage = corpus.sources["ferry"], corpus.passages[1]
+    record = Hit(1, 1.0, passage, source, citation(source, passage)).to_dict()
+    assert (record["page"], record["section"]) == (None, None)
+    record = Hit(1, 1.0, corpus.passages[3], source, "").to_dict()
+    assert (record["page"], record["section"]) == (None, "Early life")
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+def encrypted_pdf(path: Path) -> None:
+    report_pdf(path)
+    writer = PdfWriter(clone_from=PdfReader(path))
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    writer.write(path)
+
+
+def scanned_pdf(path: Path) -> None:
+    """A page with a picture of text and no text layer, as a scanner makes it."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 170, 250, style="F")
+    pdf.output(str(path))
+
+
+@pytest.mark.parametrize(("name", "make", "message"), [
+    ("locked.pdf", encrypted_pdf, r"locked\.pdf is encrypted.*decrypt it first"),
+    ("broken.pdf", lambda p: p.write_bytes(b"%PDF-1.7\n1 0 obj <<\nthis is not a PDF at all"),
+     r"broken\.pdf cannot be read as a PDF .*save or print it to a new PDF"),
+    ("scan.pdf", lambda p: scanned_pdf(p), r"scan\.pdf has no text to read .*OCR"),
+    ("broken.docx", lambda p: p.write_bytes(b"PK\x03\x04 not really a zip"),
+     r"broken\.docx is not a readable Word document .*save it again from Word"),
+    ("menu.html", lambda p: p.write_text("<html><body><nav><a href='/'>Home</a> <a href='/a'>About</a></nav>"
+                                         "</body></html>", encoding="utf-8"),
+     r"menu\.html has no article text .*save the article's own page"),
+])
+def test_unreadable_documents_get_one_line_that_says_what_to_do(tmp_path: Path, name, make, message):
+    make(tmp_path / name)
+    with pytest.raises(SourceError, match=message) as caught:
+        load_corpus(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+# --- end to end --------------------------------------------------------------------------------------------------
+
+def test_an_index_over_pdf_html_and_docx_answers_with_the_page_cited(tmp_path: Path, monkeypatch, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    report_pdf(docs / "report.pdf")
+    (docs / "river.html").write_text(ARTICLE, encoding="utf-8")
+    make_docx(docs / "ferry.docx")
+    build_index(load_corpus(docs), WordHashEncoder(), tmp_path / "index", docs, progress=False)
+    config = RetrievalConfig(sources=docs, index=tmp_path / "index")
+    retriever = open_retriever(config, encoder=WordHashEncoder(), progress=False)
+    hits = retriever.search("When did the survey start with two boats and a notebook?", k=3)
+    assert hits[0].text == EARLY
+    assert hits[0].citation == '[Ana Lind, "Rivers of the North", 2021-06-05, p. 2, § Early years, ¶5]'
+    assert hits[0].to_dict()["page"] == 2
+
+    monkeypatch.setattr(commands_module, "open_retriever",
+                        functools.partial(open_retriever, encoder=WordHashEncoder()))
+    toml = tmp_path / "config.toml"
+    toml.write_text(f'[retrieval]\nsources = "{docs}"\nindex = "{tmp_path / "index"}"\n', encoding="utf-8")
+    assert main(["show", "report", "--page", "2", "--json", "--config", str(toml)]) == 0
+    shown = json.loads(capsys.readouterr().out)["passages"]
+    assert [(p["paragraph"], p["page"]) for p in shown] == [(4, 2), (5, 2)]
+    assert main(["show", "report", "--page", "2", "--config", str(toml)]) == 0
+    assert "¶5, p. 2\n   The survey started in 1952" in capsys.readouterr().out
+    assert main(["show", "report", "--page", "9", "--config", str(toml)]) == 1
+    assert capsys.readouterr().err == "error: report has no page 9; it has pages 1 to 3\n"
+    assert main(["show", "ferry", "--page", "1", "--config", str(toml)]) == 1
+    assert capsys.readouterr().err.startswith("error: ferry has no pages (only PDFs do)")
