@@ -40,3 +40,15 @@ def test_sources_gone_since_the_build_are_a_warning_not_an_error(tmp_path: Path,
     assert [r.levelname for r in records] == ["WARNING"]
     assert records[0].getMessage() == (f"note: {sources}, which the index was built from, is gone; "
                                               "searching the index as it is")
+
+
+def test_the_readme_example_works_twice_in_a_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # As the README writes it: strings for paths, run from the checkout; the second call opens what the first
+    # built (it once failed there with "'str' object has no attribute 'exists'").
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        retriever = open_retriever(RetrievalConfig(sources="seeds", index="index"), encoder=WordHashEncoder())
+        hits = retriever.search("How many North Korean refugees has NAUH resettled?", k=3)
+        assert hits and all(hit.citation.startswith("[") for hit in hits)
+    assert retriever.index.manifest.vectors == SEED_PASSAGES
