@@ -17,10 +17,10 @@ from pypdf import PdfReader, PdfWriter
 
 from retrieval import RetrievalConfig, SourceError, load_corpus, open_retriever
 from retrieval.cli import commands as commands_module
-from retrieval.store.build import build_index
-from retrieval.search.cite import citation
 from retrieval.cli.cli import main
 from retrieval.records import Hit, Passage, Role
+from retrieval.search.cite import citation
+from retrieval.store.build import build_index
 
 from ...encoders import WordHashEncoder
 
