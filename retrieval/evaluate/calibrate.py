@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..search.coverage import fit_logistic, probability
-from ..search.retriever import Retriever
+from ..search.retriever import Retriever, clean_question
 from .evaluate import RANKING_DEPTH
 
 
@@ -24,7 +24,7 @@ def features(retriever: Retriever, example: Example) -> np.ndarray | None:
     """(dense score, BM25 share) of the first right passage within the top ranks, or of the first passage when
     the corpus cannot answer; None when a right passage is not ranked high enough to be judged."""
     settings = retriever.settings
-    query = " ".join(example.question.split())
+    query = clean_question(example.question, settings.max_question_chars)
     found = retriever.candidates(query, retriever.encoder.encode([query])[0], RANKING_DEPTH * 10)
     order = np.argsort(-retriever.rank(found, settings), kind="stable")[:RANKING_DEPTH]
     if not len(order):
