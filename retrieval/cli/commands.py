@@ -54,6 +54,10 @@ def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
         print(f"indexed {manifest.vectors} passages from {manifest.sources} sources into {index} "
               f"in {manifest.build_seconds:.1f} s ({manifest.embedded} embedded, {reused} reused from the previous "
               "build)")
+        if manifest.skipped:
+            count = len(manifest.skipped)
+            print(f"skipped {count} file{'s' if count > 1 else ''}: "
+                  + ", ".join(f"{s['file']} ({s['reason']})" for s in manifest.skipped))
     return 0
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import MAX_FILE_MB
@@ -16,6 +17,23 @@ from .manifest import MANIFEST_NAME, load_manifest
 from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir
 from .split import split_paragraph
 
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A document of a folder that could not be read, left out of the build: its path relative to the folder and
+    why, as a user can act on it (e.g. "encrypted with a password; decrypt it first ...")."""
+
+    file: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"{self.file} ({self.reason})"
+
 
 @dataclass(frozen=True)
 class Corpus:
@@ -24,6 +42,7 @@ class Corpus:
     sources: dict[str, Source]
     passages: list[Passage]
     fingerprint: str
+    skipped: list[Skipped] = field(default_factory=list)  # unreadable documents left out; not in the fingerprint
 
     def answerable(self) -> list[Passage]:
         return [p for p in self.passages if p.answerable]
@@ -39,26 +58,49 @@ def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB) -> Corpus:
         if path.suffix != ".jsonl":
             raise SourceError(f"{path} is a file; give a folder of .txt/.md documents or a BEIR corpus .jsonl")
         return assemble(list(read_beir(path)), path)
-    return assemble(read_folder(path, max_file_mb), path)
+    skipped: list[Skipped] = []
+    corpus = assemble(read_folder(path, max_file_mb, skipped), path)
+    return replace(corpus, skipped=skipped)
 
 
-def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB) -> list[Document]:
-    """Each document of the folder; a manifest entry's metadata replaces what the file states."""
+def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB,
+                skipped: list[Skipped] | None = None) -> list[Document]:
+    """Each document of the folder; a manifest entry's metadata replaces what the file states. A document that
+    cannot be read (damaged, encrypted, scanned, not UTF-8, too large ...) is left out with a warning and added to
+    `skipped`; SourceError only when no document at all is left (or the manifest or a corpus.jsonl is wrong)."""
     manifest = load_manifest(folder)
+    skipped = [] if skipped is None else skipped
     documents = []
     for file in document_files(folder):
         relative = file.relative_to(folder).as_posix()
         if file.name == BEIR_CORPUS_NAME:
             documents.extend(read_beir(file))
             continue
-        check_size(file, max_file_mb)
         entry = manifest.get(relative)
-        document = read_any(file, entry.id if entry else slug(file.stem))
+        try:
+            check_size(file, max_file_mb)
+            document = read_any(file, entry.id if entry else slug(file.stem))
+        except SourceError as exc:
+            skipped.append(Skipped(relative, reason(exc, file)))
+            LOG.warning("skipped %s", skipped[-1])
+            continue
         meta = entry.meta if entry else document.meta
         documents.append(replace(document, meta={**meta, "file": relative}))
     if not documents:
-        raise SourceError(f"{folder} holds no documents; add .txt, .md, .pdf, .html or .docx files (or a corpus.jsonl)")
+        left_out = f"; skipped {', '.join(map(str, skipped))}" if skipped else ""
+        raise SourceError(f"{folder} holds no documents; add .txt, .md, .pdf, .html or .docx files "
+                          f"(or a corpus.jsonl){left_out}")
     return documents
+
+
+def reason(error: SourceError, file: Path) -> str:
+    """The error's message without the file's path it starts with (and a leading "is"), to follow the file's
+    name: "encrypted with a password; decrypt it first ..."."""
+    message = str(error)
+    if message.startswith(str(file)):
+        message = message[len(str(file)):].strip()
+        message = message[3:] if message.startswith("is ") else message
+    return message
 
 
 def check_size(file: Path, max_file_mb: float) -> None:

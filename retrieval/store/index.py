@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -55,6 +55,9 @@ class IndexManifest:
     passages: int
     vectors: int
     checksums: dict[str, str]
+    # The documents left out as unreadable, each {"file": ..., "reason": ...}; absent from manifests written
+    # before it was recorded, which read as none skipped (hence no new format version).
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 # What each manifest field's annotation (a string, under `from __future__ import annotations`) accepts from
@@ -64,6 +67,8 @@ JSON_CHECKS: dict[str, Callable[[object], bool]] = {
     "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "str": lambda v: isinstance(v, str),
     "dict[str, str]": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in (*v, *v.values())),
+    "list[dict[str, str]]": lambda v: isinstance(v, list) and all(
+        isinstance(d, dict) and all(isinstance(x, str) for x in (*d, *d.values())) for d in v),
 }
 
 
@@ -178,6 +183,7 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
         passages=len(corpus.passages),
         vectors=len(rows),
         checksums={name: sha256_file(folder / name) for name in data_files(folder)},
+        skipped=[s.to_dict() for s in corpus.skipped],
     )
     (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
     for name in (*manifest.checksums, MANIFEST):
@@ -286,11 +292,11 @@ def build_manifest(index_dir: Path, build: Path) -> IndexManifest:
         manifest = IndexManifest(**data)
     except TypeError as exc:
         raise IndexCorrupt(f"the index manifest in {index_dir} is incomplete ({exc}); rebuild with `build`") from None
-    for field in fields(IndexManifest):
-        value = getattr(manifest, field.name)
-        if not JSON_CHECKS[field.type](value):
-            raise IndexCorrupt(f"the index manifest in {index_dir} has {field.name} = {json.dumps(value)[:40]}, "
-                               f"not {field.type}; rebuild with `python -m retrieval build`")
+    for spec in fields(IndexManifest):
+        value = getattr(manifest, spec.name)
+        if not JSON_CHECKS[spec.type](value):
+            raise IndexCorrupt(f"the index manifest in {index_dir} has {spec.name} = {json.dumps(value)[:40]}, "
+                               f"not {spec.type}; rebuild with `python -m retrieval build`")
     return manifest
 
 

@@ -115,14 +115,38 @@ def test_an_unexpected_failure_costs_one_answer_not_the_batch(fast_cli, capsys, 
     assert bad == {"query": "boom", "error": "unexpected error: RuntimeError: a bug"}
 
 
-def test_build_refuses_a_document_over_max_file_mb(tmp_path: Path, capsys):
+def test_build_skips_a_document_over_max_file_mb_and_names_it_in_the_summary(tmp_path: Path, capsys,
+                                                                             word_hash_model):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "dump.txt").write_text("Line after line.\n" * 1000, encoding="utf-8")
+    (tmp_path / "docs" / "note.txt").write_text("A Note\n\nThe tide turns twice a day.\n", encoding="utf-8")
+    (tmp_path / "docs" / "latin.txt").write_bytes("caf\xe9 latin-1".encode("latin-1"))
+    config = tmp_path / "config.toml"
+    config.write_text('[retrieval]\nsources = "docs"\nindex = "index"\nmax_file_mb = 0.01\n')
+    assert main(["build", "--quiet", "--config", str(config)]) == 0
+    captured = capsys.readouterr()
+    indexed, skipped = captured.out.splitlines()
+    assert indexed.startswith("indexed 1 passages from 1 sources")
+    assert skipped.startswith("skipped 2 files: dump.txt (0.0 MB (17,000 bytes), over the 0.01 MB")
+    assert ", latin.txt (not UTF-8 text" in skipped
+    warnings = captured.err.splitlines()
+    assert [line.split(" (")[0] for line in warnings] == ["skipped dump.txt", "skipped latin.txt"]
+
+    assert main(["build", "--quiet", "--json", "--config", str(config)]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert [s["file"] for s in manifest["skipped"]] == ["dump.txt", "latin.txt"]
+    assert manifest["skipped"][1]["reason"].startswith("not UTF-8 text")
+
+
+def test_build_of_a_folder_with_only_an_oversized_document_fails(tmp_path: Path, capsys):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "dump.txt").write_text("Line after line.\n" * 1000, encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text('[retrieval]\nsources = "docs"\nindex = "index"\nmax_file_mb = 0.01\n')
     assert main(["build", "--config", str(config)]) == 1
-    error = capsys.readouterr().err
-    assert "dump.txt is 0.0 MB (17,000 bytes), over the 0.01 MB" in error and len(error.splitlines()) == 1
+    error = capsys.readouterr().err.splitlines()
+    assert error[-1].startswith("error: ") and "holds no documents" in error[-1]
+    assert "skipped dump.txt (0.0 MB (17,000 bytes), over the 0.01 MB" in error[-1]
     assert not (tmp_path / "index").exists()
 
 

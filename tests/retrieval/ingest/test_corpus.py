@@ -1,6 +1,7 @@
 """Loading sources: the manifest's metadata, metadata derived from files, and clear errors for bad folders."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,41 @@ def test_a_missing_folder_is_named(tmp_path: Path):
         load_corpus(tmp_path / "nowhere")
 
 
-def test_a_document_over_the_size_limit_is_refused_with_its_size(tmp_path: Path):
+def test_a_document_over_the_size_limit_is_skipped_with_its_size(tmp_path: Path, caplog):
     (tmp_path / "small.txt").write_text("A short note.", encoding="utf-8")
     (tmp_path / "huge.txt").write_text("Word after word. " * 1000, encoding="utf-8")  # 17,000 bytes
-    with pytest.raises(SourceError, match=r"huge\.txt is 0\.0 MB \(17,000 bytes\), over the 0\.01 MB .*`max_file_mb`"):
-        load_corpus(tmp_path, max_file_mb=0.01)
-    assert len(load_corpus(tmp_path, max_file_mb=0.02).sources) == 2
+    corpus = load_corpus(tmp_path, max_file_mb=0.01)
+    assert list(corpus.sources) == ["small"]
+    (skipped,) = corpus.skipped
+    assert skipped.file == "huge.txt"
+    assert re.match(r"0\.0 MB \(17,000 bytes\), over the 0\.01 MB .*`max_file_mb`", skipped.reason)
+    assert caplog.messages == [f"skipped huge.txt ({skipped.reason})"]
+    full = load_corpus(tmp_path, max_file_mb=0.02)
+    assert len(full.sources) == 2 and full.skipped == []
+
+
+def test_a_non_utf8_text_file_is_skipped_and_the_rest_loads(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("A Note\n\nThe tide turns twice a day.\n", encoding="utf-8")
+    without = load_corpus(tmp_path)
+    (tmp_path / "latin.txt").write_bytes("caf\xe9 latin-1".encode("latin-1"))
+    corpus = load_corpus(tmp_path)
+    assert list(corpus.sources) == ["good"] and corpus.fingerprint == without.fingerprint
+    assert [(s.file, s.reason[:12]) for s in corpus.skipped] == [("latin.txt", "not UTF-8 te")]
+
+
+def test_a_folder_of_only_unreadable_documents_still_fails_naming_them(tmp_path: Path):
+    (tmp_path / "a.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01binary")
+    with pytest.raises(SourceError, match=r"holds no documents; .*skipped a\.txt \(not UTF-8.*, b\.txt \(") as caught:
+        load_corpus(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_manifest_entry_for_a_missing_file_still_fails(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("One paragraph here.", encoding="utf-8")
+    (tmp_path / "sources.toml").write_text('[[source]]\nid = "gone"\nfile = "gone.txt"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"names 'gone\.txt', which is not in"):
+        load_corpus(tmp_path)
 
 
 def test_a_paragraph_too_long_for_one_passage_is_cut_at_sentence_ends(tmp_path: Path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -330,21 +331,23 @@ def scanned_pdf(path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "make", "message"), [
-    ("locked.pdf", encrypted_pdf, r"locked\.pdf is encrypted.*decrypt it first"),
+    ("locked.pdf", encrypted_pdf, r"locked\.pdf \(encrypted.*decrypt it first"),
     ("broken.pdf", lambda p: p.write_bytes(b"%PDF-1.7\n1 0 obj <<\nthis is not a PDF at all"),
-     r"broken\.pdf cannot be read as a PDF .*save or print it to a new PDF"),
-    ("scan.pdf", lambda p: scanned_pdf(p), r"scan\.pdf has no text to read .*OCR"),
+     r"broken\.pdf \(cannot be read as a PDF .*save or print it to a new PDF"),
+    ("scan.pdf", lambda p: scanned_pdf(p), r"scan\.pdf \(has no text to read .*OCR"),
     ("broken.docx", lambda p: p.write_bytes(b"PK\x03\x04 not really a zip"),
-     r"broken\.docx is not a readable Word document .*save it again from Word"),
+     r"broken\.docx \(not a readable Word document .*save it again from Word"),
     ("menu.html", lambda p: p.write_text("<html><body><nav><a href='/'>Home</a> <a href='/a'>About</a></nav>"
                                          "</body></html>", encoding="utf-8"),
-     r"menu\.html has no article text .*save the article's own page"),
+     r"menu\.html \(has no article text .*save the article's own page"),
 ])
-def test_unreadable_documents_get_one_line_that_says_what_to_do(tmp_path: Path, name, make, message):
+def test_unreadable_documents_get_one_line_that_says_what_to_do(tmp_path: Path, name, make, message, caplog):
     make(tmp_path / name)
-    with pytest.raises(SourceError, match=message) as caught:
+    with pytest.raises(SourceError, match=r"holds no documents; .*; skipped " + message) as caught:
         load_corpus(tmp_path)
     assert "\n" not in str(caught.value)
+    (warning,) = caplog.messages
+    assert re.match("skipped " + message, warning) and "\n" not in warning
 
 
 # --- end to end --------------------------------------------------------------------------------------------------
@@ -376,3 +379,31 @@ def test_an_index_over_pdf_html_and_docx_answers_with_the_page_cited(tmp_path: P
     assert capsys.readouterr().err == "error: report has no page 9; it has pages 1 to 3\n"
     assert main(["show", "ferry", "--page", "1", "--config", str(toml)]) == 1
     assert capsys.readouterr().err.startswith("error: ferry has no pages (only PDFs do)")
+
+
+def test_a_folder_with_broken_documents_builds_from_the_good_ones_and_records_the_rest(tmp_path: Path, caplog):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    report_pdf(docs / "report.pdf")
+    make_docx(docs / "ferry.docx")
+    good = load_corpus(docs)
+    encrypted_pdf(docs / "locked.pdf")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<\nthis is not a PDF at all")
+    (docs / "notes.docx").write_bytes(b"PK\x03\x04 a zip, but not a Word document")
+    corpus = load_corpus(docs)
+    assert sorted(corpus.sources) == ["ferry", "report"] and corpus.fingerprint == good.fingerprint
+    skipped = {s.file: s.reason for s in corpus.skipped}
+    assert sorted(skipped) == ["broken.pdf", "locked.pdf", "notes.docx"]
+    assert skipped["locked.pdf"].startswith("encrypted with a password; decrypt it first")
+    assert skipped["broken.pdf"].startswith("cannot be read as a PDF")
+    assert skipped["notes.docx"].startswith("not a readable Word document")
+    assert sorted(m.split(" (")[0] for m in caplog.messages) == [
+        "skipped broken.pdf", "skipped locked.pdf", "skipped notes.docx"]
+
+    manifest = build_index(corpus, WordHashEncoder(), tmp_path / "index", docs, progress=False)
+    assert manifest.skipped == [{"file": s.file, "reason": s.reason} for s in corpus.skipped]
+    retriever = open_retriever(RetrievalConfig(sources=docs, index=tmp_path / "index"), encoder=WordHashEncoder(),
+                               progress=False)
+    assert sorted(f["file"] for f in retriever.index.manifest.skipped) == sorted(skipped)
+    hits = retriever.search("When did the survey start with two boats and a notebook?", k=3)
+    assert hits[0].text == EARLY and hits[0].source.id == "report"

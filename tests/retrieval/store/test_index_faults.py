@@ -108,13 +108,24 @@ def test_a_read_only_index_folder_keeps_the_old_index_and_says_so(index: Path):
     assert open_index(index).manifest.vectors == SEED_PASSAGES
 
 
-@pytest.mark.parametrize("edit", [{"checksums": None}, {"checksums": ["vectors.faiss"]}, {"model_sha256": 5}])
+@pytest.mark.parametrize("edit", [{"checksums": None}, {"checksums": ["vectors.faiss"]}, {"model_sha256": 5},
+                                  {"skipped": "scan.pdf"}, {"skipped": [{"file": "scan.pdf", "reason": None}]}])
 def test_a_manifest_field_of_the_wrong_type_is_reported_as_corrupt(index: Path, edit: dict):
     manifest = index / CURRENT / MANIFEST
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), **edit}))
     config = RetrievalConfig(sources=SEEDS, index=index, auto_build="never")
     with pytest.raises(IndexCorrupt, match=f"{next(iter(edit))}.*rebuild"):
         open_retriever(config, encoder=WordHashEncoder())
+
+
+def test_a_manifest_written_before_skipped_files_were_recorded_still_opens(index: Path):
+    manifest = index / CURRENT / MANIFEST
+    data = json.loads(manifest.read_text())
+    assert data.pop("skipped") == []
+    manifest.write_text(json.dumps(data))
+    config = RetrievalConfig(sources=SEEDS, index=index, auto_build="never")
+    retriever = open_retriever(config, encoder=WordHashEncoder())
+    assert retriever.index.manifest.skipped == [] and retriever.index.manifest.vectors == SEED_PASSAGES
 
 
 def test_a_model_with_another_pooling_is_not_the_packaged_model(tmp_path: Path):
