@@ -13,7 +13,7 @@ from .errors import ConfigError
 from .settings import SearchSettings
 
 PACKAGED_MODEL = "packaged"
-# A document file larger than this is refused. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
+# A document larger than this is skipped with a warning. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
 # 20 MB is several books in one file: at least 10,000 passages and minutes of embedding. A file past it is more
 # likely a log or a dump than a source; before long paragraphs were split, a 50 MB file took 6.8 GB of memory
 # to index.
