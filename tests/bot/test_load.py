@@ -6,12 +6,14 @@ import itertools
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from retrieval import Retriever
 from retrieval.evaluate.evaluate import load_gold
 
 from ..conftest import GOLD, REPORTS
 from .conftest import running_bot
+from .fake_discord import FakeDiscord
 
 pytestmark = pytest.mark.slow  # the real model
 
@@ -27,6 +29,14 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+@pytest_asyncio.fixture
+async def fake():
+    """Heartbeats every 0.5 s here, as the load figures in the README were measured (elsewhere the fake beats
+    faster, so that clients close sooner)."""
+    async with FakeDiscord(heartbeat_interval=0.5) as server:
+        yield server
 
 
 async def burst(fake, users: list[int], channels: list[int], questions: list[str]) -> list[dict]:

@@ -40,7 +40,7 @@ class FakeDiscord:
     def __init__(self, *, token: str = "test-token", bot_user_id: int = DEFAULT_BOT_USER_ID,
                  application_id: int = DEFAULT_APPLICATION_ID, guild_ids: tuple[int, ...] = (DEFAULT_GUILD_ID,),
                  shard_count: int = 1, message_content_intent_granted: bool = True,
-                 interaction_deadline: float = 3.0, heartbeat_interval: float = 0.5) -> None:
+                 interaction_deadline: float = 3.0, heartbeat_interval: float = 0.2) -> None:
         self.heartbeat_interval = heartbeat_interval
         self.token = token
         self.bot_user_id = bot_user_id
