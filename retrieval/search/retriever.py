@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..encode.embed import TextEncoder
 from ..encode.rerank import Reranker
@@ -82,6 +83,10 @@ class Retriever:
                  reranker: Reranker | None = None) -> None:
         if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
+        # A search multiplies a few hundred vectors at a time, one question after another: OpenBLAS's worker
+        # threads then spin between products and starve the model's own (SciFact p50 117 ms -> 17 ms on two
+        # cores; BENCHMARKS.md). One BLAS thread is plenty for products this small.
+        threadpool_limits(limits=1, user_api="blas")
         self.index = index
         self.encoder = encoder
         self.settings = settings or SearchSettings()
