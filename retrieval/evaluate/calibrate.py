@@ -25,8 +25,8 @@ def features(retriever: Retriever, example: Example) -> np.ndarray | None:
     the corpus cannot answer; None when a right passage is not ranked high enough to be judged."""
     settings = retriever.settings
     query = clean_question(example.question, settings.max_question_chars)
-    found = retriever.candidates(query, retriever.encoder.encode([query])[0], RANKING_DEPTH * 10)
-    order = np.argsort(-retriever.rank(found, settings), kind="stable")[:RANKING_DEPTH]
+    found, _, order = retriever.ranked(query, retriever.encoder.encode([query])[0], RANKING_DEPTH * 10, settings)
+    order = order[:RANKING_DEPTH]
     if not len(order):
         return None
     if example.answers:

@@ -133,28 +133,34 @@ class Retriever:
         if not 1 <= k <= MAX_SEARCH_K:
             raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
         vector = self.encoder.encode([query])[0]
-        found = self.candidates(query, vector, max(CANDIDATES, k))
-        ranking = self.rank(found, settings)
+        found, ranking, order = self.ranked(query, vector, max(CANDIDATES, k), settings)
         relevance = probability(found.dense(settings.sentence_vectors), found.lexical_share())
-        order = self.reranked(query, found, np.argsort(-ranking, kind="stable"), settings.rerank_depth)
+        order = self.reranked(query, found, order, settings.rerank_depth)
         best = float(relevance[order[0]]) if len(order) else 0.0
         if gate:
             order = self.shown(order, found, ranking, relevance, settings)
         rows, hits = self.collect(found, order, ranking, relevance, k)
         if highlight:
-            hits = [self.highlight(query, vector, row, hit) for row, hit in zip(rows, hits, strict=True)]
+            asked = self.index.lexical.terms(query)
+            hits = [self.highlight(asked, vector, row, hit) for row, hit in zip(rows, hits, strict=True)]
         return Answer(query, hits, (time.perf_counter() - start) * 1000, settings, k, gate, best)
 
     def ranked_sources(self, question: str, depth: int, settings: SearchSettings | None = None) -> list[str]:
         """Source ids in rank order (each once, at its best passage), with no threshold: for evaluation."""
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
-        found = self.candidates(query, self.encoder.encode([query])[0], depth)
-        ranking = self.rank(found, settings)
+        found, _, order = self.ranked(query, self.encoder.encode([query])[0], depth, settings)
         ranked: dict[str, None] = {}
-        for position in np.argsort(-ranking, kind="stable"):
+        for position in order:
             ranked.setdefault(self.index.passages[self.index.rows[int(found.rows[position])]].source_id)
         return list(ranked)[:depth]
+
+    def ranked(self, query: str, vector: np.ndarray, depth: int,
+               settings: SearchSettings) -> tuple[Candidates, np.ndarray, np.ndarray]:
+        """The candidates, their scores under the settings, and their positions best first."""
+        found = self.candidates(query, vector, depth)
+        ranking = self.rank(found, settings)
+        return found, ranking, np.argsort(-ranking, kind="stable")
 
     def candidates(self, query: str, vector: np.ndarray, depth: int) -> Candidates:
         """The top `depth` rows by passage vector, by sentence vector and by BM25, pooled."""
@@ -237,11 +243,11 @@ class Retriever:
             rows.append(row)
         return rows, hits
 
-    def highlight(self, query: str, vector: np.ndarray, row: int, hit: Hit) -> Hit:
-        """Mark the sentence(s) closest to the question, by their stored vectors and the words they share."""
+    def highlight(self, asked: set[str], vector: np.ndarray, row: int, hit: Hit) -> Hit:
+        """Mark the sentence(s) closest to the question (its `vector`, its stemmed words `asked`), by their stored
+        vectors and the words they share."""
         sentences = self.index.sentences.of(row)
         spans = [tuple(span) for span in self.index.sentences.spans[sentences].tolist()]
-        asked = self.index.lexical.terms(query)
         scores = self.index.sentences.vectors[sentences] @ vector + WORD_BONUS * np.array(
             [overlap(asked, self.index.lexical.terms(hit.text[a:b])) for a, b in spans])
         return replace(hit, highlights=tuple(best_spans(spans, scores)))
