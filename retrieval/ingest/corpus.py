@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,8 +15,6 @@ from .formats import FORMAT_SUFFIXES, read_any
 from .manifest import MANIFEST_NAME, load_manifest
 from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir
 from .split import split_paragraph
-
-LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,8 +63,10 @@ def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB) -> Corpus:
 def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB,
                 skipped: list[Skipped] | None = None) -> list[Document]:
     """Each document of the folder; a manifest entry's metadata replaces what the file states. A document that
-    cannot be read (damaged, encrypted, scanned, not UTF-8, too large ...) is left out with a warning and added to
-    `skipped`; SourceError only when no document at all is left (or the manifest or a corpus.jsonl is wrong)."""
+    cannot be read (damaged, encrypted, scanned, not UTF-8, too large ...) is left out and added to
+    `skipped` (not logged here: a folder is read for a staleness check and again for a build, and the build
+    says what it skipped, once); SourceError only when no document at all is left (or the manifest or a
+    corpus.jsonl is wrong)."""
     manifest = load_manifest(folder)
     skipped = [] if skipped is None else skipped
     documents = []
@@ -82,7 +81,6 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB,
             document = read_any(file, entry.id if entry else slug(file.stem))
         except SourceError as exc:
             skipped.append(Skipped(relative, reason(exc, file)))
-            LOG.warning("skipped %s", skipped[-1])
             continue
         meta = entry.meta if entry else document.meta
         documents.append(replace(document, meta={**meta, "file": relative}))

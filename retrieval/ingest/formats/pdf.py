@@ -102,37 +102,43 @@ def pdf_blocks(pages: list[list[str]]) -> list[Block]:
     """Paragraphs in reading order, each with the page it starts on; a paragraph a page leaves unfinished goes on
     with the next page's first."""
     blocks: list[Block] = []
+    full_end = False  # whether the page before ended on a long line
     for number, lines in enumerate(pages, start=1):
-        for at, paragraph in enumerate(page_paragraphs(lines)):
-            if at == 0 and blocks and continues(blocks[-1].text, paragraph):
+        paragraphs, last_full = page_paragraphs(lines)
+        for at, paragraph in enumerate(paragraphs):
+            if at == 0 and blocks and continues(blocks[-1].text, paragraph, full_end):
                 text = join_lines([blocks[-1].text, paragraph])
                 blocks[-1] = Block(text, role_of(text, blocks[:-1]), blocks[-1].page)
             else:
                 blocks.append(Block(paragraph, role_of(paragraph, blocks), number))
+        full_end = last_full if paragraphs else full_end
     return blocks
 
 
-def page_paragraphs(lines: list[str]) -> list[str]:
-    """A page's lines grouped into paragraphs: a new one after a blank line, at an indented line, or after a
-    line that ends a sentence well short of the page's width."""
+def page_paragraphs(lines: list[str]) -> tuple[list[str], bool]:
+    """A page's lines grouped into paragraphs, and whether its last line is a long one. A new paragraph starts
+    after a blank line, at an indented line, after a line that ends a sentence well short of the page's width,
+    and after a short line that ends no sentence (a heading set close above its text) where a capital follows:
+    inside a paragraph only its last line falls short."""
     filled = [line for line in lines if line.strip()]
     if not filled:
-        return []
+        return [], False
     margin = min(len(line) - len(line.lstrip()) for line in filled)
     width = max(len(line.strip()) for line in filled)
     paragraphs, current = [], []
     for line in lines:
         indent = len(line) - len(line.lstrip())
         previous = current[-1].strip() if current else ""
+        short = len(previous) < SHORT_LINE * width
         if current and (not line.strip() or indent >= margin + INDENT
-                        or (previous.endswith(SENTENCE_END) and len(previous) < SHORT_LINE * width)):
+                        or (short and (previous.endswith(SENTENCE_END) or not line.strip()[:1].islower()))):
             paragraphs.append(join_lines(current))
             current = []
         if line.strip():
             current.append(line)
     if current:
         paragraphs.append(join_lines(current))
-    return paragraphs
+    return paragraphs, len(filled[-1].strip()) >= SHORT_LINE * width
 
 
 def join_lines(lines: list[str]) -> str:
@@ -146,12 +152,12 @@ def join_lines(lines: list[str]) -> str:
     return text
 
 
-def continues(before: str, after: str) -> bool:
+def continues(before: str, after: str, full_end: bool) -> bool:
     """Whether a page's first paragraph goes on with the last one of the page before: that one stops without
-    ending a sentence, and is no heading followed by a capitalised start."""
+    ending a sentence, and is no heading (a short line) followed by a capitalised start."""
     if before.endswith(SENTENCE_END):
         return False
-    return after[:1].islower() or not looks_like_heading(before)
+    return after[:1].islower() or full_end or not looks_like_heading(before)
 
 
 def role_of(text: str, before: list[Block]) -> Role:
