@@ -117,8 +117,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("sources", nargs="?", type=Path,
                        help="a folder of .txt/.md documents (with an optional sources.toml) or a BEIR corpus.jsonl "
                        "(default from config: seeds)")
-    build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON")
-    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON (no progress "
+                       "bars)")
+    build.add_argument("--quiet", action="store_true", help="no progress bars (embedding, and the pages of each "
+                       "PDF of 50 pages or more)")
     build.add_argument("--full", action="store_true", help="embed every passage again instead of reusing the "
                        "vectors of unchanged passages from the previous build")
     build.set_defaults(run=run_build)

@@ -50,7 +50,8 @@ LOG = logging.getLogger(__name__)
 def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
     sources = args.sources or config.sources
     index = args.index or config.index
-    manifest = build_from(config, sources, index, progress=not args.quiet, reuse=not args.full)
+    # progress bars (embedding, and each long PDF's pages) on stderr; none for --quiet, nor for --json's scripts
+    manifest = build_from(config, sources, index, progress=not (args.quiet or args.json), reuse=not args.full)
     if args.json:
         print(json.dumps(manifest.__dict__, indent=1))
     else:
@@ -74,7 +75,8 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
         clean_question(check_utf8(" ".join(args.question)), settings.max_question_chars)  # before the model loads
     if args.context < 0:
         raise RetrievalError("--context takes a number of paragraphs, 0 or more")
-    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
+    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild,
+                               progress=not (args.json or batch))  # JSON is for scripts: no bars beside it
     ask = Asker(retriever, settings, not args.all, args.context)
     if batch:
         return run_batch(ask, read_questions(args.file or "-"))

@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ...errors import SourceError
 from ...records import Role
 from ..layout import SENTENCE_END, Block, looks_like_heading
@@ -29,12 +31,18 @@ JUNK_TITLE = re.compile(r"^(microsoft (word|powerpoint) - |untitled)|\.(docx?|pd
                         re.IGNORECASE)
 DECRYPT = "decrypt it first (e.g. `qpdf --decrypt --password=PASSWORD in.pdf out.pdf`)"
 RESAVE = "it may be damaged; open it in a PDF viewer and save or print it to a new PDF"
+# pypdf lays out about 60 pages a second here with an embedded font (the squad-dev PDFs of `eval --formats`),
+# 230 with the base fonts: from this many pages a file takes a second or more, worth a progress bar of its own.
+LONG_PDF_PAGES = 50
 
 
-def read_pdf(path: Path, key: str) -> Document:
+def read_pdf(path: Path, key: str, progress: bool = False) -> Document:
+    """The PDF's paragraphs; with `progress`, a bar over the pages of a PDF of LONG_PDF_PAGES or more."""
     reader = open_pdf(path)
     try:
-        pages = [page_lines(page) for page in reader.pages]
+        count = len(reader.pages)
+        pages = [page_lines(page) for page in tqdm(reader.pages, total=count, desc=f"Reading {path.name}",
+                                                   unit="page", disable=not progress or count < LONG_PDF_PAGES)]
         info = reader.metadata
         stated = {"title": pdf_title(info.title if info else None), "author": clean(info.author if info else None),
                   "date": creation_date(info)}
