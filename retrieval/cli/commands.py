@@ -235,6 +235,8 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
 def run_formats_eval(args: argparse.Namespace, config: RetrievalConfig, settings: SearchSettings) -> int:
     """`eval --formats DIR`: DIR's articles as each format, indexed in .cache/, asked DIR's questions (in the
     first of --modes, hybrid by default)."""
+    if args.font and not args.font.is_file():
+        raise RetrievalError(f"font {args.font} not found; give a .ttf file, or leave --font out for DejaVu Sans")
     font = args.font or unicode_font()
     folders = write_formats(read_articles(args.formats / "docs"), BEIR_CACHE / "formats" / args.formats.name, font)
     reports = evaluate_formats(args.formats, folders, lambda folder: cached_retriever(args, config, folder), settings)

@@ -14,7 +14,7 @@ from ..errors import RetrievalError
 from ..records import Hit, Passage
 from ..search.retriever import Retriever
 from ..settings import SearchSettings
-from .evaluate import GoldReport, evaluate_gold, load_question_set, pct, table
+from .evaluate import GoldReport, evaluate_gold, load_question_set, pct, share, table
 from .writers import Article, read_articles, write_docx, write_html, write_markdown, write_pdf
 
 PLAIN = "txt"
@@ -52,6 +52,7 @@ class FormatReport:
     kept: dict[str, int]  # paragraphs per KEPT outcome
     loose: int  # paragraphs found only with punctuation and spacing set aside (a hyphen lost or gained)
     unmapped_questions: int
+    paged: float  # share of the answerable passages that know their page, which their citations then name
 
 
 def key(passage: Passage) -> tuple[str, int, int]:
@@ -132,7 +133,7 @@ def evaluate_formats(question_set: Path, folders: dict[str, Path], open_index: C
         reports.append(FormatReport(
             name, evaluate_gold(retriever, mapped, settings),
             dict(Counter(kept for kept, _, _ in found.values())), sum(is_loose for *_, is_loose in found.values()),
-            sum(not q.gold for q in mapped)))
+            sum(not q.gold for q in mapped), share(p.page is not None for p in passages)))
     return reports
 
 
@@ -147,7 +148,8 @@ def formats_table(reports: list[FormatReport]) -> str:
             ("on-topic: right passage shown", [pct(r.report.on_topic_shown) for r in reports]),
             ("questions with no passage holding their answer", [str(r.unmapped_questions) for r in reports]),
             *((f"answering paragraphs: {kept}", [str(r.kept.get(kept, 0)) for r in reports]) for kept in KEPT),
-            ("  of them matched loosely", [str(r.loose) for r in reports])]
+            ("  of them matched loosely", [str(r.loose) for r in reports]),
+            ("passages citing their page (p. N)", [pct(r.paged) for r in reports])]
     heading = (f"{sum(reports[0].kept.values())} answering paragraphs, {plain.on_topic} questions; "
                f"mode {plain.mode}")
     return heading + "\n" + table(["metric", *(r.name for r in reports)], [(n, *v) for n, v in rows])

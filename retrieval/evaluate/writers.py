@@ -46,6 +46,9 @@ class Article:
 
 def read_articles(folder: Path) -> list[Article]:
     """Every .txt file of a folder as an article; RetrievalError when there is none."""
+    if not folder.is_dir():
+        raise RetrievalError(f"{folder} not found; a question set holds docs/ (the articles, .txt) and "
+                             "questions.jsonl, as ../shared/data/squad-dev does")
     articles = []
     for path in sorted(folder.glob("*.txt")):
         blocks = [" ".join(b.split()) for b in re.split(r"\n\s*\n", read_text(path)) if b.strip()]

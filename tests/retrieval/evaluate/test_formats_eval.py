@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from retrieval import RetrievalConfig, load_corpus, open_retriever
+from retrieval.cli.cli import main
 from retrieval.evaluate.formats import FORMATS, PLAIN, evaluate_formats, formats_table, holding, write_formats
 from retrieval.evaluate.writers import Article, read_articles
 from retrieval.records import Passage
@@ -86,6 +87,7 @@ def test_every_format_answers_as_well_as_the_plain_text(tmp_path: Path):
     for report in reports:
         assert report.kept == {"whole": 28} and report.unmapped_questions == 0
         assert report.report.on_topic == 28 and abs(report.report.top3 - plain.top3) <= 0.03
+        assert report.paged == (1.0 if report.name == "pdf" else 0.0)  # PDF citations name the page
     table = formats_table(reports)
     assert table.splitlines()[1].split() == ["metric", "txt", "pdf", "html", "docx", "md"]
     unmapped = next(line for line in table.splitlines() if line.startswith("questions with no passage"))
@@ -98,3 +100,15 @@ def test_format_folders_are_written_the_same_each_time(tmp_path: Path, name: str
     first = write_formats(articles, tmp_path / "one", font=None)[name].joinpath(f"note.{name}").read_bytes()
     second = write_formats(articles, tmp_path / "two", font=None)[name].joinpath(f"note.{name}").read_bytes()
     assert first == second  # so an index of them is fresh on the next run, and embeds nothing again
+
+
+def test_a_question_set_or_font_that_is_not_there_is_one_line(tmp_path: Path, capsys):
+    font = tmp_path / "font.ttf"
+    assert main(["eval", "--formats", str(tmp_path), "--font", str(font)]) == 1
+    assert capsys.readouterr().err == (f"error: font {font} not found; give a .ttf file, or leave --font out for "
+                                       "DejaVu Sans\n")
+    font.write_bytes(b"")
+    assert main(["eval", "--formats", str(tmp_path / "nowhere"), "--font", str(font)]) == 1
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'nowhere' / 'docs'} not found; a question set holds "
+                                       "docs/ (the articles, .txt) and questions.jsonl, as "
+                                       "../shared/data/squad-dev does\n")
