@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from retrieval import RetrievalConfig, load_corpus, open_retriever
+from retrieval import RetrievalConfig, Retriever, load_corpus, open_retriever
 from retrieval.cli.cli import main
+from retrieval.cli.commands import unicode_font
+from retrieval.errors import RetrievalError
 from retrieval.evaluate.formats import FORMATS, PLAIN, evaluate_formats, formats_table, holding, write_formats
 from retrieval.evaluate.writers import Article, read_articles
 from retrieval.records import Passage
 
+from ...conftest import PROJECT, REPORTS
 from ...encoders import WordHashEncoder
 
 SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "sa", "vel", "dor", "pi", "nas", "ter", "gu", "mo", "fin", "ax"]
@@ -112,3 +116,37 @@ def test_a_question_set_or_font_that_is_not_there_is_one_line(tmp_path: Path, ca
     assert capsys.readouterr().err == (f"error: {tmp_path / 'nowhere' / 'docs'} not found; a question set holds "
                                        "docs/ (the articles, .txt) and questions.jsonl, as "
                                        "../shared/data/squad-dev does\n")
+
+
+SQUAD = PROJECT.parent / "shared" / "data" / "squad-dev"
+SQUAD_ARTICLES = ("normans.txt", "southern-california.txt")  # 276 of its 473 questions, to keep the test short
+WITHIN = 0.03  # the bar: every format's top-3 within 3 points of the plain text's
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SQUAD.is_dir(), reason="../shared/data/squad-dev is not beside the checkout")
+def test_squad_articles_in_every_format_answer_within_three_points_of_plain_text(
+        retriever: Retriever, tmp_path: Path, pytestconfig: pytest.Config):
+    try:
+        font = unicode_font()
+    except RetrievalError:
+        pytest.skip("the DejaVu Sans font is not installed (apt-get install fonts-dejavu-core)")
+    (tmp_path / "set" / "docs").mkdir(parents=True)
+    for name in SQUAD_ARTICLES:
+        shutil.copy(SQUAD / "docs" / name, tmp_path / "set" / "docs" / name)
+    lines = (SQUAD / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "set" / "questions.jsonl").write_text(
+        "".join(f"{line}\n" for line in lines if json.loads(line)["doc"] in SQUAD_ARTICLES), encoding="utf-8")
+    folders = write_formats(read_articles(tmp_path / "set" / "docs"), tmp_path / "formats", font)
+
+    def open_index(folder: Path) -> Retriever:
+        return open_retriever(RetrievalConfig(sources=folder, index=tmp_path / f"{folder.name}-index"),
+                              progress=False, encoder=retriever.encoder)
+    reports = evaluate_formats(tmp_path / "set", folders, open_index)
+    pytestconfig.stash.setdefault(REPORTS, []).append(("SQuAD articles in each format", formats_table(reports)))
+    plain = reports[0].report
+    assert plain.on_topic == 276
+    for report in reports:
+        assert report.unmapped_questions == 0 and report.kept.get("lost", 0) == 0
+        assert report.report.top3 >= plain.top3 - WITHIN, report.name
+    assert {r.name: r.paged for r in reports}["pdf"] == 1.0
