@@ -241,7 +241,7 @@ def run_formats_eval(args: argparse.Namespace, config: RetrievalConfig, settings
     folders = write_formats(read_articles(args.formats / "docs"), BEIR_CACHE / "formats" / args.formats.name, font)
     reports = evaluate_formats(args.formats, folders, lambda folder: cached_retriever(args, config, folder), settings)
     if args.json:
-        print(json.dumps([{**asdict(r), "report": asdict(r.report)} for r in reports], ensure_ascii=False, indent=1))
+        print(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1))
     else:
         print(f"question set {args.formats} in each format\n{formats_table(reports)}")
     return 0

@@ -33,7 +33,6 @@ class MappedQuestion:
 
     q: str
     gold: frozenset[tuple[str, int, int]]  # (source id, paragraph, part)
-    kind: str = "formats"
 
     @property
     def on_topic(self) -> bool:
@@ -96,11 +95,14 @@ def holding(paragraph: str, passages: list[Passage]) -> tuple[str, list[Passage]
 
 
 def write_formats(articles: list[Article], folder: Path, font: Path | None) -> dict[str, Path]:
-    """Each format's folder under `folder`, holding every article in it (rewritten each time, the same bytes)."""
+    """Each format's folder under `folder`, holding every article in it and nothing else; rewritten each time
+    with the same text and metadata, so that an index of it stays fresh."""
     folders = {}
     for name in FORMATS:
         target = folder / name
         target.mkdir(parents=True, exist_ok=True)
+        for old in target.iterdir():  # an article no longer in the set must not stay in the corpus
+            old.unlink()
         for article in articles:
             path = target / f"{article.name}{SUFFIXES[name]}"
             if name == "pdf":

@@ -98,12 +98,16 @@ def test_every_format_answers_as_well_as_the_plain_text(tmp_path: Path):
     assert unmapped.split()[-5:] == ["0"] * 5
 
 
-@pytest.mark.parametrize("name", FORMATS)
-def test_format_folders_are_written_the_same_each_time(tmp_path: Path, name: str):
-    articles = [Article("note", "A Note", ["One paragraph of plain words.", "Another paragraph follows."])]
-    first = write_formats(articles, tmp_path / "one", font=None)[name].joinpath(f"note.{name}").read_bytes()
-    second = write_formats(articles, tmp_path / "two", font=None)[name].joinpath(f"note.{name}").read_bytes()
-    assert first == second  # so an index of them is fresh on the next run, and embeds nothing again
+def test_format_folders_read_the_same_each_time_they_are_written(tmp_path: Path):
+    articles = [Article("note", "A Note", ["One paragraph of plain words.", "Another paragraph follows."]),
+                Article("gone", "Gone", ["An article the set will lose."])]
+    first = write_formats(articles, tmp_path, font=None)
+    prints = {name: load_corpus(folder).fingerprint for name, folder in first.items()}
+    assert all(len(load_corpus(folder).sources) == 2 for folder in first.values())
+    again = write_formats(articles, tmp_path, font=None)
+    assert {name: load_corpus(folder).fingerprint for name, folder in again.items()} == prints  # index stays fresh
+    for folder in write_formats(articles[:1], tmp_path, font=None).values():
+        assert list(load_corpus(folder).sources) == ["note"]  # nothing left over from the articles before
 
 
 def test_a_question_set_or_font_that_is_not_there_is_one_line(tmp_path: Path, capsys):
