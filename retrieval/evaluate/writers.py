@@ -20,11 +20,11 @@ from ..ingest.readers import read_text
 
 PUBLISHER = "Open Encyclopedia Review"
 AUTHOR = "Wikipedia contributors"
-PUBLISHED = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)  # fixed, so that a rewrite changes nothing
+PUBLISHED = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)  # fixed, so that a rewrite reads the same
 PART_EVERY = 10  # paragraphs between part headings: sections for the formats that have them
 SOFT_HYPHEN = "\xad"  # fpdf2 breaks a line there and prints a hyphen, as word processors hyphenate
 VOWELS = frozenset("aeiouy")
-MIN_HYPHEN_PIECE = 3  # letters kept on each side of a hyphenation point ("cul-tural", never "c-ultural")
+MIN_HYPHEN_PIECE = 3  # letters kept on each side of a hyphenation point ("cultu-ral", never "c-ultural")
 MARKDOWN_WRAP = 88  # columns of hard-wrapped Markdown, as editors wrap notes
 BLOCK_START = re.compile(r"^([-+*>#=|]|\d+[.)])(\s|$)")  # a wrapped line starting so would open a list or heading
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
@@ -98,8 +98,12 @@ def write_pdf(article: Article, path: Path, font: Path | None) -> None:
     pdf = Report()
     family = "Helvetica"
     if font:
-        pdf.add_font("Body", fname=str(font))
-        pdf.add_font("Body", style="B", fname=str(font))
+        try:
+            pdf.add_font("Body", fname=str(font))
+            pdf.add_font("Body", style="B", fname=str(font))
+        except Exception as exc:  # fontTools fails in many shapes on a file that is not a font
+            raise RetrievalError(f"{font} is not a usable TrueType font ({type(exc).__name__}); "
+                                 "give a .ttf file such as DejaVu Sans") from None
         family = "Body"
     pdf.set_title(article.title)
     pdf.set_author(AUTHOR)

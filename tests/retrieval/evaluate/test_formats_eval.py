@@ -110,16 +110,20 @@ def test_format_folders_read_the_same_each_time_they_are_written(tmp_path: Path)
         assert list(load_corpus(folder).sources) == ["note"]  # nothing left over from the articles before
 
 
-def test_a_question_set_or_font_that_is_not_there_is_one_line(tmp_path: Path, capsys):
+def test_a_question_set_or_font_that_is_not_there_is_one_line(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the formats are written into .cache/ below the working folder
     font = tmp_path / "font.ttf"
     assert main(["eval", "--formats", str(tmp_path), "--font", str(font)]) == 1
     assert capsys.readouterr().err == (f"error: font {font} not found; give a .ttf file, or leave --font out for "
                                        "DejaVu Sans\n")
-    font.write_bytes(b"")
+    font.write_bytes(b"not a font")
     assert main(["eval", "--formats", str(tmp_path / "nowhere"), "--font", str(font)]) == 1
     assert capsys.readouterr().err == (f"error: {tmp_path / 'nowhere' / 'docs'} not found; a question set holds "
                                        "docs/ (the articles, .txt) and questions.jsonl, as "
                                        "../shared/data/squad-dev does\n")
+    question_set(tmp_path / "set")
+    assert main(["eval", "--formats", str(tmp_path / "set"), "--font", str(font)]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {font} is not a usable TrueType font (")
 
 
 SQUAD = PROJECT.parent / "shared" / "data" / "squad-dev"
