@@ -23,10 +23,12 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading)."""
     index_dir = Path(index or config.index)
     model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
+    checked: tuple[Path, Corpus | None] | None = None  # the sources read to check the index, kept for a build
     try:
         _, manifest = read_manifest(index_dir)
-        corpus = current_corpus(sources, config.sources if index is None else None, manifest, config.max_file_mb)
-        check_fresh(manifest, model, corpus, index_dir)
+        checked = current_corpus(sources, config.sources if index is None else None, manifest, config.max_file_mb,
+                                 progress)
+        check_fresh(manifest, model, checked[1], index_dir)
         needs_build = rebuild
     except (IndexMissing, IndexStale) as problem:
         allowed = rebuild or config.auto_build == "stale" or (
@@ -37,7 +39,8 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         LOG.info("%s: building the index now", problem.args[0].split(";")[0])
     if needs_build:
         source_path = Path(sources or config.sources)
-        corpus = load_corpus(source_path, config.max_file_mb)
+        corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
+                  else load_corpus(source_path, config.max_file_mb, progress))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         build_index(corpus, encoder, index_dir, source_path, progress=progress, index_kind=config.index_type)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
@@ -46,19 +49,20 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
 
 
 def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,
-                   max_file_mb: float) -> Corpus | None:
-    """The sources to check the index against: those named, else the ones it was built from, if still there."""
+                   max_file_mb: float, progress: bool = False) -> tuple[Path, Corpus | None]:
+    """The sources to check the index against, and where they are: those named, else the ones it was built
+    from, if still there (None when they are gone)."""
     path = explicit or configured or Path(manifest.sources_path)
     if not path.exists() and not (explicit or configured):
         LOG.warning("note: %s, which the index was built from, is gone; searching the index as it is", path)
-        return None
-    return load_corpus(path, max_file_mb)
+        return path, None
+    return path, load_corpus(path, max_file_mb, progress)
 
 
 def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bool = True,
                reuse: bool = True) -> IndexManifest:
     """Read `sources` and (re)build the index at `index`, whatever is there now."""
-    corpus = load_corpus(sources, config.max_file_mb)
+    corpus = load_corpus(sources, config.max_file_mb, progress)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
     # loaded first so that the build's own time (and passages per second) counts embedding, not loading.

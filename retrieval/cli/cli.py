@@ -117,8 +117,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("sources", nargs="?", type=Path,
                        help="a folder of .txt/.md documents (with an optional sources.toml) or a BEIR corpus.jsonl "
                        "(default from config: seeds)")
-    build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON")
-    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON (no progress "
+                       "bars)")
+    build.add_argument("--quiet", action="store_true", help="no progress bars (embedding, and the pages of each "
+                       "PDF of 50 pages or more)")
     build.add_argument("--full", action="store_true", help="embed every passage again instead of reusing the "
                        "vectors of unchanged passages from the previous build")
     build.set_defaults(run=run_build)
@@ -164,9 +166,10 @@ def parser() -> argparse.ArgumentParser:
         "with `q` and verbatim `expect` snippets; none for off-topic questions) and print top-1/top-3 accuracy, "
         "MRR@10, how often the 'covered?' gate answers and keeps the right passage, passages shown per answer, "
         "the off-topic silence and the median time. With --questions DIR: the same on DIR/docs and "
-        "DIR/questions.jsonl (laid out like ../shared/data/squad-dev). With --beir DIR: index DIR/corpus.jsonl "
-        "(once, into --index or .cache/) and print nDCG@10, MRR@10 and Recall@1/3/10/100 on a split. "
-        "Every retrieval mode is measured side by side.")
+        "DIR/questions.jsonl (laid out like ../shared/data/squad-dev). With --formats DIR: the same "
+        "questions over DIR/docs written as PDF, web page, Word and Markdown, one column a format (first mode "
+        "only). With --beir DIR: index DIR/corpus.jsonl (once, into --index or .cache/) and print nDCG@10, "
+        "MRR@10 and Recall@1/3/10/100 on a split. Every retrieval mode is measured side by side.")
     evaluate.add_argument("--gold", type=Path, default=None,
                           help="gold file (default: gold.toml beside the sources)")
     evaluate.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR dataset folder (corpus.jsonl, "
@@ -175,6 +178,13 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes to compare")
     evaluate.add_argument("--questions", type=Path, metavar="DIR", help="a question set laid out like "
                           "../shared/data/squad-dev: DIR/docs/ (the documents) and DIR/questions.jsonl (`q`, `expect`)")
+    evaluate.add_argument("--formats", type=Path, metavar="DIR", help="a question set laid out like --questions: "
+                          "write its articles as PDF, web page, Word and Markdown (into .cache/formats/), index "
+                          "each, and print top-1/top-3/answered per format beside the plain text, with how each "
+                          "format kept the answering paragraphs (needs fpdf2, and a Unicode TTF font via --font "
+                          "or fc-match)")
+    evaluate.add_argument("--font", type=Path, metavar="TTF", help="with --formats: the PDF's font (default: "
+                          "DejaVu Sans, found with fc-match)")
     evaluate.add_argument("--off-topic", type=Path, metavar="FILE", help="with --questions: a .jsonl of questions "
                           "the documents cannot answer (`q`, or BEIR `text`), e.g. the SciFact queries.jsonl")
     evaluate.add_argument("--fusion", choices=FUSIONS, help=f"hybrid fusion to measure (default: {DEFAULTS.fusion})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -29,7 +31,9 @@ from ..evaluate.evaluate import (
     load_question_set,
     to_json,
 )
+from ..evaluate.formats import evaluate_formats, formats_table, write_formats
 from ..evaluate.soak import soak, soak_questions
+from ..evaluate.writers import read_articles
 from ..ingest.formats.pages import on_page
 from ..ingest.utf8 import check_utf8, printable
 from ..loader import build_from, open_retriever
@@ -46,7 +50,8 @@ LOG = logging.getLogger(__name__)
 def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
     sources = args.sources or config.sources
     index = args.index or config.index
-    manifest = build_from(config, sources, index, progress=not args.quiet, reuse=not args.full)
+    # progress bars (embedding, and each long PDF's pages) on stderr; none for --quiet, nor for --json's scripts
+    manifest = build_from(config, sources, index, progress=not (args.quiet or args.json), reuse=not args.full)
     if args.json:
         print(json.dumps(manifest.__dict__, indent=1))
     else:
@@ -70,7 +75,8 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
         clean_question(check_utf8(" ".join(args.question)), settings.max_question_chars)  # before the model loads
     if args.context < 0:
         raise RetrievalError("--context takes a number of paragraphs, 0 or more")
-    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild)
+    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild,
+                               progress=not (args.json or batch))  # JSON is for scripts: no bars beside it
     ask = Asker(retriever, settings, not args.all, args.context)
     if batch:
         return run_batch(ask, read_questions(args.file or "-"))
@@ -209,6 +215,8 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         retriever = cached_retriever(args, config, args.beir / "corpus.jsonl")
         reports = [evaluate_beir(retriever, queries, qrels, mode) for mode in modes]
         title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
+    elif args.formats:
+        return run_formats_eval(args, config, modes[0])
     elif args.questions:
         questions = load_question_set(args.questions, args.off_topic)
         retriever = cached_retriever(args, config, args.questions / "docs")
@@ -222,6 +230,32 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         title, text = f"gold file {gold}", gold_table(reports)
     print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")
     return 0
+
+
+def run_formats_eval(args: argparse.Namespace, config: RetrievalConfig, settings: SearchSettings) -> int:
+    """`eval --formats DIR`: DIR's articles as each format, indexed in .cache/, asked DIR's questions (in the
+    first of --modes, hybrid by default)."""
+    if args.font and not args.font.is_file():
+        raise RetrievalError(f"font {args.font} not found; give a .ttf file, or leave --font out for DejaVu Sans")
+    font = args.font or unicode_font()
+    folders = write_formats(read_articles(args.formats / "docs"), BEIR_CACHE / "formats" / args.formats.name, font)
+    reports = evaluate_formats(args.formats, folders, lambda folder: cached_retriever(args, config, folder), settings)
+    if args.json:
+        print(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1))
+    else:
+        print(f"question set {args.formats} in each format\n{formats_table(reports)}")
+    return 0
+
+
+def unicode_font() -> Path:
+    """DejaVu Sans, as fontconfig finds it: the PDF writer's built-in fonts know only Latin-1."""
+    found = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True,
+                           check=False) if shutil.which("fc-match") else None
+    path = Path(found.stdout) if found and found.returncode == 0 else None
+    if path is None or "DejaVu" not in path.name or not path.is_file():
+        raise RetrievalError("no Unicode font for the PDFs: install DejaVu Sans (apt-get install "
+                             "fonts-dejavu-core) or pass --font FILE.ttf")
+    return path
 
 
 def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources: Path) -> Retriever:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,8 +15,6 @@ from .formats import FORMAT_SUFFIXES, read_any
 from .manifest import MANIFEST_NAME, load_manifest
 from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir
 from .split import split_paragraph
-
-LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,9 +45,10 @@ class Corpus:
         return [p for p in self.passages if p.answerable]
 
 
-def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB) -> Corpus:
+def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB, progress: bool = False) -> Corpus:
     """Read a sources folder or a corpus.jsonl; raises SourceError with a clear message when it cannot.
-    A .txt/.md document over `max_file_mb` is refused; a corpus.jsonl, many documents in one file, is not."""
+    A .txt/.md document over `max_file_mb` is refused; a corpus.jsonl, many documents in one file, is not.
+    `progress`: a bar for each long PDF, on stderr."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"sources not found: {path} does not exist")
@@ -59,15 +57,17 @@ def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB) -> Corpus:
             raise SourceError(f"{path} is a file; give a folder of .txt/.md documents or a BEIR corpus .jsonl")
         return assemble(list(read_beir(path)), path)
     skipped: list[Skipped] = []
-    corpus = assemble(read_folder(path, max_file_mb, skipped), path)
+    corpus = assemble(read_folder(path, max_file_mb, skipped, progress), path)
     return replace(corpus, skipped=skipped)
 
 
-def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB,
-                skipped: list[Skipped] | None = None) -> list[Document]:
+def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB, skipped: list[Skipped] | None = None,
+                progress: bool = False) -> list[Document]:
     """Each document of the folder; a manifest entry's metadata replaces what the file states. A document that
-    cannot be read (damaged, encrypted, scanned, not UTF-8, too large ...) is left out with a warning and added to
-    `skipped`; SourceError only when no document at all is left (or the manifest or a corpus.jsonl is wrong)."""
+    cannot be read (damaged, encrypted, scanned, not UTF-8, too large ...) is left out and added to
+    `skipped` (not logged here: a folder is read for a staleness check and again for a build, and the build
+    says what it skipped, once); SourceError only when no document at all is left (or the manifest or a
+    corpus.jsonl is wrong)."""
     manifest = load_manifest(folder)
     skipped = [] if skipped is None else skipped
     documents = []
@@ -79,10 +79,9 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB,
         entry = manifest.get(relative)
         try:
             check_size(file, max_file_mb)
-            document = read_any(file, entry.id if entry else slug(file.stem))
+            document = read_any(file, entry.id if entry else slug(file.stem), progress)
         except SourceError as exc:
             skipped.append(Skipped(relative, reason(exc, file)))
-            LOG.warning("skipped %s", skipped[-1])
             continue
         meta = entry.meta if entry else document.meta
         documents.append(replace(document, meta={**meta, "file": relative}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -17,12 +18,17 @@ from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import SENTENCES, Previous, previous_vectors, text_hashes
 
+LOG = logging.getLogger(__name__)
+
 
 def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
                 progress: bool = True, reuse: bool = True, index_kind: str = "auto") -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
-    Passages whose indexed text the live build already embedded with this model are not embedded again."""
+    Passages whose indexed text the live build already embedded with this model are not embedded again. Each
+    document the corpus skipped is warned about here, once a build (the manifest keeps the list)."""
     start = time.perf_counter()
+    for skipped in corpus.skipped:
+        LOG.warning("skipped %s", skipped)
     passages = corpus.answerable()
     texts = index_texts(corpus, passages)
     hashes = text_hashes(texts)

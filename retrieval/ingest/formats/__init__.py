@@ -28,6 +28,9 @@ READERS: dict[str, Callable[[Path, str], Document]] = {
 FORMAT_SUFFIXES = frozenset(READERS)
 
 
-def read_any(path: Path, key: str) -> Document:
-    """The file read by its format's reader; a .txt file (or any other) as plain text."""
+def read_any(path: Path, key: str, progress: bool = False) -> Document:
+    """The file read by its format's reader; a .txt file (or any other) as plain text. With `progress`, a long
+    PDF shows a bar over its pages (the one format slow enough to need it)."""
+    if path.suffix.lower() == ".pdf":
+        return pdf.read_pdf(path, key, progress)
     return READERS.get(path.suffix.lower(), read_document)(path, key)

@@ -1,5 +1,6 @@
 """Markdown with markdown-it-py: `#` and underlined headings are headings, paragraphs and list items are passages,
-as the reader sees them rendered (emphasis marks and link targets left out, line breaks kept)."""
+as the reader sees them rendered (emphasis marks and link targets left out, a hard-wrapped paragraph one flowing
+paragraph: a line break in the source is a space on screen, so a sentence across it stays one sentence)."""
 
 from __future__ import annotations
 
@@ -50,12 +51,15 @@ def markdown_blocks(text: str) -> list[Block]:
 
 
 def rendered(inline: Token) -> str:
-    """An inline token's text as rendered: text and code kept, markup dropped, soft breaks as line breaks."""
+    """An inline token's text as rendered: text and code kept, markup dropped, a soft break (a line break in the
+    source) a space and a hard break (two trailing spaces or a backslash) a line break."""
     out = []
     for child in inline.children or []:
         if child.type in ("text", "code_inline"):
             out.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
+        elif child.type == "softbreak":
+            out.append(" ")
+        elif child.type == "hardbreak":
             out.append("\n")
         elif child.type == "image":
             out.append(child.content)

@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ...errors import SourceError
 from ...records import Role
 from ..layout import SENTENCE_END, Block, looks_like_heading
@@ -29,12 +31,18 @@ JUNK_TITLE = re.compile(r"^(microsoft (word|powerpoint) - |untitled)|\.(docx?|pd
                         re.IGNORECASE)
 DECRYPT = "decrypt it first (e.g. `qpdf --decrypt --password=PASSWORD in.pdf out.pdf`)"
 RESAVE = "it may be damaged; open it in a PDF viewer and save or print it to a new PDF"
+# pypdf lays out about 60 pages a second here with an embedded font (the squad-dev PDFs of `eval --formats`),
+# 230 with the base fonts: from this many pages a file takes a second or more, worth a progress bar of its own.
+LONG_PDF_PAGES = 50
 
 
-def read_pdf(path: Path, key: str) -> Document:
+def read_pdf(path: Path, key: str, progress: bool = False) -> Document:
+    """The PDF's paragraphs; with `progress`, a bar over the pages of a PDF of LONG_PDF_PAGES or more."""
     reader = open_pdf(path)
     try:
-        pages = [page_lines(page) for page in reader.pages]
+        count = len(reader.pages)
+        pages = [page_lines(page) for page in tqdm(reader.pages, total=count, desc=f"Reading {path.name}",
+                                                   unit="page", disable=not progress or count < LONG_PDF_PAGES)]
         info = reader.metadata
         stated = {"title": pdf_title(info.title if info else None), "author": clean(info.author if info else None),
                   "date": creation_date(info)}
@@ -102,37 +110,43 @@ def pdf_blocks(pages: list[list[str]]) -> list[Block]:
     """Paragraphs in reading order, each with the page it starts on; a paragraph a page leaves unfinished goes on
     with the next page's first."""
     blocks: list[Block] = []
+    full_end = False  # whether the page before ended on a long line
     for number, lines in enumerate(pages, start=1):
-        for at, paragraph in enumerate(page_paragraphs(lines)):
-            if at == 0 and blocks and continues(blocks[-1].text, paragraph):
+        paragraphs, last_full = page_paragraphs(lines)
+        for at, paragraph in enumerate(paragraphs):
+            if at == 0 and blocks and continues(blocks[-1].text, paragraph, full_end):
                 text = join_lines([blocks[-1].text, paragraph])
                 blocks[-1] = Block(text, role_of(text, blocks[:-1]), blocks[-1].page)
             else:
                 blocks.append(Block(paragraph, role_of(paragraph, blocks), number))
+        full_end = last_full if paragraphs else full_end
     return blocks
 
 
-def page_paragraphs(lines: list[str]) -> list[str]:
-    """A page's lines grouped into paragraphs: a new one after a blank line, at an indented line, or after a
-    line that ends a sentence well short of the page's width."""
+def page_paragraphs(lines: list[str]) -> tuple[list[str], bool]:
+    """A page's lines grouped into paragraphs, and whether its last line is a long one. A new paragraph starts
+    after a blank line, at an indented line, after a line that ends a sentence well short of the page's width,
+    and after a short line that ends no sentence (a heading set close above its text) where a capital follows:
+    inside a paragraph only its last line falls short."""
     filled = [line for line in lines if line.strip()]
     if not filled:
-        return []
+        return [], False
     margin = min(len(line) - len(line.lstrip()) for line in filled)
     width = max(len(line.strip()) for line in filled)
     paragraphs, current = [], []
     for line in lines:
         indent = len(line) - len(line.lstrip())
         previous = current[-1].strip() if current else ""
+        short = len(previous) < SHORT_LINE * width
         if current and (not line.strip() or indent >= margin + INDENT
-                        or (previous.endswith(SENTENCE_END) and len(previous) < SHORT_LINE * width)):
+                        or (short and (previous.endswith(SENTENCE_END) or not line.strip()[:1].islower()))):
             paragraphs.append(join_lines(current))
             current = []
         if line.strip():
             current.append(line)
     if current:
         paragraphs.append(join_lines(current))
-    return paragraphs
+    return paragraphs, len(filled[-1].strip()) >= SHORT_LINE * width
 
 
 def join_lines(lines: list[str]) -> str:
@@ -146,12 +160,12 @@ def join_lines(lines: list[str]) -> str:
     return text
 
 
-def continues(before: str, after: str) -> bool:
+def continues(before: str, after: str, full_end: bool) -> bool:
     """Whether a page's first paragraph goes on with the last one of the page before: that one stops without
-    ending a sentence, and is no heading followed by a capitalised start."""
+    ending a sentence, and is no heading (a short line) followed by a capitalised start."""
     if before.endswith(SENTENCE_END):
         return False
-    return after[:1].islower() or not looks_like_heading(before)
+    return after[:1].islower() or full_end or not looks_like_heading(before)
 
 
 def role_of(text: str, before: list[Block]) -> Role:
