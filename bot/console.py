@@ -12,7 +12,7 @@ from retrieval.ingest.utf8 import check_utf8
 from . import replies
 from .feedback import VOTES
 
-HELP = "Type a question, or /sources, or /source ID [PARAGRAPH]. Ctrl-D quits."
+HELP = "Type a question, or /sources, or /source ID [PARAGRAPH] (opens at that paragraph). Ctrl-D quits."
 WIDTH = 100
 
 
@@ -37,13 +37,24 @@ def reply_to(line: str, retriever: Retriever) -> list[replies.Reply]:
             counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
             return replies.sources_pages(list(retriever.sources.values()), counts)
         if words[:1] == ["/source"] and len(words) >= 2:
-            if words[1] not in retriever.sources:
-                return [replies.unknown_source_reply(words[1])]
-            source = retriever.source(words[1])
-            return replies.source_pages(source, retriever.passages_of(source.id))
+            return source_replies(retriever, words[1], words[2] if len(words) > 2 else None)
         return replies.answer_replies(retriever.answer(line))
     except RetrievalError as error:
         return [replies.error_reply(f"Sorry, I can't search that: {error}")]
+
+
+def source_replies(retriever: Retriever, source_id: str, paragraph: str | None) -> list[replies.Reply]:
+    """/source ID [N]: the source's pages, from the one holding ¶N as on Discord."""
+    if source_id not in retriever.sources:
+        return [replies.unknown_source_reply(source_id)]
+    source = retriever.source(source_id)
+    passages = retriever.passages_of(source.id)
+    if paragraph is None:
+        return replies.source_pages(source, passages)
+    if not paragraph.isdigit() or not 1 <= int(paragraph) <= passages[-1].paragraph:
+        return [replies.Reply(content=replies.no_such_paragraph(source, passages))]
+    pages = replies.source_pages(source, passages)
+    return pages[replies.page_of_paragraph(pages, int(paragraph)):]
 
 
 def run_console(retriever: Retriever, lines: Iterable[str] | None = None) -> None:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import ClassVar, TypeVar
 
 import discord
 
@@ -19,11 +19,9 @@ from .discord_reply import NO_PINGS
 from .notices import answer_fault
 from .votes_store import DOWN, UP, FeedbackError, FeedbackStore
 
-if TYPE_CHECKING:
-    from .app import SourceBot
-
 log = logging.getLogger("bot")
 T = TypeVar("T")
+VOTE_ID = r"vote:(?P<answer>[0-9]+):(?P<vote>up|down)"
 VOTES = {"up": (UP, "👍", "Helpful"), "down": (DOWN, "👎", "Not helpful")}
 THANKS = "Thanks, your {emoji} is recorded. Press the other button to change it."
 NOT_KEPT_ANY_MORE = "Votes are not being kept for this answer any more."
@@ -39,6 +37,8 @@ class Votes:
         self.writer = writer
         self.failing = False
         self.store: FeedbackStore | None = None
+        # discord.py rebuilds a pressed button from its custom id through its class, so the class holds the store
+        self.button: type[VoteButton] = type("BoundVoteButton", (VoteButton,), {"votes": self}, template=VOTE_ID)
 
     async def open(self) -> None:
         """Open the database unless votes are turned off; one that cannot be used turns them off."""
@@ -82,7 +82,11 @@ class Votes:
             self.store.close()
 
 
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"vote:(?P<answer>[0-9]+):(?P<vote>up|down)"):
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_ID):
+    """A 👍 or 👎 under one answer; use a Votes' `button`, the subclass that records into it."""
+
+    votes: ClassVar[Votes]
+
     def __init__(self, answer_id: int, vote: str) -> None:
         _, emoji, label = VOTES[vote]
         super().__init__(discord.ui.Button(label=label, emoji=emoji, style=discord.ButtonStyle.secondary,
@@ -95,12 +99,11 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"vote:(?P<
         return cls(int(match["answer"]), match["vote"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: SourceBot = interaction.client  # type: ignore[assignment]
         value, emoji, _ = VOTES[self.vote]
         # a busy database may hold the vote behind others for longer than Discord's 3 s to acknowledge
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            recorded = await bot.votes.vote(self.answer_id, interaction.user.id, value)
+            recorded = await self.votes.vote(self.answer_id, interaction.user.id, value)
             text = THANKS.format(emoji=emoji) if recorded else NOT_KEPT_ANY_MORE
         except FeedbackError:
             text = NOT_KEPT_NOW
@@ -110,8 +113,8 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"vote:(?P<
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-def vote_view(answer_id: int) -> discord.ui.View:
+def vote_view(answer_id: int, votes: Votes) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for vote in VOTES:
-        view.add_item(VoteButton(answer_id, vote))
+        view.add_item(votes.button(answer_id, vote))
     return view

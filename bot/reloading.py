@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 from retrieval import RetrievalConfig, RetrievalError, Retriever, open_retriever
 
 if TYPE_CHECKING:
-    from .app import SourceBot
+    from .service import CurrentRetriever
 
 log = logging.getLogger("bot")
 
 
 class Reloader:
-    """One reload at a time, on its own thread; the bot's retriever is replaced in a single assignment, so a
-    search already running finishes on the old index and every later one uses the new."""
+    """One reload at a time, on its own thread; the retriever in use is swapped whole, so a search already
+    running finishes on the old index and every later one uses the new."""
 
-    def __init__(self, bot: SourceBot, config: RetrievalConfig | None) -> None:
-        self.bot = bot
+    def __init__(self, current: CurrentRetriever, config: RetrievalConfig | None) -> None:
+        self.current = current
         self.config = config
         self.lock = asyncio.Lock()
         self.builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
@@ -32,9 +32,9 @@ class Reloader:
             raise RetrievalError("this bot was started without an index configuration, so it cannot reload")
         async with self.lock:
             load = functools.partial(open_retriever, self.config, rebuild=rebuild, progress=False,
-                                     encoder=self.bot.retriever.encoder)
+                                     encoder=self.current.get().encoder)
             fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
-            self.bot.retriever = fresh
+            self.current.swap(fresh)
         manifest = fresh.index.manifest
         log.info("index %s: %d passages from %d sources (%d embedded), built %s", "rebuilt" if rebuild else
                  "reloaded", manifest.vectors, manifest.sources, manifest.embedded, manifest.built_at)

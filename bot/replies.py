@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from retrieval import Answer, Hit, Passage, Source
 from retrieval.search.coverage import label
@@ -101,9 +102,17 @@ def sources_pages(sources: list[Source], counts: dict[str, int]) -> list[Reply]:
     return pages
 
 
+# what a source's file is, said as a reader would; a BEIR corpus has no file per source
+FILE_FORMATS = {".pdf": "PDF", ".html": "web page", ".htm": "web page", ".docx": "Word", ".md": "Markdown",
+                ".markdown": "Markdown", ".txt": "text"}
+
+
 def source_line(source: Source, passages: int) -> str:
+    """One line of /sources: id, title, then author and date, publication, kind and file format where known."""
     who = ", ".join(x for x in (source.author, source.date) if x) or "author and date unknown"
-    line = f"`{source.id}` **{escape(source.title)}** ({escape(who)}; {passages} passages)"
+    file_format = FILE_FORMATS.get(PurePath(source.file).suffix.lower()) if source.file else None
+    facts = [who, *(x for x in (source.publication, source.kind, file_format) if x), f"{passages} passages"]
+    line = f"`{source.id}` **{escape(source.title)}** ({escape('; '.join(facts))})"
     return limits.fit(line, 400)
 
 
@@ -132,6 +141,10 @@ def source_facts(source: Source) -> str:
              ("Kind", source.kind), ("URL", source.url)]
     lines = [f"**{name}:** {escape(value)}" for name, value in facts if value]
     return limits.fit("\n".join([f"Source `{source.id}`", *lines]), limits.CONTENT)
+
+
+def no_such_paragraph(source: Source, passages: list[Passage]) -> str:
+    return f"`{source.id}` has paragraphs 1 to {passages[-1].paragraph}."
 
 
 def page_of_paragraph(pages: list[Reply], paragraph: int) -> int:

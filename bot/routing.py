@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from .config import BotConfig
@@ -24,14 +24,17 @@ class Incoming:
     mentions_us: bool
 
 
-def question_from(message: Incoming, bot_id: int, config: BotConfig) -> str | None:
-    """The question a message asks of us, or None when it is not for us or has no text."""
+def question_from(message: Incoming, bot_id: int, config: BotConfig,
+                  question_channels: Iterable[int] | None = None) -> str | None:
+    """The question a message asks of us, or None when it is not for us or has no text. `question_channels`
+    are the server's (the config's when None)."""
     if message.author_is_bot:
         return None
     if message.is_direct:
         wanted = config.answer_direct_messages
     else:
-        in_question_channel = bool({message.channel_id, message.parent_channel_id} & set(config.question_channels))
+        in_question_channel = bool({message.channel_id, message.parent_channel_id} & set(
+            config.question_channels if question_channels is None else question_channels))
         wanted = in_question_channel or message.mentions_us or not config.require_mention
     if not wanted:
         return None

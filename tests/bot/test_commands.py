@@ -55,6 +55,8 @@ async def test_sources_lists_every_source(fake, fast_retriever: Retriever):
     for source_id in ("lee-defectors-2017", "park-hero", "freedom-collection-ji"):
         assert f"`{source_id}`" in text
     assert "Robert Park" in text and "24 passages" in text
+    park = next(line for line in text.splitlines() if "`park-hero`" in line)
+    assert "Korea Herald; opinion; text; 24 passages" in park  # publication, kind and file format
     assert not response["data"].get("components")  # one page: no buttons
 
 
@@ -78,6 +80,21 @@ async def test_sources_pages_with_buttons_only_for_the_asker(fake, odd_retriever
         refusal = await other.wait_response()
         assert refusal["data"]["flags"] & EPHEMERAL and "Only the person who asked" in refusal["data"]["content"]
         assert "Page 2 of 3" in fake.message(message["id"])["embeds"][0]["footer"]["text"]
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_page_buttons_are_disabled_when_they_time_out(fake, odd_retriever: Retriever):
+    async with running_bot(fake, odd_retriever) as bot:
+        bot.service.pager_timeout = 0.3
+        handle = await fake.send_interaction("sources")
+        await handle.wait_response()
+        message_id = handle.original["id"]
+        await fake.wait_until(lambda: buttons(fake.message(message_id))["Next ▶"].get("disabled") is True, 10,
+                              "the buttons disabled")
+        page = fake.message(message_id)
+    assert all(button.get("disabled") for button in buttons(page).values())
+    assert "Page 1 of 3" in page["embeds"][0]["footer"]["text"]  # the text stays as it was
     assert fake.violations == []
 
 

@@ -27,6 +27,17 @@ def test_console_runs_the_commands_too(fast_retriever: Retriever, capsys):
     assert "Unknown source id nope" in out
 
 
+def test_console_source_opens_at_a_paragraph_as_on_discord(fast_retriever: Retriever, capsys):
+    run_console(fast_retriever, ["/source freedom-collection-ji"])
+    whole = capsys.readouterr().out
+    last = fast_retriever.passages_of("freedom-collection-ji")[-1].paragraph
+    run_console(fast_retriever, [f"/source freedom-collection-ji {last}", "/source freedom-collection-ji 9999"])
+    out = capsys.readouterr().out
+    assert f"**¶{last}**" in out and "**¶1**" not in out  # it starts at the page holding the paragraph
+    assert "page 1 of" in whole and "page 1 of" not in out
+    assert f"`freedom-collection-ji` has paragraphs 1 to {last}." in out
+
+
 @pytest.mark.slow
 def test_console_mode_needs_no_token(seeds_config, retriever, tmp_path):
     config = tmp_path / "config.toml"

@@ -31,7 +31,7 @@ def unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
 async def test_a_question_whose_search_fails_gets_a_private_notice(fake, fast_retriever: Retriever, monkeypatch,
                                                                    caplog: pytest.LogCaptureFixture):
     async with running_bot(fake, fast_retriever) as bot:
-        monkeypatch.setattr(bot.retriever, "answer", broken_search)
+        monkeypatch.setattr(bot.service.retriever.get(), "answer", broken_search)
         await fake.send_message(RESETTLED, mention_bot=True)
         (notice,) = await fake.wait_sent(1, timeout=10)
     assert notice["content"] == NOT_SEARCHED
@@ -45,7 +45,7 @@ async def test_a_question_whose_search_fails_gets_a_private_notice(fake, fast_re
 async def test_ask_whose_search_fails_is_not_left_thinking(fake, fast_retriever: Retriever, monkeypatch,
                                                            caplog: pytest.LogCaptureFixture):
     async with running_bot(fake, fast_retriever) as bot:
-        monkeypatch.setattr(bot.retriever, "answer", broken_search)
+        monkeypatch.setattr(bot.service.retriever.get(), "answer", broken_search)
         handle = await fake.send_interaction("ask", {"question": RESETTLED})
         (notice,) = await handle.wait_followups(1, timeout=10)
     assert handle.response["type"] == 5  # deferred: "thinking…" was shown, in public
@@ -59,7 +59,7 @@ async def test_ask_whose_search_fails_is_not_left_thinking(fake, fast_retriever:
 async def test_a_command_that_fails_answers_privately(fake, fast_retriever: Retriever, monkeypatch,
                                                       caplog: pytest.LogCaptureFixture):
     async with running_bot(fake, fast_retriever) as bot:
-        monkeypatch.setattr(bot.retriever, "answerable_count", broken_search)
+        monkeypatch.setattr(bot.service.retriever.get(), "answerable_count", broken_search)
         handle = await fake.send_interaction("sources")
         response = await handle.wait_response()
     assert response["data"]["content"] == FAILED and response["data"]["flags"] & EPHEMERAL

@@ -46,7 +46,7 @@ async def test_reindex_rebuilds_and_the_next_question_uses_the_new_index(fake, o
         handle = await fake.send_interaction("reindex", user=fake.human_ids[0])  # a Moderator: Manage Server
         (done,) = await handle.wait_followups(1, timeout=30)
         assert handle.ephemeral and "Index rebuilt and in use" in done["content"] and "1 embedded" in done["content"]
-        assert bot.retriever is not retriever
+        assert bot.service.retriever.get() is not retriever
         assert "about 230" in await best_answer(fake)
     assert fake.violations == []
 
@@ -58,7 +58,7 @@ async def test_reindex_is_refused_without_manage_server(fake, own_index):
         handle = await fake.send_interaction("reindex", user=fake.human_ids[1])  # bob: no Manage Server
         response = await handle.wait_response()
         assert response["data"]["flags"] & EPHEMERAL and "Manage Server" in response["data"]["content"]
-        assert bot.retriever is retriever
+        assert bot.service.retriever.get() is retriever
 
 
 @pytest.mark.asyncio
@@ -82,7 +82,7 @@ async def test_sighup_reloads_an_index_rebuilt_outside_the_bot(fake, own_index):
         edit_sources(config)
         open_retriever(config, rebuild=True, progress=False, encoder=retriever.encoder)
         os.kill(os.getpid(), signal.SIGHUP)
-        await fake.wait_until(lambda: bot.retriever is not retriever, 10, "the reload")
+        await fake.wait_until(lambda: bot.service.retriever.get() is not retriever, 10, "the reload")
         assert "about 230" in await best_answer(fake)
 
 
@@ -91,6 +91,6 @@ async def test_a_failed_reload_keeps_the_index_in_use(fake, own_index):
     config, retriever = own_index
     async with running_bot(fake, retriever, retrieval=config) as bot:
         edit_sources(config)  # sources changed but nobody rebuilt: a plain reload must refuse the stale index
-        await bot.reloader.reload_logged()
-        assert bot.retriever is retriever
+        await bot.service.reloader.reload_logged()
+        assert bot.service.retriever.get() is retriever
         assert "about 215" in await best_answer(fake)

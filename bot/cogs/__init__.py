@@ -1,0 +1,16 @@
+"""The bot's commands and listeners, a Cog per concern, each given the Service."""
+
+from __future__ import annotations
+
+from discord.ext import commands
+
+from ..service import Service
+from .admin import Admin
+from .ask import Ask
+from .library import Library
+from .questions import Questions
+
+
+async def add_cogs(bot: commands.Bot, service: Service) -> None:
+    for cog in (Ask(service), Library(service), Admin(service), Questions(bot, service)):
+        await bot.add_cog(cog)

@@ -1,0 +1,71 @@
+"""/sources lists the sources; /source shows one, paragraph by paragraph, with ids completed as you type."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from retrieval import RetrievalError, Retriever, Source
+
+from .. import limits, replies
+from ..discord_reply import message_kwargs
+from ..notices import tell
+from ..paging import Pager
+from ..service import Service
+
+
+class Library(commands.Cog):
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    @app_commands.command(name="sources", description="List every source with its id, title, author, date, "
+                          "publication and kind")
+    async def sources(self, interaction: discord.Interaction) -> None:
+        retriever = self.service.retriever.get()
+        counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
+        pages = replies.sources_pages(list(retriever.sources.values()), counts)
+        await self.send_pages(interaction, pages)
+
+    @app_commands.command(name="source", description="Show one source's details and full text, paragraph by "
+                          "paragraph")
+    @app_commands.rename(source_id="id")
+    @app_commands.describe(source_id="The source id (start typing an id or a title)",
+                           paragraph="Open at this paragraph number")
+    async def source(self, interaction: discord.Interaction, source_id: str,
+                     paragraph: app_commands.Range[int, 1] | None = None) -> None:
+        retriever = self.service.retriever.get()
+        try:
+            found = retriever.source(source_id)
+        except RetrievalError:
+            await interaction.response.send_message(**message_kwargs(replies.unknown_source_reply(source_id)),
+                                                    ephemeral=True)
+            return
+        passages = retriever.passages_of(found.id)
+        if paragraph is not None and paragraph > passages[-1].paragraph:
+            await tell(interaction, replies.no_such_paragraph(found, passages))
+            return
+        pages = replies.source_pages(found, passages)
+        start = replies.page_of_paragraph(pages, paragraph) if paragraph else 0
+        await self.send_pages(interaction, pages, start)
+
+    @source.autocomplete("source_id")
+    async def source_ids(self, _: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=limits.fit(f"{s.id} — {s.title}", limits.CHOICE_TEXT), value=s.id)
+                for s in matching_sources(self.service.retriever.get(), current)]
+
+    async def send_pages(self, interaction: discord.Interaction, pages: list[replies.Reply], start: int = 0) -> None:
+        if len(pages) == 1:
+            await interaction.response.send_message(**message_kwargs(pages[0]))
+            return
+        pager = Pager(pages, interaction, start, timeout=self.service.pager_timeout)
+        await interaction.response.send_message(**pager.current())
+
+
+def matching_sources(retriever: Retriever, typed: str) -> list[Source]:
+    """Sources whose id or title contains what was typed, ids that start with it first; at most 25."""
+    typed = typed.strip().lower()
+    found = [s for s in retriever.sources.values()
+             if len(s.id) <= limits.CHOICE_TEXT and (typed in s.id.lower() or typed in s.title.lower())]
+    found.sort(key=lambda s: (not s.id.lower().startswith(typed), s.id))
+    return found[:limits.CHOICES]
