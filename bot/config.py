@@ -26,12 +26,15 @@ class BotConfig:
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     feedback: bool = True
     feedback_db: Path = Path("feedback.sqlite")
+    # /add-source takes files up to this size; 10 MB is what Discord lets members of a server without boosts send
+    max_upload_mb: float = 10.0
     sharded: bool = False
     shard_count: int = 0
 
     def __post_init__(self) -> None:
         check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
         check_range("shard_count", self.shard_count, 0, 100_000)
+        check_range("max_upload_mb", self.max_upload_mb, 0.01, 500.0)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class Service:
 
     def __init__(self, config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None = None) -> None:
         self.config = config
+        self.retrieval = retrieval  # where the index and its sources are; None: started without a config file
         self.retriever = CurrentRetriever(retriever)
         self.searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         # votes get their own thread, so recording one never waits behind a queue of searches

@@ -19,7 +19,7 @@ from .conftest import running_bot
 async def test_commands_are_synced_with_names_options_and_descriptions(fake, fast_retriever: Retriever):
     async with running_bot(fake, fast_retriever):
         commands = {c["name"]: c for c in fake.commands}
-        assert set(commands) == {"ask", "sources", "source", "reindex"}
+        assert set(commands) == {"ask", "sources", "source", "reindex", "add-source", "remove-source"}
         assert int(commands["reindex"]["default_member_permissions"]) == 1 << 5  # Manage Server
         assert all(c["description"] for c in commands.values())
         ask = {o["name"]: o for o in commands["ask"]["options"]}
@@ -28,6 +28,8 @@ async def test_commands_are_synced_with_names_options_and_descriptions(fake, fas
         assert ask["private"]["type"] == 5  # boolean
         source = {o["name"]: o for o in commands["source"]["options"]}
         assert source["id"]["autocomplete"] is True and source["paragraph"]["min_value"] == 1
+        (document,) = commands["add-source"]["options"]
+        assert document["type"] == 11 and document["required"] is True  # an attachment
     assert fake.violations == []
 
 

@@ -57,6 +57,7 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._saved: tuple[str, yarl.URL] | None = None
+        self.uploads: dict[int, tuple[Payload, bytes]] = {}  # attachment id -> (attachment object, its bytes)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -65,6 +66,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway-resume", self.gateway.handle)
+        app.router.add_get("/attachments/{attachment}/{filename}", self._get_upload)  # Discord's CDN
         app.router.add_route("*", "/{tail:.*}", self.rest.handle)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -290,6 +292,24 @@ class FakeDiscord:
         """Gateway op 7 RECONNECT; returns once the client RESUMEd (op 6) on a new socket and got RESUMED."""
         return await self.gateway.reconnect(shard_id, timeout)
 
+    # -- attachments ---------------------------------------------------------------------------------
+
+    def upload(self, filename: str, data: bytes, content_type: str | None = None) -> str:
+        """A file a user attached to a command: its id, the value of an attachment option (type 11). Discord
+        serves it from its CDN, here from this server's /attachments/."""
+        attachment_id = self.world.ids.next()
+        url = f"http://127.0.0.1:{self._port}/attachments/{attachment_id}/{filename}"
+        attachment = {"id": str(attachment_id), "filename": filename, "size": len(data), "url": url,
+                      "proxy_url": url, **({"content_type": content_type} if content_type else {})}
+        self.uploads[attachment_id] = (attachment, data)
+        return str(attachment_id)
+
+    async def _get_upload(self, request: web.Request) -> web.Response:
+        found = self.uploads.get(int(request.match_info["attachment"]))
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[1], content_type=found[0].get("content_type", "application/octet-stream"))
+
     # -- interaction payloads -------------------------------------------------------------------------
 
     def _command_data(self, name: str, options: dict[str, Any] | list[Payload] | None, guild_id: int | None,
@@ -331,6 +351,8 @@ class FakeDiscord:
                 if guild_id is not None:
                     member = self.world.member(guild_id, int(value))
                     resolved.setdefault("members", {})[value] = {k: v for k, v in member.items() if k != "user"}
+            elif option.get("type") == 11 and int(value) in self.uploads:
+                resolved.setdefault("attachments", {})[value] = self.uploads[int(value)][0]
             elif option.get("type") == 7 and int(value) in self.world.channels:
                 resolved.setdefault("channels", {})[value] = {**self.world.channels[int(value)], "permissions": "0"}
         return resolved

@@ -1,0 +1,126 @@
+"""Managers change the sources from Discord: /add-source indexes a file at once, /remove-source takes one out,
+/reindex names the files it could not read. Everyone else is refused."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalConfig, Retriever, open_retriever
+from tests.retrieval.ingest.test_formats import make_docx, report_pdf
+
+from ..conftest import SEEDS
+from .conftest import plain, running_bot
+
+EPHEMERAL = 64
+MODERATOR, MEMBER = 0, 1  # fake.human_ids: alice has Manage Server, bob has not
+
+
+@pytest.fixture
+def own_index(fast_retriever: Retriever, tmp_path: Path) -> tuple[RetrievalConfig, Retriever]:
+    """A copy of the seeds and an index of them that a test may change."""
+    sources = Path(shutil.copytree(SEEDS, tmp_path / "sources"))
+    config = RetrievalConfig(sources=sources, index=tmp_path / "index")
+    return config, open_retriever(config, progress=False, encoder=fast_retriever.encoder)
+
+
+async def command(fake, name: str, options: dict, user: int = MODERATOR) -> str:
+    """Run a manager's command; the text of its private answer."""
+    handle = await fake.send_interaction(name, options, user=fake.human_ids[user])
+    response = await handle.wait_response()
+    if response["type"] == 4:  # answered at once (a refusal)
+        assert response["data"]["flags"] & EPHEMERAL
+        return response["data"]["content"]
+    (done,) = await handle.wait_followups(1, timeout=30)
+    assert handle.ephemeral and done["flags"] & EPHEMERAL
+    return done["content"]
+
+
+async def best_answer(fake, question: str) -> str:
+    handle = await fake.send_interaction("ask", {"question": question, "count": 1})
+    (answer,) = await handle.wait_followups(1, timeout=10)
+    return plain(answer["embeds"][0]["description"]) + " " + answer["embeds"][0]["title"]
+
+
+@pytest.mark.asyncio
+async def test_an_added_pdf_answers_at_once_with_its_page(fake, own_index, tmp_path: Path):
+    config, retriever = own_index
+    pdf = report_pdf(tmp_path / "made.pdf").read_bytes()
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        upload = fake.upload("Rivers of the North.pdf", pdf, "application/pdf")
+        text = await command(fake, "add-source", {"document": upload})
+        assert text.startswith("Added `rivers-of-the-north`, **Rivers of the North**:") and "answering now" in text
+        assert (config.sources / "rivers-of-the-north.pdf").read_bytes() == pdf
+        manifest = bot.service.retriever.get().index.manifest
+        assert manifest.sources == 4 and 0 < manifest.embedded < manifest.vectors  # only the new file embedded
+        answer = await best_answer(fake, "When did the count reach twelve thousand fish a season?")
+    assert "twelve thousand fish" in answer and "p. 3" in answer
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_word_file_is_added_and_then_removed(fake, own_index, tmp_path: Path):
+    config, retriever = own_index
+    docx = make_docx(tmp_path / "ferry.docx").read_bytes()
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        text = await command(fake, "add-source", {"document": fake.upload("ferry.docx", docx)})
+        assert text.startswith("Added `ferry`, **Ferry Crossings**")
+        assert "ferry" in bot.service.retriever.get().sources
+        text = await command(fake, "remove-source", {"id": "ferry"})
+        assert text.startswith("Removed `ferry`; its file is kept in .removed/ferry.docx in the sources folder.")
+        assert "ferry" not in bot.service.retriever.get().sources
+    assert (config.sources / ".removed" / "ferry.docx").read_bytes() == docx  # nothing lost
+    assert not (config.sources / "ferry.docx").exists()
+
+
+@pytest.mark.asyncio
+async def test_members_without_manage_server_are_refused(fake, own_index):
+    config, retriever = own_index
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        upload = fake.upload("note.txt", b"Note\n\nA note about harbours.\n")
+        added = await command(fake, "add-source", {"document": upload}, user=MEMBER)
+        removed = await command(fake, "remove-source", {"id": "park-hero"}, user=MEMBER)
+        assert bot.service.retriever.get() is retriever
+    assert added == "Only members with the Manage Server permission can add sources."
+    assert removed == "Only members with the Manage Server permission can remove sources."
+    assert sorted(p.name for p in config.sources.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
+    registered = {c["name"]: c for c in fake.commands}
+    for name in ("add-source", "remove-source", "reindex"):  # Discord hides them from others too
+        assert int(registered[name]["default_member_permissions"]) == 1 << 5  # Manage Server
+        assert registered[name]["contexts"] == [0]  # servers only
+
+
+@pytest.mark.asyncio
+async def test_bad_files_and_ids_get_a_private_reason(fake, own_index):
+    config, retriever = own_index
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        configured = bot.service.config
+        bot.service.config = replace(configured, max_upload_mb=0.01)
+        big = await command(fake, "add-source", {"document": fake.upload("big.txt", b"T\n\n" + b"word " * 4000)})
+        bot.service.config = configured
+        broken = await command(fake, "add-source", {"document": fake.upload("report.pdf", b"%PDF-1.7 broken")})
+        kind = await command(fake, "add-source", {"document": fake.upload("tool.exe", b"MZ")})
+        clash = await command(fake, "add-source", {"document": fake.upload("Park-Hero.txt", b"T\n\nText here.\n")})
+        unknown = await command(fake, "remove-source", {"id": "nope"})
+        listed = await command(fake, "remove-source", {"id": "park-hero"})
+        assert bot.service.retriever.get() is retriever  # nothing was rebuilt
+    assert big.startswith("That file is 0.0 MB; the sources take files up to 0.01 MB.")
+    assert broken.startswith("The document was not added: report.pdf was not added: ")
+    assert "is not a kind of document the sources can hold" in kind
+    assert "a source with id 'park-hero' is already in the sources" in clash
+    assert unknown == "Nothing was removed: no document with id 'nope' in the sources"
+    assert "is listed in sources.toml" in listed
+    assert sorted(p.name for p in config.sources.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
+
+
+@pytest.mark.asyncio
+async def test_reindex_names_the_files_it_left_out(fake, own_index):
+    config, retriever = own_index
+    (config.sources / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    async with running_bot(fake, retriever, retrieval=config):
+        text = await command(fake, "reindex", {})
+    assert "Index rebuilt and in use" in text
+    assert "1 file(s) could not be read and were left out:\n- scan.pdf: " in text
