@@ -7,10 +7,11 @@ from discord.ext import commands
 from ..service import Service
 from .admin import Admin
 from .ask import Ask
+from .check import Check
 from .library import Library
 from .questions import Questions
 
 
 async def add_cogs(bot: commands.Bot, service: Service) -> None:
-    for cog in (Ask(service), Library(service), Admin(service), Questions(bot, service)):
+    for cog in (Ask(service), Check(bot, service), Library(service), Admin(service), Questions(bot, service)):
         await bot.add_cog(cog)

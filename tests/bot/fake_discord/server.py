@@ -234,19 +234,20 @@ class FakeDiscord:
                                custom_id: str | None = None, values: list[str] | None = None,
                                message: Payload | int | str | None = None, user: int | None = None,
                                channel_id: int | None = None, dm: bool = False, locale: str = "en-US",
-                               timeout: float = 5.0) -> InteractionHandle:
+                               target: Payload | None = None, timeout: float = 5.0) -> InteractionHandle:
         """Dispatch INTERACTION_CREATE and return a handle on what the bot does with it.
 
         ``type`` defaults to 3 (component) with ``custom_id``, 4 (autocomplete) with ``focused`` (the name of
-        the option being typed), else 2 (slash command ``name``; it must have been synced). ``options`` maps
+        the option being typed), else 2 (slash command ``name``; it must have been synced; a message command
+        is given the ``target`` message, which Discord sends whole in ``resolved.messages``). ``options`` maps
         option names to values (types come from the synced command) or is a raw option list. A component
         interaction needs the ``message`` (object or id) the component is on.
         """
         kind = type or (MESSAGE_COMPONENT if custom_id else AUTOCOMPLETE if focused else APPLICATION_COMMAND)
         user_id = user or self.world.human_ids[0]
         stored = self.message(message["id"] if isinstance(message, dict) else message) if message else None
-        if stored is not None:
-            channel_id = int(stored["channel_id"])
+        if stored is not None or target is not None:
+            channel_id = int((stored or target)["channel_id"])
         elif dm:
             channel_id = int(self.world.dm_channel(user_id)["id"])
         channel_id = channel_id or self.channel_id("general")
@@ -259,6 +260,10 @@ class FakeDiscord:
             if name is None:
                 raise ValueError("a command interaction needs the command name")
             data = self._command_data(name, options, guild_id, kind, focused)
+            if target is not None:
+                data["target_id"] = target["id"]
+                # a message command gets the message's content whatever the bot's intents
+                data.setdefault("resolved", {})["messages"] = {target["id"]: copy.deepcopy(self.message(target["id"]))}
         payload = self._interaction_payload(kind, data, user_id, channel_id, guild_id, locale)
         if stored is not None:
             payload["message"] = copy.deepcopy(stored)
