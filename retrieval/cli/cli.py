@@ -183,6 +183,9 @@ def parser() -> argparse.ArgumentParser:
                           "each, and print top-1/top-3/answered per format beside the plain text, with how each "
                           "format kept the answering paragraphs (needs fpdf2, and a Unicode TTF font via --font "
                           "or fc-match)")
+    evaluate.add_argument("--followups", type=Path, metavar="FILE", help="a follow-up file (TOML [[followup]] "
+                          "tables with `previous`, `q`, `expect`, like seeds/followups.toml): each follow-up "
+                          "searched alone, joined to the question before it, and as the bot does")
     evaluate.add_argument("--font", type=Path, metavar="TTF", help="with --formats: the PDF's font (default: "
                           "DejaVu Sans, found with fc-match)")
     evaluate.add_argument("--off-topic", type=Path, metavar="FILE", help="with --questions: a .jsonl of questions "

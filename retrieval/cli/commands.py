@@ -31,6 +31,7 @@ from ..evaluate.evaluate import (
     load_question_set,
     to_json,
 )
+from ..evaluate.followups import evaluate_followups, followup_table, load_followups
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
 from ..evaluate.soak import soak, soak_questions
 from ..evaluate.writers import read_articles
@@ -217,6 +218,16 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
     elif args.formats:
         return run_formats_eval(args, config, modes[0])
+    elif args.followups:
+        pairs = load_followups(args.followups)
+        retriever = open_retriever(config, index=args.index)
+        retriever.settings = modes[0]
+        reports = evaluate_followups(retriever, pairs)
+        if args.json:
+            print(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=1))
+        else:
+            print(f"follow-ups {args.followups}: {len(pairs)} pairs\n{followup_table(reports)}")
+        return 0
     elif args.questions:
         questions = load_question_set(args.questions, args.off_topic)
         retriever = cached_retriever(args, config, args.questions / "docs")
