@@ -22,6 +22,7 @@ class Incoming:
     channel_id: int
     parent_channel_id: int | None  # a thread's channel, so threads of question channels count too
     mentions_us: bool
+    in_answered_thread: bool = False  # a thread the bot answered in: its messages are follow-ups
 
 
 def question_from(message: Incoming, bot_id: int, config: BotConfig,
@@ -35,7 +36,8 @@ def question_from(message: Incoming, bot_id: int, config: BotConfig,
     else:
         in_question_channel = bool({message.channel_id, message.parent_channel_id} & set(
             config.question_channels if question_channels is None else question_channels))
-        wanted = in_question_channel or message.mentions_us or not config.require_mention
+        wanted = in_question_channel or message.in_answered_thread or message.mentions_us or \
+            not config.require_mention
     if not wanted:
         return None
     text = re.sub(rf"<@!?{bot_id}>", " ", message.content)

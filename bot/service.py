@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
+from retrieval.search.followup import answer_followup
 
 from . import replies
 from .config import BotConfig
@@ -19,6 +20,7 @@ from .feedback import Votes, vote_view
 from .paging import PAGER_TIMEOUT_SECONDS
 from .reloading import Reloader
 from .routing import Cooldown, Turns
+from .threads import ThreadMemory
 
 log = logging.getLogger("bot")
 
@@ -67,6 +69,7 @@ class Service:
         self.votes = Votes(config.feedback_db if config.feedback else None, self.writer)
         self.cooldown = Cooldown(config.cooldown_seconds)
         self.turns = Turns()
+        self.threads = ThreadMemory()
         self.lost_replies = LostReplies()
         self.reloader = Reloader(self.retriever, retrieval)
         self.pager_timeout = PAGER_TIMEOUT_SECONDS  # seconds until page buttons are disabled
@@ -88,18 +91,20 @@ class Service:
                               cooldown_seconds=config.cooldown_seconds, count=None, min_relevance=None,
                               keep_questions=config.feedback)
 
-    async def answer(self, question: str, k: int | None = None) -> Answer:
-        """Search on the worker thread so the event loop keeps heartbeats and other users going."""
+    async def answer(self, question: str, k: int | None = None, previous: str | None = None) -> Answer:
+        """Search on the worker thread so the event loop keeps heartbeats and other users going; a follow-up
+        (`previous`: the question it follows) with that question when it needs it."""
         retriever = self.retriever.get()
-        return await asyncio.get_running_loop().run_in_executor(self.searcher, retriever.answer, question, k)
+        return await asyncio.get_running_loop().run_in_executor(self.searcher, answer_followup, retriever, question,
+                                                                previous, k)
 
     async def search(self, question: str, k: int | None, guild_id: int | None, channel_id: int | None,
-                     user_id: int) -> tuple[Answer | None, list[replies.Reply]]:
+                     user_id: int, previous: str | None = None) -> tuple[Answer | None, list[replies.Reply]]:
         """Answer a question and log how it went. Returns the answer (None when there is none) and the replies:
         the passages, a refusal that says why, or, whatever else goes wrong, the private NOT_SEARCHED notice."""
         where = f"guild={guild_id or 'DM'} channel={channel_id} user={user_id}"
         try:
-            answer = await self.answer(question, k)
+            answer = await self.answer(question, k, previous)
             pages = replies.answer_replies(answer)
         except RetrievalError as error:
             log.info("question refused %s question=%.80r: %s", where, question, error)

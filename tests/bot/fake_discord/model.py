@@ -12,6 +12,7 @@ DISCORD_EPOCH_MS = 1420070400000
 ADMINISTRATOR = 1 << 3
 SEND_MESSAGES = 1 << 11
 SEND_MESSAGES_IN_THREADS = 1 << 38
+MANAGE_THREADS = 1 << 34
 MEMBER_OVERWRITE = 1
 ALL_TEXT_PERMISSIONS = (
     (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 18) | (1 << 31) | (1 << 35) | (1 << 38)
@@ -220,6 +221,17 @@ class World:
             }
         return self.channels[self.dm_by_user[user_id]]
 
+    def add_forum(self, guild_id: int, name: str, tags: tuple[str, ...]) -> Payload:
+        """A forum channel (type 15) with a tag of each name; posts in it are threads."""
+        forum_id = self.ids.next()
+        forum = {**self._text_channel(forum_id, guild_id, name, len(self.guilds[guild_id]["channels"])), "type": 15,
+                 "available_tags": [{"id": str(self.ids.next()), "name": tag, "moderated": False, "emoji_id": None,
+                                     "emoji_name": None} for tag in tags],
+                 "default_reaction_emoji": None, "default_sort_order": None, "default_forum_layout": 0}
+        self.channels[forum_id] = forum
+        self.guilds[guild_id]["channels"].append({k: v for k, v in forum.items() if k != "guild_id"})
+        return forum
+
     def add_thread(self, parent_id: int, name: str, owner_id: int, *, thread_id: int | None = None,
                    auto_archive_duration: int = 1440, thread_type: int = 11) -> Payload:
         """Create a thread channel under ``parent_id`` (from a message when ``thread_id`` is its id)."""
@@ -241,12 +253,13 @@ class World:
     # -- messages ------------------------------------------------------------------------------------
 
     def add_message(self, channel_id: int, author_id: int, body: Payload, *, message_type: int = 0,
-                    extra: Payload | None = None) -> Payload:
-        """Store and return a full message object for ``body`` (a create-message JSON body)."""
+                    extra: Payload | None = None, message_id: int | None = None) -> Payload:
+        """Store and return a full message object for ``body`` (a create-message JSON body); `message_id` for a
+        forum post's starter message, whose id is its thread's."""
         channel = self.channels[channel_id]
         guild_id = self.guild_of(channel_id)
         content = body.get("content") or ""
-        message_id = self.ids.next()
+        message_id = message_id or self.ids.next()
         message: Payload = {
             "id": str(message_id), "channel_id": str(channel_id), "author": self.users[author_id],
             "content": content, "timestamp": now_iso(), "edited_timestamp": None, "tts": bool(body.get("tts")),

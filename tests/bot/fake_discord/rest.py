@@ -15,7 +15,7 @@ from aiohttp import web
 from . import limits
 from .gateway import APP_FLAG_GATEWAY_MESSAGE_CONTENT, Gateway
 from .interactions import ALLOWED_CALLBACKS, AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionHandle, Rejection
-from .model import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, Payload, World
+from .model import MANAGE_THREADS, SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, Payload, World
 from .waiting import Changes
 
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
@@ -109,6 +109,7 @@ class RestApi:
             ("GET", f"{app}/guilds/{{guild}}/commands", self._get_commands),
             ("PUT", f"{app}/guilds/{{guild}}/commands", self._put_commands),
             ("GET", "/channels/{channel}", self._get_channel),
+            ("PATCH", "/channels/{channel}", self._patch_channel),
             ("POST", "/channels/{channel}/messages", self._post_message),
             ("GET", msg, self._get_message),
             ("PATCH", msg, self._patch_message),
@@ -258,6 +259,26 @@ class RestApi:
 
     async def _get_channel(self, req: RecordedRequest, channel: str) -> tuple[int, Any]:
         return 200, self.world.channels[self._channel(req, channel)]
+
+    async def _patch_channel(self, req: RecordedRequest, channel: str) -> tuple[int, Any]:
+        """Only what the bot edits: a forum post's tags, which need Manage Threads (at most 5, all the forum's)."""
+        channel_id = self._channel(req, channel)
+        thread = self.world.channels[channel_id]
+        body = req.json or {}
+        if "applied_tags" in body:
+            forum = self.world.channels.get(int(thread.get("parent_id") or 0), {})
+            known = {t["id"] for t in forum.get("available_tags", [])}
+            tags = [str(tag) for tag in body["applied_tags"]]
+            if len(tags) > 5 or not set(tags) <= known:
+                errors = {"applied_tags": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH",
+                                                         "message": "Unknown tag or more than 5 tags"}]}}
+                raise self.reject(req, "limits", 400, 50035, "Invalid Form Body", errors)
+            if not self.world.channel_permissions(channel_id, self.world.bot_user_id) & MANAGE_THREADS:
+                raise self.reject(req, "permissions", 403, 50013, "Missing Permissions")
+            thread["applied_tags"] = tags
+        guild_id = self.world.guild_of(channel_id)
+        await self.gateway.dispatch("THREAD_UPDATE", lambda _: dict(thread), guild_id=guild_id)
+        return 200, thread
 
     async def _post_message(self, req: RecordedRequest, channel: str) -> tuple[int, Any]:
         channel_id = self._channel(req, channel)

@@ -297,6 +297,29 @@ class FakeDiscord:
         """Gateway op 7 RECONNECT; returns once the client RESUMEd (op 6) on a new socket and got RESUMED."""
         return await self.gateway.reconnect(shard_id, timeout)
 
+    # -- forums --------------------------------------------------------------------------------------
+
+    def add_forum(self, name: str = "help", tags: tuple[str, ...] = ("answered", "bug")) -> int:
+        """A forum channel in the first guild, before the bot connects (it comes in GUILD_CREATE)."""
+        return int(self.world.add_forum(self.guild_ids[0], name, tags)["id"])
+
+    async def post_in_forum(self, forum_id: int, title: str, content: str, *, author: int | None = None,
+                            tags: tuple[str, ...] = (), timeout: float = 5.0) -> Payload:
+        """A member opens a forum post: THREAD_CREATE, then MESSAGE_CREATE of its starter message, whose id is the
+        thread's. Returns the thread."""
+        author = author or self.world.human_ids[0]
+        forum = self.world.channels[forum_id]
+        tag_ids = [t["id"] for t in forum["available_tags"] if t["name"] in tags]
+        thread = self.world.add_thread(forum_id, title, author)
+        thread.update({"applied_tags": tag_ids, "message_count": 1})
+        guild_id = self.world.guild_of(forum_id)
+        await self.gateway.dispatch("THREAD_CREATE", lambda _: {**thread, "newly_created": True}, guild_id=guild_id)
+        starter = self.world.add_message(int(thread["id"]), author, {"content": content},
+                                         message_id=int(thread["id"]))
+        await self.gateway.dispatch_message("MESSAGE_CREATE", starter, wait=timeout)
+        self.changes.notify()
+        return thread
+
     # -- attachments ---------------------------------------------------------------------------------
 
     def upload(self, filename: str, data: bytes, content_type: str | None = None) -> str:
