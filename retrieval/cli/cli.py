@@ -186,6 +186,13 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--followups", type=Path, metavar="FILE", help="a follow-up file (TOML [[followup]] "
                           "tables with `previous`, `q`, `expect`, like seeds/followups.toml): each follow-up "
                           "searched alone, joined to the question before it, and as the bot does")
+    evaluate.add_argument("--feedback", type=Path, metavar="DB", help="the bot's question log (`feedback_db`): "
+                          "questions not covered, answers voted down and the most asked, near-duplicates grouped")
+    evaluate.add_argument("--days", type=float, default=30.0, help="with --feedback: the period, in days "
+                          "(default 30)")
+    evaluate.add_argument("--csv", action="store_true", help="with --feedback: print the report as CSV")
+    evaluate.add_argument("--gold-out", action="store_true", help="with --feedback: print candidate gold "
+                          "questions (gold.toml format) for the questions that went wrong")
     evaluate.add_argument("--font", type=Path, metavar="TTF", help="with --formats: the PDF's font (default: "
                           "DejaVu Sans, found with fc-match)")
     evaluate.add_argument("--off-topic", type=Path, metavar="FILE", help="with --questions: a .jsonl of questions "

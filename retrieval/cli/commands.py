@@ -31,6 +31,7 @@ from ..evaluate.evaluate import (
     load_question_set,
     to_json,
 )
+from ..evaluate.feedback import report_from_file
 from ..evaluate.followups import evaluate_followups, followup_table, load_followups
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
 from ..evaluate.soak import soak, soak_questions
@@ -218,6 +219,11 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         title, text = f"{args.beir.name} {args.split}: {len(qrels)} queries", beir_table(reports)
     elif args.formats:
         return run_formats_eval(args, config, modes[0])
+    elif args.feedback:
+        found = report_from_file(args.feedback, args.days)
+        print(json.dumps(found.to_dict(), ensure_ascii=False, indent=1) if args.json else found.csv() if args.csv
+              else found.gold() if args.gold_out else found.table())
+        return 0
     elif args.followups:
         pairs = load_followups(args.followups)
         retriever = open_retriever(config, index=args.index)

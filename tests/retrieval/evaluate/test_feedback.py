@@ -1,0 +1,84 @@
+"""The report of what the sources don't cover, from a question log written as the bot writes it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalError
+from retrieval.cli.cli import main
+from retrieval.evaluate.feedback import SCHEMA, Asked, group, report_from_file
+
+DAY = 86400
+
+
+def asked(question: str, covered: bool = True, down: int = 0, at: float = 0.0) -> Asked:
+    return Asked(question, at, covered, ["[Robert Park, ¶8]"] if covered else [], 0, down)
+
+
+def test_near_duplicates_are_grouped_and_different_questions_are_not():
+    groups = group([asked("Who founded NAUH?", at=1), asked("who founded nauh", at=2),
+                    asked("Who founded NAUH then?", at=3), asked("When was NAUH founded?", at=4),
+                    asked("How many refugees has NAUH resettled?", at=5),
+                    asked("How many refugees did NAUH resettle?", at=6)])
+    assert [(g.question, g.times) for g in groups] == [("Who founded NAUH?", 3), ("When was NAUH founded?", 1),
+                                                        ("How many refugees has NAUH resettled?", 2)]
+
+
+def write_log(path: Path, now: float) -> None:
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    rows = [("How do I reset my password?", "[]", now - 60), ("how do I reset my password", "[]", now - 50),
+            ("How many refugees has NAUH resettled?", json.dumps([{"citation": "[Robert Park, ¶8]"}]), now - 40),
+            ("How many refugees did NAUH resettle?", json.dumps([{"citation": "[Robert Park, ¶8]"}]), now - 30),
+            ("Who won the 2018 World Cup?", "[]", now - 40 * DAY)]  # outside the period
+    for question, passages, at in rows:
+        db.execute("INSERT INTO answers (asked_at, question, passages, guild_id, channel_id) VALUES (?, ?, ?, 1, 2)",
+                   (at, question, passages))
+    db.execute("INSERT INTO votes VALUES (3, 77, -1, ?)", (now,))
+    db.commit()
+    db.close()
+
+
+def test_the_report_lists_what_was_not_covered_voted_down_and_asked_most(tmp_path: Path):
+    log = tmp_path / "feedback.sqlite"
+    write_log(log, time.time())
+    found = report_from_file(log, days=30)
+    assert found.questions == 4
+    assert [(g.question, g.times) for g in found.not_covered] == [("How do I reset my password?", 2)]
+    assert [(g.question, g.down) for g in found.voted_down] == [("How many refugees has NAUH resettled?", 1)]
+    assert {g.question for g in found.most_asked} == {"How do I reset my password?",
+                                                      "How many refugees has NAUH resettled?"}
+    rows = list(csv.DictReader(io.StringIO(found.csv())))
+    assert rows[0] == {"part": "not covered", "question": "How do I reset my password?", "times": "2",
+                       "variants": "How do I reset my password? | how do I reset my password", "down_votes": "0",
+                       "shown": ""}
+    gold = tomllib.loads(found.gold())["question"]
+    assert [q["q"] for q in gold] == ["How do I reset my password?", "How many refugees has NAUH resettled?"]
+    assert all(q["expect"] == [] for q in gold)
+
+
+def test_eval_feedback_prints_the_report(tmp_path: Path, capsys):
+    log = tmp_path / "feedback.sqlite"
+    write_log(log, time.time())
+    assert main(["eval", "--feedback", str(log), "--days", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "4 questions in the last 30 days" in out and "  2x  How do I reset my password?" in out
+    assert main(["eval", "--feedback", str(log), "--days", "30", "--csv"]) == 0
+    assert capsys.readouterr().out.startswith("part,question,times,variants,down_votes,shown")
+    assert main(["eval", "--feedback", str(tmp_path / "none.sqlite")]) == 1
+    assert "question log" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_log_is_one_error(tmp_path: Path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("not a database")
+    with pytest.raises(RetrievalError, match="cannot be read"):
+        report_from_file(bad, 30)
