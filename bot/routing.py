@@ -81,9 +81,11 @@ class Cooldown:
     seconds: float
     last_asked: dict[int, float] = field(default_factory=dict)
 
-    def retry_after(self, user_id: int, now: float | None = None) -> float:
+    def retry_after(self, user_id: int, now: float | None = None, seconds: float | None = None) -> float:
+        """`seconds`: the server's own spacing, when it set one."""
         now = time.monotonic() if now is None else now
-        wait = self.last_asked.get(user_id, -float("inf")) + self.seconds - now
+        spacing = self.seconds if seconds is None else seconds
+        wait = self.last_asked.get(user_id, -float("inf")) + spacing - now
         if wait > 0:
             return wait
         self.last_asked[user_id] = now

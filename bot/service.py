@@ -7,7 +7,7 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
 from retrieval.search.followup import answer_followup
@@ -20,7 +20,9 @@ from .feedback import Votes, vote_view
 from .paging import PAGER_TIMEOUT_SECONDS
 from .reloading import Reloader
 from .routing import Cooldown, Turns
+from .settings_store import ServerSettings, SettingsStore, as_stored
 from .threads import ThreadMemory
+from .votes_store import FeedbackError
 
 log = logging.getLogger("bot")
 
@@ -43,19 +45,6 @@ class CurrentRetriever:
             return old
 
 
-@dataclass(frozen=True)
-class ServerSettings:
-    """What one server (or DMs, guild None) gets; today every value is the config file's."""
-
-    question_channels: tuple[int, ...]
-    private_replies: bool
-    reply_in_thread: bool
-    cooldown_seconds: float
-    count: int | None  # passages per answer; None: the retrieval settings' top_k
-    min_relevance: float | None  # a stricter relevance threshold than retrieval's; None: retrieval's own
-    keep_questions: bool  # record answered questions (for votes)
-
-
 class Service:
     """Everything the bot's parts share. `open` before use (on the event loop), `close` once at the end."""
 
@@ -66,7 +55,11 @@ class Service:
         self.searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         # votes get their own thread, so recording one never waits behind a queue of searches
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
-        self.votes = Votes(config.feedback_db if config.feedback else None, self.writer)
+        # the database is always opened: `feedback` is only the default of each server's keep_questions
+        self.votes = Votes(config.feedback_db, self.writer)
+        self.defaults = ServerSettings.defaults(config)
+        self.settings_store: SettingsStore | None = None
+        self.server_changes: dict[int, dict] = {}  # read once at start, then kept in step with every change
         self.cooldown = Cooldown(config.cooldown_seconds)
         self.turns = Turns()
         self.threads = ThreadMemory()
@@ -76,27 +69,49 @@ class Service:
 
     async def open(self) -> None:
         await self.votes.open()
+        loop = asyncio.get_running_loop()
+        try:
+            self.settings_store = await loop.run_in_executor(self.writer, SettingsStore, self.config.feedback_db)
+            self.server_changes = await loop.run_in_executor(self.writer, self.settings_store.load)
+        except FeedbackError as error:  # answers go on with the config file's settings
+            log.warning("server settings are the config file's: %s", error)
 
     def close(self) -> None:
+        if self.settings_store is not None:
+            self.settings_store.close()
         self.reloader.close()
         self.searcher.shutdown(wait=True, cancel_futures=True)
         self.writer.shutdown(wait=True)
         self.votes.close()
 
     def settings_for(self, guild_id: int | None) -> ServerSettings:
-        """The settings in effect in a server (None: direct messages)."""
-        config = self.config
-        return ServerSettings(question_channels=tuple(config.question_channels),
-                              private_replies=config.private_replies, reply_in_thread=config.reply_in_thread,
-                              cooldown_seconds=config.cooldown_seconds, count=None, min_relevance=None,
-                              keep_questions=config.feedback)
+        """The settings in effect in a server (None: direct messages, which get the config file's)."""
+        if guild_id is None:
+            return self.defaults
+        return self.defaults.changed(self.server_changes.get(guild_id, {}))
 
-    async def answer(self, question: str, k: int | None = None, previous: str | None = None) -> Answer:
+    async def change_settings(self, guild_id: int, settings: ServerSettings, user_id: int) -> None:
+        """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
+        server keeps its previous settings)."""
+        if self.settings_store is None:
+            raise FeedbackError("the settings database could not be opened when the bot started")
+        changes = as_stored(settings, self.defaults)
+        await asyncio.get_running_loop().run_in_executor(self.writer, self.settings_store.save, guild_id, changes,
+                                                         user_id)
+        self.server_changes[guild_id] = changes
+
+    async def answer(self, question: str, k: int | None = None, previous: str | None = None,
+                     guild_id: int | None = None) -> Answer:
         """Search on the worker thread so the event loop keeps heartbeats and other users going; a follow-up
-        (`previous`: the question it follows) with that question when it needs it."""
+        (`previous`: the question it follows) with that question when it needs it; a server's stricter relevance
+        threshold applied."""
         retriever = self.retriever.get()
+        settings = retriever.settings
+        stricter = self.settings_for(guild_id).min_relevance
+        if stricter is not None and stricter > settings.min_relevance:
+            settings = replace(settings, min_relevance=stricter)
         return await asyncio.get_running_loop().run_in_executor(self.searcher, answer_followup, retriever, question,
-                                                                previous, k)
+                                                                previous, k, settings)
 
     async def search(self, question: str, k: int | None, guild_id: int | None, channel_id: int | None,
                      user_id: int, previous: str | None = None) -> tuple[Answer | None, list[replies.Reply]]:
@@ -104,7 +119,7 @@ class Service:
         the passages, a refusal that says why, or, whatever else goes wrong, the private NOT_SEARCHED notice."""
         where = f"guild={guild_id or 'DM'} channel={channel_id} user={user_id}"
         try:
-            answer = await self.answer(question, k, previous)
+            answer = await self.answer(question, k, previous, guild_id)
             pages = replies.answer_replies(answer)
         except RetrievalError as error:
             log.info("question refused %s question=%.80r: %s", where, question, error)
@@ -121,8 +136,10 @@ class Service:
         """What to send, a message per reply; the last with vote buttons when it ends an answer and the vote
         can be kept (votes are best effort: an answer never waits on or fails with them)."""
         messages = [message_kwargs(page) for page in pages]
-        if pages[-1].votes and answer is not None and self.settings_for(guild_id).keep_questions:
-            answer_id = await self.votes.record_answer(answer, guild_id, channel_id)
-            if answer_id is not None:
-                messages[-1]["view"] = vote_view(answer_id, self.votes)
+        if answer is None or not self.settings_for(guild_id).keep_questions:
+            return messages
+        # every answered question is kept, covered or not: the report of what the sources don't cover needs both
+        answer_id = await self.votes.record_answer(answer, guild_id, channel_id)
+        if answer_id is not None and pages[-1].votes:
+            messages[-1]["view"] = vote_view(answer_id, self.votes)
         return messages

@@ -13,15 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval import Hit, RetrievalError
+from retrieval.evaluate.feedback import SCHEMA, Report, read_log, report
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id INTEGER PRIMARY KEY, asked_at REAL NOT NULL, question TEXT NOT NULL, passages TEXT NOT NULL,
-    guild_id INTEGER, channel_id INTEGER);
-CREATE TABLE IF NOT EXISTS votes (
-    answer_id INTEGER NOT NULL REFERENCES answers(id), user_id INTEGER NOT NULL, vote INTEGER NOT NULL,
-    voted_at REAL NOT NULL, PRIMARY KEY (answer_id, user_id));
-"""
 UP, DOWN = 1, -1
 REPORT_WORST = 10
 # Another program holding the file (an open `sqlite3` shell, a backup) makes a write wait this long before it
@@ -109,6 +102,17 @@ class FeedbackStore:
         worst = [{"question": q, "net": int(net), "top": (json.loads(p) or [{}])[0].get("citation")}
                  for q, p, net in rows]
         return FeedbackReport(answers, voted, int(up), int(down), worst)
+
+    def questions_report(self, days: float, guild_id: int | None) -> Report:
+        """What the sources don't cover, for one server (all when None), over the last `days` days."""
+        with self._transaction() as db:
+            return report(read_log(db, days, guild_id), days)
+
+    def forget(self, guild_id: int) -> int:
+        """Delete every question a server asked and the votes on them; how many questions were deleted."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE guild_id = ?)", (guild_id,))
+            return db.execute("DELETE FROM answers WHERE guild_id = ?", (guild_id,)).rowcount
 
     def close(self) -> None:
         self.db.close()

@@ -3,19 +3,22 @@ answered as asked; one that does not ("and in 2012?") is searched together with 
 
 from __future__ import annotations
 
+from ..settings import SearchSettings
 from .coverage import LIKELY
 from .retriever import Answer, Retriever
 
 
-def answer_followup(retriever: Retriever, question: str, previous: str | None, k: int | None = None) -> Answer:
+def answer_followup(retriever: Retriever, question: str, previous: str | None, k: int | None = None,
+                    settings: SearchSettings | None = None) -> Answer:
     """The answer to `question` asked after `previous`. Alone first: when its best passage likely answers it,
     that is the answer; otherwise the two are searched as one text and that answer is kept if it found anything.
     On the seeds' follow-up pairs this shows the right passage most often (BENCHMARKS.md, "Follow-ups")."""
-    alone = retriever.answer(question, k)
+    settings = settings or retriever.settings
+    alone = retriever.answer(question, k, settings)
     if not previous or alone.relevance >= LIKELY:
         return alone
     together = f"{previous} {question}"
-    if len(together) > retriever.settings.max_question_chars:  # the question itself was fine: keep it alone
+    if len(together) > settings.max_question_chars:  # the question itself was fine: keep it alone
         return alone
-    joined = retriever.answer(together, k)
+    joined = retriever.answer(together, k, settings)
     return joined if joined.covered else alone

@@ -14,7 +14,7 @@ EPHEMERAL = 64
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 
-def broken_search(question: str, k: int | None = None):
+def broken_search(*_: object, **__: object):
     raise KeyError("passage 4711")  # a bug in the library, not a RetrievalError
 
 
