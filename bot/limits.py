@@ -10,6 +10,7 @@ EMBED_DESCRIPTION = 4096
 EMBED_FOOTER = 2048
 EMBEDS_TOTAL = 6000  # characters across every embed of one message
 EMBEDS_PER_MESSAGE = 10
+FIELD_VALUE = 1024
 CHOICES = 25
 CHOICE_TEXT = 100
 MAX_COUNT = 25  # passages one /ask may ask for: more is never useful to a reader of a channel

@@ -10,8 +10,10 @@ from .ask import Ask
 from .check import Check
 from .library import Library
 from .questions import Questions
+from .server_settings import ReportCog, ServerSettingsCog
 
 
 async def add_cogs(bot: commands.Bot, service: Service) -> None:
-    for cog in (Ask(service), Check(bot, service), Library(service), Admin(service), Questions(bot, service)):
+    for cog in (Ask(service), Check(bot, service), Library(service), Admin(service), ServerSettingsCog(service),
+                ReportCog(service), Questions(bot, service)):
         await bot.add_cog(cog)

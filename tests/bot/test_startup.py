@@ -20,7 +20,7 @@ async def test_commands_are_synced_with_names_options_and_descriptions(fake, fas
     async with running_bot(fake, fast_retriever):
         commands = {c["name"]: c for c in fake.commands}
         assert set(commands) == {"ask", "sources", "source", "reindex", "add-source", "remove-source",
-                                 "Check against sources"}
+                                 "Check against sources", "settings", "report"}
         assert int(commands["reindex"]["default_member_permissions"]) == 1 << 5  # Manage Server
         assert all(c["description"] for c in commands.values() if c["type"] == 1)  # slash commands
         ask = {o["name"]: o for o in commands["ask"]["options"]}

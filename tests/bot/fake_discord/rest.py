@@ -33,10 +33,11 @@ class RecordedRequest:
     query: dict[str, str]
     json: Any
     headers: dict[str, str]
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # the names of a multipart upload's files
     status: int = 0
     response: Any = None
     received_at: float = 0.0  # event-loop time, to measure how long the bot took to answer
+    uploads: dict[str, bytes] = field(default_factory=dict)  # each uploaded file's bytes by its name
 
 
 @dataclass
@@ -132,8 +133,8 @@ class RestApi:
     async def handle(self, request: web.Request) -> web.Response:
         path = request.path.removeprefix("/api/v10")
         body, files = await _read_body(request)
-        req = RecordedRequest(request.method, path, dict(request.query), body, dict(request.headers), files,
-                              received_at=asyncio.get_running_loop().time())
+        req = RecordedRequest(request.method, path, dict(request.query), body, dict(request.headers), list(files),
+                              received_at=asyncio.get_running_loop().time(), uploads=files)
         self.requests.append(req)
         try:
             self._fail_if_down(req)
@@ -473,19 +474,18 @@ def _guild_key(message: Payload) -> Payload:
     return {"guild_id": message["guild_id"]} if "guild_id" in message else {}
 
 
-async def _read_body(request: web.Request) -> tuple[Any, list[str]]:
-    """JSON body, or the ``payload_json`` part and file names of a multipart upload."""
+async def _read_body(request: web.Request) -> tuple[Any, dict[str, bytes]]:
+    """JSON body, or the ``payload_json`` part and the files of a multipart upload (by name)."""
     if request.content_type == "multipart/form-data":
-        payload, files = None, []
+        payload, files = None, {}
         async for part in await request.multipart():
             if part.name == "payload_json":
                 payload = json.loads(await part.text())
             else:
-                files.append(part.filename or part.name or "")
-                await part.read()
+                files[part.filename or part.name or ""] = bytes(await part.read())
         return payload, files
     raw = await request.read()
-    return (json.loads(raw) if raw else None), []
+    return (json.loads(raw) if raw else None), {}
 
 
 def _check_commands(commands: list[Payload]) -> limits.Errors:

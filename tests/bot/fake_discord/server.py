@@ -373,6 +373,8 @@ class FakeDiscord:
     def _resolved(self, options: list[Payload], guild_id: int | None) -> Payload:
         resolved: dict[str, dict[str, Payload]] = {}
         for option in options:
+            for kind, found in self._resolved(option.get("options") or [], guild_id).items():  # subcommands'
+                resolved.setdefault(kind, {}).update(found)
             value = str(option.get("value"))
             if option.get("type") == 6 and int(value) in self.world.users:
                 resolved.setdefault("users", {})[value] = self.world.users[int(value)]

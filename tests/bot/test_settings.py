@@ -1,0 +1,126 @@
+"""/settings changes how the bot answers in one server, at once and across restarts; /report tells managers what
+the sources don't cover. Both are for members with Manage Server only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.config import BotConfig
+from retrieval import Retriever
+
+from .conftest import running_bot
+
+EPHEMERAL = 64
+MODERATOR, MEMBER = 0, 1
+RESETTLED = "How many North Korean refugees has NAUH resettled?"
+
+
+def options(fake, group: str, sub: str, values: dict) -> list[dict]:
+    """A subcommand's options as Discord sends them, typed from the synced command."""
+    command = next(c for c in fake.commands if c["name"] == group)
+    spec = {o["name"]: o for o in next(s for s in command["options"] if s["name"] == sub).get("options", [])}
+    return [{"name": sub, "type": 1, "options": [{"name": k, "type": spec[k]["type"], "value": v}
+                                                 for k, v in values.items()]}]
+
+
+async def settings(fake, sub: str, values: dict | None = None, user: int = MODERATOR) -> str:
+    handle = await fake.send_interaction("settings", options(fake, "settings", sub, values or {}),
+                                         user=fake.human_ids[user])
+    response = await handle.wait_response()
+    assert response["data"]["flags"] & EPHEMERAL
+    return response["data"]["content"]
+
+
+@pytest.mark.asyncio
+async def test_settings_are_refused_without_manage_server(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever) as bot:
+        text = await settings(fake, "set", {"private_replies": True}, user=MEMBER)
+        assert bot.service.settings_for(fake.guild_id).private_replies is False
+    assert text == "Only members with the Manage Server permission can change the bot's settings."
+    registered = next(c for c in fake.commands if c["name"] == "settings")
+    assert int(registered["default_member_permissions"]) == 1 << 5 and registered["contexts"] == [0]
+
+
+@pytest.mark.asyncio
+async def test_a_question_channel_set_in_discord_is_answered_at_once_and_after_a_restart(fake,
+                                                                                          fast_retriever: Retriever,
+                                                                                          tmp_path: Path):
+    general = fake.channel_id("general")
+    db = tmp_path / "bot.sqlite"
+    async with running_bot(fake, fast_retriever, question_channels=[], feedback_db=db):
+        text = await settings(fake, "channel", {"action": "add", "channel": str(general)})
+        assert text.startswith("Saved; in effect now.") and f"question channels: <#{general}>" in text
+        await fake.send_message(RESETTLED, channel_id=general)  # no mention: the channel is a question channel now
+        (answer,) = await fake.wait_sent(1, channel_id=general, timeout=10)
+        assert answer["embeds"]
+    async with running_bot(fake, fast_retriever, question_channels=[], feedback_db=db) as bot:
+        assert bot.service.settings_for(fake.guild_id).question_channels == (general,)
+        await fake.send_message(RESETTLED, channel_id=general)
+        await fake.wait_sent(2, channel_id=general, timeout=10)
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_count_private_replies_and_a_stricter_threshold_apply_to_ask(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever) as bot:
+        shown = await settings(fake, "set", {"count": 1, "private_replies": True, "min_relevance": 0.2})
+        assert "passages per answer: 1" in shown and "private replies (/ask): on" in shown
+        assert "relevance threshold: 0.5 (the bot's)" in shown  # 0.2 is below the bot's own: not looser
+        handle = await fake.send_interaction("ask", {"question": RESETTLED})
+        (answer,) = await handle.wait_followups(1, timeout=10)
+        assert handle.ephemeral and len(answer["embeds"]) == 1
+        strict = await settings(fake, "set", {"min_relevance": 1.0})
+        assert "relevance threshold: 1" in strict
+        handle = await fake.send_interaction("ask", {"question": RESETTLED})
+        (refused,) = await handle.wait_followups(1, timeout=10)
+        assert refused["content"].startswith("The sources do not cover this question")
+        reset = await settings(fake, "reset")
+        assert bot.service.settings_for(fake.guild_id) == bot.service.defaults and "cooldown: 0 s" in reset
+
+
+@pytest.mark.asyncio
+async def test_report_lists_what_was_not_covered_and_attaches_csv_and_gold(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever) as bot:
+        await settings(fake, "set", {"min_relevance": 1.0})  # relevance never reaches 1: nothing is covered
+        for question in ("Who founded NAUH?", "who founded NAUH", "When was NAUH founded?"):
+            handle = await fake.send_interaction("ask", {"question": question})
+            await handle.wait_followups(1, timeout=10)
+        refused = await fake.send_interaction("report", {}, user=fake.human_ids[MEMBER])
+        assert "Only members with the Manage Server" in (await refused.wait_response())["data"]["content"]
+        handle = await fake.send_interaction("report", {"days": 7})
+        (report,) = await handle.wait_followups(1, timeout=10)
+        upload = next(r for r in fake.requests if r.method == "POST" and r.path.startswith("/webhooks/") and r.files)
+        assert bot.is_ready()
+    assert report["flags"] & EPHEMERAL
+    fields = {f["name"]: f["value"] for f in report["embeds"][0]["fields"]}
+    assert fields["Not covered by the sources (2)"] == "2x Who founded NAUH?\n1x When was NAUH founded?"
+    files = upload.uploads
+    rows = list(csv.DictReader(io.StringIO(files["report.csv"].decode())))
+    assert [(r["part"], r["question"], r["times"]) for r in rows][:2] == [
+        ("not covered", "Who founded NAUH?", "2"), ("not covered", "When was NAUH founded?", "1")]
+    gold = tomllib.loads(files["candidate-gold.toml"].decode())["question"]
+    assert [q["q"] for q in gold] == ["Who founded NAUH?", "When was NAUH founded?"]
+
+
+@pytest.mark.asyncio
+async def test_with_keep_questions_off_nothing_members_write_is_stored(fake, fast_retriever: Retriever,
+                                                                       tmp_path: Path):
+    db = tmp_path / "bot.sqlite"
+    async with running_bot(fake, fast_retriever, feedback_db=db) as bot:
+        shown = await settings(fake, "set", {"keep_questions": False})
+        assert "nothing members write is stored" in shown
+        handle = await fake.send_interaction("ask", {"question": "A private matter about NAUH"})
+        (answer,) = await handle.wait_followups(1, timeout=10)
+        assert not answer.get("components")  # no vote buttons either
+        report = bot.service.votes.store.questions_report(30, None)
+    assert report.questions == 0
+    assert b"private matter" not in db.read_bytes()
+
+
+def test_the_config_file_gives_the_defaults():
+    assert BotConfig().feedback is True  # keep_questions is on by default, as votes were
