@@ -53,3 +53,15 @@ async def test_a_message_without_a_claim_is_not_searched(fake, fast_retriever: R
         response = await handle.wait_response()
     assert response["type"] == 4 and response["data"]["flags"] & EPHEMERAL
     assert response["data"]["content"] == "That message has no claim to check: it needs at least 3 words of text."
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_a_claim_about_nauh_rescues_gets_robert_parks_passage(fake, retriever: Retriever):
+    async with running_bot(fake, retriever):
+        claim = await fake.send_message("NAUH has rescued hundreds of refugees from China and none was ever sent "
+                                        "back", author=fake.human_ids[1])
+        handle = await fake.send_interaction("Check against sources", target=claim)
+        (private,) = await handle.wait_followups(1, timeout=10)
+    assert private["flags"] & EPHEMERAL
+    assert any(embed["title"].startswith("[Robert Park,") for embed in private["embeds"])
