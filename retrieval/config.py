@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
-from .settings import SearchSettings
+from .settings import SearchSettings, ServeSettings
 
 PACKAGED_MODEL = "packaged"
 # A document larger than this is skipped with a warning. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
@@ -34,6 +34,7 @@ class RetrievalConfig:
     model_cache: Path = Path(".cache/models")
     index_type: Literal["auto", "exact", "ivf-sq8", "hnsw"] = "auto"
     search: SearchSettings = field(default_factory=SearchSettings)  # the [retrieval.search] table
+    serve: ServeSettings = field(default_factory=ServeSettings)  # the [retrieval.serve] table
     max_file_mb: float = MAX_FILE_MB
 
     def __post_init__(self) -> None:

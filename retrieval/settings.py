@@ -68,3 +68,26 @@ def choose(name: str, value: object, allowed: tuple[str, ...]) -> None:
 def within(name: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or not low <= value <= high:
         raise SettingError(f"`{name}` must be between {low} and {high}, not {value!r}")
+
+
+# Questions answered together at most; chosen with `python -m retrieval bench-batch` (BENCHMARKS.md, "Batched
+# questions"): past it a batch's FAISS products and model call grow in time as fast as the batch itself.
+MAX_BATCH = 32
+# How long the first question of a batch may wait for others (ms); a bound on the wait batching adds.
+MAX_WAIT_MS = 5.0
+DEFAULT_PORT = 8780
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How questions that arrive together are batched, and where `python -m retrieval serve` listens."""
+
+    max_batch: int = MAX_BATCH
+    max_wait_ms: float = MAX_WAIT_MS
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+
+    def __post_init__(self) -> None:
+        within("max_batch", self.max_batch, 1, 1024)
+        within("max_wait_ms", self.max_wait_ms, 0.0, 10_000.0)
+        within("port", self.port, 1, 65535)

@@ -12,21 +12,25 @@ from typing import NoReturn
 from ..config import load_config
 from ..encode.embed import BACKENDS as ALL_BACKENDS
 from ..errors import RetrievalError
+from ..evaluate.batch_bench import CONCURRENCY, QUESTIONS_PER_LEVEL
 from ..evaluate.bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
-from ..settings import FUSIONS, MODES, SearchSettings
+from ..settings import FUSIONS, MODES, SearchSettings, ServeSettings
 from .commands import (
     EXIT_ERROR,
+    run_bench_batch,
     run_bench_command,
     run_build,
     run_calibrate,
     run_eval,
     run_search,
+    run_serve,
     run_show,
     run_soak,
     run_sources,
 )
 
 DEFAULTS = SearchSettings()
+DEFAULT_SERVE = ServeSettings()
 
 EXIT_INTERRUPTED = 130
 
@@ -244,4 +248,44 @@ def parser() -> argparse.ArgumentParser:
                        help="index kinds for --large (default: exact ivf-sq8)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.set_defaults(run=run_bench_command)
+
+    bench_batch = commands.add_parser(
+        "bench-batch", parents=[common], help="measure batched questions against one at a time",
+        description="Over BEIR SciFact (indexed once into .cache/) with its claims as questions: at each number "
+        "of concurrent askers (threads that each ask a question and wait for its answer, again and again), "
+        "questions per second and p50/p99 latency of (a) one search thread answering one question at a time, "
+        "as the bot does, and (b) the Batcher ([retrieval.serve] max_batch and max_wait_ms). About a minute.")
+    bench_batch.add_argument("--beir", type=Path, default=Path("../shared/data/scifact"), metavar="DIR",
+                             help="a BEIR dataset folder (default: ../shared/data/scifact)")
+    bench_batch.add_argument("--concurrency", type=concurrency_levels, default=CONCURRENCY, metavar="N,N,...",
+                             help=f"numbers of concurrent askers (default: {','.join(map(str, CONCURRENCY))})")
+    bench_batch.add_argument("--questions", type=int, default=QUESTIONS_PER_LEVEL, metavar="N",
+                             help=f"questions asked at each level by each path (default: {QUESTIONS_PER_LEVEL})")
+    bench_batch.add_argument("--max-batch", type=int, help="questions answered together at most (default from "
+                             f"config: {DEFAULT_SERVE.max_batch})")
+    bench_batch.add_argument("--max-wait-ms", type=float, help="how long a batch's first question waits for "
+                             f"others (default from config: {DEFAULT_SERVE.max_wait_ms})")
+    bench_batch.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench_batch.set_defaults(run=run_bench_batch)
+
+    serve = commands.add_parser(
+        "serve", parents=[common], help="answer questions over HTTP, with the same JSON as `search --json`",
+        description="Load the index once and serve it over HTTP until stopped (Ctrl-C): GET /search?q=QUESTION&k=K "
+        "(the JSON of `search --json`), GET /sources, GET /sources/ID (`sources --json`, `show ID --json`), "
+        "GET /health (the index's passages, sources, model and build time) and GET /metrics (Prometheus). "
+        "Questions that arrive together are answered in batches ([retrieval.serve] max_batch, max_wait_ms). "
+        "Listens on 127.0.0.1 unless told otherwise: put a proxy with TLS in front before opening it wider.")
+    serve.add_argument("--host", help=f"address to listen on (default from config: {DEFAULT_SERVE.host})")
+    serve.add_argument("--port", type=int, help=f"port to listen on (default from config: {DEFAULT_SERVE.port})")
+    serve.set_defaults(run=run_serve)
     return main_parser
+
+
+def concurrency_levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers like 1,8,32: {text!r}") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"each number of askers must be 1 or more: {text!r}")
+    return levels

@@ -11,12 +11,16 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from tqdm import tqdm
 
 from ..config import RetrievalConfig
 from ..errors import RetrievalError
+from ..evaluate.batch_bench import batch_table, bench_batching
+from ..evaluate.batch_bench import to_json as batch_json
 from ..evaluate.bench import run_bench
 from ..evaluate.calibrate import Example, fit
 from ..evaluate.evaluate import (
@@ -41,10 +45,12 @@ from ..ingest.utf8 import check_utf8, printable
 from ..loader import build_from, open_retriever
 from ..records import Role
 from ..search.retriever import Answer, Retriever, clean_question
-from ..settings import SearchSettings, SettingError
+from ..service.payloads import sources_json
+from ..settings import SearchSettings, ServeSettings, SettingError
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 
 BEIR_CACHE = Path(".cache")
+T = TypeVar("T")
 EXIT_ERROR = 1
 LOG = logging.getLogger(__name__)
 
@@ -81,7 +87,7 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
                                progress=not (args.json or batch))  # JSON is for scripts: no bars beside it
     ask = Asker(retriever, settings, not args.all, args.context)
     if batch:
-        return run_batch(ask, read_questions(args.file or "-"))
+        return run_batch(ask, read_questions(args.file or "-"), config.serve.max_batch)
     answer = ask.answer(" ".join(args.question))
     if args.json:
         print(json.dumps(ask.record(answer), ensure_ascii=False, indent=1))
@@ -120,6 +126,34 @@ class Asker:
     def answer(self, question: str) -> Answer:
         return self.retriever.answer(check_utf8(question), settings=self.settings, gate=self.gate)
 
+    def answer_many(self, questions: list[str]) -> list[Answer | Exception]:
+        """Each question's answer, or what answering it alone raised: the searchable ones are answered together,
+        and one by one only when that fails, so that a bug one of them meets costs only its own answer."""
+        outcomes: list[Answer | Exception | None] = [self.refusal(question) for question in questions]
+        good = [i for i, outcome in enumerate(outcomes) if outcome is None]
+        try:
+            answers: list[Answer | Exception] = list(self.retriever.answer_many(
+                [questions[i] for i in good], settings=self.settings, gate=self.gate))
+        except Exception:
+            answers = [self.answer_alone(questions[i]) for i in good]
+        for i, answer in zip(good, answers, strict=True):
+            outcomes[i] = answer
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def refusal(self, question: str) -> RetrievalError | None:
+        """Why the question cannot be searched, or None when it can."""
+        try:
+            self.retriever.checked(check_utf8(question), None, self.settings)
+        except RetrievalError as exc:
+            return exc
+        return None
+
+    def answer_alone(self, question: str) -> Answer | Exception:
+        try:
+            return self.answer(question)
+        except Exception as exc:
+            return exc
+
     def record(self, answer: Answer) -> dict:
         """The answer's JSON, with the paragraphs around each hit when --context asked for them."""
         record = answer.to_dict()
@@ -130,25 +164,34 @@ class Asker:
         return record
 
 
-def run_batch(ask: Asker, questions: Iterator[tuple[str | None, str]]) -> int:
-    """One JSON line per question; a question that cannot be answered gets an `error` line, not a stop."""
+def run_batch(ask: Asker, questions: Iterator[tuple[str | None, str]], chunk: int) -> int:
+    """One JSON line per question, in order, answered `chunk` questions at a time (Retriever.answer_many); a
+    question that cannot be answered gets an `error` line, not a stop."""
     failures = unexpected = 0
-    for query_id, question in questions:
-        extra = {"query_id": printable(query_id)} if query_id is not None else {}
-        try:
-            record = {**extra, **ask.record(ask.answer(question))}
-        except RetrievalError as exc:
-            failures += 1
-            record = {**extra, "query": printable(question), "error": printable(str(exc))}
-        except Exception as exc:  # a bug met by one question must not cost the answers to all the others
-            failures += 1
-            unexpected += 1
-            # the first traceback is enough to report the bug; the rest would bury stderr
-            LOG.error("answering %r failed unexpectedly", printable(question), exc_info=unexpected == 1)
-            record = {**extra, "query": printable(question),
-                      "error": printable(f"unexpected error: {type(exc).__name__}: {exc}")}
-        print(json.dumps(record, ensure_ascii=False), flush=True)
+    for batch in batched(questions, chunk):
+        for (query_id, question), outcome in zip(batch, ask.answer_many([q for _, q in batch]), strict=True):
+            extra = {"query_id": printable(query_id)} if query_id is not None else {}
+            if isinstance(outcome, Answer):
+                record = {**extra, **ask.record(outcome)}
+            elif isinstance(outcome, RetrievalError):
+                failures += 1
+                record = {**extra, "query": printable(question), "error": printable(str(outcome))}
+            else:  # a bug met by one question must not cost the answers to all the others
+                failures += 1
+                unexpected += 1
+                # the first traceback is enough to report the bug; the rest would bury stderr
+                LOG.error("answering %r failed unexpectedly", printable(question),
+                          exc_info=outcome if unexpected == 1 else None)
+                record = {**extra, "query": printable(question),
+                          "error": printable(f"unexpected error: {type(outcome).__name__}: {outcome}")}
+            print(json.dumps(record, ensure_ascii=False), flush=True)
     return EXIT_ERROR if failures else 0
+
+
+def batched(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    """Lists of up to `size` items, in order (itertools.batched arrives in Python 3.12)."""
+    while chunk := list(islice(items, size)):
+        yield chunk
 
 
 def read_questions(name: str) -> Iterator[tuple[str | None, str]]:
@@ -285,7 +328,7 @@ def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources:
 
 def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
     retriever = open_retriever(config, index=args.index, progress=True)
-    rows = [{**s.to_dict(), "passages": retriever.answerable_count(s.id)} for s in retriever.sources.values()]
+    rows = sources_json(retriever)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
@@ -331,3 +374,32 @@ def run_soak(args: argparse.Namespace, config: RetrievalConfig) -> int:
         figures = soak(retriever, questions, bar.update)
     print(json.dumps(asdict(figures), indent=1) if args.json else figures.table())
     return EXIT_ERROR if figures.errors else 0
+
+
+def serve_settings_from(args: argparse.Namespace, configured: ServeSettings) -> ServeSettings:
+    """The config's [retrieval.serve] settings with the command line's options laid over them."""
+    given = {name: getattr(args, name) for name in ("max_batch", "max_wait_ms", "host", "port")
+             if getattr(args, name, None) is not None}
+    try:
+        return replace(configured, **given)
+    except SettingError as exc:
+        raise RetrievalError(f"{exc} (command line)") from None
+
+
+def run_bench_batch(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    settings = serve_settings_from(args, config.serve)
+    queries = list(load_beir(args.beir, "train")[0].values()) + list(load_beir(args.beir, "test")[0].values())
+    if args.questions < 1:
+        raise RetrievalError("--questions takes a number of questions, 1 or more")
+    retriever = cached_retriever(args, config, args.beir / "corpus.jsonl")
+    figures = bench_batching(retriever, queries, args.concurrency, args.questions, settings, LOG.info)
+    print(json.dumps(batch_json(figures), indent=1) if args.json else batch_table(figures, settings))
+    return 0
+
+
+def run_serve(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    from ..service.app import serve  # FastAPI and uvicorn are imported only by this command
+
+    settings = serve_settings_from(args, config.serve)
+    serve(open_retriever(config, index=args.index), settings)
+    return 0

@@ -4,6 +4,7 @@ candidates, fused, a calibrated "covered?" decision, a margin to the first passa
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -12,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from ..encode.embed import TextEncoder
 from ..encode.rerank import Reranker
 from ..errors import QueryError, RetrievalError
-from ..ingest.utf8 import check_utf8
+from ..ingest.utf8 import check_utf8, printable
 from ..records import Hit, Location, Passage, Source
 from ..settings import MAX_SEARCH_K, SearchSettings
 from ..store.index import StoredIndex
@@ -126,24 +127,59 @@ class Retriever:
     def answer(self, question: str, k: int | None = None, settings: SearchSettings | None = None,
                highlight: bool = True, gate: bool = True) -> Answer:
         """Up to k passages (the settings' top_k by default). With `gate` off, the top k as ranked."""
+        return self.answer_many([question], k, settings, highlight, gate)[0]
+
+    def answer_many(self, questions: Sequence[str], k: int | Sequence[int | None] | None = None,
+                    settings: SearchSettings | None = None, highlight: bool = True,
+                    gate: bool = True) -> list[Answer]:
+        """answer() for each question, in order, computed together: one model call for all the questions, one
+        FAISS search per index for all their vectors, one tokenizer call for all their words and another for
+        the sentences highlighted. `k` is one for all or one per question. Each answer's took_ms is the
+        whole batch's time. QueryError (naming the question) when any is not searchable, before any work."""
         start = time.perf_counter()
         settings = settings or self.settings
-        query = clean_question(question, settings.max_question_chars)
-        k = settings.top_k if k is None else k
-        if not 1 <= k <= MAX_SEARCH_K:
-            raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
-        vector = self.encoder.encode([query])[0]
-        found, ranking, order = self.ranked(query, vector, max(CANDIDATES, k), settings)
-        relevance = probability(found.dense(settings.sentence_vectors), found.lexical_share())
-        order = self.reranked(query, found, order, settings.rerank_depth)
-        best = float(relevance[order[0]]) if len(order) else 0.0
-        if gate:
-            order = self.shown(order, found, ranking, relevance, settings)
-        rows, hits = self.collect(found, order, ranking, relevance, k)
+        ks = list(k) if isinstance(k, Sequence) else [k] * len(questions)
+        if len(ks) != len(questions):
+            raise QueryError(f"{len(ks)} values of k for {len(questions)} questions")
+        checked = [self.checked(question, each, settings, len(questions) > 1)
+                   for question, each in zip(questions, ks, strict=True)]
+        if not checked:
+            return []
+        queries = [query for query, _ in checked]
+        vectors = self.encoder.encode(queries)
+        asked = self.index.lexical.terms_many(queries)
+        found = self.candidates_many(queries, asked, vectors, [max(CANDIDATES, each) for _, each in checked])
+        answers: list[tuple[list[int], list[Hit], float]] = []
+        for (query, each), candidates in zip(checked, found, strict=True):
+            ranking = self.rank(candidates, settings)
+            order = np.argsort(-ranking, kind="stable")
+            relevance = probability(candidates.dense(settings.sentence_vectors), candidates.lexical_share())
+            order = self.reranked(query, candidates, order, settings.rerank_depth)
+            best = float(relevance[order[0]]) if len(order) else 0.0
+            if gate:
+                order = self.shown(order, candidates, ranking, relevance, settings)
+            answers.append((*self.collect(candidates, order, ranking, relevance, each), best))
         if highlight:
-            asked = self.index.lexical.terms(query)
-            hits = [self.highlight(asked, vector, row, hit) for row, hit in zip(rows, hits, strict=True)]
-        return Answer(query, hits, (time.perf_counter() - start) * 1000, settings, k, gate, best)
+            highlighted = self.highlight_many(asked, vectors, [(rows, hits) for rows, hits, _ in answers])
+            answers = [(rows, hits, best) for (rows, _, best), hits in zip(answers, highlighted, strict=True)]
+        took = (time.perf_counter() - start) * 1000
+        return [Answer(query, hits, took, settings, each, gate, best)
+                for (query, each), (_, hits, best) in zip(checked, answers, strict=True)]
+
+    def checked(self, question: str, k: int | None, settings: SearchSettings | None = None,
+                numbered: bool = False) -> tuple[str, int]:
+        """The question cleaned and the k it asks for, or the QueryError answering it would raise."""
+        settings = settings or self.settings
+        k = settings.top_k if k is None else k
+        try:
+            query = clean_question(question, settings.max_question_chars)
+            if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SEARCH_K:
+                raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
+        except QueryError as exc:
+            if numbered:
+                raise QueryError(f"question {printable(question)[:40]!r}: {exc}") from None
+            raise
+        return query, k
 
     def ranked_sources(self, question: str, depth: int, settings: SearchSettings | None = None) -> list[str]:
         """Source ids in rank order (each once, at its best passage), with no threshold: for evaluation."""
@@ -164,20 +200,36 @@ class Retriever:
 
     def candidates(self, query: str, vector: np.ndarray, depth: int) -> Candidates:
         """The top `depth` rows by passage vector, by sentence vector and by BM25, pooled."""
+        return self.candidates_many([query], self.index.lexical.terms_many([query]), vector[None, :], [depth])[0]
+
+    def candidates_many(self, queries: list[str], asked: list[set[str]], vectors: np.ndarray,
+                        depths: list[int]) -> list[Candidates]:
+        """candidates() of each query (its terms `asked`, its row of `vectors`), with one FAISS search per index
+        for all the queries of the same depth."""
         index = self.index
-        depth = min(depth, index.vectors.ntotal)
-        _, dense_rows = index.vectors.search(vector[None, :], depth)
-        sentence_depth = min(depth, index.sentence_search.ntotal)
-        _, sentence_hits = index.sentence_search.search(vector[None, :], sentence_depth)
-        sentence_rows = self.sentence_rows[sentence_hits[0][sentence_hits[0] >= 0]]
-        bm25_all = index.lexical.scores(query)
+        dense: list[np.ndarray] = [np.zeros(0)] * len(queries)
+        by_sentence: list[np.ndarray] = [np.zeros(0)] * len(queries)
+        for depth in set(depths):
+            which = [i for i, each in enumerate(depths) if each == depth]
+            _, dense_rows = index.vectors.search(vectors[which], min(depth, index.vectors.ntotal))
+            _, sentence_hits = index.sentence_search.search(vectors[which], min(depth, index.sentence_search.ntotal))
+            for i, rows, hits in zip(which, dense_rows, sentence_hits, strict=True):
+                dense[i], by_sentence[i] = rows[rows >= 0], self.sentence_rows[hits[hits >= 0]]
+        return [self.pooled(terms, vector, rows, sentence_rows, min(depth, index.vectors.ntotal))
+                for terms, vector, rows, sentence_rows, depth in zip(asked, vectors, dense, by_sentence, depths,
+                                                                     strict=True)]
+
+    def pooled(self, asked: set[str], vector: np.ndarray, dense_rows: np.ndarray, sentence_rows: np.ndarray,
+               depth: int) -> Candidates:
+        """The rows found by either kind of vector, with the top `depth` by BM25, and all their scores."""
+        index = self.index
+        bm25_all = index.lexical.scores_of(asked)
         lexical_rows = np.argpartition(-bm25_all, depth - 1)[:depth] if depth < len(bm25_all) else np.arange(
             len(bm25_all))
-        rows = np.union1d(np.union1d(dense_rows[0][dense_rows[0] >= 0], sentence_rows),
-                          lexical_rows[bm25_all[lexical_rows] > 0])
+        rows = np.union1d(np.union1d(dense_rows, sentence_rows), lexical_rows[bm25_all[lexical_rows] > 0])
         cosine = index.embeddings[rows] @ vector if len(rows) else np.zeros(0, dtype=np.float32)
         return Candidates(rows, cosine, self.best_sentence(rows, vector), bm25_all[rows],
-                          index.lexical.ceiling(query))
+                          index.lexical.ceiling_of(asked))
 
     def best_sentence(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """The highest cosine of any sentence of each row."""
@@ -243,14 +295,25 @@ class Retriever:
             rows.append(row)
         return rows, hits
 
-    def highlight(self, asked: set[str], vector: np.ndarray, row: int, hit: Hit) -> Hit:
-        """Mark the sentence(s) closest to the question (its `vector`, its stemmed words `asked`), by their stored
-        vectors and the words they share."""
-        sentences = self.index.sentences.of(row)
-        spans = [tuple(span) for span in self.index.sentences.spans[sentences].tolist()]
-        scores = self.index.sentences.vectors[sentences] @ vector + WORD_BONUS * np.array(
-            [overlap(asked, self.index.lexical.terms(hit.text[a:b])) for a, b in spans])
-        return replace(hit, highlights=tuple(best_spans(spans, scores)))
+    def highlight_many(self, asked: list[set[str]], vectors: np.ndarray,
+                       answers: list[tuple[list[int], list[Hit]]]) -> list[list[Hit]]:
+        """Each answer's hits with the sentence(s) closest to its question marked (by their stored vectors and
+        the stemmed words `asked` they share), every sentence of every hit split into words in one call."""
+        sentences = self.index.sentences
+        picked = [[sentences.of(row) for row in rows] for rows, _ in answers]
+        spans = [[[tuple(span) for span in sentences.spans[which].tolist()] for which in rows] for rows in picked]
+        texts = [hit.text[a:b] for (_, hits), of_hits in zip(answers, spans, strict=True)
+                 for hit, of_hit in zip(hits, of_hits, strict=True) for a, b in of_hit]
+        said = iter(self.index.lexical.terms_many(texts))
+        highlighted = []
+        for question, vector, (_, hits), rows, of_hits in zip(asked, vectors, answers, picked, spans, strict=True):
+            marked = []
+            for hit, which, of_hit in zip(hits, rows, of_hits, strict=True):
+                words = np.array([overlap(question, next(said)) for _ in of_hit])
+                scores = sentences.vectors[which] @ vector + WORD_BONUS * words
+                marked.append(replace(hit, highlights=tuple(best_spans(of_hit, scores))))
+            highlighted.append(marked)
+        return highlighted
 
     def location(self, row: int) -> Location:
         passage = self.index.passages[self.index.rows[row]]

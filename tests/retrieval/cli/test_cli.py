@@ -100,13 +100,19 @@ def test_batch_answers_around_lines_that_are_not_utf8(fast_cli, capsys, monkeypa
 
 
 def test_an_unexpected_failure_costs_one_answer_not_the_batch(fast_cli, capsys, monkeypatch, tmp_path: Path):
-    answer = Retriever.answer
+    answer, answer_many = Retriever.answer, Retriever.answer_many
 
     def failing(self, question, *args, **kwargs):
         if question == "boom":
             raise RuntimeError("a bug")
         return answer(self, question, *args, **kwargs)
+
+    def failing_together(self, questions, *args, **kwargs):  # questions are answered in batches first
+        if "boom" in questions:
+            raise RuntimeError("a bug")
+        return answer_many(self, questions, *args, **kwargs)
     monkeypatch.setattr(Retriever, "answer", failing)
+    monkeypatch.setattr(Retriever, "answer_many", failing_together)
     questions = tmp_path / "questions.txt"
     questions.write_text("Who founded NAUH?\nboom\nWhere is NAUH based?\n", encoding="utf-8")
     assert fast_cli("search", "--file", str(questions)) == 1
