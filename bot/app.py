@@ -76,10 +76,13 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
 
 def create_bot(config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None = None,
                **options) -> SourceBot:
-    """A SourceBot over a new Service, sharded when the config says so; `options` go to discord.py's client."""
+    """A SourceBot over a new Service, sharded when the config says so (all shards, or `shard_ids` of
+    `shard_count` across processes); `options` go to discord.py's client."""
     service = Service(config, retriever, retrieval)
-    if not config.sharded:
+    if not (config.sharded or config.shard_ids):
         return SourceBot(service, **options)
     if config.shard_count:
         options.setdefault("shard_count", config.shard_count)
+    if config.shard_ids:  # this process runs only these shards; other processes run the rest
+        options.setdefault("shard_ids", list(config.shard_ids))
     return ShardedSourceBot(service, **options)

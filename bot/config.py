@@ -30,10 +30,18 @@ class BotConfig:
     max_upload_mb: float = 10.0
     sharded: bool = False
     shard_count: int = 0
+    shard_ids: list[int] = field(default_factory=list)  # this process's shards of shard_count; empty: all
 
     def __post_init__(self) -> None:
         check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
         check_range("shard_count", self.shard_count, 0, 100_000)
+        if self.shard_ids:
+            if not self.shard_count:
+                raise ValueError("`shard_ids` needs `shard_count`, the number of shards of all processes together")
+            for shard in self.shard_ids:
+                check_range("shard_ids", shard, 0, self.shard_count - 1)
+            if len(set(self.shard_ids)) != len(self.shard_ids):
+                raise ValueError(f"`shard_ids` lists a shard twice: {self.shard_ids}")
         check_range("max_upload_mb", self.max_upload_mb, 0.01, 500.0)
 
 
