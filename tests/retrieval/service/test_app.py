@@ -4,45 +4,25 @@ Prometheus metrics; bad requests get a 4xx with a message."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from retrieval import Retriever
-from retrieval.service.app import create_app
 from retrieval.service.payloads import sources_json
+
+from .conftest import running_service
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def service(fast_retriever: Retriever) -> Iterator[str]:
-    """The service's base URL while it runs in a thread."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(fast_retriever), host="127.0.0.1", port=port,
-                                          log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the service never started"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with running_service(fast_retriever) as url:
+        yield url
 
 
 def get(url: str) -> tuple[int, object]:
