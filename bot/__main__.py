@@ -13,10 +13,11 @@ from pathlib import Path
 
 import discord
 
-from retrieval import ConfigError, RetrievalError, open_retriever
+from retrieval import ConfigError, RetrievalError, Retriever, open_retriever
+from retrieval.service.client import RemoteRetriever
 
 from .app import create_bot
-from .config import BotConfig, load_bot_config
+from .config import BotConfig, FileConfig, load_bot_config
 from .console import run_console
 from .votes_store import FeedbackStore
 
@@ -65,6 +66,16 @@ def print_report(database: Path, as_json: bool) -> None:
     print(json.dumps(asdict(report), ensure_ascii=False, indent=1) if as_json else report.table())
 
 
+def connect_retriever(config: FileConfig) -> Retriever | RemoteRetriever:
+    """The retrieval services named by `retrieval_url` (checked now, so a wrong URL stops start-up), else the
+    local index, its model and index loaded once before connecting."""
+    if not config.bot.retrieval_url:
+        return open_retriever(config.retrieval)
+    remote = RemoteRetriever(config.bot.retrieval_url, config.retrieval.search)
+    remote.sources  # noqa: B018 - fails with ServiceUnavailable when no service answers
+    return remote
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.report:
@@ -79,14 +90,15 @@ def main(argv: list[str] | None = None) -> int:
         config = load_bot_config(config_path)
         token = None if args.console else resolve_token(config.bot, config_path, dict(os.environ))
         discord.utils.setup_logging(level=getattr(logging, config.bot.log_level))
-        retriever = open_retriever(config.retrieval)  # loads the model and the index once, before connecting
+        retriever = connect_retriever(config)
     except RetrievalError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.console:
         run_console(retriever)
         return 0
-    bot = create_bot(config.bot, retriever, config.retrieval)
+    # a bot answering from services has no index of its own to rebuild or change
+    bot = create_bot(config.bot, retriever, None if config.bot.retrieval_url else config.retrieval)
     try:
         bot.run(token, log_handler=None)
     except discord.LoginFailure:

@@ -28,6 +28,9 @@ class BotConfig:
     feedback_db: Path = Path("feedback.sqlite")
     # /add-source takes files up to this size; 10 MB is what Discord lets members of a server without boosts send
     max_upload_mb: float = 10.0
+    # Answer from retrieval services (`python -m retrieval serve`) instead of an index of its own: one URL, or
+    # several replicas tried in turn. Empty: the [retrieval] index on this machine.
+    retrieval_url: list[str] = field(default_factory=list)
     sharded: bool = False
     shard_count: int = 0
     shard_ids: list[int] = field(default_factory=list)  # this process's shards of shard_count; empty: all
@@ -43,6 +46,9 @@ class BotConfig:
             if len(set(self.shard_ids)) != len(self.shard_ids):
                 raise ValueError(f"`shard_ids` lists a shard twice: {self.shard_ids}")
         check_range("max_upload_mb", self.max_upload_mb, 0.01, 500.0)
+        for url in self.retrieval_url:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"`retrieval_url` {url!r} must start with http:// or https://")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from ..service import Service
 from .library import matching_sources
 
 MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can {what}."
-NO_CONFIG = "This bot was started without an index configuration, so its sources cannot be changed from Discord."
+NO_CONFIG = ("This bot has no index of its own (it answers from a retrieval service, or was started without an "
+             "index configuration), so its sources cannot be changed from Discord.")
 SKIPPED_SHOWN = 10  # skipped files named in a reply; the rest are counted (the build's log names them all)
 
 

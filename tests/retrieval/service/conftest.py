@@ -20,19 +20,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class ServiceThread:
+    """One replica: started at once, stopped (its port closed) by `stop`, as a killed replica would be."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(retriever), host="127.0.0.1", port=port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the service never started"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
 @contextlib.contextmanager
-def running_service(retriever: Retriever, port: int | None = None) -> Iterator[str]:
-    """The service's base URL while it runs; stopped (and its port closed) on leaving."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(retriever), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the service never started"
-        time.sleep(0.02)
+def running_service(retriever: Retriever) -> Iterator[str]:
+    """The service's base URL while it runs."""
+    service = ServiceThread(retriever)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield service.url
     finally:
-        server.should_exit = True
-        thread.join(10)
+        service.stop()

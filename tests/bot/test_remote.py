@@ -1,0 +1,44 @@
+"""A bot answering from retrieval services over HTTP (`retrieval_url`): the same answers, and when a replica
+dies in the middle of a burst, every question is still answered, in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from retrieval import Retriever
+from retrieval.service.client import RemoteRetriever
+from tests.retrieval.service.conftest import ServiceThread
+
+from .conftest import plain, running_bot
+
+QUESTIONS = ["How many North Korean refugees has NAUH resettled?", "Who founded NAUH?", "What is NAUH?",
+             "What did Moon Jae-in promise?", "What is the Jangmadang?"]
+
+
+@pytest.mark.asyncio
+async def test_every_question_is_answered_in_order_though_a_replica_dies(fake, fast_retriever: Retriever, caplog):
+    questions = fake.channel_id("questions")
+    asked = QUESTIONS * 4
+    first, second = ServiceThread(fast_retriever), ServiceThread(fast_retriever)
+    try:
+        remote = RemoteRetriever([first.url, second.url], fast_retriever.settings)
+        async with running_bot(fake, remote) as bot:
+            handle = await fake.send_interaction("ask", {"question": QUESTIONS[0]})
+            (answer,) = await handle.wait_followups(1, timeout=10)
+            assert "about 215 North Korean refugees" in plain(answer["embeds"][0]["description"])
+            for n, question in enumerate(asked):
+                await fake.send_message(question, channel_id=questions, author=fake.human_ids[n % 2])
+                if n == len(asked) // 2:  # a replica is killed in the middle of the burst
+                    await asyncio.get_running_loop().run_in_executor(None, second.stop)
+            replies = await fake.wait_sent(len(asked), channel_id=questions, timeout=30)
+            assert bot.is_ready()
+    finally:
+        first.stop()
+        second.stop()
+    expected = [fast_retriever.answer(q).hits[0].text for q in asked]
+    assert [plain(r["embeds"][0]["description"]) for r in replies] == expected  # all answered, in order
+    assert any(second.url in r.getMessage() and "trying the next" in r.getMessage() for r in caplog.records)
+    assert fake.violations == []
+
