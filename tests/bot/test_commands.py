@@ -162,3 +162,15 @@ async def test_ask_for_25_passages_gets_them_all_across_follow_ups(fake, fast_re
     assert messages[2]["content"] == "Passages 21-25 of 25, continued."
     assert [bool(m.get("components")) for m in messages] == [False, False, True]  # votes under the last
     assert fake.violations == []  # each within 10 embeds and 6,000 characters
+
+
+@pytest.mark.asyncio
+async def test_ask_at_every_allowed_count_answers_within_discords_limits(fake, fast_retriever: Retriever):
+    everything = Retriever(fast_retriever.index, fast_retriever.encoder, replace(fast_retriever.settings, margin=1.0))
+    async with running_bot(fake, everything):
+        for count in range(1, 26):
+            handle = await fake.send_interaction("ask", {"question": "North Korean refugees", "count": count})
+            messages = await handle.wait_followups(-(-count // 10), timeout=10)
+            assert sum(len(m["embeds"]) for m in messages) == count
+            assert all(len(m["embeds"]) <= 10 for m in messages)
+    assert fake.violations == []  # every message within Discord's limits
