@@ -41,6 +41,7 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     defaults = load_config(None)
     assert example.retrieval.search == defaults.retrieval.search
     assert example.retrieval.max_file_mb == defaults.retrieval.max_file_mb == 20
+    assert example.retrieval.serve == defaults.retrieval.serve
 
 
 @pytest.mark.parametrize(("text", "message"), [
