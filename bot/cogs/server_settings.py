@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import io
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -20,9 +22,10 @@ from ..markdown import escape
 from ..notices import tell
 from ..service import Service
 from ..settings_store import ServerSettings
-from ..votes_store import FeedbackError
+from ..votes_store import FeedbackError, FeedbackStore
 from .admin import allowed
 
+T = TypeVar("T")
 NOT_SAVED = "Your change was not saved: {error}. This server keeps its previous settings."
 MAX_QUESTION_CHANNELS = 50  # more than any server needs; keeps /settings show within one message
 REPORT_LISTED = 5  # groups listed per part in the Discord summary; the CSV has them all
@@ -102,20 +105,11 @@ class ServerSettingsCog(commands.GroupCog, group_name="settings",
     async def forget_questions(self, interaction: discord.Interaction) -> None:
         if not await allowed(interaction, "delete the questions kept"):
             return
-        store = self.service.votes.store
-        if store is None:
-            await tell(interaction, "No questions are kept: the bot's database could not be opened.")
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            deleted = await asyncio.get_running_loop().run_in_executor(self.service.writer, store.forget,
-                                                                       interaction.guild_id)
-        except FeedbackError as error:
-            await interaction.followup.send(f"Nothing was deleted: {escape(str(error))}", ephemeral=True,
+        deleted = await with_question_log(self.service, interaction, "Nothing was deleted",
+                                          lambda store: store.forget(interaction.guild_id))
+        if deleted is not None:
+            await interaction.followup.send(f"Deleted {deleted} questions and the votes on them.", ephemeral=True,
                                             allowed_mentions=NO_PINGS)
-            return
-        await interaction.followup.send(f"Deleted {deleted} questions and the votes on them.", ephemeral=True,
-                                        allowed_mentions=NO_PINGS)
 
     async def save(self, interaction: discord.Interaction, settings: ServerSettings) -> None:
         try:
@@ -161,22 +155,30 @@ class ReportCog(commands.Cog):
                      days: app_commands.Range[int, 1, 3650] = 30) -> None:
         if not await allowed(interaction, "see the report"):
             return
-        store = self.service.votes.store
-        if store is None:
-            await tell(interaction, "No questions are kept: the bot's database could not be opened.")
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            found = await asyncio.get_running_loop().run_in_executor(self.service.writer, store.questions_report,
-                                                                     days, interaction.guild_id)
-        except FeedbackError as error:
-            await interaction.followup.send(f"The report could not be made: {escape(str(error))}", ephemeral=True,
-                                            allowed_mentions=NO_PINGS)
+        found = await with_question_log(self.service, interaction, "The report could not be made",
+                                        lambda store: store.questions_report(days, interaction.guild_id))
+        if found is None:
             return
         files = [discord.File(io.BytesIO(found.csv().encode()), filename="report.csv"),
                  discord.File(io.BytesIO(found.gold().encode()), filename="candidate-gold.toml")]
         await interaction.followup.send(embed=summary(found), files=files, ephemeral=True,
                                         allowed_mentions=NO_PINGS)
+
+
+async def with_question_log(service: Service, interaction: discord.Interaction, failed: str,
+                            work: Callable[[FeedbackStore], T]) -> T | None:
+    """`work` on the question log, on the writer thread, after deferring privately; None (and the user told
+    why, after `failed`) when the log cannot be used."""
+    store = service.votes.store
+    if store is None:
+        await tell(interaction, "No questions are kept: the bot's database could not be opened.")
+        return None
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(service.writer, work, store)
+    except FeedbackError as error:
+        await interaction.followup.send(f"{failed}: {escape(str(error))}", ephemeral=True, allowed_mentions=NO_PINGS)
+        return None
 
 
 def summary(found: Report) -> discord.Embed:
