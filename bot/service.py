@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
 from retrieval.search.followup import answer_followup
+from retrieval.service.client import ServiceUnavailable
 
 from . import replies
 from .config import BotConfig
@@ -25,6 +26,7 @@ from .threads import ThreadMemory
 from .votes_store import FeedbackError
 
 log = logging.getLogger("bot")
+SERVICE_DOWN = "The sources cannot be searched right now; your question was not searched. Try again in a minute."
 
 
 class CurrentRetriever:
@@ -121,6 +123,9 @@ class Service:
         try:
             answer = await self.answer(question, k, previous, guild_id)
             pages = replies.answer_replies(answer)
+        except ServiceUnavailable as error:  # not the question's fault: say so, and log it as the outage it is
+            log.error("question not searched %s question=%.80r: %s", where, question, error)
+            return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
         except RetrievalError as error:
             log.info("question refused %s question=%.80r: %s", where, question, error)
             return None, [replies.error_reply(f"Sorry, I can't search that: {error}")]

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from bot.service import SERVICE_DOWN
 from retrieval import Retriever
 from retrieval.service.client import RemoteRetriever
 from tests.retrieval.service.conftest import ServiceThread
@@ -42,3 +43,16 @@ async def test_every_question_is_answered_in_order_though_a_replica_dies(fake, f
     assert any(second.url in r.getMessage() and "trying the next" in r.getMessage() for r in caplog.records)
     assert fake.violations == []
 
+
+
+@pytest.mark.asyncio
+async def test_when_no_service_answers_the_asker_is_told_privately(fake, fast_retriever: Retriever, caplog):
+    replica = ServiceThread(fast_retriever)
+    remote = RemoteRetriever([replica.url], fast_retriever.settings, timeout=2)
+    remote.sources  # noqa: B018 - known before the outage, as after a start-up
+    replica.stop()
+    async with running_bot(fake, remote):
+        handle = await fake.send_interaction("ask", {"question": QUESTIONS[0]})
+        (notice,) = await handle.wait_followups(1, timeout=15)
+    assert notice["content"] == SERVICE_DOWN and notice["flags"] & 64
+    assert any("no retrieval service answered" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
