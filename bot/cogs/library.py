@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -41,7 +43,9 @@ class Library(commands.Cog):
             await interaction.response.send_message(**message_kwargs(replies.unknown_source_reply(source_id)),
                                                     ephemeral=True)
             return
-        passages = retriever.passages_of(found.id)
+        # on the search thread: a retrieval service answers this over HTTP, which must not hold up the event loop
+        passages = await asyncio.get_running_loop().run_in_executor(self.service.searcher, retriever.passages_of,
+                                                                    found.id)
         if paragraph is not None and paragraph > passages[-1].paragraph:
             await tell(interaction, replies.no_such_paragraph(found, passages))
             return

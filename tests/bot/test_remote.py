@@ -29,6 +29,9 @@ async def test_every_question_is_answered_in_order_though_a_replica_dies(fake, f
             handle = await fake.send_interaction("ask", {"question": QUESTIONS[0]})
             (answer,) = await handle.wait_followups(1, timeout=10)
             assert "about 215 North Korean refugees" in plain(answer["embeds"][0]["description"])
+            shown = await fake.send_interaction("source", {"id": "park-hero", "paragraph": 8})
+            page = (await shown.wait_response())["data"]
+            assert "**¶8** To date, about 215" in page["embeds"][0]["description"]  # from the service
             for n, question in enumerate(asked):
                 await fake.send_message(question, channel_id=questions, author=fake.human_ids[n % 2])
                 if n == len(asked) // 2:  # a replica is killed in the middle of the burst
