@@ -80,11 +80,11 @@ def remove_document(folder: Path, source_id: str) -> Path:
     if any(entry.id == source_id for entry in manifest.values()):
         raise SourceError(f"{source_id!r} is listed in {MANIFEST_NAME}; remove its entry there and move its file "
                           "out of the sources by hand")
-    files = [f for f in document_files(folder) if f.relative_to(folder).as_posix() not in manifest]
-    matching = [f for f in files if slug(f.stem) == source_id]
+    documents = document_files(folder)
+    matching = [f for f in documents if f.relative_to(folder).as_posix() not in manifest and slug(f.stem) == source_id]
     if not matching:
         raise SourceError(f"no document with id {source_id!r} in the sources")
-    if len(document_files(folder)) == 1:
+    if len(documents) == 1:
         raise SourceError(f"{source_id!r} is the only document in the sources; add another before removing it")
     (file,) = matching  # one file per id: a build refuses duplicate ids
     aside = folder / REMOVED_FOLDER

@@ -151,8 +151,7 @@ class Retriever:
         found = self.candidates_many(queries, asked, vectors, [max(CANDIDATES, each) for _, each in checked])
         answers: list[tuple[list[int], list[Hit], float]] = []
         for (query, each), candidates in zip(checked, found, strict=True):
-            ranking = self.rank(candidates, settings)
-            order = np.argsort(-ranking, kind="stable")
+            ranking, order = self.ordered(candidates, settings)
             relevance = probability(candidates.dense(settings.sentence_vectors), candidates.lexical_share())
             order = self.reranked(query, candidates, order, settings.rerank_depth)
             best = float(relevance[order[0]]) if len(order) else 0.0
@@ -195,8 +194,12 @@ class Retriever:
                settings: SearchSettings) -> tuple[Candidates, np.ndarray, np.ndarray]:
         """The candidates, their scores under the settings, and their positions best first."""
         found = self.candidates(query, vector, depth)
+        return found, *self.ordered(found, settings)
+
+    def ordered(self, found: Candidates, settings: SearchSettings) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' scores under the settings, and their positions best first (ties in row order)."""
         ranking = self.rank(found, settings)
-        return found, ranking, np.argsort(-ranking, kind="stable")
+        return ranking, np.argsort(-ranking, kind="stable")
 
     def candidates(self, query: str, vector: np.ndarray, depth: int) -> Candidates:
         """The top `depth` rows by passage vector, by sentence vector and by BM25, pooled."""

@@ -38,35 +38,25 @@ class Lexical:
     def save(self, folder: Path) -> None:
         self.model.save(str(folder))
 
-    def terms(self, text: str) -> set[str]:
-        """The stemmed words of a text that BM25 would match on (stopwords left out)."""
-        return self.terms_many([text])[0]
-
     def terms_many(self, texts: list[str]) -> list[set[str]]:
-        """terms() of each text, in one tokenizer call: its fixed cost dominates for sentences and questions."""
+        """The stemmed words of each text that BM25 would match on (stopwords left out), in one tokenizer call:
+        its fixed cost dominates for sentences and questions."""
         if not texts:
             return []
         return [set(tokens) for tokens in bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=self.stemmer,
                                                           return_ids=False, show_progress=False)]
 
-    def ceiling(self, question: str) -> float:
-        """The highest BM25 score any passage could reach for the question: every word matched, as often as can
-        be, (k1 + 1) x the sum of the words' idf (Lucene's BM25, as bm25s scores). Words no passage holds count
-        with the idf they would have, so a question about something absent never looks well matched."""
-        return self.ceiling_of(self.terms(question))
-
     def ceiling_of(self, terms: set[str]) -> float:
-        """ceiling() of a question already split into its terms."""
+        """The highest BM25 score any passage could reach for a question of these terms: every word matched, as
+        often as can be, (k1 + 1) x the sum of the words' idf (Lucene's BM25, as bm25s scores). Words no passage
+        holds count with the idf they would have, so a question about something absent never looks well
+        matched."""
         vocabulary = self.model.vocab_dict
         idf = sum(float(self.idf[vocabulary[t]]) if t in vocabulary else self.unseen_idf for t in terms)
         return (self.model.k1 + 1) * idf
 
-    def scores(self, question: str) -> np.ndarray:
-        """The BM25 score of every row for the question (zeros when none of its words is indexed)."""
-        return self.scores_of(self.terms(question))
-
     def scores_of(self, terms: set[str]) -> np.ndarray:
-        """scores() of a question already split into its terms."""
+        """The BM25 score of every row for a question of these terms (zeros when none of them is indexed)."""
         tokens = list(terms)
         if not tokens:  # only stopwords, emoji or punctuation
             return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
