@@ -92,6 +92,10 @@ class Service:
             return self.defaults
         return self.defaults.changed(self.server_changes.get(guild_id, {}))
 
+    def retry_after(self, user_id: int, guild_id: int | None) -> float:
+        """How long a user must still wait before asking again in this server (0: go), by its cooldown."""
+        return self.cooldown.retry_after(user_id, seconds=self.settings_for(guild_id).cooldown_seconds)
+
     async def change_settings(self, guild_id: int, settings: ServerSettings, user_id: int) -> None:
         """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
         server keeps its previous settings)."""

@@ -4,14 +4,12 @@ and the values it changed in; the config file's values are the defaults for ever
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from .config import BotConfig
-from .votes_store import BUSY_TIMEOUT_SECONDS, FeedbackError
+from .votes_store import SQLiteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS server_settings (
@@ -44,45 +42,27 @@ class ServerSettings:
         return replace(self, **values)
 
 
-class SettingsStore:
+class SettingsStore(SQLiteStore):
     """The server_settings table; every method runs on the bot's writer thread."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.lock = threading.Lock()
-        try:
-            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-            self.db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise FeedbackError(f"settings database {self.path} cannot be used ({exc}); server settings are the "
-                                "config file's") from None
+        super().__init__(path, SCHEMA, "settings database", "server settings are the config file's")
 
     def load(self) -> dict[int, dict]:
         """Every server's changes."""
-        with self.lock:
-            try:
-                rows = self.db.execute("SELECT guild_id, changed FROM server_settings").fetchall()
-            except sqlite3.Error as exc:
-                raise FeedbackError(f"settings database {self.path} cannot be read ({exc})") from None
+        with self._transaction("read") as db:
+            rows = db.execute("SELECT guild_id, changed FROM server_settings").fetchall()
         return {int(guild): json.loads(changed) for guild, changed in rows}
 
     def save(self, guild_id: int, changes: dict, user_id: int) -> None:
         """Replace a server's changes (an empty dict: back to the config file's values)."""
-        with self.lock:
-            try:
-                with self.db:
-                    if changes:
-                        self.db.execute("INSERT INTO server_settings VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO "
-                                        "UPDATE SET changed = excluded.changed, changed_at = excluded.changed_at, "
-                                        "changed_by = excluded.changed_by",
-                                        (guild_id, json.dumps(changes), time.time(), user_id))
-                    else:
-                        self.db.execute("DELETE FROM server_settings WHERE guild_id = ?", (guild_id,))
-            except sqlite3.Error as exc:
-                raise FeedbackError(f"settings database {self.path} cannot be written ({exc})") from None
-
-    def close(self) -> None:
-        self.db.close()
+        with self._transaction("written") as db:
+            if changes:
+                db.execute("INSERT INTO server_settings VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET "
+                           "changed = excluded.changed, changed_at = excluded.changed_at, "
+                           "changed_by = excluded.changed_by", (guild_id, json.dumps(changes), time.time(), user_id))
+            else:
+                db.execute("DELETE FROM server_settings WHERE guild_id = ?", (guild_id,))
 
 
 def as_stored(settings: ServerSettings, defaults: ServerSettings) -> dict:

@@ -44,28 +44,40 @@ class FeedbackReport:
         return "\n".join(lines)
 
 
-class FeedbackStore:
-    """One SQLite file; safe to use from the bot's worker thread and the event loop alike."""
+class SQLiteStore:
+    """One table set in the bot's SQLite file, used one thread at a time; any SQLite failure becomes a
+    FeedbackError that names the file (`name` says what it holds) and, on opening, what to do (`advice`)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, schema: str, name: str, advice: str) -> None:
         self.path = Path(path)
+        self.name = name
         self.lock = threading.Lock()
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-            self.db.executescript(SCHEMA)
+            self.db.executescript(schema)
         except sqlite3.Error as exc:
-            raise FeedbackError(f"feedback database {self.path} cannot be used ({exc}); "
-                                "move it away or set another `feedback_db`") from None
+            raise FeedbackError(f"{name} {self.path} cannot be used ({exc}); {advice}") from None
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """The connection, one thread at a time, in a transaction; any SQLite failure becomes a FeedbackError."""
+    def _transaction(self, doing: str = "used") -> Iterator[sqlite3.Connection]:
+        """The connection, one thread at a time, in a transaction."""
         with self.lock:
             try:
                 with self.db:
                     yield self.db
             except sqlite3.Error as exc:
-                raise FeedbackError(f"feedback database {self.path} cannot be used ({exc})") from None
+                raise FeedbackError(f"{self.name} {self.path} cannot be {doing} ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class FeedbackStore(SQLiteStore):
+    """The questions kept and the votes on them; safe to use from the bot's worker thread and the event loop
+    alike."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, SCHEMA, "feedback database", "move it away or set another `feedback_db`")
 
     def record_answer(self, question: str, hits: list[Hit], guild_id: int | None = None,
                       channel_id: int | None = None) -> int:
@@ -114,5 +126,3 @@ class FeedbackStore:
             db.execute("DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE guild_id = ?)", (guild_id,))
             return db.execute("DELETE FROM answers WHERE guild_id = ?", (guild_id,)).rowcount
 
-    def close(self) -> None:
-        self.db.close()

@@ -29,8 +29,7 @@ class Ask(commands.Cog):
         service = self.service
         settings = service.settings_for(interaction.guild_id)
         ephemeral = settings.private_replies if private is None else private
-        wait = service.cooldown.retry_after(interaction.user.id,
-                                            seconds=service.settings_for(interaction.guild_id).cooldown_seconds)
+        wait = service.retry_after(interaction.user.id, interaction.guild_id)
         if wait:
             await tell(interaction, COOLDOWN_NOTICE.format(seconds=max(1, round(wait))))
             return

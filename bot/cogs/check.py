@@ -44,8 +44,7 @@ class Check(commands.Cog):
         if len(claim.split()) < MIN_WORDS:
             await tell(interaction, NOTHING_TO_CHECK.format(n=MIN_WORDS))
             return
-        wait = service.cooldown.retry_after(interaction.user.id,
-                                            seconds=service.settings_for(interaction.guild_id).cooldown_seconds)
+        wait = service.retry_after(interaction.user.id, interaction.guild_id)
         if wait:
             await tell(interaction, COOLDOWN_NOTICE.format(seconds=max(1, round(wait))))
             return

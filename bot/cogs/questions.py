@@ -48,7 +48,7 @@ class Questions(commands.Cog):
     async def answer_message(self, message: discord.Message, question: str, post: discord.Thread | None) -> None:
         service = self.service
         guild_id = message.guild.id if message.guild else None
-        wait = service.cooldown.retry_after(message.author.id, seconds=service.settings_for(guild_id).cooldown_seconds)
+        wait = service.retry_after(message.author.id, guild_id)
         if wait:
             text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
             await tell_author(message, text, max(wait, COOLDOWN_NOTICE_MIN_SECONDS))
