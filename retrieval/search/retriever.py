@@ -13,10 +13,12 @@ from threadpoolctl import threadpool_limits
 from ..encode.embed import TextEncoder
 from ..encode.rerank import Reranker
 from ..errors import QueryError, RetrievalError
+from ..ingest.sentences import SentenceTable
 from ..ingest.utf8 import check_utf8, printable
 from ..records import Hit, Location, Passage, Source
 from ..settings import MAX_SEARCH_K, SearchSettings
-from ..store.index import StoredIndex
+from ..store.lexical import LexicalHits
+from ..store.searchable import SearchIndex
 from .cite import citation
 from .coverage import probability
 from .fusion import reciprocal_rank, weighted
@@ -80,7 +82,7 @@ def clean_question(question: str, max_chars: int) -> str:
 class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
-    def __init__(self, index: StoredIndex, encoder: TextEncoder, settings: SearchSettings | None = None,
+    def __init__(self, index: SearchIndex, encoder: TextEncoder, settings: SearchSettings | None = None,
                  reranker: Reranker | None = None) -> None:
         if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
@@ -92,7 +94,6 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings or SearchSettings()
         self.reranker = reranker
-        self.sentence_rows = index.sentences.rows()
         self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
         for passage in index.passages:
             self.by_source[passage.source_id].append(passage)
@@ -133,7 +134,7 @@ class Retriever:
                     settings: SearchSettings | None = None, highlight: bool = True,
                     gate: bool = True) -> list[Answer]:
         """answer() for each question, in order, computed together: one model call for all the questions, one
-        FAISS search per index for all their vectors, one tokenizer call for all their words and another for
+        search of each kind (passage vectors, sentence vectors, BM25) for all of them, one tokenizer call for all their words and another for
         the sentences highlighted. `k` is one for all or one per question. Each answer's took_ms is the
         whole batch's time. QueryError (naming the question) when any is not searchable, before any work."""
         start = time.perf_counter()
@@ -147,7 +148,7 @@ class Retriever:
             return []
         queries = [query for query, _ in checked]
         vectors = self.encoder.encode(queries)
-        asked = self.index.lexical.terms_many(queries)
+        asked = self.index.terms_many(queries)
         found = self.candidates_many(queries, asked, vectors, [max(CANDIDATES, each) for _, each in checked])
         answers: list[tuple[list[int], list[Hit], float]] = []
         for (query, each), candidates in zip(checked, found, strict=True):
@@ -203,46 +204,34 @@ class Retriever:
 
     def candidates(self, query: str, vector: np.ndarray, depth: int) -> Candidates:
         """The top `depth` rows by passage vector, by sentence vector and by BM25, pooled."""
-        return self.candidates_many([query], self.index.lexical.terms_many([query]), vector[None, :], [depth])[0]
+        return self.candidates_many([query], self.index.terms_many([query]), vector[None, :], [depth])[0]
 
     def candidates_many(self, queries: list[str], asked: list[set[str]], vectors: np.ndarray,
                         depths: list[int]) -> list[Candidates]:
-        """candidates() of each query (its terms `asked`, its row of `vectors`), with one FAISS search per index
-        for all the queries of the same depth."""
+        """candidates() of each query (its terms `asked`, its row of `vectors`), with one search per kind for
+        all the queries of the same depth."""
         index = self.index
-        dense: list[np.ndarray] = [np.zeros(0)] * len(queries)
-        by_sentence: list[np.ndarray] = [np.zeros(0)] * len(queries)
+        found: list[Candidates | None] = [None] * len(queries)
         for depth in set(depths):
             which = [i for i, each in enumerate(depths) if each == depth]
-            _, dense_rows = index.vectors.search(vectors[which], min(depth, index.vectors.ntotal))
-            _, sentence_hits = index.sentence_search.search(vectors[which], min(depth, index.sentence_search.ntotal))
-            for i, rows, hits in zip(which, dense_rows, sentence_hits, strict=True):
-                dense[i], by_sentence[i] = rows[rows >= 0], self.sentence_rows[hits[hits >= 0]]
-        return [self.pooled(terms, vector, rows, sentence_rows, min(depth, index.vectors.ntotal))
-                for terms, vector, rows, sentence_rows, depth in zip(asked, vectors, dense, by_sentence, depths,
-                                                                     strict=True)]
+            depth = min(depth, index.count)
+            dense = index.nearest(vectors[which], depth)
+            by_sentence = index.nearest_by_sentence(vectors[which], depth)
+            lexical = index.lexical_hits([asked[i] for i in which], depth)
+            for i, rows, sentence_rows, words in zip(which, dense, by_sentence, lexical, strict=True):
+                found[i] = self.pooled(vectors[i], rows, sentence_rows, words)
+        return found
 
-    def pooled(self, asked: set[str], vector: np.ndarray, dense_rows: np.ndarray, sentence_rows: np.ndarray,
-               depth: int) -> Candidates:
-        """The rows found by either kind of vector, with the top `depth` by BM25, and all their scores."""
-        index = self.index
-        bm25_all = index.lexical.scores_of(asked)
-        lexical_rows = np.argpartition(-bm25_all, depth - 1)[:depth] if depth < len(bm25_all) else np.arange(
-            len(bm25_all))
-        rows = np.union1d(np.union1d(dense_rows, sentence_rows), lexical_rows[bm25_all[lexical_rows] > 0])
-        cosine = index.embeddings[rows] @ vector if len(rows) else np.zeros(0, dtype=np.float32)
-        return Candidates(rows, cosine, self.best_sentence(rows, vector), bm25_all[rows],
-                          index.lexical.ceiling_of(asked))
-
-    def best_sentence(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        """The highest cosine of any sentence of each row."""
-        offsets = self.index.sentences.offsets
-        starts, ends = offsets[rows], offsets[rows + 1]
+    def pooled(self, vector: np.ndarray, dense_rows: np.ndarray, sentence_rows: np.ndarray,
+               lexical: LexicalHits) -> Candidates:
+        """The rows found by either kind of vector or by BM25, and all their scores."""
+        rows = np.union1d(np.union1d(dense_rows, sentence_rows), lexical.top).astype(np.int64)
         if not len(rows):
-            return np.zeros(0, dtype=np.float32)
-        which = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
-        cosines = self.index.sentences.vectors[which] @ vector
-        return np.maximum.reduceat(cosines, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+            empty = np.zeros(0, dtype=np.float32)
+            return Candidates(rows, empty, empty, empty, lexical.ceiling)
+        cosine = self.index.embeddings_of(rows) @ vector
+        return Candidates(rows, cosine, best_sentence(self.index.sentences_of(rows), vector),
+                          lexical.scores(rows), lexical.ceiling)
 
     def reranked(self, query: str, found: Candidates, order: np.ndarray, depth: int) -> np.ndarray:
         """The order with its first `depth` candidates re-ordered by the cross-encoder, when there is one."""
@@ -302,12 +291,14 @@ class Retriever:
                        answers: list[tuple[list[int], list[Hit]]]) -> list[list[Hit]]:
         """Each answer's hits with the sentence(s) closest to its question marked (by their stored vectors and
         the stemmed words `asked` they share), every sentence of every hit split into words in one call."""
-        sentences = self.index.sentences
-        picked = [[sentences.of(row) for row in rows] for rows, _ in answers]
+        every_row = [row for rows, _ in answers for row in rows]
+        sentences = self.index.sentences_of(np.array(every_row, dtype=np.int64))
+        at = iter(range(len(every_row)))
+        picked = [[sentences.of(next(at)) for _ in rows] for rows, _ in answers]
         spans = [[[tuple(span) for span in sentences.spans[which].tolist()] for which in rows] for rows in picked]
         texts = [hit.text[a:b] for (_, hits), of_hits in zip(answers, spans, strict=True)
                  for hit, of_hit in zip(hits, of_hits, strict=True) for a, b in of_hit]
-        said = iter(self.index.lexical.terms_many(texts))
+        said = iter(self.index.terms_many(texts))
         highlighted = []
         for question, vector, (_, hits), rows, of_hits in zip(asked, vectors, answers, picked, spans, strict=True):
             marked = []
@@ -322,6 +313,13 @@ class Retriever:
         passage = self.index.passages[self.index.rows[row]]
         source = self.index.sources[passage.source_id]
         return Location(source, passage, citation(source, passage))
+
+
+def best_sentence(sentences: SentenceTable, vector: np.ndarray) -> np.ndarray:
+    """The highest cosine of any sentence of each row of the table."""
+    cosines = sentences.vectors @ vector
+    return np.maximum.reduceat(cosines, sentences.offsets[:-1]) if len(cosines) else np.zeros(
+        len(sentences.offsets) - 1, dtype=np.float32)
 
 
 def overlap(asked: set[str], said: set[str]) -> float:

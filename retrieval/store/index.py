@@ -22,7 +22,7 @@ from ..ingest.corpus import Corpus
 from ..ingest.sentences import SENTENCE_HASHES, SentenceTable
 from ..records import Passage, Source
 from .ann import build_ann, tune
-from .lexical import Lexical
+from .lexical import Lexical, LexicalHits
 from .lock import LOCK, writer_lock
 
 # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
@@ -87,6 +87,36 @@ class StoredIndex:
     duplicates: dict[int, list[int]]  # vector row -> every row holding the same text (itself included)
     sentences: SentenceTable  # each row's sentences: spans and vectors
     sentence_search: faiss.Index  # the sentence vectors, searched like the passages'
+    sentence_rows: np.ndarray  # the row of each sentence
+
+    # What a Retriever reads (store/searchable.py: SearchIndex)
+    @property
+    def count(self) -> int:
+        return self.vectors.ntotal
+
+    def terms_many(self, texts: list[str]) -> list[set[str]]:
+        return self.lexical.terms_many(texts)
+
+    def nearest(self, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
+        _, found = self.vectors.search(vectors, min(depth, self.vectors.ntotal))
+        return [rows[rows >= 0] for rows in found]
+
+    def nearest_by_sentence(self, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
+        _, found = self.sentence_search.search(vectors, min(depth, self.sentence_search.ntotal))
+        return [self.sentence_rows[hits[hits >= 0]] for hits in found]
+
+    def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
+        return [self.lexical.hits(each, depth) for each in terms]
+
+    def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.embeddings[rows])
+
+    def sentences_of(self, rows: np.ndarray) -> SentenceTable:
+        starts, ends = self.sentences.offsets[rows], self.sentences.offsets[rows + 1]
+        which = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+                               or [np.zeros(0, dtype=np.int64)])
+        return SentenceTable(np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64),
+                             self.sentences.spans[which], np.asarray(self.sentences.vectors[which]))
 
 
 @dataclass(frozen=True)
@@ -328,7 +358,7 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
         raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
     duplicates = {row: group for group in groups for row in group}
     return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
-                       sentences, sentence_search)
+                       sentences, sentence_search, sentences.rows())
 
 
 def file_sha256(path: Path) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -10,6 +12,49 @@ import Stemmer
 
 STEMMER_LANGUAGE = "english"
 STOPWORDS = "en"
+# bm25s's defaults (Lucene's BM25), named because a store scoring BM25 elsewhere (Milvus) must use the same.
+K1, B = 1.5, 0.75
+
+
+class Analyzer:
+    """Texts into the stemmed words BM25 indexes and matches on (stopwords left out). One per thread of use:
+    the stemmer keeps state between calls."""
+
+    def __init__(self) -> None:
+        self.stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
+
+    def tokens_many(self, texts: list[str]) -> list[list[str]]:
+        """Each text's words in order, repeats kept, in one tokenizer call: its fixed cost dominates for
+        sentences and questions."""
+        if not texts:
+            return []
+        return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=self.stemmer, return_ids=False,
+                              show_progress=False)
+
+    def terms_many(self, texts: list[str]) -> list[set[str]]:
+        """The distinct words of each text that BM25 would match on."""
+        return [set(tokens) for tokens in self.tokens_many(texts)]
+
+
+def idf(documents: int, frequency: np.ndarray | float) -> np.ndarray | float:
+    """Lucene's idf, as bm25s (and Milvus's BM25 function) compute it, of words held by `frequency` documents."""
+    return np.log1p((documents - frequency + 0.5) / (frequency + 0.5))
+
+
+def ceiling(idfs: list[float]) -> float:
+    """The highest BM25 score any passage could reach for a question of words with these idfs: every word
+    matched, as often as can be: (k1 + 1) x the sum of the words' idf. (bm25s's Lucene term factor tends to 1,
+    not k1 + 1, so real scores stay below 40% of this; the calibration in search/coverage.py was fitted on it.)"""
+    return (K1 + 1) * float(sum(idfs))
+
+
+@dataclass(frozen=True)
+class LexicalHits:
+    """A question's BM25 results: the top rows (score above zero), a way to score any rows, and the ceiling."""
+
+    top: np.ndarray
+    scores: Callable[[np.ndarray], np.ndarray]
+    ceiling: float
 
 
 class Lexical:
@@ -17,17 +62,16 @@ class Lexical:
 
     def __init__(self, model: bm25s.BM25) -> None:
         self.model = model
-        self.stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
-        documents = model.scores["num_docs"]
+        self.analyzer = Analyzer()
+        self.documents = int(model.scores["num_docs"])
         frequency = np.diff(model.scores["indptr"])  # the index is stored term by term: its documents per term
-        self.idf = np.log1p((documents - frequency + 0.5) / (frequency + 0.5))
-        self.unseen_idf = float(np.log1p((documents + 0.5) / 0.5))  # a word no document holds
+        self.idf = idf(self.documents, frequency)
+        self.unseen_idf = float(idf(self.documents, 0))  # a word no document holds
 
     @classmethod
     def build(cls, texts: list[str]) -> Lexical:
-        stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
-        model = bm25s.BM25()
-        tokens = bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stemmer, show_progress=False)
+        model = bm25s.BM25(k1=K1, b=B)
+        tokens = bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=Analyzer().stemmer, show_progress=False)
         model.index(tokens, show_progress=False)
         return cls(model)
 
@@ -39,25 +83,23 @@ class Lexical:
         self.model.save(str(folder))
 
     def terms_many(self, texts: list[str]) -> list[set[str]]:
-        """The stemmed words of each text that BM25 would match on (stopwords left out), in one tokenizer call:
-        its fixed cost dominates for sentences and questions."""
-        if not texts:
-            return []
-        return [set(tokens) for tokens in bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=self.stemmer,
-                                                          return_ids=False, show_progress=False)]
+        return self.analyzer.terms_many(texts)
 
     def ceiling_of(self, terms: set[str]) -> float:
-        """The highest BM25 score any passage could reach for a question of these terms: every word matched, as
-        often as can be, (k1 + 1) x the sum of the words' idf (Lucene's BM25, as bm25s scores). Words no passage
-        holds count with the idf they would have, so a question about something absent never looks well
-        matched."""
+        """The ceiling of a question of these terms. Words no passage holds count with the idf they would have,
+        so a question about something absent never looks well matched."""
         vocabulary = self.model.vocab_dict
-        idf = sum(float(self.idf[vocabulary[t]]) if t in vocabulary else self.unseen_idf for t in terms)
-        return (self.model.k1 + 1) * idf
+        return ceiling([float(self.idf[vocabulary[t]]) if t in vocabulary else self.unseen_idf for t in terms])
 
     def scores_of(self, terms: set[str]) -> np.ndarray:
         """The BM25 score of every row for a question of these terms (zeros when none of them is indexed)."""
         tokens = list(terms)
         if not tokens:  # only stopwords, emoji or punctuation
-            return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
+            return np.zeros(self.documents, dtype=np.float32)
         return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+
+    def hits(self, terms: set[str], depth: int) -> LexicalHits:
+        """The top `depth` rows for a question of these terms, every row's score at hand."""
+        scores = self.scores_of(terms)
+        top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
+        return LexicalHits(top[scores[top] > 0], lambda rows: scores[rows], self.ceiling_of(terms))

@@ -1,0 +1,46 @@
+"""What a Retriever reads from a store, whichever holds the index: FAISS files on disk (store/index.py) or
+Milvus (store/milvus.py). Questions' vectors and words in; rows, scores, passage and sentence vectors out."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ..ingest.sentences import SentenceTable
+from ..records import Passage, Source
+from .index import IndexManifest
+from .lexical import LexicalHits
+
+
+class SearchIndex(Protocol):
+    """An opened index. A row is a passage with vectors (rows[row] is its position in `passages`); every
+    method answering for several questions or rows answers in their order."""
+
+    manifest: IndexManifest
+    passages: list[Passage]  # every block of every source, in document order, headings and captions included
+    rows: list[int]
+    sources: dict[str, Source]
+    duplicates: dict[int, list[int]]  # row -> every row holding the same text (itself included)
+
+    @property
+    def count(self) -> int:
+        """How many rows can be found."""
+
+    def terms_many(self, texts: list[str]) -> list[set[str]]:
+        """The words of each text that BM25 matches on, as the index analysed its passages."""
+
+    def nearest(self, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
+        """For each question vector, the `depth` rows whose passage vectors are closest."""
+
+    def nearest_by_sentence(self, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
+        """For each question vector, the rows of the `depth` closest sentences (a row may come more than once)."""
+
+    def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
+        """For each question's words, its top `depth` rows by BM25 and a way to score any other row."""
+
+    def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
+        """The full-precision passage vectors of these rows, whatever the search index compresses."""
+
+    def sentences_of(self, rows: np.ndarray) -> SentenceTable:
+        """The sentences of these rows: in the table returned, the i-th row asked for is row i."""
