@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields
@@ -18,6 +19,14 @@ PACKAGED_MODEL = "packaged"
 # likely a log or a dump than a source; before long paragraphs were split, a 50 MB file took 6.8 GB of memory
 # to index.
 MAX_FILE_MB = 20.0
+
+
+class Uri(str):
+    """A server's URL (with "://"), or else a file path, relative to the config file like every other path."""
+
+
+EMPTY_URI = Uri("")
+MILVUS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,100}")  # Milvus's rule for names, less room for a build's
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,11 @@ class RetrievalConfig:
     search: SearchSettings = field(default_factory=SearchSettings)  # the [retrieval.search] table
     serve: ServeSettings = field(default_factory=ServeSettings)  # the [retrieval.serve] table
     max_file_mb: float = MAX_FILE_MB
+    # Where the index lives: FAISS files in `index`, or Milvus (a server's URL, or a Milvus Lite file ending
+    # .db), in collections named after `milvus_collection`.
+    store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: Uri = EMPTY_URI
+    milvus_collection: str = "sourcebot"
 
     def __post_init__(self) -> None:
         # Python callers may pass strings where paths are meant, as the TOML loader does
@@ -43,6 +57,17 @@ class RetrievalConfig:
             object.__setattr__(self, name, Path(getattr(self, name)))
         check_range("batch_size", self.batch_size, 1, 4096)
         check_range("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
+        if self.store == "milvus":
+            uri = str(self.milvus_uri)
+            if not uri:
+                raise ValueError("`milvus_uri` is needed with store = \"milvus\": a server's URL "
+                                 "(http://host:19530) or a Milvus Lite file (milvus.db)")
+            if "://" not in uri and not uri.endswith(".db"):
+                raise ValueError(f"`milvus_uri` {uri!r} is neither a URL nor a Milvus Lite file; a file's name "
+                                 "must end in .db")
+        if not MILVUS_NAME.fullmatch(self.milvus_collection):
+            raise ValueError(f"`milvus_collection` must be letters, digits and underscores (at most 101, not "
+                             f"starting with a digit), not {self.milvus_collection!r}")
 
 
 @dataclass(frozen=True)
@@ -116,6 +141,9 @@ def check_value(hint: Any, value: Any, where: str, base: Path, secret: bool = Fa
         return parse_section(hint, expect(dict, value, where), where, base)
     if hint is Path or hint == Path | None:
         return base / expect(str, value, where, secret)
+    if hint is Uri:
+        text = expect(str, value, where, secret)
+        return Uri(text if "://" in text or not text else str(base / text))
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:

@@ -11,24 +11,25 @@ from .encode.rerank import Reranker
 from .errors import IndexMissing, IndexStale
 from .ingest.corpus import Corpus, load_corpus
 from .search.retriever import Retriever
-from .store.build import build_index
-from .store.index import CURRENT, IndexManifest, check_fresh, open_index, read_manifest
+from .store.index import IndexManifest, check_fresh
+from .store.places import place_of
 
 LOG = logging.getLogger(__name__)
 
 
 def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
                    rebuild: bool = False, progress: bool = True, encoder: TextEncoder | None = None) -> Retriever:
-    """A ready Retriever for `index` (built from `sources`), or a RetrievalError that says what to do.
-    Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading)."""
-    index_dir = Path(index or config.index)
+    """A ready Retriever for the configured index (or the FAISS folder `index`), built from `sources`, or a
+    RetrievalError that says what to do. Pass an already loaded `encoder` of the configured model to skip
+    loading it again (a bot reloading)."""
+    place = place_of(config, index)
     model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
     checked: tuple[Path, Corpus | None] | None = None  # the sources read to check the index, kept for a build
     try:
-        _, manifest = read_manifest(index_dir)
+        manifest = place.manifest()
         checked = current_corpus(sources, config.sources if index is None else None, manifest, config.max_file_mb,
                                  progress)
-        check_fresh(manifest, model, checked[1], index_dir)
+        check_fresh(manifest, model, checked[1], place)
         needs_build = rebuild
     except (IndexMissing, IndexStale) as problem:
         allowed = rebuild or config.auto_build == "stale" or (
@@ -42,9 +43,9 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
                   else load_corpus(source_path, config.max_file_mb, progress))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
-        build_index(corpus, encoder, index_dir, source_path, progress=progress, index_kind=config.index_type)
+        place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
-    return Retriever(open_index(index_dir), encoder or load_encoder(model, config.batch_size, config.model_cache),
+    return Retriever(place.open(), encoder or load_encoder(model, config.batch_size, config.model_cache),
                      config.search, reranker)
 
 
@@ -59,15 +60,15 @@ def current_corpus(explicit: Path | None, configured: Path | None, manifest: Ind
     return path, load_corpus(path, max_file_mb, progress)
 
 
-def build_from(config: RetrievalConfig, sources: Path, index: Path, progress: bool = True,
+def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None, progress: bool = True,
                reuse: bool = True) -> IndexManifest:
-    """Read `sources` and (re)build the index at `index`, whatever is there now."""
+    """Read `sources` and (re)build the configured index (or the FAISS folder `index`), whatever is there now."""
     corpus = load_corpus(sources, config.max_file_mb, progress)
+    place = place_of(config, index)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
     # loaded first so that the build's own time (and passages per second) counts embedding, not loading.
-    lazy = reuse and (Path(index) / CURRENT).exists()
+    lazy = reuse and place.has_build()
     encoder = LazyEncoder(model, config.batch_size, config.model_cache) if lazy else load_encoder(
         model, config.batch_size, config.model_cache)
-    return build_index(corpus, encoder, index, sources, progress=progress, reuse=reuse,
-                       index_kind=config.index_type)
+    return place.build(corpus, encoder, sources, progress=progress, reuse=reuse, index_type=config.index_type)

@@ -47,6 +47,7 @@ from ..records import Role
 from ..search.retriever import Answer, Retriever, clean_question
 from ..service.payloads import sources_json
 from ..settings import SearchSettings, ServeSettings, SettingError
+from ..store.places import place_of
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 
 BEIR_CACHE = Path(".cache")
@@ -57,9 +58,9 @@ LOG = logging.getLogger(__name__)
 
 def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
     sources = args.sources or config.sources
-    index = args.index or config.index
+    index = place_of(config, args.index)
     # progress bars (embedding, and each long PDF's pages) on stderr; none for --quiet, nor for --json's scripts
-    manifest = build_from(config, sources, index, progress=not (args.quiet or args.json), reuse=not args.full)
+    manifest = build_from(config, sources, args.index, progress=not (args.quiet or args.json), reuse=not args.full)
     if args.json:
         print(json.dumps(manifest.__dict__, indent=1))
     else:

@@ -134,9 +134,10 @@ class Retriever:
                     settings: SearchSettings | None = None, highlight: bool = True,
                     gate: bool = True) -> list[Answer]:
         """answer() for each question, in order, computed together: one model call for all the questions, one
-        search of each kind (passage vectors, sentence vectors, BM25) for all of them, one tokenizer call for all their words and another for
-        the sentences highlighted. `k` is one for all or one per question. Each answer's took_ms is the
-        whole batch's time. QueryError (naming the question) when any is not searchable, before any work."""
+        search of each kind (passage vectors, sentence vectors, BM25) for all of them, one tokenizer call for
+        all their words and another for the sentences highlighted. `k` is one for all or one per question.
+        Each answer's took_ms is the whole batch's time. QueryError (naming the question) when any is not
+        searchable, before any work."""
         start = time.perf_counter()
         settings = settings or self.settings
         ks = list(k) if isinstance(k, Sequence) else [k] * len(questions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..ingest.sentences import SentenceTable, split_all
 from ..records import Passage
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
-from .reuse import SENTENCES, Previous, previous_vectors, text_hashes
+from .reuse import PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
 
 LOG = logging.getLogger(__name__)
 
@@ -24,9 +25,19 @@ LOG = logging.getLogger(__name__)
 def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
                 progress: bool = True, reuse: bool = True, index_kind: str = "auto") -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
-    Passages whose indexed text the live build already embedded with this model are not embedded again. Each
-    document the corpus skipped is warned about here, once a build (the manifest keeps the list)."""
+    Passages whose indexed text the live build already embedded with this model are not embedded again."""
     start = time.perf_counter()
+    reuse_from = Path(index_dir) if reuse else None
+    parts = build_parts(corpus, encoder, index_kind, progress,
+                        lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files))
+    return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
+
+
+def build_parts(corpus: Corpus, encoder: TextEncoder, index_kind: str, progress: bool,
+                previous: Callable[[tuple[str, str]], Previous | None]) -> BuiltParts:
+    """Embed (or take from `previous`, asked with PASSAGES or SENTENCES) and BM25-index the answerable
+    passages and their sentences, whichever store will hold them. Each document the corpus skipped is warned
+    about here, once a build (the manifest keeps the list)."""
     for skipped in corpus.skipped:
         LOG.warning("skipped %s", skipped)
     passages = corpus.answerable()
@@ -34,16 +45,11 @@ def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_p
     hashes = text_hashes(texts)
     offsets, spans, sentences = split_all([p.text for p in passages])
     sentence_hashes = text_hashes(sentences)
-    reuse_from = Path(index_dir) if reuse else None
-    vectors, embedded = embed(texts, hashes, encoder, reuse_from and previous_vectors(reuse_from, encoder.identity),
-                              progress, "Embedding passages")
-    sentence_vectors, _ = embed(
-        sentences, sentence_hashes, encoder, reuse_from and previous_vectors(reuse_from, encoder.identity, SENTENCES),
-        progress, "Embedding sentences")
-    parts = BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages),
-                       embedded, index_kind,
-                       SentenceTable(offsets, spans, sentence_vectors), sentence_hashes)
-    return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
+    vectors, embedded = embed(texts, hashes, encoder, previous(PASSAGES), progress, "Embedding passages")
+    sentence_vectors, _ = embed(sentences, sentence_hashes, encoder, previous(SENTENCES), progress,
+                                "Embedding sentences")
+    return BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages), embedded, index_kind,
+                      SentenceTable(offsets, spans, sentence_vectors), sentence_hashes, texts)
 
 
 def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,

@@ -131,6 +131,7 @@ class BuiltParts:
     index_kind: str
     sentences: SentenceTable
     sentence_hashes: np.ndarray
+    texts: list[str]  # what was embedded and BM25-indexed for each row
 
 
 def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
@@ -183,7 +184,6 @@ def unwritable(index_dir: Path, error: OSError) -> IndexProblem:
 def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
     vectors = parts.vectors
-    rows = [i for i, p in enumerate(corpus.passages) if p.answerable]
     # Serialised here rather than by faiss.write_index, whose write errors are RuntimeErrors without an errno.
     faiss.serialize_index(build_ann(vectors, parts.index_kind)).tofile(folder / VECTORS)
     np.save(folder / EMBEDDINGS, vectors)
@@ -198,12 +198,23 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
             out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
     sources = [s.to_dict() for s in corpus.sources.values()]
     (folder / SOURCES).write_text(json.dumps(sources, ensure_ascii=False, indent=1), encoding="utf-8")
-    manifest = IndexManifest(
+    manifest = new_manifest(corpus, parts, model, sources_path, build_seconds,
+                            {name: sha256_file(folder / name) for name in data_files(folder)})
+    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
+    for name in (*manifest.checksums, MANIFEST):
+        fsync(folder / name)
+    return manifest
+
+
+def new_manifest(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, sources_path: Path,
+                 build_seconds: float, checksums: dict[str, str]) -> IndexManifest:
+    """What a build records of itself, whichever store holds it (Milvus keeps no files: no checksums)."""
+    return IndexManifest(
         format_version=FORMAT_VERSION,
         model_name=model.name,
         model_sha256=model.sha256,
         model_backend=model.backend,
-        dimension=int(vectors.shape[1]),
+        dimension=int(parts.vectors.shape[1]),
         corpus_fingerprint=corpus.fingerprint,
         sources_path=str(Path(sources_path).resolve()),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -211,14 +222,10 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
         embedded=parts.embedded,
         sources=len(corpus.sources),
         passages=len(corpus.passages),
-        vectors=len(rows),
-        checksums={name: sha256_file(folder / name) for name in data_files(folder)},
+        vectors=len(parts.vectors),
+        checksums=checksums,
         skipped=[s.to_dict() for s in corpus.skipped],
     )
-    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
-    for name in (*manifest.checksums, MANIFEST):
-        fsync(folder / name)
-    return manifest
 
 
 def data_files(folder: Path) -> list[str]:
@@ -312,20 +319,26 @@ def build_manifest(index_dir: Path, build: Path) -> IndexManifest:
         data = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"the index manifest in {index_dir} cannot be read ({exc}); rebuild with `build`") from None
+    return manifest_from(data, f"the index at {index_dir}")
+
+
+def manifest_from(data: object, where: str) -> IndexManifest:
+    """A manifest read back from JSON (a file, or a Milvus record), checked field by field; `where` names the
+    index in messages ("the index at index/")."""
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         version = data.get("format_version") if isinstance(data, dict) else None
         raise IndexStale(
-            f"the index at {index_dir} has format version {version}, this code reads {FORMAT_VERSION}; "
+            f"{where} has format version {version}, this code reads {FORMAT_VERSION}; "
             "rebuild it with `python -m retrieval build`"
         )
     try:
         manifest = IndexManifest(**data)
     except TypeError as exc:
-        raise IndexCorrupt(f"the index manifest in {index_dir} is incomplete ({exc}); rebuild with `build`") from None
+        raise IndexCorrupt(f"the manifest of {where} is incomplete ({exc}); rebuild with `build`") from None
     for spec in fields(IndexManifest):
         value = getattr(manifest, spec.name)
         if not JSON_CHECKS[spec.type](value):
-            raise IndexCorrupt(f"the index manifest in {index_dir} has {spec.name} = {json.dumps(value)[:40]}, "
+            raise IndexCorrupt(f"the manifest of {where} has {spec.name} = {json.dumps(value)[:40]}, "
                                f"not {spec.type}; rebuild with `python -m retrieval build`")
     return manifest
 
@@ -369,16 +382,17 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
-def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, index_dir: Path) -> None:
-    """Raise IndexStale, naming what differs, when the index no longer matches the model or the sources."""
+def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, where: object) -> None:
+    """Raise IndexStale, naming what differs, when the index at `where` (a folder, a place in Milvus) no longer
+    matches the model or the sources."""
     if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         raise IndexStale(
-            f"the index at {index_dir} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…, "
+            f"the index at {where} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…, "
             f"{manifest.model_backend}), not the configured {model.name} ({model.sha256[:12]}…, {model.backend}); "
             "rebuild with `python -m retrieval build`"
         )
     if corpus is not None and manifest.corpus_fingerprint != corpus.fingerprint:
         raise IndexStale(
-            f"the sources in {manifest.sources_path} changed since the index at {index_dir} was built "
+            f"the sources in {manifest.sources_path} changed since the index at {where} was built "
             f"({manifest.built_at}); rebuild with `python -m retrieval build` or pass --rebuild"
         )

@@ -85,6 +85,11 @@ class Lexical:
     def terms_many(self, texts: list[str]) -> list[set[str]]:
         return self.analyzer.terms_many(texts)
 
+    def document_frequencies(self) -> dict[str, int]:
+        """How many rows hold each indexed word (bm25s's vocabulary also holds "", which no row does)."""
+        frequency = np.diff(self.model.scores["indptr"]).tolist()
+        return {term: frequency[at] for term, at in self.model.vocab_dict.items() if at < len(frequency)}
+
     def ceiling_of(self, terms: set[str]) -> float:
         """The ceiling of a question of these terms. Words no passage holds count with the idf they would have,
         so a question about something absent never looks well matched."""

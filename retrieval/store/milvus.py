@@ -1,0 +1,483 @@
+"""The index in Milvus: each build's passage vectors, sentence vectors and BM25 terms (Milvus's own BM25 function,
+over the words our analyser stems) in collections of its own, the passages' text and metadata beside them; one
+alias names the live build, so a build switches in atomically. Passages and vectors in, a SearchIndex out."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from pymilvus import DataType, Function, FunctionType, MilvusClient
+from pymilvus.exceptions import MilvusException
+
+from ..encode.embed import ModelIdentity, TextEncoder
+from ..errors import IndexCorrupt, IndexMissing, IndexProblem
+from ..ingest.corpus import Corpus
+from ..ingest.sentences import SentenceTable
+from ..records import Passage, Source
+from .ann import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, NPROBE, index_kind, inverted_lists
+from .build import build_parts
+from .index import BuiltParts, IndexManifest, manifest_from, new_manifest
+from .lexical import K1, Analyzer, B, LexicalHits, ceiling, idf
+from .reuse import NOTHING, PASSAGES, Previous
+
+LOG = logging.getLogger(__name__)
+
+ROWS, SENTENCES, RECORDS = "rows", "sentences", "records"  # the collections of one build
+MANIFEST = "manifest"  # the record written last: a build without one is unfinished
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,150}")  # Milvus's rule for collection names, with room for a build's
+# Milvus needs a vector field in every collection; the records collection has no use for one.
+PLACEHOLDER = [1.0, 0.0]
+MAX_VARCHAR = 65_535  # Milvus's longest VARCHAR, in bytes
+INSERT_BATCH = 512  # rows per insert call: 384-d vectors make about 1 MB, far under gRPC's 64 MB message limit
+IN_CHUNK = 1024  # ids named in one `in` filter or get
+PAGE = 4096  # entities read in one query when reading a whole collection
+TERM_CACHE = 100_000  # document frequencies kept per opened index; a build never changes them
+# An unfinished build older than this was left by a crash (a 10-million-passage build embeds for hours on 2
+# cores, but it writes to Milvus only at the end), so its collections may be removed.
+STALE_BUILD = timedelta(hours=6)
+# Milvus scores BM25 with Lucene's term factor times (k1 + 1); bm25s, whose scores the gate was calibrated on,
+# leaves the (k1 + 1) out. Dividing by it makes the two agree (to 1e-6 on SciFact; tests/retrieval/store).
+MILVUS_BM25_SCALE = K1 + 1
+INDEX_TYPES = {"exact": ("FLAT", {}), "ivf-sq8": ("IVF_SQ8", {}),
+               "hnsw": ("HNSW", {"M": HNSW_NEIGHBOURS, "efConstruction": HNSW_EF_CONSTRUCTION})}
+
+
+@dataclass(frozen=True)
+class MilvusPlace:
+    """An index kept in Milvus: the server (a URL) or Milvus Lite file (a path ending .db), and the name of
+    the alias that points to its live build (the prefix of its collections too)."""
+
+    uri: str
+    name: str = "sourcebot"
+
+    def __str__(self) -> str:
+        return f"{self.uri} (collection {self.name})"
+
+    def connect(self) -> MilvusClient:
+        try:
+            return MilvusClient(self.uri)
+        except (MilvusException, OSError, RuntimeError) as exc:
+            raise IndexProblem(f"cannot reach Milvus at {self.uri} ({message(exc)}); start it, or set "
+                               "`milvus_uri` in [retrieval] to a running server or a .db file") from None
+
+    def collection(self, build: str, kind: str) -> str:
+        return f"{self.name}__{build}__{kind}"
+
+    def live_build(self, client: MilvusClient) -> str | None:
+        """The build the alias names now, or None when there is none yet."""
+        with milvus_errors(self):
+            if self.name not in client.list_aliases().get("aliases", []):
+                return None
+            target = client.describe_alias(self.name)["collection_name"]
+        prefix, _, rest = target.partition("__")
+        build, _, kind = rest.partition("__")
+        if prefix != self.name or kind != RECORDS:
+            raise IndexCorrupt(f"the alias {self.name!r} in Milvus at {self.uri} names {target!r}, not one of "
+                               "this index's builds; drop the alias and build again")
+        return build
+
+    def builds(self, client: MilvusClient) -> dict[str, set[str]]:
+        """Every build with collections in Milvus, and which of its collections exist."""
+        found: dict[str, set[str]] = {}
+        with milvus_errors(self):
+            names = client.list_collections()
+        for name in names:
+            prefix, _, rest = name.partition("__")
+            build, _, kind = rest.partition("__")
+            if prefix == self.name and kind in (ROWS, SENTENCES, RECORDS):
+                found.setdefault(build, set()).add(kind)
+        return found
+
+    # What the loader asks of a place (store/places.py)
+    def manifest(self) -> IndexManifest:
+        client = self.connect()
+        build = self.live_build(client)
+        if build is None:
+            raise IndexMissing(f"no index {self.name!r} in Milvus at {self.uri} yet; build it with "
+                               "`python -m retrieval build`")
+        return read_manifest(self, client, build)
+
+    def has_build(self) -> bool:
+        return self.live_build(self.connect()) is not None
+
+    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+              reuse: bool = True, index_type: str = "auto") -> IndexManifest:
+        return build_milvus(self, corpus, encoder, sources_path, progress, reuse, index_type)
+
+    def open(self) -> MilvusIndex:
+        return open_milvus(self)
+
+
+@dataclass
+class MilvusIndex:
+    """An opened build in Milvus, searched there; its passages, sources and duplicate groups read once, as the
+    FAISS store reads them, for citations and reading a source whole."""
+
+    place: MilvusPlace
+    client: MilvusClient
+    build: str
+    manifest: IndexManifest
+    passages: list[Passage]
+    rows: list[int]
+    sources: dict[str, Source]
+    duplicates: dict[int, list[int]]
+    analyzer: Analyzer = field(default_factory=Analyzer)
+    frequencies: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return self.manifest.vectors
+
+    def terms_many(self, texts: list[str]) -> list[set[str]]:
+        return self.analyzer.terms_many(texts)
+
+    def nearest(self, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
+        return self.searched(ROWS, vectors, depth)
+
+    def nearest_by_sentence(self, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
+        return self.searched(SENTENCES, vectors, depth)
+
+    def searched(self, kind: str, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
+        with milvus_errors(self.place):
+            found = self.client.search(self.place.collection(self.build, kind), data=vectors.tolist(),
+                                       anns_field="vector", limit=depth, output_fields=["row"],
+                                       search_params={"metric_type": "IP", "params": SEARCH_PARAMS})
+        return [np.array([hit["entity"]["row"] for hit in hits], dtype=np.int64) for hits in found]
+
+    def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
+        frequency = self.document_frequencies(set().union(*terms))
+        asked = [i for i, each in enumerate(terms) if each]
+        found = self.bm25([" ".join(sorted(terms[i])) for i in asked], depth) if asked else []
+        top: list[dict[int, float]] = [{} for _ in terms]
+        for i, scores in zip(asked, found, strict=True):
+            top[i] = scores
+        return [self.hits_of(each, scores, frequency) for each, scores in zip(terms, top, strict=True)]
+
+    def hits_of(self, terms: set[str], top: dict[int, float], frequency: dict[str, int]) -> LexicalHits:
+        known = dict(top)
+        query = " ".join(sorted(terms))
+
+        def scores(rows: np.ndarray) -> np.ndarray:
+            missing = [int(row) for row in rows.tolist() if row not in known]
+            if missing and terms:
+                for chunk in chunks(missing, IN_CHUNK):
+                    known.update(self.bm25([query], len(chunk), f"row in {chunk}")[0])
+                known.update((row, 0.0) for row in missing if row not in known)
+            return np.array([known.get(int(row), 0.0) for row in rows.tolist()], dtype=np.float32)
+
+        documents = self.manifest.vectors
+        return LexicalHits(np.array(sorted(top), dtype=np.int64), scores,
+                           ceiling([float(idf(documents, frequency.get(t, 0))) for t in terms]))
+
+    def bm25(self, queries: list[str], limit: int, where: str = "") -> list[dict[int, float]]:
+        """Each query's top rows by Milvus's BM25, scored as bm25s scores (BM25 scores are never negative;
+        Milvus Lite reports them negated, as distances)."""
+        with milvus_errors(self.place):
+            found = self.client.search(self.place.collection(self.build, ROWS), data=queries, anns_field="bm25",
+                                       limit=limit, filter=where, output_fields=["row"],
+                                       search_params={"metric_type": "BM25"})
+        return [{int(hit["entity"]["row"]): abs(float(hit["distance"])) / MILVUS_BM25_SCALE for hit in hits}
+                for hits in found]
+
+    def document_frequencies(self, terms: set[str]) -> dict[str, int]:
+        """How many rows hold each word (0 for a word none holds), from the build's records, kept once read."""
+        wanted = [t for t in terms if t not in self.frequencies]
+        if wanted:
+            if len(self.frequencies) + len(wanted) > TERM_CACHE:
+                self.frequencies.clear()
+            found = dict.fromkeys(wanted, 0)
+            for chunk in chunks([f"term:{t}" for t in wanted], IN_CHUNK):
+                with milvus_errors(self.place):
+                    records = self.client.get(self.place.collection(self.build, RECORDS), ids=chunk,
+                                              output_fields=["value"])
+                found.update({r["key"].removeprefix("term:"): int(r["value"]["df"]) for r in records})
+            self.frequencies.update(found)
+        return {t: self.frequencies[t] for t in terms}
+
+    def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
+        vectors = {r["row"]: r["vector"] for r in self.rows_of(ROWS, rows, ["row", "vector"])}
+        return np.array([vectors[int(row)] for row in rows.tolist()], dtype=np.float32).reshape(
+            len(rows), self.manifest.dimension)
+
+    def sentences_of(self, rows: np.ndarray) -> SentenceTable:
+        by_row: dict[int, list[dict]] = {}
+        for sentence in sorted(self.rows_of(SENTENCES, rows, ["id", "row", "start", "end", "vector"]),
+                               key=lambda s: s["id"]):
+            by_row.setdefault(sentence["row"], []).append(sentence)
+        picked = [by_row.get(int(row), []) for row in rows.tolist()]
+        counts = [len(each) for each in picked]
+        every = [s for each in picked for s in each]
+        return SentenceTable(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                             np.array([[s["start"], s["end"]] for s in every], dtype=np.int32).reshape(-1, 2),
+                             np.array([s["vector"] for s in every], dtype=np.float32).reshape(
+                                 -1, self.manifest.dimension))
+
+    def rows_of(self, kind: str, rows: np.ndarray, fields: list[str]) -> Iterator[dict]:
+        for chunk in chunks(sorted(set(rows.tolist())), IN_CHUNK):
+            with milvus_errors(self.place):
+                yield from self.client.query(self.place.collection(self.build, kind), filter=f"row in {chunk}",
+                                             output_fields=fields)
+
+
+def index_params(client: MilvusClient, kind: str, count: int):
+    """Milvus's index for passage or sentence vectors, chosen as the FAISS store chooses (store/ann.py)."""
+    name, params = INDEX_TYPES[index_kind(kind, count)]
+    if name == "IVF_SQ8":
+        params = {"nlist": inverted_lists(count)}
+    chosen = client.prepare_index_params()
+    chosen.add_index("vector", index_type=name, metric_type="IP", params=params)
+    return chosen
+
+
+# Search-time settings, as store/ann.py sets them on FAISS indexes; each index type reads its own.
+SEARCH_PARAMS = {"nprobe": NPROBE, "ef": HNSW_EF_SEARCH}
+
+
+def create_collections(client: MilvusClient, place: MilvusPlace, build: str, dimension: int, rows: int,
+                       sentences: int, kind: str) -> None:
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("row", DataType.INT64, is_primary=True)
+    schema.add_field("hash", DataType.VARCHAR, max_length=64)
+    # our analyser's words, space-separated: Milvus's standard tokenizer splits them back unchanged
+    schema.add_field("words", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
+                     analyzer_params={"tokenizer": "standard"})
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["words"],
+                                 output_field_names=["bm25"]))
+    chosen = index_params(client, kind, rows)
+    chosen.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params={"bm25_k1": K1, "bm25_b": B})
+    client.create_collection(place.collection(build, ROWS), schema=schema, index_params=chosen)
+
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("row", DataType.INT64)
+    schema.add_field("start", DataType.INT32)
+    schema.add_field("end", DataType.INT32)
+    schema.add_field("hash", DataType.VARCHAR, max_length=64)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    client.create_collection(place.collection(build, SENTENCES), schema=schema,
+                             index_params=index_params(client, kind, sentences))
+
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=MAX_VARCHAR)
+    schema.add_field("kind", DataType.VARCHAR, max_length=16)
+    schema.add_field("value", DataType.JSON)
+    schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=len(PLACEHOLDER))
+    chosen = client.prepare_index_params()
+    chosen.add_index("placeholder", index_type="FLAT", metric_type="IP")
+    client.create_collection(place.collection(build, RECORDS), schema=schema, index_params=chosen)
+
+
+def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sources_path: Path,
+                 progress: bool = True, reuse: bool = True, index_type: str = "auto") -> IndexManifest:
+    """Build the corpus into new collections, reusing the live build's vectors for unchanged texts, then point
+    the alias at them; the build that was live stays until the next one, so a reader on it finishes on it."""
+    start = time.perf_counter()
+    client = place.connect()
+    live = place.live_build(client)
+    lend = (lambda files: previous_vectors(place, client, live, encoder.identity, files)) if reuse and live \
+        else (lambda files: None)
+    parts = build_parts(corpus, encoder, index_type, progress, lend)
+    build = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    try:
+        with milvus_errors(place):
+            create_collections(client, place, build, parts.vectors.shape[1], len(parts.vectors),
+                               len(parts.sentences.vectors), index_type)
+            write_rows(client, place, build, parts)
+            manifest = new_manifest(corpus, parts, encoder.identity, sources_path, time.perf_counter() - start, {})
+            write_records(client, place, build, corpus, parts, manifest)
+            switch_alias(client, place, build)
+    except BaseException:
+        if place.live_build(client) != build:
+            drop_build(client, place, build)
+        raise
+    remove_old_builds(client, place, keep={build, live})
+    return manifest
+
+
+def write_rows(client: MilvusClient, place: MilvusPlace, build: str, parts: BuiltParts) -> None:
+    words = Analyzer().tokens_many(parts.texts)
+    rows = [{"row": row, "hash": digest.hex(), "words": " ".join(tokens), "vector": vector}
+            for row, (digest, tokens, vector) in enumerate(zip(parts.hashes.tolist(), words, parts.vectors.tolist(),
+                                                                strict=True))]
+    for row in rows:
+        if len(row["words"].encode()) > MAX_VARCHAR:
+            raise IndexProblem(f"a passage of {len(row['words']):,} characters of words is too long for Milvus "
+                               f"({MAX_VARCHAR:,} bytes); split it into paragraphs")
+    insert(client, place.collection(build, ROWS), rows)
+    sentences = parts.sentences
+    owners = sentences.rows()
+    insert(client, place.collection(build, SENTENCES), (
+        {"id": i, "row": int(owners[i]), "start": int(span[0]), "end": int(span[1]), "hash": digest.hex(),
+         "vector": vector}
+        for i, (span, digest, vector) in enumerate(zip(sentences.spans.tolist(), parts.sentence_hashes.tolist(),
+                                                       np.asarray(sentences.vectors).tolist(), strict=True))))
+
+
+def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: Corpus, parts: BuiltParts,
+                  manifest: IndexManifest) -> None:
+    """The sources and passages (each with its duplicate group) by number, and the words' document
+    frequencies, then the manifest that makes the build whole."""
+    groups = {row: group for group in parts.duplicates for row in group}
+    rows = iter(range(len(parts.vectors)))
+    records = [record(f"source:{n}", "source", s.to_dict()) for n, s in enumerate(corpus.sources.values())]
+    records += [record(f"passage:{at}", "passage",
+                       {"passage": p.to_dict(), "copies": groups.get(next(rows), []) if p.answerable else []})
+                for at, p in enumerate(corpus.passages)]
+    records += [record(f"term:{term}", "term", {"df": df})
+                for term, df in parts.lexical.document_frequencies().items()]
+    collection = place.collection(build, RECORDS)
+    insert(client, collection, records)
+    for kind in (ROWS, SENTENCES, RECORDS):
+        client.flush(place.collection(build, kind))
+    insert(client, collection, [record(MANIFEST, MANIFEST, asdict(manifest))])
+    client.flush(collection)
+
+
+def record(key: str, kind: str, value: dict) -> dict:
+    return {"key": key, "kind": kind, "value": value, "placeholder": PLACEHOLDER}
+
+
+def insert(client: MilvusClient, collection: str, rows: Iterable[dict]) -> None:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == INSERT_BATCH:
+            client.insert(collection, batch)
+            batch = []
+    if batch:
+        client.insert(collection, batch)
+
+
+def switch_alias(client: MilvusClient, place: MilvusPlace, build: str) -> None:
+    target = place.collection(build, RECORDS)
+    if place.name in client.list_aliases().get("aliases", []):
+        client.alter_alias(target, place.name)
+    else:
+        client.create_alias(target, place.name)
+
+
+def remove_old_builds(client: MilvusClient, place: MilvusPlace, keep: set[str | None]) -> None:
+    """Drop every finished build older than those kept (a newer one belongs to a build still switching in)
+    and every unfinished one a crash left long ago."""
+    oldest_kept = min(k for k in keep if k)
+    for build, kinds in place.builds(client).items():
+        if build in keep:
+            continue
+        finished = RECORDS in kinds and bool(client.get(place.collection(build, RECORDS), ids=[MANIFEST]))
+        if (finished and build < oldest_kept) or (not finished and started(build) < datetime.now(UTC) - STALE_BUILD):
+            drop_build(client, place, build)
+
+
+def started(build: str) -> datetime:
+    try:
+        return datetime.strptime(build, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+    except ValueError:  # not a name this code gave: never old enough to remove
+        return datetime.now(UTC)
+
+
+def drop_build(client: MilvusClient, place: MilvusPlace, build: str) -> None:
+    for kind in (ROWS, SENTENCES, RECORDS):
+        try:
+            client.drop_collection(place.collection(build, kind))
+        except MilvusException as exc:
+            LOG.warning("could not drop %s: %s", place.collection(build, kind), message(exc))
+
+
+def previous_vectors(place: MilvusPlace, client: MilvusClient, build: str, model: ModelIdentity,
+                     files: tuple[str, str]) -> Previous:
+    """The live build's passage (PASSAGES) or sentence vectors by text hash, when the same model made them."""
+    try:
+        manifest = read_manifest(place, client, build)
+    except IndexProblem:
+        return NOTHING
+    if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
+        return NOTHING
+    kind, key = (ROWS, "row") if files == PASSAGES else (SENTENCES, "id")
+    hashes: dict[bytes, int] = {}
+    vectors: list[list[float]] = []
+    with milvus_errors(place):
+        for found in in_order(client, place.collection(build, kind), key, ["hash", "vector"]):
+            hashes.setdefault(bytes.fromhex(found["hash"]), len(vectors))
+            vectors.append(found["vector"])
+    return Previous(hashes, np.array(vectors, dtype=np.float32).reshape(len(vectors), manifest.dimension))
+
+
+def in_order(client: MilvusClient, collection: str, key: str, fields: list[str]) -> Iterator[dict]:
+    """Every entity of a collection keyed 0, 1, 2 ... by `key`, a page at a time by key range (a query's
+    offset and limit are capped at 16,384 on a Milvus server; a range is not)."""
+    start = 0
+    while page := client.query(collection, filter=f"{key} >= {start} and {key} < {start + PAGE}",
+                               output_fields=[key, *fields]):
+        yield from sorted(page, key=lambda found: found[key])
+        start += PAGE
+
+
+def read_manifest(place: MilvusPlace, client: MilvusClient, build: str) -> IndexManifest:
+    with milvus_errors(place):
+        found = client.get(place.collection(build, RECORDS), ids=[MANIFEST], output_fields=["value"])
+    if not found:
+        raise IndexCorrupt(f"the index at {place} names build {build}, which has no manifest; build again")
+    return manifest_from(found[0]["value"], f"the index at {place}")
+
+
+def open_milvus(place: MilvusPlace) -> MilvusIndex:
+    """The live build, its records read and checked against its manifest."""
+    client = place.connect()
+    build = place.live_build(client)
+    if build is None:
+        raise IndexMissing(f"no index {place.name!r} in Milvus at {place.uri} yet; build it with "
+                           "`python -m retrieval build`")
+    manifest = read_manifest(place, client, build)
+    with milvus_errors(place):
+        sources = [Source(**v) for v in numbered(client, place, build, "source", manifest.sources)]
+        placed = list(numbered(client, place, build, "passage", manifest.passages))
+    passages = [Passage.from_dict(v["passage"]) for v in placed]
+    rows = [i for i, p in enumerate(passages) if p.answerable]
+    if len(rows) != manifest.vectors:
+        raise IndexCorrupt(f"the index at {place} holds {len(rows)} passages with vectors, its manifest "
+                           f"{manifest.vectors}; build again")
+    copies = {row: v["copies"] for row, v in enumerate(v for v in placed if v["passage"]["role"] and v["copies"])}
+    return MilvusIndex(place, client, build, manifest, passages, rows, {s.id: s for s in sources},
+                       {row: group for row, group in copies.items()})
+
+
+def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, count: int) -> Iterator[dict]:
+    """The records `kind:0` to `kind:count-1` in order; IndexCorrupt when any is missing."""
+    for chunk in chunks(list(range(count)), IN_CHUNK):
+        found = {r["key"]: r["value"] for r in client.get(place.collection(build, RECORDS),
+                                                           ids=[f"{kind}:{n}" for n in chunk],
+                                                           output_fields=["value"])}
+        if len(found) != len(chunk):
+            raise IndexCorrupt(f"the index at {place} lacks {len(chunk) - len(found)} of its {kind} records; "
+                               "build again")
+        yield from (found[f"{kind}:{n}"] for n in chunk)
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def message(error: BaseException) -> str:
+    return getattr(error, "message", "") or str(error) or type(error).__name__
+
+
+@contextmanager
+def milvus_errors(place: MilvusPlace) -> Iterator[None]:
+    """Turn a failed Milvus call into an IndexProblem that names the server and what to do."""
+    try:
+        yield
+    except MilvusException as exc:
+        raise IndexProblem(f"Milvus at {place.uri} failed ({message(exc)}); check that it is running, and "
+                           "build again if the index is damaged") from None

@@ -1,0 +1,65 @@
+"""Where an index lives, as the one object the loader asks: its manifest, a build into it, the opened index.
+A folder of FAISS files (the default), or Milvus (store/milvus.py, imported only when configured)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ..config import RetrievalConfig
+from ..encode.embed import TextEncoder
+from ..ingest.corpus import Corpus
+from .build import build_index
+from .index import CURRENT, IndexManifest, open_index, read_manifest
+from .searchable import SearchIndex
+
+
+class IndexPlace(Protocol):
+    """An index's home; str() names it in messages ("the index at <str>")."""
+
+    def manifest(self) -> IndexManifest:
+        """The live build's manifest: IndexMissing, IndexStale or IndexCorrupt when there is none to trust."""
+
+    def has_build(self) -> bool:
+        """Whether a build is live, to lend its vectors to the next."""
+
+    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+              reuse: bool = True, index_type: str = "auto") -> IndexManifest:
+        """Index the corpus and switch to it once complete."""
+
+    def open(self) -> SearchIndex:
+        """The live build, ready to search."""
+
+
+@dataclass(frozen=True)
+class FaissFolder:
+    """FAISS and BM25 files in a folder of builds (store/index.py)."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def manifest(self) -> IndexManifest:
+        return read_manifest(self.path)[1]
+
+    def has_build(self) -> bool:
+        return (self.path / CURRENT).exists()
+
+    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+              reuse: bool = True, index_type: str = "auto") -> IndexManifest:
+        return build_index(corpus, encoder, self.path, sources_path, progress=progress, reuse=reuse,
+                           index_kind=index_type)
+
+    def open(self) -> SearchIndex:
+        return open_index(self.path)
+
+
+def place_of(config: RetrievalConfig, index: Path | None = None) -> IndexPlace:
+    """The configured index's place; an `index` folder given (the command line's --index) is always FAISS."""
+    if index is None and config.store == "milvus":
+        from .milvus import MilvusPlace  # pymilvus loads in about a second: only for those who use it
+
+        return MilvusPlace(config.milvus_uri, config.milvus_collection)
+    return FaissFolder(Path(index or config.index))
