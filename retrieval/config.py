@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
-from .settings import SearchSettings, ServeSettings
+from .settings import SearchSettings, ServeSettings, SettingError
 
 PACKAGED_MODEL = "packaged"
 # A document larger than this is skipped with a warning. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
@@ -60,13 +60,13 @@ class RetrievalConfig:
         if self.store == "milvus":
             uri = str(self.milvus_uri)
             if not uri:
-                raise ValueError("`milvus_uri` is needed with store = \"milvus\": a server's URL "
+                raise SettingError("`milvus_uri` is needed with store = \"milvus\": a server's URL "
                                  "(http://host:19530) or a Milvus Lite file (milvus.db)")
             if "://" not in uri and not uri.endswith(".db"):
-                raise ValueError(f"`milvus_uri` {uri!r} is neither a URL nor a Milvus Lite file; a file's name "
+                raise SettingError(f"`milvus_uri` {uri!r} is neither a URL nor a Milvus Lite file; a file's name "
                                  "must end in .db")
         if not MILVUS_NAME.fullmatch(self.milvus_collection):
-            raise ValueError(f"`milvus_collection` must be letters, digits and underscores (at most 101, not "
+            raise SettingError(f"`milvus_collection` must be letters, digits and underscores (at most 101, not "
                              f"starting with a digit), not {self.milvus_collection!r}")
 
 

@@ -321,9 +321,13 @@ def unicode_font() -> Path:
 
 def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources: Path) -> Retriever:
     """The index of an evaluation corpus: --index if given (only ever reported when stale), else one cached in
-    .cache/ that is ours to remake when stale."""
+    .cache/ (or, with store = "milvus", in the configured Milvus under a name of its own) that is ours to remake
+    when stale."""
     if args.index:
         return open_retriever(config, sources=sources, index=args.index)
+    if config.store == "milvus":
+        name = f"eval_{cached_index(sources).name.replace('-', '_')}"
+        return open_retriever(replace(config, auto_build="stale", milvus_collection=name), sources=sources)
     return open_retriever(replace(config, auto_build="stale"), sources=sources, index=cached_index(sources))
 
 

@@ -256,7 +256,7 @@ def create_collections(client: MilvusClient, place: MilvusPlace, build: str, dim
     chosen = index_params(client, kind, rows)
     chosen.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                      params={"bm25_k1": K1, "bm25_b": B})
-    client.create_collection(place.collection(build, ROWS), schema=schema, index_params=chosen)
+    create(client, place.collection(build, ROWS), schema, chosen)
 
     schema = client.create_schema(auto_id=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
@@ -265,8 +265,7 @@ def create_collections(client: MilvusClient, place: MilvusPlace, build: str, dim
     schema.add_field("end", DataType.INT32)
     schema.add_field("hash", DataType.VARCHAR, max_length=64)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-    client.create_collection(place.collection(build, SENTENCES), schema=schema,
-                             index_params=index_params(client, kind, sentences))
+    create(client, place.collection(build, SENTENCES), schema, index_params(client, kind, sentences))
 
     schema = client.create_schema(auto_id=False)
     schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=MAX_VARCHAR)
@@ -275,7 +274,15 @@ def create_collections(client: MilvusClient, place: MilvusPlace, build: str, dim
     schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=len(PLACEHOLDER))
     chosen = client.prepare_index_params()
     chosen.add_index("placeholder", index_type="FLAT", metric_type="IP")
-    client.create_collection(place.collection(build, RECORDS), schema=schema, index_params=chosen)
+    create(client, place.collection(build, RECORDS), schema, chosen)
+
+
+def create(client: MilvusClient, name: str, schema, indexes) -> None:
+    """A collection with its indexes, loaded. The indexes are asked for without waiting on each: pymilvus's
+    wait polls every 0.5 s, and loading waits for them anyway."""
+    client.create_collection(name, schema=schema)
+    client.create_index(name, indexes, sync=False)
+    client.load_collection(name)
 
 
 def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sources_path: Path,
@@ -447,9 +454,9 @@ def open_milvus(place: MilvusPlace) -> MilvusIndex:
     if len(rows) != manifest.vectors:
         raise IndexCorrupt(f"the index at {place} holds {len(rows)} passages with vectors, its manifest "
                            f"{manifest.vectors}; build again")
-    copies = {row: v["copies"] for row, v in enumerate(v for v in placed if v["passage"]["role"] and v["copies"])}
+    answerable = [found for found, passage in zip(placed, passages, strict=True) if passage.answerable]
     return MilvusIndex(place, client, build, manifest, passages, rows, {s.id: s for s in sources},
-                       {row: group for row, group in copies.items()})
+                       {row: found["copies"] for row, found in enumerate(answerable) if found["copies"]})
 
 
 def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, count: int) -> Iterator[dict]:
