@@ -114,12 +114,12 @@ def test_changed_sources_make_it_stale(tmp_path: Path, sources: Path):
     config = milvus_config(tmp_path / "m.db", sources)
     open_retriever(config, progress=False, encoder=WordHashEncoder())
     (sources / "added.txt").write_text("Added\n\nA paragraph that changes the corpus.\n", encoding="utf-8")
-    with pytest.raises(IndexStale, match="changed since the index at .*m.db \\(collection sourcebot\\)"):
+    with pytest.raises(IndexStale, match=r"changed since the index at .*m\.db \(collection sourcebot\)"):
         open_retriever(replace(config, auto_build="never"), encoder=WordHashEncoder())
 
 
 def test_an_unreachable_server_is_one_clear_error():
-    with pytest.raises(IndexProblem, match="cannot reach Milvus at http://127.0.0.1:9 .*start it"):
+    with pytest.raises(IndexProblem, match=r"cannot reach Milvus at http://127\.0\.0\.1:9 .*start it"):
         open_retriever(milvus_config("http://127.0.0.1:9"), encoder=WordHashEncoder())
 
 
@@ -142,7 +142,7 @@ def test_an_alias_that_is_not_ours_is_reported_not_followed(tmp_path: Path):
 def test_config_names_the_milvus_mistake(tmp_path: Path):
     with pytest.raises(ConfigError, match="`milvus_uri` is needed"):
         RetrievalConfig(store="milvus")
-    with pytest.raises(ConfigError, match="must end in .db"):
+    with pytest.raises(ConfigError, match=r"must end in \.db"):
         RetrievalConfig(store="milvus", milvus_uri="milvus-data")
     with pytest.raises(ConfigError, match="milvus_collection"):
         RetrievalConfig(milvus_collection="two words")
