@@ -1,18 +1,23 @@
-"""Load across machines, on loopback: two retrieval service replicas, two bots with one gateway shard each, a
-burst of questions from many users in two servers, and one replica killed in the middle of it. Every question
-is answered once, in order per channel; the figures are printed after the run."""
+"""Load across machines, on loopback: two retrieval service replicas (on one FAISS index, or each a client of
+one Milvus server), two bots with one gateway shard each, a burst of questions from many users in two servers,
+and one replica killed in the middle of it. Every question is answered once, in order per channel; the figures
+are printed after the run."""
 
 import asyncio
 import itertools
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from retrieval import Retriever
+from retrieval import RetrievalConfig, Retriever, open_retriever
 from retrieval.evaluate.evaluate import load_gold
 from retrieval.service.client import RemoteRetriever
 from tests.retrieval.service.conftest import ServiceThread
 
-from ..conftest import GOLD, REPORTS
+from ..conftest import GOLD, REPORTS, SEEDS
+from ..milvus import MilvusServer
 from .conftest import running_bot
 from .fake_discord import FakeDiscord
 
@@ -22,10 +27,25 @@ GUILDS = (1_200_000_000_000_000_000, 1_200_000_000_004_194_304)  # on shards 0 a
 USERS, QUESTIONS = 20, 120
 
 
+@pytest.fixture(params=["faiss", "milvus"])
+def stores(request, retriever: Retriever, tmp_path: Path) -> Iterator[tuple[Retriever, Retriever]]:
+    """What the two replicas search: the session's FAISS index, or a Milvus Lite server that each replica
+    reaches with its own client, as replicas on two machines would."""
+    if request.param == "faiss":
+        yield retriever, retriever
+        return
+    with MilvusServer(tmp_path / "milvus") as server:
+        config = RetrievalConfig(sources=SEEDS, store="milvus", milvus_uri=server.url)
+        open_retriever(config, progress=False, encoder=retriever.encoder)
+        yield tuple(open_retriever(replace(config, auto_build="never"), encoder=retriever.encoder) for _ in "ab")
+
+
 @pytest.mark.asyncio
-async def test_a_burst_survives_a_replica_killed_in_its_middle(retriever: Retriever, pytestconfig, caplog):
+async def test_a_burst_survives_a_replica_killed_in_its_middle(stores: tuple[Retriever, Retriever], pytestconfig,
+                                                               caplog, request):
+    retriever = stores[0]
     gold = [q.q for q in load_gold(GOLD)]
-    replicas = [ServiceThread(retriever), ServiceThread(retriever)]
+    replicas = [ServiceThread(store) for store in stores]
     try:
         async with FakeDiscord(guild_ids=GUILDS, shard_count=2) as fake:
             users = fake.human_ids + [fake.add_human(f"reader{n}") for n in range(USERS - len(fake.human_ids))]
@@ -58,6 +78,7 @@ async def test_a_burst_survives_a_replica_killed_in_its_middle(retriever: Retrie
     failovers = sum("trying the next" in r.getMessage() for r in caplog.records)
     assert failovers > 0 and fake.violations == []
     pytestconfig.stash.setdefault(REPORTS, []).append((
-        "load: 2 replicas, 2 bots with a shard each, a replica killed mid-burst (fake Discord)",
+        f"load: 2 replicas ({request.node.callspec.id}), 2 bots with a shard each, a replica killed mid-burst "
+        "(fake Discord)",
         f"{QUESTIONS} questions from {USERS} users in 2 servers all answered once, in order, in {took:.1f} s; "
         f"{failovers} requests moved to the other replica"))

@@ -167,3 +167,13 @@ def test_clients_of_one_server_share_its_index(tmp_path: Path, fast_retriever: R
         assert [shown(r, question) for r in replicas] == [shown(fast_retriever, question)] * 2
         names = MilvusPlace(server.url).connect().list_collections()
         assert any(name.endswith(RECORDS) for name in names)
+
+
+@pytest.mark.slow
+def test_with_the_model_every_gold_question_gets_the_same_top_three(retriever: Retriever, tmp_path: Path):
+    in_milvus = open_retriever(milvus_config(tmp_path / "m.db"), progress=False, encoder=retriever.encoder)
+    for question in (q.q for q in load_gold(GOLD)):
+        ours = retriever.answer(question, k=3, gate=False)
+        theirs = in_milvus.answer(question, k=3, gate=False)
+        assert [h.passage for h in theirs.hits] == [h.passage for h in ours.hits], question
+        assert theirs.relevance == pytest.approx(ours.relevance, abs=1e-4), question
