@@ -42,6 +42,8 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     assert example.retrieval.search == defaults.retrieval.search
     assert example.retrieval.max_file_mb == defaults.retrieval.max_file_mb == 20
     assert example.retrieval.serve == defaults.retrieval.serve
+    stores = ("store", "milvus_uri", "milvus_collection")
+    assert [getattr(example.retrieval, key) for key in stores] == [getattr(defaults.retrieval, key) for key in stores]
 
 
 @pytest.mark.parametrize(("text", "message"), [
