@@ -18,6 +18,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from ..config import RetrievalConfig
+from ..encode.embed import load_encoder, resolve_model
 from ..errors import RetrievalError
 from ..evaluate.batch_bench import batch_table, bench_batching
 from ..evaluate.batch_bench import to_json as batch_json
@@ -39,6 +40,7 @@ from ..evaluate.feedback import report_from_file
 from ..evaluate.followups import evaluate_followups, followup_table, load_followups
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
 from ..evaluate.soak import soak, soak_questions
+from ..evaluate.store_bench import bench_stores, stores_table
 from ..evaluate.writers import read_articles
 from ..ingest.formats.pages import on_page
 from ..ingest.utf8 import check_utf8, printable
@@ -389,6 +391,22 @@ def serve_settings_from(args: argparse.Namespace, configured: ServeSettings) -> 
         return replace(configured, **given)
     except SettingError as exc:
         raise RetrievalError(f"{exc} (command line)") from None
+
+
+def run_bench_stores(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    queries, qrels = load_beir(args.beir, "test")
+    if args.questions < 1:
+        raise RetrievalError("--questions takes a number of questions, 1 or more")
+    corpus = args.beir / "corpus.jsonl"
+    faiss_index = args.index or cached_index(corpus)
+    milvus_data = args.milvus_data or faiss_index.with_name(faiss_index.name.replace("-index", "-milvus.db"))
+    encoder = load_encoder(resolve_model(config.model, config.model_sha256, config.backend), config.batch_size,
+                           config.model_cache)
+    figures, same = bench_stores(config, corpus, faiss_index, milvus_data, f"eval_{faiss_index.name}".replace(
+        "-", "_"), encoder, queries, qrels, args.questions, LOG.info)
+    print(json.dumps({"stores": [asdict(f) for f in figures], "same_top3": same}, indent=1) if args.json
+          else stores_table(figures, same))
+    return 0
 
 
 def run_bench_batch(args: argparse.Namespace, config: RetrievalConfig) -> int:

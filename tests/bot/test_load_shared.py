@@ -14,10 +14,10 @@ import pytest
 from retrieval import RetrievalConfig, Retriever, open_retriever
 from retrieval.evaluate.evaluate import load_gold
 from retrieval.service.client import RemoteRetriever
+from retrieval.store.milvus_lite import MilvusServer
 from tests.retrieval.service.conftest import ServiceThread
 
 from ..conftest import GOLD, REPORTS, SEEDS
-from ..milvus import MilvusServer
 from .conftest import running_bot
 from .fake_discord import FakeDiscord
 

@@ -21,10 +21,10 @@ from retrieval import (
 )
 from retrieval.evaluate.evaluate import load_gold
 from retrieval.store.milvus import RECORDS, MilvusPlace
+from retrieval.store.milvus_lite import MilvusServer
 
 from ...conftest import GOLD, SEED_PASSAGES, SEEDS
 from ...encoders import WordHashEncoder
-from ...milvus import MilvusServer
 
 
 def milvus_config(uri: Path | str, sources: Path = SEEDS, **changes) -> RetrievalConfig:

@@ -1,5 +1,5 @@
-"""A Milvus Lite server on loopback, in a process of its own, for tests where several clients share one Milvus
-(as replicas share a Milvus server in production). Stopped when the `with` block ends."""
+"""A Milvus Lite server on loopback, in a process of its own, for benchmarks and tests where several clients
+share one Milvus (as replicas share a Milvus server in production). Stopped when the `with` block ends."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from ..errors import IndexProblem
 
 START_SECONDS = 30.0  # it listens within about a second here; this is the most a slow CI machine is given
 
@@ -35,7 +37,8 @@ class MilvusServer:
         while not self.listening():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"the Milvus Lite server did not start: {self.process.stderr.read()[-500:]!r}")
+                raise IndexProblem(f"the Milvus Lite server on {self.data_dir} did not start "
+                                   f"({self.process.stderr.read()[-300:].decode(errors='replace').strip()})")
             time.sleep(0.1)
         return self
 
@@ -54,6 +57,14 @@ class MilvusServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def rss_bytes(self) -> int:
+        """The server's resident memory now (Linux), 0 once it has stopped."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except (OSError, AttributeError):
+            return 0
+        return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
