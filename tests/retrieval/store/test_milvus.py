@@ -177,3 +177,14 @@ def test_with_the_model_every_gold_question_gets_the_same_top_three(retriever: R
         theirs = in_milvus.answer(question, k=3, gate=False)
         assert [h.passage for h in theirs.hits] == [h.passage for h in ours.hits], question
         assert theirs.relevance == pytest.approx(ours.relevance, abs=1e-4), question
+
+
+@pytest.mark.parametrize("kind", ["ivf-sq8", "hnsw"])
+def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind: str):
+    in_milvus = open_retriever(milvus_config(tmp_path / "m.db", index_type=kind), progress=False,
+                               encoder=WordHashEncoder())
+    place = in_milvus.index.place
+    described = place.connect().describe_index(place.collection(in_milvus.index.build, "rows"), "vector")
+    assert described["index_type"] == {"ivf-sq8": "IVF_SQ8", "hnsw": "HNSW"}[kind]
+    found = in_milvus.search("How many North Korean refugees has NAUH resettled?")
+    assert "about 215 North Korean refugees" in found[0].text
