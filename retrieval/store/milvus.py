@@ -5,7 +5,6 @@ alias names the live build, so a build switches in atomically. Passages and vect
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,7 +31,6 @@ LOG = logging.getLogger(__name__)
 
 ROWS, SENTENCES, RECORDS = "rows", "sentences", "records"  # the collections of one build
 MANIFEST = "manifest"  # the record written last: a build without one is unfinished
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,150}")  # Milvus's rule for collection names, with room for a build's
 # Milvus needs a vector field in every collection; the records collection has no use for one.
 PLACEHOLDER = [1.0, 0.0]
 MAX_VARCHAR = 65_535  # Milvus's longest VARCHAR, in bytes
@@ -44,7 +42,7 @@ TERM_CACHE = 100_000  # document frequencies kept per opened index; a build neve
 # cores, but it writes to Milvus only at the end), so its collections may be removed.
 STALE_BUILD = timedelta(hours=6)
 # Milvus scores BM25 with Lucene's term factor times (k1 + 1); bm25s, whose scores the gate was calibrated on,
-# leaves the (k1 + 1) out. Dividing by it makes the two agree (to 1e-6 on SciFact; tests/retrieval/store).
+# leaves the (k1 + 1) out. Dividing by it makes the two agree (tests/retrieval/store/test_milvus.py).
 MILVUS_BM25_SCALE = K1 + 1
 INDEX_TYPES = {"exact": ("FLAT", {}), "ivf-sq8": ("IVF_SQ8", {}),
                "hnsw": ("HNSW", {"M": HNSW_NEIGHBOURS, "efConstruction": HNSW_EF_CONSTRUCTION})}
@@ -99,11 +97,14 @@ class MilvusPlace:
     # What the loader asks of a place (store/places.py)
     def manifest(self) -> IndexManifest:
         client = self.connect()
+        return read_manifest(self, client, self.existing_build(client))
+
+    def existing_build(self, client: MilvusClient) -> str:
         build = self.live_build(client)
         if build is None:
             raise IndexMissing(f"no index {self.name!r} in Milvus at {self.uri} yet; build it with "
                                "`python -m retrieval build`")
-        return read_manifest(self, client, build)
+        return build
 
     def has_build(self) -> bool:
         return self.live_build(self.connect()) is not None
@@ -441,10 +442,7 @@ def read_manifest(place: MilvusPlace, client: MilvusClient, build: str) -> Index
 def open_milvus(place: MilvusPlace) -> MilvusIndex:
     """The live build, its records read and checked against its manifest."""
     client = place.connect()
-    build = place.live_build(client)
-    if build is None:
-        raise IndexMissing(f"no index {place.name!r} in Milvus at {place.uri} yet; build it with "
-                           "`python -m retrieval build`")
+    build = place.existing_build(client)
     manifest = read_manifest(place, client, build)
     with milvus_errors(place):
         sources = [Source(**v) for v in numbered(client, place, build, "source", manifest.sources)]
