@@ -12,7 +12,7 @@ from .errors import IndexMissing, IndexStale
 from .ingest.corpus import Corpus, load_corpus
 from .search.retriever import Retriever
 from .store.index import IndexManifest, check_fresh
-from .store.places import place_of
+from .store.places import FaissFolder, place_of
 
 LOG = logging.getLogger(__name__)
 
@@ -61,14 +61,19 @@ def current_corpus(explicit: Path | None, configured: Path | None, manifest: Ind
 
 
 def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None, progress: bool = True,
-               reuse: bool = True) -> IndexManifest:
-    """Read `sources` and (re)build the configured index (or the FAISS folder `index`), whatever is there now."""
+               reuse: bool = True, vectors_from: Path | None = None) -> IndexManifest:
+    """Read `sources` and (re)build the configured index (or the FAISS folder `index`), whatever is there now;
+    a first build takes what vectors it can from the FAISS index at `vectors_from`."""
+    if vectors_from is not None and not FaissFolder(Path(vectors_from)).has_build():
+        raise IndexMissing(f"no FAISS index at {vectors_from} to take vectors from; give the folder of one "
+                           "(config's `index`, default index/)")
     corpus = load_corpus(sources, config.max_file_mb, progress)
     place = place_of(config, index)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
     # loaded first so that the build's own time (and passages per second) counts embedding, not loading.
-    lazy = reuse and place.has_build()
+    lazy = reuse and (place.has_build() or vectors_from is not None)
     encoder = LazyEncoder(model, config.batch_size, config.model_cache) if lazy else load_encoder(
         model, config.batch_size, config.model_cache)
-    return place.build(corpus, encoder, sources, progress=progress, reuse=reuse, index_type=config.index_type)
+    return place.build(corpus, encoder, sources, progress=progress, reuse=reuse, index_type=config.index_type,
+                       vectors_from=vectors_from)

@@ -131,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
                        "PDF of 50 pages or more)")
     build.add_argument("--full", action="store_true", help="embed every passage again instead of reusing the "
                        "vectors of unchanged passages from the previous build")
+    build.add_argument("--vectors-from", type=Path, metavar="DIR", help="a first build (moving to Milvus, say) "
+                       "takes the vectors of unchanged passages from the FAISS index in DIR instead of embedding "
+                       "them again")
     build.set_defaults(run=run_build)
 
     search = commands.add_parser("search", parents=[common], help="answer questions with cited passages",

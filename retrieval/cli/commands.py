@@ -62,7 +62,8 @@ def run_build(args: argparse.Namespace, config: RetrievalConfig) -> int:
     sources = args.sources or config.sources
     index = place_of(config, args.index)
     # progress bars (embedding, and each long PDF's pages) on stderr; none for --quiet, nor for --json's scripts
-    manifest = build_from(config, sources, args.index, progress=not (args.quiet or args.json), reuse=not args.full)
+    manifest = build_from(config, sources, args.index, progress=not (args.quiet or args.json), reuse=not args.full,
+                          vectors_from=args.vectors_from)
     if args.json:
         print(json.dumps(manifest.__dict__, indent=1))
     else:

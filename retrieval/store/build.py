@@ -23,11 +23,13 @@ LOG = logging.getLogger(__name__)
 
 
 def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
-                progress: bool = True, reuse: bool = True, index_kind: str = "auto") -> IndexManifest:
+                progress: bool = True, reuse: bool = True, index_kind: str = "auto",
+                vectors_from: Path | None = None) -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
-    Passages whose indexed text the live build already embedded with this model are not embedded again."""
+    Passages whose indexed text the live build (or the one at `vectors_from`) already embedded with this model
+    are not embedded again."""
     start = time.perf_counter()
-    reuse_from = Path(index_dir) if reuse else None
+    reuse_from = Path(vectors_from or index_dir) if reuse else None
     parts = build_parts(corpus, encoder, index_kind, progress,
                         lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files))
     return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)

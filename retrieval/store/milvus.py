@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +26,7 @@ from .build import build_parts
 from .index import BuiltParts, IndexManifest, manifest_from, new_manifest
 from .lexical import K1, Analyzer, B, LexicalHits, ceiling, idf
 from .reuse import NOTHING, PASSAGES, Previous
+from .reuse import previous_vectors as faiss_vectors
 
 LOG = logging.getLogger(__name__)
 
@@ -110,8 +111,8 @@ class MilvusPlace:
         return self.live_build(self.connect()) is not None
 
     def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
-              reuse: bool = True, index_type: str = "auto") -> IndexManifest:
-        return build_milvus(self, corpus, encoder, sources_path, progress, reuse, index_type)
+              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
+        return build_milvus(self, corpus, encoder, sources_path, progress, reuse, index_type, vectors_from)
 
     def open(self) -> MilvusIndex:
         return open_milvus(self)
@@ -287,14 +288,15 @@ def create(client: MilvusClient, name: str, schema, indexes) -> None:
 
 
 def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sources_path: Path,
-                 progress: bool = True, reuse: bool = True, index_type: str = "auto") -> IndexManifest:
-    """Build the corpus into new collections, reusing the live build's vectors for unchanged texts, then point
+                 progress: bool = True, reuse: bool = True, index_type: str = "auto",
+                 vectors_from: Path | None = None) -> IndexManifest:
+    """Build the corpus into new collections, reusing the live build's vectors for unchanged texts (or, with no
+    live build, those of the FAISS index at `vectors_from`: moving to Milvus embeds nothing again), then point
     the alias at them; the build that was live stays until the next one, so a reader on it finishes on it."""
     start = time.perf_counter()
     client = place.connect()
     live = place.live_build(client)
-    lend = (lambda files: previous_vectors(place, client, live, encoder.identity, files)) if reuse and live \
-        else (lambda files: None)
+    lend = lender(place, client, live, encoder.identity, vectors_from) if reuse else (lambda files: None)
     parts = build_parts(corpus, encoder, index_type, progress, lend)
     build = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     try:
@@ -311,6 +313,16 @@ def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sourc
         raise
     remove_old_builds(client, place, keep={build, live})
     return manifest
+
+
+def lender(place: MilvusPlace, client: MilvusClient, live: str | None, model: ModelIdentity,
+           vectors_from: Path | None) -> Callable[[tuple[str, str]], Previous | None]:
+    """Where a build's unchanged vectors come from: the live build, else a FAISS index, else nowhere."""
+    if live:
+        return lambda files: previous_vectors(place, client, live, model, files)
+    if vectors_from:
+        return lambda files: faiss_vectors(Path(vectors_from), model, files)
+    return lambda files: None
 
 
 def write_rows(client: MilvusClient, place: MilvusPlace, build: str, parts: BuiltParts) -> None:

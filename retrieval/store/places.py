@@ -25,8 +25,9 @@ class IndexPlace(Protocol):
         """Whether a build is live, to lend its vectors to the next."""
 
     def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
-              reuse: bool = True, index_type: str = "auto") -> IndexManifest:
-        """Index the corpus and switch to it once complete."""
+              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
+        """Index the corpus and switch to it once complete. With `reuse`, the vectors of texts the live build
+        (or else the FAISS index at `vectors_from`) embedded with this model are not embedded again."""
 
     def open(self) -> SearchIndex:
         """The live build, ready to search."""
@@ -48,9 +49,10 @@ class FaissFolder:
         return (self.path / CURRENT).exists()
 
     def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
-              reuse: bool = True, index_type: str = "auto") -> IndexManifest:
+              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
+        lender = self.path if self.has_build() or vectors_from is None else vectors_from
         return build_index(corpus, encoder, self.path, sources_path, progress=progress, reuse=reuse,
-                           index_kind=index_type)
+                           index_kind=index_type, vectors_from=lender)
 
     def open(self) -> SearchIndex:
         return open_index(self.path)

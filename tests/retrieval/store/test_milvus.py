@@ -105,6 +105,16 @@ def test_a_full_rebuild_embeds_everything(tmp_path: Path, sources: Path, monkeyp
     assert build_from(config, sources, progress=False).embedded == 0
 
 
+def test_moving_from_faiss_embeds_nothing_again(tmp_path: Path, fast_config: RetrievalConfig,
+                                               fast_retriever: Retriever, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("retrieval.loader.load_encoder", lambda *a, **k: WordHashEncoder())
+    monkeypatch.setattr("retrieval.loader.resolve_model", lambda *a, **k: WordHashEncoder.identity)
+    config = milvus_config(tmp_path / "m.db")
+    assert build_from(config, SEEDS, vectors_from=fast_config.index, progress=False).embedded == 0
+    with pytest.raises(IndexMissing, match=r"no FAISS index at .*nowhere to take vectors from"):
+        build_from(milvus_config(tmp_path / "n.db"), SEEDS, vectors_from=tmp_path / "nowhere")
+
+
 def test_no_index_yet_says_how_to_build_it(tmp_path: Path):
     with pytest.raises(IndexMissing, match="python -m retrieval build"):
         open_retriever(milvus_config(tmp_path / "m.db", auto_build="never"), encoder=WordHashEncoder())
