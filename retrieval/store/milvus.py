@@ -281,8 +281,9 @@ def create_collections(client: MilvusClient, place: MilvusPlace, build: str, dim
 
 def create(client: MilvusClient, name: str, schema, indexes) -> None:
     """A collection with its indexes, loaded. The indexes are asked for without waiting on each: pymilvus's
-    wait polls every 0.5 s, and loading waits for them anyway."""
-    client.create_collection(name, schema=schema)
+    wait polls every 0.5 s, and loading waits for them anyway. Reads are strongly consistent: a build is read
+    back right after it is written (a server's default, bounded staleness, could miss its last rows)."""
+    client.create_collection(name, schema=schema, consistency_level="Strong")
     client.create_index(name, indexes, sync=False)
     client.load_collection(name)
 
