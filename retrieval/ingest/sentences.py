@@ -66,6 +66,13 @@ class SentenceTable:
     def of(self, row: int) -> slice:
         return slice(int(self.offsets[row]), int(self.offsets[row + 1]))
 
+    def best(self, vector: np.ndarray) -> np.ndarray:
+        """The highest cosine to `vector` of any sentence of each row."""
+        cosines = self.vectors @ vector
+        if not len(cosines):
+            return np.zeros(len(self.offsets) - 1, dtype=np.float32)
+        return np.maximum.reduceat(cosines, self.offsets[:-1])
+
     def rows(self) -> np.ndarray:
         """The passage row of each sentence."""
         return np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))

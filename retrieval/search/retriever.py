@@ -13,7 +13,6 @@ from threadpoolctl import threadpool_limits
 from ..encode.embed import TextEncoder
 from ..encode.rerank import Reranker
 from ..errors import QueryError, RetrievalError
-from ..ingest.sentences import SentenceTable
 from ..ingest.utf8 import check_utf8, printable
 from ..records import Hit, Location, Passage, Source
 from ..settings import MAX_SEARCH_K, SearchSettings
@@ -230,8 +229,7 @@ class Retriever:
         if not len(rows):
             empty = np.zeros(0, dtype=np.float32)
             return Candidates(rows, empty, empty, empty, lexical.ceiling)
-        cosine = self.index.embeddings_of(rows) @ vector
-        return Candidates(rows, cosine, best_sentence(self.index.sentences_of(rows), vector),
+        return Candidates(rows, self.index.cosines_of(rows, vector), self.index.best_sentences_of(rows, vector),
                           lexical.scores(rows), lexical.ceiling)
 
     def reranked(self, query: str, found: Candidates, order: np.ndarray, depth: int) -> np.ndarray:
@@ -314,13 +312,6 @@ class Retriever:
         passage = self.index.passages[self.index.rows[row]]
         source = self.index.sources[passage.source_id]
         return Location(source, passage, citation(source, passage))
-
-
-def best_sentence(sentences: SentenceTable, vector: np.ndarray) -> np.ndarray:
-    """The highest cosine of any sentence of each row of the table."""
-    cosines = sentences.vectors @ vector
-    return np.maximum.reduceat(cosines, sentences.offsets[:-1]) if len(cosines) else np.zeros(
-        len(sentences.offsets) - 1, dtype=np.float32)
 
 
 def overlap(asked: set[str], said: set[str]) -> float:

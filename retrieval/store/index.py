@@ -108,8 +108,11 @@ class StoredIndex:
     def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
         return [self.lexical.hits(each, depth) for each in terms]
 
-    def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.embeddings[rows])
+    def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        return self.embeddings[rows] @ vector
+
+    def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        return self.sentences_of(rows).best(vector)
 
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         starts, ends = self.sentences.offsets[rows], self.sentences.offsets[rows + 1]

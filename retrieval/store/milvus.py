@@ -131,6 +131,7 @@ class MilvusIndex:
     rows: list[int]
     sources: dict[str, Source]
     duplicates: dict[int, list[int]]
+    exact: frozenset[str] = frozenset()  # the kinds (ROWS, SENTENCES) whose vector index is FLAT
     analyzer: Analyzer = field(default_factory=Analyzer)
     frequencies: dict[str, int] = field(default_factory=dict)
 
@@ -203,6 +204,34 @@ class MilvusIndex:
                 found.update({r["key"].removeprefix("term:"): int(r["value"]["df"]) for r in records})
             self.frequencies.update(found)
         return {t: self.frequencies[t] for t in terms}
+
+    def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        if ROWS in self.exact:
+            return self.scored(ROWS, rows, vector)
+        return self.embeddings_of(rows) @ vector
+
+    def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        if SENTENCES in self.exact:
+            return self.scored(SENTENCES, rows, vector)
+        return self.sentences_of(rows).best(vector)
+
+    def scored(self, kind: str, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """The inner product of the question with each row's vector (ROWS), or with its best sentence's
+        (SENTENCES: the best of each row's group), computed in Milvus, so no vector crosses the network: for
+        a FLAT index, whose distances are exact (an approximate index's are not, nor need it find every row)."""
+        found: dict[int, float] = {}
+        grouped = {"group_by_field": "row", "group_size": 1} if kind == SENTENCES else {}
+        for chunk in chunks(sorted(set(rows.tolist())), IN_CHUNK):
+            with milvus_errors(self.place):
+                hits = self.client.search(self.place.collection(self.build, kind), data=[vector.tolist()],
+                                          anns_field="vector", limit=len(chunk), filter=f"row in {chunk}",
+                                          output_fields=["row"], search_params={"metric_type": "IP"},
+                                          **grouped)[0]
+            found.update((int(hit["entity"]["row"]), float(hit["distance"])) for hit in hits)
+        if len(found) < len(set(rows.tolist())):
+            raise IndexCorrupt(f"the index at {self.place} lacks vectors of {len(set(rows.tolist())) - len(found)} "
+                               "passages; build again")
+        return np.array([found[row] for row in rows.tolist()], dtype=np.float32)
 
     def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
         vectors = {r["row"]: r["vector"] for r in self.rows_of(ROWS, rows, ["row", "vector"])}
@@ -466,8 +495,11 @@ def open_milvus(place: MilvusPlace) -> MilvusIndex:
         raise IndexCorrupt(f"the index at {place} holds {len(rows)} passages with vectors, its manifest "
                            f"{manifest.vectors}; build again")
     answerable = [found for found, passage in zip(placed, passages, strict=True) if passage.answerable]
+    with milvus_errors(place):
+        exact = frozenset(kind for kind in (ROWS, SENTENCES) if client.describe_index(
+            place.collection(build, kind), "vector").get("index_type") == "FLAT")
     return MilvusIndex(place, client, build, manifest, passages, rows, {s.id: s for s in sources},
-                       {row: found["copies"] for row, found in enumerate(answerable) if found["copies"]})
+                       {row: found["copies"] for row, found in enumerate(answerable) if found["copies"]}, exact)
 
 
 def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, count: int) -> Iterator[dict]:

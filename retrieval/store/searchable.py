@@ -39,8 +39,12 @@ class SearchIndex(Protocol):
     def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
         """For each question's words, its top `depth` rows by BM25 and a way to score any other row."""
 
-    def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
-        """The full-precision passage vectors of these rows, whatever the search index compresses."""
+    def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each row's passage cosine to the question, exact whatever the search index compresses."""
+
+    def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each row's highest sentence cosine to the question, exact likewise."""
 
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
-        """The sentences of these rows: in the table returned, the i-th row asked for is row i."""
+        """The sentences (spans and vectors) of these rows: in the table returned, the i-th row asked for is
+        row i."""

@@ -50,6 +50,7 @@ def shown(retriever: Retriever, question: str) -> list[tuple]:
 
 
 def test_every_gold_question_gets_the_faiss_stores_answer(in_milvus: Retriever, fast_retriever: Retriever):
+    assert in_milvus.index.exact == {"rows", "sentences"}  # scored in Milvus
     questions = [q.q for q in load_gold(GOLD)]
     assert [shown(in_milvus, q) for q in questions] == [shown(fast_retriever, q) for q in questions]
     assert in_milvus.index.manifest.vectors == SEED_PASSAGES
@@ -190,7 +191,7 @@ def test_with_the_model_every_gold_question_gets_the_same_top_three(retriever: R
 
 
 @pytest.mark.parametrize("kind", ["ivf-sq8", "hnsw"])
-def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind: str):
+def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind: str, fast_retriever: Retriever):
     in_milvus = open_retriever(milvus_config(tmp_path / "m.db", index_type=kind), progress=False,
                                encoder=WordHashEncoder())
     place = in_milvus.index.place
@@ -198,3 +199,11 @@ def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind
     assert described["index_type"] == {"ivf-sq8": "IVF_SQ8", "hnsw": "HNSW"}[kind]
     found = in_milvus.search("How many North Korean refugees has NAUH resettled?")
     assert "about 215 North Korean refugees" in found[0].text
+    # cosines come from the stored vectors, not from the quantised or graph index's distances
+    assert not in_milvus.index.exact
+    vector = WordHashEncoder().encode(["NAUH refugees"])[0]
+    rows = np.arange(SEED_PASSAGES)
+    np.testing.assert_allclose(in_milvus.index.cosines_of(rows, vector), fast_retriever.index.cosines_of(rows, vector),
+                               atol=1e-6)
+    np.testing.assert_allclose(in_milvus.index.best_sentences_of(rows, vector),
+                               fast_retriever.index.best_sentences_of(rows, vector), atol=1e-6)
