@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
+from pymilvus.client.types import LoadState
 from pymilvus.exceptions import MilvusException
 
 from ..encode.embed import ModelIdentity, TextEncoder
@@ -475,10 +476,19 @@ def in_order(client: MilvusClient, collection: str, key: str, fields: list[str])
 
 def read_manifest(place: MilvusPlace, client: MilvusClient, build: str) -> IndexManifest:
     with milvus_errors(place):
+        load(client, place, build)
         found = client.get(place.collection(build, RECORDS), ids=[MANIFEST], output_fields=["value"])
     if not found:
         raise IndexCorrupt(f"the index at {place} names build {build}, which has no manifest; build again")
     return manifest_from(found[0]["value"], f"the index at {place}")
+
+
+def load(client: MilvusClient, place: MilvusPlace, build: str) -> None:
+    """Load a build's collections where they are not: a restarted Milvus (Milvus Lite always) has them released."""
+    for kind in (ROWS, SENTENCES, RECORDS):
+        name = place.collection(build, kind)
+        if client.get_load_state(name)["state"] != LoadState.Loaded:
+            client.load_collection(name)
 
 
 def open_milvus(place: MilvusPlace) -> MilvusIndex:

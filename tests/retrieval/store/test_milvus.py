@@ -178,6 +178,9 @@ def test_clients_of_one_server_share_its_index(tmp_path: Path, fast_retriever: R
         assert [shown(r, question) for r in replicas] == [shown(fast_retriever, question)] * 2
         names = MilvusPlace(server.url).connect().list_collections()
         assert any(name.endswith(RECORDS) for name in names)
+    with MilvusServer(tmp_path / "server") as restarted:  # it comes back with every collection released
+        again = open_retriever(replace(milvus_config(restarted.url), auto_build="never"), encoder=WordHashEncoder())
+        assert shown(again, question) == shown(fast_retriever, question)
 
 
 @pytest.mark.slow
