@@ -132,6 +132,7 @@ class MilvusIndex:
     rows: list[int]
     sources: dict[str, Source]
     duplicates: dict[int, list[int]]
+    sentence_offsets: np.ndarray  # row r's sentences are numbered sentence_offsets[r] to [r + 1] - 1
     exact: frozenset[str] = frozenset()  # the kinds (ROWS, SENTENCES) whose vector index is FLAT
     analyzer: Analyzer = field(default_factory=Analyzer)
     frequencies: dict[str, int] = field(default_factory=dict)
@@ -235,28 +236,31 @@ class MilvusIndex:
         return np.array([found[row] for row in rows.tolist()], dtype=np.float32)
 
     def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
-        vectors = {r["row"]: r["vector"] for r in self.rows_of(ROWS, rows, ["row", "vector"])}
-        return np.array([vectors[int(row)] for row in rows.tolist()], dtype=np.float32).reshape(
+        vectors = self.by_key(ROWS, rows.tolist(), ["vector"])
+        return np.array([vectors[row]["vector"] for row in rows.tolist()], dtype=np.float32).reshape(
             len(rows), self.manifest.dimension)
 
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
-        by_row: dict[int, list[dict]] = {}
-        for sentence in sorted(self.rows_of(SENTENCES, rows, ["id", "row", "start", "end", "vector"]),
-                               key=lambda s: s["id"]):
-            by_row.setdefault(sentence["row"], []).append(sentence)
-        picked = [by_row.get(int(row), []) for row in rows.tolist()]
-        counts = [len(each) for each in picked]
-        every = [s for each in picked for s in each]
-        return SentenceTable(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        starts, ends = self.sentence_offsets[rows], self.sentence_offsets[rows + 1]
+        ids = [i for a, b in zip(starts.tolist(), ends.tolist(), strict=True) for i in range(a, b)]
+        found = self.by_key(SENTENCES, ids, ["start", "end", "vector"])
+        every = [found[i] for i in ids]
+        return SentenceTable(np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64),
                              np.array([[s["start"], s["end"]] for s in every], dtype=np.int32).reshape(-1, 2),
                              np.array([s["vector"] for s in every], dtype=np.float32).reshape(
                                  -1, self.manifest.dimension))
 
-    def rows_of(self, kind: str, rows: np.ndarray, fields: list[str]) -> Iterator[dict]:
-        for chunk in chunks(sorted(set(rows.tolist())), IN_CHUNK):
+    def by_key(self, kind: str, keys: list[int], fields: list[str]) -> dict[int, dict]:
+        """Entities by primary key (a row, or a sentence's number): looked up, not filtered."""
+        found: dict[int, dict] = {}
+        for chunk in chunks(sorted(set(keys)), IN_CHUNK):
             with milvus_errors(self.place):
-                yield from self.client.query(self.place.collection(self.build, kind), filter=f"row in {chunk}",
-                                             output_fields=fields)
+                entities = self.client.get(self.place.collection(self.build, kind), ids=chunk, output_fields=fields)
+            found.update((next(e[k] for k in ("row", "id") if k in e), e) for e in entities)
+        if len(found) < len(set(keys)):
+            raise IndexCorrupt(f"the index at {self.place} lacks {len(set(keys)) - len(found)} of its {kind}; "
+                               "build again")
+        return found
 
 
 def index_params(client: MilvusClient, kind: str, count: int):
@@ -377,13 +381,14 @@ def write_rows(client: MilvusClient, place: MilvusPlace, build: str, parts: Buil
 
 def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: Corpus, parts: BuiltParts,
                   manifest: IndexManifest) -> None:
-    """The sources and passages (each with its duplicate group) by number, and the words' document
-    frequencies, then the manifest that makes the build whole."""
+    """The sources and passages (each with its duplicate group and the span of its sentences' numbers) by
+    number, and the words' document frequencies, then the manifest that makes the build whole."""
     groups = {row: group for group in parts.duplicates for row in group}
     rows = iter(range(len(parts.vectors)))
+    offsets = parts.sentences.offsets.tolist()
     records = [record(f"source:{n}", "source", s.to_dict()) for n, s in enumerate(corpus.sources.values())]
-    records += [record(f"passage:{at}", "passage",
-                       {"passage": p.to_dict(), "copies": groups.get(next(rows), []) if p.answerable else []})
+    records += [record(f"passage:{at}", "passage", {"passage": p.to_dict(), **(row_of(next(rows), groups, offsets)
+                                                                              if p.answerable else {})})
                 for at, p in enumerate(corpus.passages)]
     records += [record(f"term:{term}", "term", {"df": df})
                 for term, df in parts.lexical.document_frequencies().items()]
@@ -393,6 +398,11 @@ def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: 
         client.flush(place.collection(build, kind))
     insert(client, collection, [record(MANIFEST, MANIFEST, asdict(manifest))])
     client.flush(collection)
+
+
+def row_of(row: int, groups: dict[int, list[int]], offsets: list[int]) -> dict:
+    """What a passage record keeps of its row: the duplicate group, and the numbers of its sentences."""
+    return {"copies": groups.get(row, []), "sentences": offsets[row:row + 2]}
 
 
 def record(key: str, kind: str, value: dict) -> dict:
@@ -508,8 +518,10 @@ def open_milvus(place: MilvusPlace) -> MilvusIndex:
     with milvus_errors(place):
         exact = frozenset(kind for kind in (ROWS, SENTENCES) if client.describe_index(
             place.collection(build, kind), "vector").get("index_type") == "FLAT")
+    offsets = np.array([0, *(found["sentences"][1] for found in answerable)], dtype=np.int64)
     return MilvusIndex(place, client, build, manifest, passages, rows, {s.id: s for s in sources},
-                       {row: found["copies"] for row, found in enumerate(answerable) if found["copies"]}, exact)
+                       {row: found["copies"] for row, found in enumerate(answerable) if found["copies"]}, offsets,
+                       exact)
 
 
 def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, count: int) -> Iterator[dict]:
