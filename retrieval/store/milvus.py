@@ -31,6 +31,17 @@ from .reuse import previous_vectors as faiss_vectors
 
 LOG = logging.getLogger(__name__)
 
+
+class StartFailure(logging.Filter):
+    """Milvus Lite logs a traceback when it cannot open its file, before pymilvus raises: connect() says
+    the same in one line that says what to do, so the traceback is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to start MilvusLite server")
+
+
+logging.getLogger("milvus_lite.server_manager").addFilter(StartFailure())
+
 ROWS, SENTENCES, RECORDS = "rows", "sentences", "records"  # the collections of one build
 MANIFEST = "manifest"  # the record written last: a build without one is unfinished
 # Milvus needs a vector field in every collection; the records collection has no use for one.
@@ -65,6 +76,12 @@ class MilvusPlace:
         try:
             return MilvusClient(self.uri)
         except (MilvusException, OSError, RuntimeError) as exc:
+            if "://" not in self.uri:
+                raise IndexProblem(
+                    f"cannot open the Milvus Lite file {self.uri}: another process may have it open (Milvus Lite "
+                    "serves one process: to share it, run `python -m milvus_lite server --data-dir "
+                    f"{self.uri} --host 127.0.0.1` and set `milvus_uri` to its URL), or it is not Milvus Lite's"
+                ) from None
             raise IndexProblem(f"cannot reach Milvus at {self.uri} ({message(exc)}); start it, or set "
                                "`milvus_uri` in [retrieval] to a running server or a .db file") from None
 

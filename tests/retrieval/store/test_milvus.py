@@ -2,6 +2,8 @@
 answers as the FAISS store, incremental builds switched in by one alias, and errors that say what to do."""
 
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -210,3 +212,17 @@ def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind
                                atol=1e-6)
     np.testing.assert_allclose(in_milvus.index.best_sentences_of(rows, vector),
                                fast_retriever.index.best_sentences_of(rows, vector), atol=1e-6)
+
+
+def test_a_milvus_lite_file_open_elsewhere_is_one_line_that_says_what_to_do(in_milvus: Retriever, tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[retrieval]\nstore = "milvus"\nmilvus_uri = "{in_milvus.index.place.uri}"\n',
+                      encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "retrieval", "sources", "--config", str(config)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"error: cannot open the Milvus Lite file {in_milvus.index.place.uri}: another process may have it open "
+        "(Milvus Lite serves one process: to share it, run `python -m milvus_lite server --data-dir "
+        f"{in_milvus.index.place.uri} --host 127.0.0.1` and set `milvus_uri` to its URL), or it is not Milvus "
+        "Lite's"]
