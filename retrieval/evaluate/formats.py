@@ -128,7 +128,7 @@ def evaluate_formats(question_set: Path, folders: dict[str, Path], open_index: C
     reports = []
     for name, folder in {PLAIN: question_set / "docs", **folders}.items():
         retriever = open_index(folder)
-        passages = [p for p in retriever.index.passages if p.answerable]
+        passages = [p for source in retriever.sources for p in retriever.passages_of(source) if p.answerable]
         found = {paragraph: holding(paragraph, passages) for paragraph in dict.fromkeys(answers)}
         mapped = [MappedQuestion(q.q, frozenset(key(p) for p in found[a][1])) for q, a in zip(questions, answers,
                                                                                               strict=True)]

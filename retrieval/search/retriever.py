@@ -24,6 +24,7 @@ from .fusion import reciprocal_rank, weighted
 from .highlight import WORD_BONUS, best_spans
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
+LIKELY_SHOWN = 2  # x k: of the candidates in order, how many are looked up together (duplicates are skipped)
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,6 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings or SearchSettings()
         self.reranker = reranker
-        self.by_source: dict[str, list[Passage]] = {source_id: [] for source_id in index.sources}
-        for passage in index.passages:
-            self.by_source[passage.source_id].append(passage)
 
     @property
     def sources(self) -> dict[str, Source]:
@@ -109,10 +107,10 @@ class Retriever:
 
     def passages_of(self, source_id: str) -> list[Passage]:
         """Every block of a source in document order, headings and captions included."""
-        return self.by_source[self.source(source_id).id]
+        return self.index.passages_of(self.source(source_id).id)
 
     def answerable_count(self, source_id: str) -> int:
-        return sum(1 for p in self.passages_of(source_id) if p.answerable)
+        return self.index.answerable_count(self.source(source_id).id)
 
     def context(self, hit: Hit, around: int) -> tuple[list[Passage], list[Passage]]:
         """The `around` paragraphs before and after a hit in its document."""
@@ -187,8 +185,8 @@ class Retriever:
         query = clean_question(question, settings.max_question_chars)
         found, _, order = self.ranked(query, self.encoder.encode([query])[0], depth, settings)
         ranked: dict[str, None] = {}
-        for position in order:
-            ranked.setdefault(self.index.passages[self.index.rows[int(found.rows[position])]].source_id)
+        for passage in self.index.passages_at(found.rows[order].tolist()):
+            ranked.setdefault(passage.source_id)
         return list(ranked)[:depth]
 
     def ranked(self, query: str, vector: np.ndarray, depth: int,
@@ -270,6 +268,8 @@ class Retriever:
         hits: list[Hit] = []
         shown: set[int] = set()
         texts: set[str] = set()  # the same words twice in one source are not grouped as copies, but read as such
+        # the passages likely shown, asked for at once: a store that fetches them (Milvus) then has them at hand
+        self.index.passages_at(found.rows[order[:LIKELY_SHOWN * k]].tolist())
         for position in order.tolist():
             if len(hits) == k:
                 break
@@ -277,7 +277,7 @@ class Retriever:
             place = self.location(row)
             if row in shown or place.passage.text in texts:
                 continue
-            group = self.index.duplicates.get(row, [row])
+            group = self.index.copies_of(row)
             shown.update(group)
             texts.add(place.passage.text)
             hits.append(Hit(len(hits) + 1, float(ranking[position]), place.passage, place.source, place.citation,
@@ -309,7 +309,7 @@ class Retriever:
         return highlighted
 
     def location(self, row: int) -> Location:
-        passage = self.index.passages[self.index.rows[row]]
+        (passage,) = self.index.passages_at([row])
         source = self.index.sources[passage.source_id]
         return Location(source, passage, citation(source, passage))
 

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,8 +88,21 @@ class StoredIndex:
     sentences: SentenceTable  # each row's sentences: spans and vectors
     sentence_search: faiss.Index  # the sentence vectors, searched like the passages'
     sentence_rows: np.ndarray  # the row of each sentence
+    by_source: dict[str, list[Passage]]
 
     # What a Retriever reads (store/searchable.py: SearchIndex)
+    def passages_at(self, rows: Sequence[int]) -> list[Passage]:
+        return [self.passages[self.rows[row]] for row in rows]
+
+    def copies_of(self, row: int) -> list[int]:
+        return self.duplicates.get(row, [row])
+
+    def passages_of(self, source_id: str) -> list[Passage]:
+        return self.by_source[source_id]
+
+    def answerable_count(self, source_id: str) -> int:
+        return sum(1 for p in self.by_source[source_id] if p.answerable)
+
     @property
     def count(self) -> int:
         return self.vectors.ntotal
@@ -373,8 +386,11 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
     if len(sentences.offsets) != len(rows) + 1 or sentence_search.ntotal != len(sentences.spans):
         raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
     duplicates = {row: group for group in groups for row in group}
+    by_source: dict[str, list[Passage]] = {source_id: [] for source_id in sources}
+    for passage in passages:
+        by_source[passage.source_id].append(passage)
     return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
-                       sentences, sentence_search, sentences.rows())
+                       sentences, sentence_search, sentences.rows(), by_source)
 
 
 def file_sha256(path: Path) -> str | None:

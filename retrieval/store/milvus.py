@@ -5,14 +5,16 @@ alias names the live build, so a build switches in atomically. Passages and vect
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from cachetools import LRUCache
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 from pymilvus.client.types import LoadState
 from pymilvus.exceptions import MilvusException
@@ -51,6 +53,8 @@ INSERT_BATCH = 512  # rows per insert call: 384-d vectors make about 1 MB, far u
 IN_CHUNK = 1024  # ids named in one `in` filter or get
 PAGE = 4096  # entities read in one query when reading a whole collection
 TERM_CACHE = 100_000  # document frequencies kept per opened index; a build never changes them
+ROW_CACHE = 10_000  # rows' records kept: the hits of the last few thousand questions
+SOURCE_CACHE = 16  # sources' blocks kept, for reading a source page by page
 # An unfinished build older than this was left by a crash (a 10-million-passage build embeds for hours on 2
 # cores, but it writes to Milvus only at the end), so its collections may be removed.
 STALE_BUILD = timedelta(hours=6)
@@ -138,25 +142,61 @@ class MilvusPlace:
 
 @dataclass
 class MilvusIndex:
-    """An opened build in Milvus, searched there; its passages, sources and duplicate groups read once, as the
-    FAISS store reads them, for citations and reading a source whole."""
+    """An opened build in Milvus, searched there. Only its sources are read when it opens; a passage is
+    fetched when a question or a reader needs it."""
 
     place: MilvusPlace
     client: MilvusClient
     build: str
     manifest: IndexManifest
-    passages: list[Passage]
-    rows: list[int]
     sources: dict[str, Source]
-    duplicates: dict[int, list[int]]
-    sentence_offsets: np.ndarray  # row r's sentences are numbered sentence_offsets[r] to [r + 1] - 1
+    spans: dict[str, tuple[int, int, int]]  # source id -> (first block's number, one past its last, answerable)
     exact: frozenset[str] = frozenset()  # the kinds (ROWS, SENTENCES) whose vector index is FLAT
     analyzer: Analyzer = field(default_factory=Analyzer)
     frequencies: dict[str, int] = field(default_factory=dict)
+    # What rows' records (passage, copies, sentence numbers) and sources' blocks were read lately, so a hit
+    # shown, highlighted and cited is fetched once
+    records: LRUCache = field(default_factory=lambda: LRUCache(ROW_CACHE))
+    blocks: LRUCache = field(default_factory=lambda: LRUCache(SOURCE_CACHE))
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def count(self) -> int:
         return self.manifest.vectors
+
+    def passages_at(self, rows: Sequence[int]) -> list[Passage]:
+        found = self.row_records(rows)
+        return [found[row]["passage"] for row in rows]
+
+    def copies_of(self, row: int) -> list[int]:
+        return self.row_records([row])[row]["copies"] or [row]
+
+    def passages_of(self, source_id: str) -> list[Passage]:
+        with self.lock:
+            known = self.blocks.get(source_id)
+        if known is None:
+            first, end, _ = self.spans[source_id]
+            known = [Passage.from_dict(v["passage"]) for v in numbered(self.client, self.place, self.build,
+                                                                       "passage", range(first, end))]
+            with self.lock:
+                self.blocks[source_id] = known
+        return known
+
+    def answerable_count(self, source_id: str) -> int:
+        return self.spans[source_id][2]
+
+    def row_records(self, rows: Sequence[int]) -> dict[int, dict]:
+        """Each row's passage, duplicate group and sentence numbers, from the cache or Milvus."""
+        with self.lock:
+            found = {row: self.records[row] for row in rows if row in self.records}
+        missing = [row for row in rows if row not in found]
+        if missing:
+            fetched = {row: {**e["record"], "passage": Passage.from_dict(e["record"]["passage"])}
+                       for row, e in self.by_key(ROWS, missing, ["record"]).items()}
+            with self.lock:
+                self.records.update(fetched)
+            found.update(fetched)
+        return found
 
     def terms_many(self, texts: list[str]) -> list[set[str]]:
         return self.analyzer.terms_many(texts)
@@ -258,7 +298,9 @@ class MilvusIndex:
             len(rows), self.manifest.dimension)
 
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
-        starts, ends = self.sentence_offsets[rows], self.sentence_offsets[rows + 1]
+        records = self.row_records(rows.tolist())
+        starts, ends = (np.array([records[row]["sentences"][end] for row in rows.tolist()], dtype=np.int64)
+                        for end in (0, 1))
         ids = [i for a, b in zip(starts.tolist(), ends.tolist(), strict=True) for i in range(a, b)]
         found = self.by_key(SENTENCES, ids, ["start", "end", "vector"])
         every = [found[i] for i in ids]
@@ -304,6 +346,7 @@ def create_collections(client: MilvusClient, place: MilvusPlace, build: str, dim
                      analyzer_params={"tokenizer": "standard"})
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
     schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_field("record", DataType.JSON)  # the passage, its duplicate group and its sentences' numbers
     schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["words"],
                                  output_field_names=["bm25"]))
     chosen = index_params(client, kind, rows)
@@ -355,7 +398,7 @@ def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sourc
         with milvus_errors(place):
             create_collections(client, place, build, parts.vectors.shape[1], len(parts.vectors),
                                len(parts.sentences.vectors), index_type)
-            write_rows(client, place, build, parts)
+            write_rows(client, place, build, corpus, parts)
             manifest = new_manifest(corpus, parts, encoder.identity, sources_path, time.perf_counter() - start, {})
             write_records(client, place, build, corpus, parts, manifest)
             switch_alias(client, place, build)
@@ -377,11 +420,15 @@ def lender(place: MilvusPlace, client: MilvusClient, live: str | None, model: Mo
     return lambda files: None
 
 
-def write_rows(client: MilvusClient, place: MilvusPlace, build: str, parts: BuiltParts) -> None:
+def write_rows(client: MilvusClient, place: MilvusPlace, build: str, corpus: Corpus, parts: BuiltParts) -> None:
     words = Analyzer().tokens_many(parts.texts)
-    rows = [{"row": row, "hash": digest.hex(), "words": " ".join(tokens), "vector": vector}
-            for row, (digest, tokens, vector) in enumerate(zip(parts.hashes.tolist(), words, parts.vectors.tolist(),
-                                                                strict=True))]
+    groups = {row: group for group in parts.duplicates for row in group}
+    offsets = parts.sentences.offsets.tolist()
+    records = [{"passage": p.to_dict(), "copies": groups.get(row, []), "sentences": offsets[row:row + 2]}
+               for row, p in enumerate(corpus.answerable())]
+    rows = [{"row": row, "hash": digest.hex(), "words": " ".join(tokens), "vector": vector, "record": record}
+            for row, (digest, tokens, vector, record) in enumerate(zip(parts.hashes.tolist(), words,
+                                                                       parts.vectors.tolist(), records, strict=True))]
     for row in rows:
         if len(row["words"].encode()) > MAX_VARCHAR:
             raise IndexProblem(f"a passage of {len(row['words']):,} characters of words is too long for Milvus "
@@ -398,15 +445,11 @@ def write_rows(client: MilvusClient, place: MilvusPlace, build: str, parts: Buil
 
 def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: Corpus, parts: BuiltParts,
                   manifest: IndexManifest) -> None:
-    """The sources and passages (each with its duplicate group and the span of its sentences' numbers) by
-    number, and the words' document frequencies, then the manifest that makes the build whole."""
-    groups = {row: group for group in parts.duplicates for row in group}
-    rows = iter(range(len(parts.vectors)))
-    offsets = parts.sentences.offsets.tolist()
-    records = [record(f"source:{n}", "source", s.to_dict()) for n, s in enumerate(corpus.sources.values())]
-    records += [record(f"passage:{at}", "passage", {"passage": p.to_dict(), **(row_of(next(rows), groups, offsets)
-                                                                              if p.answerable else {})})
-                for at, p in enumerate(corpus.passages)]
+    """The sources (each with the numbers of its blocks) and every block by number, for reading a source
+    whole, and the words' document frequencies, then the manifest that makes the build whole."""
+    records = [record(f"source:{n}", "source", {"source": source.to_dict(), "blocks": span})
+               for n, (source, span) in enumerate(source_spans(corpus))]
+    records += [record(f"passage:{at}", "passage", {"passage": p.to_dict()}) for at, p in enumerate(corpus.passages)]
     records += [record(f"term:{term}", "term", {"df": df})
                 for term, df in parts.lexical.document_frequencies().items()]
     collection = place.collection(build, RECORDS)
@@ -417,9 +460,18 @@ def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: 
     client.flush(collection)
 
 
-def row_of(row: int, groups: dict[int, list[int]], offsets: list[int]) -> dict:
-    """What a passage record keeps of its row: the duplicate group, and the numbers of its sentences."""
-    return {"copies": groups.get(row, []), "sentences": offsets[row:row + 2]}
+def source_spans(corpus: Corpus) -> Iterator[tuple[Source, list[int]]]:
+    """Each source with its blocks' numbers, first and one past the last (a corpus keeps a document's blocks
+    together), and how many are answerable."""
+    at: dict[str, list[int]] = {}
+    for number, passage in enumerate(corpus.passages):
+        at.setdefault(passage.source_id, []).append(number)
+    for source in corpus.sources.values():
+        numbers = at.get(source.id, [])
+        if numbers and numbers[-1] - numbers[0] + 1 != len(numbers):
+            raise IndexProblem(f"the blocks of {source.id} are not together in the corpus; report this")
+        answerable = sum(1 for n in numbers if corpus.passages[n].answerable)
+        yield source, [numbers[0], numbers[-1] + 1, answerable] if numbers else [0, 0, 0]
 
 
 def record(key: str, kind: str, value: dict) -> dict:
@@ -519,31 +571,25 @@ def load(client: MilvusClient, place: MilvusPlace, build: str) -> None:
 
 
 def open_milvus(place: MilvusPlace) -> MilvusIndex:
-    """The live build, its records read and checked against its manifest."""
+    """The live build, its sources read and checked against its manifest."""
     client = place.connect()
     build = place.existing_build(client)
     manifest = read_manifest(place, client, build)
     with milvus_errors(place):
-        sources = [Source(**v) for v in numbered(client, place, build, "source", manifest.sources)]
-        placed = list(numbered(client, place, build, "passage", manifest.passages))
-    passages = [Passage.from_dict(v["passage"]) for v in placed]
-    rows = [i for i, p in enumerate(passages) if p.answerable]
-    if len(rows) != manifest.vectors:
-        raise IndexCorrupt(f"the index at {place} holds {len(rows)} passages with vectors, its manifest "
-                           f"{manifest.vectors}; build again")
-    answerable = [found for found, passage in zip(placed, passages, strict=True) if passage.answerable]
-    with milvus_errors(place):
+        read = list(numbered(client, place, build, "source", range(manifest.sources)))
         exact = frozenset(kind for kind in (ROWS, SENTENCES) if client.describe_index(
             place.collection(build, kind), "vector").get("index_type") == "FLAT")
-    offsets = np.array([0, *(found["sentences"][1] for found in answerable)], dtype=np.int64)
-    return MilvusIndex(place, client, build, manifest, passages, rows, {s.id: s for s in sources},
-                       {row: found["copies"] for row, found in enumerate(answerable) if found["copies"]}, offsets,
-                       exact)
+    sources = [Source(**v["source"]) for v in read]
+    if sum(v["blocks"][2] for v in read) != manifest.vectors:
+        raise IndexCorrupt(f"the index at {place} holds {sum(v['blocks'][2] for v in read)} passages with vectors, "
+                           f"its manifest {manifest.vectors}; build again")
+    return MilvusIndex(place, client, build, manifest, {s.id: s for s in sources},
+                       {s.id: tuple(v["blocks"]) for s, v in zip(sources, read, strict=True)}, exact)
 
 
-def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, count: int) -> Iterator[dict]:
-    """The records `kind:0` to `kind:count-1` in order; IndexCorrupt when any is missing."""
-    for chunk in chunks(list(range(count)), IN_CHUNK):
+def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, numbers: range) -> Iterator[dict]:
+    """The records `kind:N` for N in `numbers`, in order; IndexCorrupt when any is missing."""
+    for chunk in chunks(list(numbers), IN_CHUNK):
         found = {r["key"]: r["value"] for r in client.get(place.collection(build, RECORDS),
                                                            ids=[f"{kind}:{n}" for n in chunk],
                                                            output_fields=["value"])}

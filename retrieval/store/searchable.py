@@ -3,6 +3,7 @@ Milvus (store/milvus.py). Questions' vectors and words in; rows, scores, passage
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -14,14 +15,23 @@ from .lexical import LexicalHits
 
 
 class SearchIndex(Protocol):
-    """An opened index. A row is a passage with vectors (rows[row] is its position in `passages`); every
-    method answering for several questions or rows answers in their order."""
+    """An opened index. A row is a passage with vectors; every method answering for several questions or rows
+    answers in their order. Passages are asked for by row or by source, so a store need not hold them all."""
 
     manifest: IndexManifest
-    passages: list[Passage]  # every block of every source, in document order, headings and captions included
-    rows: list[int]
     sources: dict[str, Source]
-    duplicates: dict[int, list[int]]  # row -> every row holding the same text (itself included)
+
+    def passages_at(self, rows: Sequence[int]) -> list[Passage]:
+        """The passage of each row."""
+
+    def copies_of(self, row: int) -> list[int]:
+        """Every row holding the same text as this one, itself included."""
+
+    def passages_of(self, source_id: str) -> list[Passage]:
+        """Every block of a source in document order, headings and captions included."""
+
+    def answerable_count(self, source_id: str) -> int:
+        """How many of a source's blocks are passages with vectors."""
 
     @property
     def count(self) -> int:

@@ -77,7 +77,17 @@ def test_batched_questions_agree_with_single_ones(in_milvus: Retriever):
 def test_a_source_reads_whole_and_in_order(in_milvus: Retriever, fast_retriever: Retriever):
     for source_id in fast_retriever.sources:
         assert in_milvus.passages_of(source_id) == fast_retriever.passages_of(source_id)
+        assert in_milvus.answerable_count(source_id) == fast_retriever.answerable_count(source_id)
     assert in_milvus.sources == fast_retriever.sources
+    hit = fast_retriever.search("How many North Korean refugees has NAUH resettled?")[0]
+    assert in_milvus.context(hit, 2) == fast_retriever.context(hit, 2)
+
+
+def test_only_the_sources_are_read_when_it_opens(in_milvus: Retriever):
+    fresh = open_retriever(milvus_config(in_milvus.index.place.uri, auto_build="never"), encoder=WordHashEncoder())
+    assert len(fresh.index.records) == len(fresh.index.blocks) == 0  # nothing of the passages yet
+    fresh.search("How many North Korean refugees has NAUH resettled?")
+    assert 0 < len(fresh.index.records) < SEED_PASSAGES
 
 
 def test_a_rebuild_embeds_only_what_changed_and_switches_in_whole(tmp_path: Path, sources: Path):
