@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from retrieval.store.ann import EXACT_LIMIT, build_ann, index_kind, inverted_lists
+from retrieval.store.index import BATCH_EXACT, searched
 
 
 def unit_vectors(count: int, seed: int = 0) -> np.ndarray:
@@ -37,3 +38,12 @@ def test_approximate_indexes_find_almost_all_true_neighbours(kind: str):
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown index kind"):
         build_ann(unit_vectors(10), "magic")
+
+
+def test_many_questions_on_an_exact_index_find_what_faiss_finds():
+    stored = unit_vectors(3000)
+    exact = build_ann(stored, "exact")
+    for count in (1, BATCH_EXACT, 40):  # FAISS's own search below BATCH_EXACT questions, ours from it
+        questions = unit_vectors(count, seed=count)
+        _, by_faiss = exact.search(questions, 50)
+        assert [rows.tolist() for rows in searched(exact, stored, questions, 50)] == by_faiss.tolist()
