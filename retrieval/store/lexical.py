@@ -64,8 +64,9 @@ class Lexical:
         self.model = model
         self.analyzer = Analyzer()
         self.documents = int(model.scores["num_docs"])
-        frequency = np.diff(model.scores["indptr"])  # the index is stored term by term: its documents per term
-        self.idf = idf(self.documents, frequency)
+        # the index is stored term by term: its documents per term
+        self.frequency = np.diff(model.scores["indptr"])
+        self.idf = idf(self.documents, self.frequency)
         self.unseen_idf = float(idf(self.documents, 0))  # a word no document holds
 
     @classmethod
@@ -87,7 +88,7 @@ class Lexical:
 
     def document_frequencies(self) -> dict[str, int]:
         """How many rows hold each indexed word (bm25s's vocabulary also holds "", which no row does)."""
-        frequency = np.diff(self.model.scores["indptr"]).tolist()
+        frequency = self.frequency.tolist()
         return {term: frequency[at] for term, at in self.model.vocab_dict.items() if at < len(frequency)}
 
     def ceiling_of(self, terms: set[str]) -> float:

@@ -90,7 +90,7 @@ class MilvusPlace:
                                "`milvus_uri` in [retrieval] to a running server or a .db file") from None
 
     def collection(self, build: str, kind: str) -> str:
-        return f"{self.name}__{build}__{kind}"
+        return f"{self.name}__{build}__{kind}"  # read back by named()
 
     def live_build(self, client: MilvusClient) -> str | None:
         """The build the alias names now, or None when there is none yet."""
@@ -98,8 +98,7 @@ class MilvusPlace:
             if self.name not in client.list_aliases().get("aliases", []):
                 return None
             target = client.describe_alias(self.name)["collection_name"]
-        prefix, _, rest = target.partition("__")
-        build, _, kind = rest.partition("__")
+        prefix, build, kind = named(target)
         if prefix != self.name or kind != RECORDS:
             raise IndexCorrupt(f"the alias {self.name!r} in Milvus at {self.uri} names {target!r}, not one of "
                                "this index's builds; drop the alias and build again")
@@ -111,8 +110,7 @@ class MilvusPlace:
         with milvus_errors(self):
             names = client.list_collections()
         for name in names:
-            prefix, _, rest = name.partition("__")
-            build, _, kind = rest.partition("__")
+            prefix, build, kind = named(name)
             if prefix == self.name and kind in (ROWS, SENTENCES, RECORDS):
                 found.setdefault(build, set()).add(kind)
         return found
@@ -140,6 +138,13 @@ class MilvusPlace:
         return open_milvus(self)
 
 
+def named(collection: str) -> tuple[str, str, str]:
+    """(index name, build, kind) of a collection MilvusPlace.collection named; empty parts for another's."""
+    prefix, _, rest = collection.partition("__")
+    build, _, kind = rest.partition("__")
+    return prefix, build, kind
+
+
 @dataclass
 class MilvusIndex:
     """An opened build in Milvus, searched there. Only its sources are read when it opens; a passage is
@@ -153,9 +158,9 @@ class MilvusIndex:
     spans: dict[str, tuple[int, int, int]]  # source id -> (first block's number, one past its last, answerable)
     exact: frozenset[str] = frozenset()  # the kinds (ROWS, SENTENCES) whose vector index is FLAT
     analyzer: Analyzer = field(default_factory=Analyzer)
-    frequencies: dict[str, int] = field(default_factory=dict)
-    # What rows' records (passage, copies, sentence numbers) and sources' blocks were read lately, so a hit
-    # shown, highlighted and cited is fetched once
+    # The words' document frequencies, rows' records (passage, copies, sentence numbers) and sources' blocks
+    # read lately: a build never changes them, and a hit shown, highlighted and cited is fetched once
+    frequencies: LRUCache = field(default_factory=lambda: LRUCache(TERM_CACHE))
     records: LRUCache = field(default_factory=lambda: LRUCache(ROW_CACHE))
     blocks: LRUCache = field(default_factory=lambda: LRUCache(SOURCE_CACHE))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -172,29 +177,32 @@ class MilvusIndex:
         return self.row_records([row])[row]["copies"] or [row]
 
     def passages_of(self, source_id: str) -> list[Passage]:
-        with self.lock:
-            known = self.blocks.get(source_id)
-        if known is None:
-            first, end, _ = self.spans[source_id]
-            known = [Passage.from_dict(v["passage"]) for v in numbered(self.client, self.place, self.build,
-                                                                       "passage", range(first, end))]
-            with self.lock:
-                self.blocks[source_id] = known
-        return known
+        def read(_: list[str]) -> dict[str, list[Passage]]:
+            first, end, _answerable = self.spans[source_id]
+            with milvus_errors(self.place):
+                blocks = numbered(self.client, self.place, self.build, "passage", range(first, end))
+            return {source_id: [Passage.from_dict(v["passage"]) for v in blocks]}
+
+        return self.cached(self.blocks, [source_id], read)[source_id]
 
     def answerable_count(self, source_id: str) -> int:
         return self.spans[source_id][2]
 
     def row_records(self, rows: Sequence[int]) -> dict[int, dict]:
-        """Each row's passage, duplicate group and sentence numbers, from the cache or Milvus."""
+        """Each row's passage, duplicate group and sentence numbers."""
+        return self.cached(self.records, rows, lambda missing: {
+            row: {**e["record"], "passage": Passage.from_dict(e["record"]["passage"])}
+            for row, e in self.by_key(ROWS, missing, ["record"]).items()})
+
+    def cached(self, cache: LRUCache, keys: Iterable, fetch: Callable[[list], dict]) -> dict:
+        """Each key's value, from `cache` or else from `fetch`, given the keys missing."""
         with self.lock:
-            found = {row: self.records[row] for row in rows if row in self.records}
-        missing = [row for row in rows if row not in found]
+            found = {key: cache[key] for key in keys if key in cache}
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
         if missing:
-            fetched = {row: {**e["record"], "passage": Passage.from_dict(e["record"]["passage"])}
-                       for row, e in self.by_key(ROWS, missing, ["record"]).items()}
+            fetched = fetch(missing)
             with self.lock:
-                self.records.update(fetched)
+                cache.update(fetched)
             found.update(fetched)
         return found
 
@@ -216,20 +224,19 @@ class MilvusIndex:
 
     def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
         frequency = self.document_frequencies(set().union(*terms))
-        asked = [i for i, each in enumerate(terms) if each]
-        found = self.bm25([" ".join(sorted(terms[i])) for i in asked], depth) if asked else []
-        top: list[dict[int, float]] = [{} for _ in terms]
-        for i, scores in zip(asked, found, strict=True):
-            top[i] = scores
-        return [self.hits_of(each, scores, frequency) for each, scores in zip(terms, top, strict=True)]
+        queries = [" ".join(sorted(each)) for each in terms]
+        asked = [query for query in queries if query]
+        found = iter(self.bm25(asked, depth) if asked else [])
+        return [self.hits_of(each, query, next(found) if query else {}, frequency)
+                for each, query in zip(terms, queries, strict=True)]
 
-    def hits_of(self, terms: set[str], top: dict[int, float], frequency: dict[str, int]) -> LexicalHits:
+    def hits_of(self, terms: set[str], query: str, top: dict[int, float],
+                frequency: dict[str, int]) -> LexicalHits:
         known = dict(top)
-        query = " ".join(sorted(terms))
 
         def scores(rows: np.ndarray) -> np.ndarray:
             missing = [int(row) for row in rows.tolist() if row not in known]
-            if missing and terms:
+            if missing and query:
                 for chunk in chunks(missing, IN_CHUNK):
                     known.update(self.bm25([query], len(chunk), f"row in {chunk}")[0])
                 known.update((row, 0.0) for row in missing if row not in known)
@@ -237,7 +244,7 @@ class MilvusIndex:
 
         documents = self.manifest.vectors
         return LexicalHits(np.array(sorted(top), dtype=np.int64), scores,
-                           ceiling([float(idf(documents, frequency.get(t, 0))) for t in terms]))
+                           ceiling([float(idf(documents, frequency[t])) for t in terms]))
 
     def bm25(self, queries: list[str], limit: int, where: str = "") -> list[dict[int, float]]:
         """Each query's top rows by Milvus's BM25, scored as bm25s scores (BM25 scores are never negative;
@@ -250,19 +257,14 @@ class MilvusIndex:
                 for hits in found]
 
     def document_frequencies(self, terms: set[str]) -> dict[str, int]:
-        """How many rows hold each word (0 for a word none holds), from the build's records, kept once read."""
-        wanted = [t for t in terms if t not in self.frequencies]
-        if wanted:
-            if len(self.frequencies) + len(wanted) > TERM_CACHE:
-                self.frequencies.clear()
-            found = dict.fromkeys(wanted, 0)
-            for chunk in chunks([f"term:{t}" for t in wanted], IN_CHUNK):
-                with milvus_errors(self.place):
-                    records = self.client.get(self.place.collection(self.build, RECORDS), ids=chunk,
-                                              output_fields=["value"])
-                found.update({r["key"].removeprefix("term:"): int(r["value"]["df"]) for r in records})
-            self.frequencies.update(found)
-        return {t: self.frequencies[t] for t in terms}
+        """How many rows hold each word (0 for a word none holds), from the build's records."""
+        def read(wanted: list[str]) -> dict[str, int]:
+            with milvus_errors(self.place):
+                found = looked_up(self.client, self.place.collection(self.build, RECORDS), "key",
+                                  [f"term:{t}" for t in wanted], ["value"])
+            return {t: int(found[f"term:{t}"]["value"]["df"]) if f"term:{t}" in found else 0 for t in wanted}
+
+        return self.cached(self.frequencies, terms, read)
 
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         if ROWS in self.exact:
@@ -287,9 +289,7 @@ class MilvusIndex:
                                           output_fields=["row"], search_params={"metric_type": "IP"},
                                           **grouped)[0]
             found.update((int(hit["entity"]["row"]), float(hit["distance"])) for hit in hits)
-        if len(found) < len(set(rows.tolist())):
-            raise IndexCorrupt(f"the index at {self.place} lacks vectors of {len(set(rows.tolist())) - len(found)} "
-                               "passages; build again")
+        complete(found, set(rows.tolist()), f"the index at {self.place}", f"{kind}' vectors")
         return np.array([found[row] for row in rows.tolist()], dtype=np.float32)
 
     def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
@@ -311,15 +311,10 @@ class MilvusIndex:
 
     def by_key(self, kind: str, keys: list[int], fields: list[str]) -> dict[int, dict]:
         """Entities by primary key (a row, or a sentence's number): looked up, not filtered."""
-        found: dict[int, dict] = {}
-        for chunk in chunks(sorted(set(keys)), IN_CHUNK):
-            with milvus_errors(self.place):
-                entities = self.client.get(self.place.collection(self.build, kind), ids=chunk, output_fields=fields)
-            found.update((next(e[k] for k in ("row", "id") if k in e), e) for e in entities)
-        if len(found) < len(set(keys)):
-            raise IndexCorrupt(f"the index at {self.place} lacks {len(set(keys)) - len(found)} of its {kind}; "
-                               "build again")
-        return found
+        with milvus_errors(self.place):
+            found = looked_up(self.client, self.place.collection(self.build, kind), "row" if kind == ROWS else "id",
+                              sorted(set(keys)), fields)
+        return complete(found, set(keys), f"the index at {self.place}", kind)
 
 
 def index_params(client: MilvusClient, kind: str, count: int):
@@ -589,14 +584,25 @@ def open_milvus(place: MilvusPlace) -> MilvusIndex:
 
 def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, numbers: range) -> Iterator[dict]:
     """The records `kind:N` for N in `numbers`, in order; IndexCorrupt when any is missing."""
-    for chunk in chunks(list(numbers), IN_CHUNK):
-        found = {r["key"]: r["value"] for r in client.get(place.collection(build, RECORDS),
-                                                           ids=[f"{kind}:{n}" for n in chunk],
-                                                           output_fields=["value"])}
-        if len(found) != len(chunk):
-            raise IndexCorrupt(f"the index at {place} lacks {len(chunk) - len(found)} of its {kind} records; "
-                               "build again")
-        yield from (found[f"{kind}:{n}"] for n in chunk)
+    keys = [f"{kind}:{n}" for n in numbers]
+    found = looked_up(client, place.collection(build, RECORDS), "key", keys, ["value"])
+    complete(found, set(keys), f"the index at {place}", f"{kind} records")
+    return (found[key]["value"] for key in keys)
+
+
+def looked_up(client: MilvusClient, collection: str, key: str, keys: list, fields: list[str]) -> dict:
+    """The entities of these primary keys that exist, by key (`key` names the primary key field)."""
+    found: dict = {}
+    for chunk in chunks(keys, IN_CHUNK):
+        found.update((entity[key], entity) for entity in client.get(collection, ids=chunk, output_fields=fields))
+    return found
+
+
+def complete(found: dict, keys: set, where: str, what: str) -> dict:
+    """`found`, when it holds every key; IndexCorrupt naming what is missing otherwise."""
+    if len(found) < len(keys):
+        raise IndexCorrupt(f"{where} lacks {len(keys) - len(found)} of its {what}; build again")
+    return found
 
 
 def chunks(items: list, size: int) -> Iterator[list]:
