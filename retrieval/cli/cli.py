@@ -108,6 +108,14 @@ def add_gate_options(command: argparse.ArgumentParser) -> None:
                          f"this of the first's (default from config: {DEFAULTS.margin})")
 
 
+SCIFACT = Path("../shared/data/scifact")
+
+
+def beir_option(command: argparse.ArgumentParser, more: str = "") -> None:
+    command.add_argument("--beir", type=Path, default=SCIFACT, metavar="DIR",
+                         help=f"a BEIR dataset folder (default: {SCIFACT}){more}")
+
+
 def parser() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     common.add_argument("--config", type=Path, help="a TOML config file (see config.example.toml); "
@@ -232,8 +240,7 @@ def parser() -> argparse.ArgumentParser:
         description="Answer every query and every document title of a BEIR dataset (about 6,300 for SciFact) "
         "with one Retriever, k cycling from 3 to 100, highlighting on; print errors, time and memory at start, "
         "end and ten points between. Exits 1 if any question raised.")
-    soak.add_argument("--beir", type=Path, default=Path("../shared/data/scifact"), metavar="DIR",
-                      help="a BEIR dataset folder (default: ../shared/data/scifact); indexed once into .cache/")
+    beir_option(soak, "; indexed once into .cache/")
     soak.add_argument("--limit", type=int, help="ask only the first N questions")
     soak.add_argument("--json", action="store_true", help="print the figures as JSON")
     soak.set_defaults(run=run_soak)
@@ -244,7 +251,7 @@ def parser() -> argparse.ArgumentParser:
         "baseline first), then print search latency p50/p95 (query encoding included), indexing throughput, "
         "the build's peak memory, nDCG@10 on SciFact test, and the time to rebuild after editing one "
         "document. Takes about 10 minutes on 2 cores; indexes go to a temporary folder that is removed.")
-    bench.add_argument("--scifact", type=Path, default=Path("../shared/data/scifact"),
+    bench.add_argument("--scifact", type=Path, default=SCIFACT,
                        help="BEIR SciFact folder (default: ../shared/data/scifact)")
     bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=ALL_BACKENDS,
                        help=f"backends to compare, the baseline first (default: {' '.join(BACKENDS)})")
@@ -262,8 +269,7 @@ def parser() -> argparse.ArgumentParser:
         "of concurrent askers (threads that each ask a question and wait for its answer, again and again), "
         "questions per second and p50/p99 latency of (a) one search thread answering one question at a time, "
         "as the bot does, and (b) the Batcher ([retrieval.serve] max_batch and max_wait_ms). About a minute.")
-    bench_batch.add_argument("--beir", type=Path, default=Path("../shared/data/scifact"), metavar="DIR",
-                             help="a BEIR dataset folder (default: ../shared/data/scifact)")
+    beir_option(bench_batch)
     bench_batch.add_argument("--concurrency", type=concurrency_levels, default=CONCURRENCY, metavar="N,N,...",
                              help=f"numbers of concurrent askers (default: {','.join(map(str, CONCURRENCY))})")
     bench_batch.add_argument("--questions", type=int, default=QUESTIONS_PER_LEVEL, metavar="N",
@@ -282,8 +288,7 @@ def parser() -> argparse.ArgumentParser:
         "the test split and how often both give the same top 3 sources, memory of the searching process and of "
         "Milvus and disk per passage, questions per second one at a time and batched. Each index is built "
         "first if missing (SciFact: some 15 minutes each on 2 cores).")
-    bench_stores.add_argument("--beir", type=Path, default=Path("../shared/data/scifact"), metavar="DIR",
-                              help="a BEIR dataset folder (default: ../shared/data/scifact)")
+    beir_option(bench_stores)
     bench_stores.add_argument("--milvus-data", type=Path, metavar="DIR",
                               help="the Milvus Lite data folder (default: .cache/NAME-milvus.db)")
     bench_stores.add_argument("--questions", type=int, default=STORE_QUESTIONS, metavar="N",

@@ -15,7 +15,7 @@ from ..search.retriever import Retriever
 
 KS = (3, 10, 25, 50, 100)  # cycled: every k a reader or a batch run asks for
 CHECKPOINTS = 10  # memory readings over the run, to see it level off
-PAGE_MB = resource.getpagesize() / 2**20
+PAGE_BYTES = resource.getpagesize()
 
 
 @dataclass
@@ -40,8 +40,13 @@ class SoakFigures:
 
 
 def rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE_MB
+    return resident_bytes() / 2**20
+
+
+def resident_bytes(pid: int | str = "self") -> int:
+    """A process's resident memory now (Linux)."""
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE_BYTES
 
 
 def soak_questions(beir: Path) -> list[str]:

@@ -20,6 +20,7 @@ from ..store.places import place_of
 from . import metrics
 from .batch_bench import bench_batching
 from .evaluate import BEIR_DEPTH, table
+from .soak import resident_bytes
 
 SPEED_QUESTIONS = 192  # asked by each path at each level: enough for a median, in about a minute on Milvus Lite
 SPEED_ASKERS = (1, 32)  # one asker, and the level the batching target is set at (issue 13)
@@ -38,11 +39,6 @@ class StoreFigures:
     p50_ms: dict[str, float] = field(default_factory=dict)
 
 
-def rss_bytes() -> int:
-    status = Path("/proc/self/status").read_text()
-    return next(int(line.split()[1]) * KIB for line in status.splitlines() if line.startswith("VmRSS:"))
-
-
 def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
@@ -51,11 +47,11 @@ def measure(store: str, open_store: Callable[[], Retriever], disk: Callable[[], 
             queries: dict[str, str], qrels: dict[str, dict[str, int]], asked: list[str],
             total: int, log: Callable[[str], None]) -> tuple[StoreFigures, dict[str, list[str]]]:
     """One store's figures, and its top three sources for each test question."""
-    before = rss_bytes()
+    before = resident_bytes()
     retriever = open_store()
     count = retriever.index.count
     figures = StoreFigures(store, count)
-    figures.replica_kb_per_passage = round((rss_bytes() - before) / KIB / count, 2)
+    figures.replica_kb_per_passage = round((resident_bytes() - before) / KIB / count, 2)
     figures.disk_kb_per_passage = round(disk() / KIB / count, 2)
     log(f"[bench-stores] {store}: nDCG@10 over {len(qrels)} questions")
     ranked = {q: retriever.ranked_sources(queries[q], BEIR_DEPTH) for q in qrels}
@@ -86,7 +82,8 @@ def bench_stores(config: RetrievalConfig, corpus: Path, faiss_index: Path, milvu
             place.build(load_corpus(corpus), encoder, corpus, vectors_from=faiss_index)
         milvus, milvus_top = measure(
             "Milvus (Milvus Lite server)", lambda: open_retriever(milvus_config, sources=corpus, encoder=encoder),
-            lambda: folder_bytes(milvus_data), server.rss_bytes, queries, qrels, asked, total, log)
+            lambda: folder_bytes(milvus_data), lambda: resident_bytes(server.process.pid), queries, qrels, asked,
+            total, log)
     same = sum(faiss_top[q] == milvus_top[q] for q in qrels) / len(qrels)
     return [faiss, milvus], same
 

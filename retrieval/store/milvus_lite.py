@@ -58,13 +58,5 @@ class MilvusServer:
                 self.process.kill()
                 self.process.wait()
 
-    def rss_bytes(self) -> int:
-        """The server's resident memory now (Linux), 0 once it has stopped."""
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except (OSError, AttributeError):
-            return 0
-        return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,12 +11,7 @@ import uvicorn
 
 from retrieval import Retriever
 from retrieval.service.app import create_app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from retrieval.store.milvus_lite import free_port
 
 
 class ServiceThread:

@@ -9,8 +9,9 @@ import pytest
 
 from retrieval import QueryError, RetrievalError, Retriever
 from retrieval.service.client import RemoteRetriever, ServiceUnavailable
+from retrieval.store.milvus_lite import free_port
 
-from .conftest import free_port, running_service
+from .conftest import running_service
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
