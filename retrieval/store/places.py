@@ -50,9 +50,8 @@ class FaissFolder:
 
     def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
               reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
-        lender = self.path if self.has_build() or vectors_from is None else vectors_from
         return build_index(corpus, encoder, self.path, sources_path, progress=progress, reuse=reuse,
-                           index_kind=index_type, vectors_from=lender)
+                           index_kind=index_type, vectors_from=None if self.has_build() else vectors_from)
 
     def open(self) -> SearchIndex:
         return open_index(self.path)
