@@ -99,13 +99,15 @@ class Parser(argparse.ArgumentParser):
 def add_gate_options(command: argparse.ArgumentParser) -> None:
     """The "covered?" decision's options, shared by `search` and `eval`; checked by SearchSettings."""
     command.add_argument("--min-relevance", type=float, metavar="P",
-                         help="how likely (0 to 1) the first passage must be to answer for the question to count "
-                         f"as covered (default from config: {DEFAULTS.min_relevance})")
+                         help="how likely (0 to 1) the gate must find it that the sources answer the question for "
+                         f"it to count as covered (default from config: {DEFAULTS.min_relevance})")
     command.add_argument("--min-score", type=float, metavar="COSINE",
                          help="the cosine (-1 to 1) the first passage must also reach (default from config: "
                          f"{DEFAULTS.min_score})")
-    command.add_argument("--margin", type=float, help="show a later passage only when its fused score is within "
-                         f"this of the first's (default from config: {DEFAULTS.margin})")
+    command.add_argument("--clear", type=float, metavar="P", help="show the first passage alone when its relevance "
+                         f"(0 to 1) reaches this (default from config: {DEFAULTS.clear})")
+    command.add_argument("--related", type=float, metavar="P", help="otherwise show a later passage when its "
+                         f"relevance reaches this (default from config: {DEFAULTS.related})")
 
 
 SCIFACT = Path("../shared/data/scifact")
@@ -226,13 +228,18 @@ def parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=run_eval)
 
     calibrate = commands.add_parser(
-        "calibrate", parents=[common], help="fit the 'covered?' model on development data",
-        description="Ask a BEIR dataset's train questions of its own corpus (covered) and of every other corpus "
-        "given, and each --set's questions of the corpora that are not theirs (not covered); print the "
-        "logistic regression coefficients for retrieval/coverage.py. Indexes are cached in .cache/.")
-    calibrate.add_argument("--beir", type=Path, required=True, metavar="DIR", help="a BEIR dataset folder")
-    calibrate.add_argument("--set", nargs=2, action="append", default=[], metavar=("SOURCES", "QUESTIONS"),
-                           help="a corpus and its questions (a gold .toml or a questions.jsonl); repeatable")
+        "calibrate", parents=[common], help="fit the gate and the relevance model on development data",
+        description="Ask each --set's questions of its corpus: those with `expect` snippets are answered there, "
+        "those without are not (each file is one kind of such question). Print the logistic regression "
+        "coefficients of the gate (COVERED) and of a passage's relevance (ANSWERS) for "
+        "retrieval/search/coverage.py, and the share of each kind the gate lets through. Indexes are cached in "
+        ".cache/. BENCHMARKS.md (\"Answer precision\") has the command that made the defaults.")
+    calibrate.add_argument("--set", nargs=2, action="append", required=True, metavar=("SOURCES", "QUESTIONS"),
+                           help="a corpus and questions to ask of it: a gold .toml, or a .jsonl of `q` (or BEIR "
+                           "`text`) records with optional `expect` snippets; repeatable")
+    calibrate.add_argument("--covered-at", type=float, default=DEFAULTS.min_relevance, metavar="P",
+                           help="the gate's threshold whose questions the relevance model learns from (default: "
+                           f"{DEFAULTS.min_relevance})")
     calibrate.set_defaults(run=run_calibrate)
 
     soak = commands.add_parser(

@@ -23,7 +23,7 @@ from ..errors import RetrievalError
 from ..evaluate.batch_bench import batch_table, bench_batching
 from ..evaluate.batch_bench import to_json as batch_json
 from ..evaluate.bench import run_bench
-from ..evaluate.calibrate import Example, fit
+from ..evaluate.calibrate import Asked, fit, judge
 from ..evaluate.evaluate import (
     GoldQuestion,
     beir_table,
@@ -34,6 +34,7 @@ from ..evaluate.evaluate import (
     load_beir,
     load_gold,
     load_question_set,
+    read_jsonl,
     to_json,
 )
 from ..evaluate.feedback import report_from_file
@@ -103,7 +104,8 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 # Command line options laid over [retrieval.search]: option attribute -> setting (and how to read it).
 SETTING_OPTIONS = {"k": "top_k", "mode": "mode", "fusion": "fusion", "dense_weight": "dense_weight",
-                   "min_relevance": "min_relevance", "min_score": "min_score", "margin": "margin"}
+                   "min_relevance": "min_relevance", "min_score": "min_score", "clear": "clear",
+                   "related": "related"}
 
 
 def settings_from(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
@@ -347,24 +349,25 @@ def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    """Fit the "covered?" model: BEIR train claims over their corpus are covered; they, and each question set's
-    on-topic questions, asked of the other corpora are not."""
-    queries, qrels = load_beir(args.beir, "train")
-    corpora = {args.beir / "corpus.jsonl": [Example(queries[q], frozenset(qrels[q])) for q in qrels]}
+    """Fit the gate and the relevance model on each --set's questions asked of its corpus."""
+    asked: dict[Path, list[Asked]] = {}
     for sources, questions in args.set:
-        corpora[Path(sources)] = [Example(q.q, frozenset()) for q in load_questions(Path(questions)) if q.on_topic]
-    opened = {path: open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
-              for path in corpora}
-    covered = [(opened[args.beir / "corpus.jsonl"], e) for e in corpora[args.beir / "corpus.jsonl"]]
-    uncovered = [(opened[other], Example(e.question, frozenset()))
-                 for path, examples in corpora.items() for e in examples for other in opened if other != path]
-    print(json.dumps(fit(covered, uncovered), indent=1))
+        path = Path(sources)
+        asked.setdefault(path, []).extend(Asked(str(path), Path(questions).name, q)
+                                          for q in load_questions(Path(questions)))
+    judged = []
+    for path, questions in asked.items():
+        retriever = open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+        judged += judge(retriever, questions)
+    print(json.dumps(fit(judged, args.covered_at), indent=1))
     return 0
 
 
 def load_questions(path: Path) -> list[GoldQuestion]:
-    """A gold TOML file, or a question set's questions.jsonl."""
-    return load_question_set(path.parent) if path.suffix == ".jsonl" else load_gold(path)
+    """A gold TOML file, or a .jsonl of `q` (or BEIR `text`) records with optional `expect` snippets."""
+    if path.suffix != ".jsonl":
+        return load_gold(path)
+    return [GoldQuestion(r.get("q") or r["text"], list(r.get("expect", [])), path.stem) for r in read_jsonl(path)]
 
 
 def cached_index(sources: Path) -> Path:
