@@ -22,6 +22,7 @@ from .paging import PAGER_TIMEOUT_SECONDS
 from .reloading import Reloader
 from .routing import Cooldown, Turns
 from .settings_store import ServerSettings, SettingsStore, as_stored
+from .stopping import InFlight
 from .threads import ThreadMemory
 from .votes_store import FeedbackError
 
@@ -66,6 +67,7 @@ class Service:
         self.turns = Turns()
         self.threads = ThreadMemory()
         self.lost_replies = LostReplies()
+        self.in_flight = InFlight()  # the questions being answered, for a stop that drops none
         self.reloader = Reloader(self.retriever, retrieval)
         self.pager_timeout = PAGER_TIMEOUT_SECONDS  # seconds until page buttons are disabled
 

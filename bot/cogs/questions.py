@@ -11,6 +11,7 @@ from .. import limits
 from ..notices import tell_author
 from ..routing import Incoming, question_from
 from ..service import Service
+from ..stopping import RESTARTING
 from ..threads import ThreadMemory
 
 log = logging.getLogger("bot")
@@ -40,8 +41,12 @@ class Questions(commands.Cog):
         post = forum_post(message)
         if post is not None:  # a forum post asks in its title and its first message together
             question = " ".join(f"{post.name} {question}".split())
+        if not self.service.in_flight.accepting:
+            await tell_author(message, RESTARTING)
+            return
         try:
-            await self.answer_message(message, question, post)
+            async with self.service.in_flight.answering(lambda text: tell_author(message, text)):
+                await self.answer_message(message, question, post)
         except discord.HTTPException as error:  # say why in plain words; a traceback would not
             self.service.lost_replies.log(error, message.channel)
 
