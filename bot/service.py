@@ -58,6 +58,8 @@ class Service:
         self.searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         # votes get their own thread, so recording one never waits behind a queue of searches
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
+        # reports read the question log on a thread and a connection of their own, beside the writes
+        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report")
         # the database is always opened: `feedback` is only the default of each server's keep_questions
         self.votes = Votes(config.feedback_db, self.writer)
         self.defaults = ServerSettings.defaults(config)
@@ -85,7 +87,8 @@ class Service:
             self.settings_store.close()
         self.reloader.close()
         self.searcher.shutdown(wait=True, cancel_futures=True)
-        self.writer.shutdown(wait=True)
+        self.reader.shutdown(wait=True, cancel_futures=True)
+        self.writer.shutdown(wait=True)  # answers' records queued are written before the file is closed
         self.votes.close()
 
     def settings_for(self, guild_id: int | None) -> ServerSettings:
@@ -150,7 +153,7 @@ class Service:
         if answer is None or not self.settings_for(guild_id).keep_questions:
             return messages
         # every answered question is kept, covered or not: the report of what the sources don't cover needs both
-        answer_id = await self.votes.record_answer(answer, guild_id, channel_id)
+        answer_id = self.votes.record_answer(answer, guild_id, channel_id)
         if answer_id is not None and pages[-1].votes:
             messages[-1]["view"] = vote_view(answer_id, self.votes)
         return messages

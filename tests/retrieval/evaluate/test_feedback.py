@@ -14,7 +14,9 @@ import pytest
 
 from retrieval import RetrievalError
 from retrieval.cli.cli import main
+from retrieval.evaluate import feedback
 from retrieval.evaluate.feedback import SCHEMA, Asked, group, report_from_file
+from retrieval.evaluate.report_bench import synthetic_questions
 
 DAY = 86400
 
@@ -82,3 +84,41 @@ def test_a_file_that_is_not_a_log_is_one_error(tmp_path: Path):
     bad.write_text("not a database")
     with pytest.raises(RetrievalError, match="cannot be read"):
         report_from_file(bad, 30)
+
+
+def grouped_comparing_every_pair(questions: list[Asked]) -> list[list[str]]:
+    """What grouping means, the slow way: each question joins the first group whose first question it is close to."""
+    groups: list[tuple[frozenset[str], list[str]]] = []
+    for item in sorted(questions, key=lambda a: a.asked_at):
+        found = feedback.words(item.question)
+        home = next((members for key, members in groups if feedback.similar(key, found)), None)
+        if home is None:
+            home = []
+            groups.append((found, home))
+        home.append(item.question)
+    return [members for _, members in groups]
+
+
+def test_grouping_finds_what_comparing_every_pair_finds():
+    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(2000, seed=7))]
+    questions += [asked(q, at=2000 + n) for n, q in enumerate(["?", "the?", "Who founded NAUH?", "who founded nauh",
+                                                               "Who founded NAUH then?", "When was NAUH founded?"])]
+    found = [[a.question for a in g.asked] for g in group(questions)]
+    expected = grouped_comparing_every_pair(questions)
+    assert found == expected
+    assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find
+
+
+def test_grouping_compares_a_question_with_a_few_groups_not_all(monkeypatch: pytest.MonkeyPatch):
+    compared = 0
+    similar = feedback.similar
+
+    def counted(a, b):
+        nonlocal compared
+        compared += 1
+        return similar(a, b)
+
+    monkeypatch.setattr(feedback, "similar", counted)
+    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(5000, seed=3))]
+    group(questions)
+    assert compared < 20 * len(questions)  # comparing with every group before would be thousands each
