@@ -60,6 +60,10 @@ class Votes:
         written.add_done_callback(self._written)
         return answer_id if kept else None
 
+    async def settled(self) -> None:
+        """Once every record queued so far is written (or has failed): a report read then holds them all."""
+        await asyncio.wrap_future(self.writer.submit(int))
+
     async def vote(self, answer_id: int, user_id: int, value: int) -> bool:
         """Whether the vote was kept (False: the answer is unknown or votes are off); raises FeedbackError."""
         if self.store is None:

@@ -176,6 +176,7 @@ async def with_question_log(service: Service, interaction: discord.Interaction, 
         await tell(interaction, "No questions are kept: the bot's database could not be opened.")
         return None
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await service.votes.settled()  # the questions answered just before are in the log
     try:
         return await asyncio.get_running_loop().run_in_executor(thread, work, store)
     except FeedbackError as error:
