@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
+from retrieval.errors import IndexProblem, Unavailable
 from retrieval.search.followup import answer_followup
-from retrieval.service.client import ServiceUnavailable
 
 from . import replies
 from .config import BotConfig
@@ -132,7 +132,9 @@ class Service:
         try:
             answer = await self.answer(question, k, previous, guild_id)
             pages = replies.answer_replies(answer)
-        except ServiceUnavailable as error:  # not the question's fault: say so, and log it as the outage it is
+        except (Unavailable, IndexProblem) as error:
+            # the services or the index's store, not the question: the asker hears so privately, without the
+            # internal address the error names; the log has it all, as the outage it is
             log.error("question not searched %s question=%.80r: %s", where, question, error)
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
         except RetrievalError as error:

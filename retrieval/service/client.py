@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import fields
 
-from ..errors import QueryError, RetrievalError
+from ..errors import QueryError, RetrievalError, Unavailable
 from ..records import Hit, Location, Passage, Role, Source
 from ..search.retriever import Answer
 from ..settings import SearchSettings
@@ -22,7 +22,7 @@ REQUEST_TIMEOUT_SECONDS = 10.0  # a question takes milliseconds; ten seconds is 
 SOURCE_FIELDS = frozenset(f.name for f in fields(Source))
 
 
-class ServiceUnavailable(RetrievalError):
+class ServiceUnavailable(Unavailable):
     """No retrieval service answered: every replica was down, failing or too slow."""
 
 
