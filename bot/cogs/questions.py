@@ -55,8 +55,9 @@ class Questions(commands.Cog):
         guild_id = message.guild.id if message.guild else None
         wait = service.retry_after(message.author.id, guild_id)
         if wait:
-            text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
-            await tell_author(message, text, max(wait, COOLDOWN_NOTICE_MIN_SECONDS))
+            if service.cooldown.first_notice(message.author.id):  # the rest of a flood is dropped silently
+                text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
+                await tell_author(message, text, max(wait, COOLDOWN_NOTICE_MIN_SECONDS))
             return
         channel = message.channel
         previous = service.threads.previous(channel.id) if post is None else None

@@ -129,6 +129,24 @@ async def test_an_eager_user_is_asked_to_wait(fake, fast_retriever: Retriever):
     assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, in a DM
 
 
+@pytest.mark.asyncio
+async def test_a_flood_within_one_cooldown_gets_one_notice_not_one_each(fake, fast_retriever: Retriever):
+    flood = 60
+    async with running_bot(fake, fast_retriever, cooldown_seconds=30) as bot:
+        for n in range(flood):
+            await fake.send_message(f"Question number {n} about NAUH?", mention_bot=True)
+        await fake.wait_sent(2, timeout=10)
+        await fake.send_message("Who founded NAUH?", mention_bot=True, author=fake.human_ids[1])
+        await fake.wait_sent(3, timeout=10)  # another user is answered, and the flood was all handled before
+        bot.service.cooldown.last_asked[fake.human_ids[0]] -= 31  # the window passes
+        await fake.send_message("One more about NAUH?", mention_bot=True)
+        await fake.send_message("And another?", mention_bot=True)
+        sent = await fake.wait_sent(5, timeout=10)
+    notices = [m for m in sent if m["content"].startswith("Please wait")]
+    assert len(notices) == 2  # one for the flood, one for the next window
+    assert len(sent) == 5
+
+
 @pytest.mark.slow
 @pytest.mark.asyncio
 async def test_twenty_questions_at_once_are_all_answered_while_heartbeats_are_acked(
