@@ -8,6 +8,7 @@ import discord
 from discord.ext import commands
 
 from .. import limits
+from ..markdown import without_bidi_controls
 from ..notices import tell_author
 from ..routing import Incoming, question_from
 from ..service import Service
@@ -108,7 +109,7 @@ class Questions(commands.Cog):
         if not (settings.reply_in_thread and isinstance(message.channel, discord.TextChannel)):
             return None
         try:
-            name = limits.fit(message.clean_content, THREAD_NAME_CHARS) or "Question"
+            name = limits.fit(without_bidi_controls(message.clean_content), THREAD_NAME_CHARS) or "Question"
             thread = await message.create_thread(name=name)
             await thread.send(**first)
             return thread

@@ -209,3 +209,14 @@ async def test_more_passages_than_one_message_holds_follow_the_reply(fake, fast_
     assert str(sent[0]["message_reference"]["message_id"]) == asked["id"]
     assert all(m["channel_id"] == asked["channel_id"] for m in sent)
     assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_right_to_left_override_in_a_question_is_not_echoed(fake, fast_retriever: Retriever):
+    question = "How many refugees has \u202eNAUH\u2066 resettled?\u202c"
+    async with running_bot(fake, fast_retriever, reply_in_thread=True):
+        await fake.send_message(question, channel_id=fake.channel_id("questions"))
+        (answer,) = await fake.wait_sent(1, timeout=10)
+    thread = next(r for r in fake.requests if r.method == "POST" and r.path.endswith("/threads"))
+    assert "How many refugees has NAUH resettled?" in answer["content"]
+    assert not any(c in answer["content"] + thread.json["name"] for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2069")
