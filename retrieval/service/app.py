@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,8 +19,11 @@ from ..errors import QueryError, RetrievalError
 from ..search.batching import Batcher, BatcherClosed
 from ..search.retriever import Retriever
 from ..settings import MAX_SEARCH_K, ServeSettings
+from .guard import TOKEN_VARIABLE, Guard, protocol_for
 from .payloads import source_json, sources_json
 
+log = logging.getLogger(__name__)
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 # Latency buckets (seconds) around what BENCHMARKS.md measures: a few ms alone, tens of ms in batches under load.
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -98,6 +103,20 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
     return app
 
 
+def server_config(retriever: Retriever, settings: ServeSettings, token: str | None = None,
+                  log_level: str = "info") -> uvicorn.Config:
+    """uvicorn's config for the service, with its defences (guard.py): a request must arrive whole within
+    `request_timeout_seconds`, at most `max_connections` open and `max_requests` in progress, and with `token`
+    every path but /health needs it as a bearer token."""
+    app = Guard(create_app(retriever, settings), settings.max_requests, token)
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
+                          http=protocol_for(settings), ws="none")
+
+
 def serve(retriever: Retriever, settings: ServeSettings) -> None:
-    """Serve until stopped (Ctrl-C or SIGTERM)."""
-    uvicorn.run(create_app(retriever, settings), host=settings.host, port=settings.port, log_level="info")
+    """Serve until stopped (Ctrl-C or SIGTERM); with a bearer token when $RETRIEVAL_SERVICE_TOKEN is set."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
+    if token is None and settings.host not in LOOPBACK:
+        log.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
+                    TOKEN_VARIABLE)
+    uvicorn.Server(server_config(retriever, settings, token)).run()
