@@ -211,14 +211,19 @@ def group(asked: list[Asked]) -> list[Group]:
     return [g for _, g in groups]
 
 
-def compared(look_up: list, filed: dict[object, list[int]]) -> Iterator[int]:
+def compared(look_up: list, filed: dict[object, list[int]]) -> list[int] | Iterator[int]:
     """The groups to compare a question with, earliest first, each once, MAX_COMPARED at most."""
-    last, count = -1, 0
-    for n in heapq.merge(*(filed.get(signature, []) for signature in look_up)):
+    lists = [found for found in (filed.get(signature) for signature in look_up) if found]
+    if sum(map(len, lists)) <= MAX_COMPARED:  # the usual case: sorting a few is quicker than merging lazily
+        return sorted(set().union(*lists))
+    return itertools.islice(unique(heapq.merge(*lists)), MAX_COMPARED)
+
+
+def unique(ordered: Iterator[int]) -> Iterator[int]:
+    last = -1
+    for n in ordered:
         if n != last:
-            last, count = n, count + 1
-            if count > MAX_COMPARED:
-                return
+            last = n
             yield n
 
 
