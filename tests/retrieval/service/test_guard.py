@@ -8,6 +8,7 @@ import concurrent.futures
 import json
 import logging
 import socket
+import statistics
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +18,8 @@ import pytest
 from retrieval import Retriever
 from retrieval.service.client import RemoteRetriever, ServiceUnavailable
 
-from .conftest import running_service
+from ...conftest import REPORTS
+from .conftest import ServiceThread, running_service
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 HALF_SENT = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # the blank line that ends the headers never comes
@@ -133,3 +135,27 @@ def test_a_refusal_names_what_is_needed(fast_retriever: Retriever):
             assert "bearer token" in json.loads(error.read())["error"]
         else:
             raise AssertionError("no refusal")
+
+
+def test_a_thousand_half_sent_requests_leave_health_answering(fast_retriever: Retriever, pytestconfig):
+    cap, held_count = 100, 1000
+    service = ServiceThread(fast_retriever, max_connections=cap)
+    held: list[socket.socket] = []
+    try:
+        started = time.monotonic()
+        held = half_sent(service.port, held_count)
+        opened = time.monotonic() - started
+        latencies = []
+        for _ in range(20):
+            asked = time.monotonic()
+            assert status(f"{service.url}/health") == 200
+            latencies.append((time.monotonic() - asked) * 1000)
+        assert len(service.server.server_state.connections) <= cap
+    finally:
+        for client in held:
+            client.close()
+        service.stop()
+    pytestconfig.stash.setdefault(REPORTS, []).append((
+        "service: 1,000 half-sent requests held open by one client",
+        f"opened in {opened:.1f} s; server connections kept <= {cap}; /health meanwhile answered 20 of 20, "
+        f"median {statistics.median(latencies):.1f} ms, slowest {max(latencies):.1f} ms"))
