@@ -55,8 +55,11 @@ class Votes:
             return None
         answer_id = new_answer_id()
         kept = not self.failing
-        written = self.writer.submit(self.store.record_answer, answer.query, answer.hits, guild_id, channel_id,
-                                     answer_id)
+        try:
+            written = self.writer.submit(self.store.record_answer, answer.query, answer.hits, guild_id, channel_id,
+                                         answer_id)
+        except RuntimeError:  # the bot is closing: the answer still goes, without buttons
+            return None
         written.add_done_callback(self._written)
         return answer_id if kept else None
 
@@ -78,13 +81,13 @@ class Votes:
         return recorded
 
     def _written(self, written: Future) -> None:
-        """How a queued record went (on the writer thread, or here when it was cancelled at close)."""
-        error = None if written.cancelled() else written.exception()
+        """How a queued record went; called on the writer thread."""
+        error = written.exception()
         if isinstance(error, FeedbackError):
             self._failed(error)
         elif error is not None:  # a bug: nobody awaits this write, so the log must say it
             log.error("an answer could not be recorded", exc_info=error)
-        elif not written.cancelled():
+        else:
             self._kept()
 
     def _failed(self, error: FeedbackError) -> None:
