@@ -77,6 +77,22 @@ async def test_a_message_question_is_told_by_dm_when_it_cannot_be_finished(fake,
 
 
 @pytest.mark.asyncio
+async def test_a_second_signal_ends_the_grace_period_at_once(fake, fast_retriever: Retriever,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    async with running_bot(fake, fast_retriever, stop_grace_seconds=60) as bot:
+        slowed(bot.service.retriever.get(), monkeypatch)
+        handles = [await fake.send_interaction("ask", {"question": RESETTLED}, user=user)
+                   for user in [fake.add_human(f"asker{n}") for n in range(ASKED)]]
+        await fake.wait_until(lambda: all(h.acknowledged for h in handles), 5, "every /ask deferred")
+        bot.stop_on_signal(signal.SIGTERM)
+        await asyncio.sleep(SEARCH_SECONDS)
+        bot.stop_on_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.stopping, 10)  # not the 60 s of the grace period
+    outcomes = [outcome(h) for h in handles]
+    assert "left waiting" not in outcomes and outcomes.count("told") >= ASKED // 2
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 async def test_the_process_stops_on_a_signal_with_status_zero_and_nobody_left_thinking(fake, tmp_path, stop):
     process = await asyncio.create_subprocess_exec(
