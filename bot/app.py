@@ -16,8 +16,9 @@ from retrieval import RetrievalConfig, Retriever
 from .cogs import add_cogs
 from .config import BotConfig
 from .discord_reply import NO_PINGS
-from .notices import answer_fault
+from .notices import answer_fault, tell
 from .service import Service
+from .stopping import RESTARTING
 
 log = logging.getLogger("bot")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # what process managers and Ctrl-C send
@@ -31,7 +32,7 @@ class SourceBot(commands.Bot):
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: needed to read questions in question channels
         super().__init__(command_prefix=commands.when_mentioned, help_command=None, intents=intents,
-                         allowed_mentions=NO_PINGS, **options)
+                         allowed_mentions=NO_PINGS, tree_cls=SourceTree, **options)
         self.service = service
         self.stopping: asyncio.Task | None = None  # the stop a signal started
         self.tree.error(on_tree_error)
@@ -85,6 +86,20 @@ class SourceBot(commands.Bot):
     async def on_ready(self) -> None:
         log.info("logged in as %s (id %s) in %d guilds", self.user, self.user.id if self.user else "?",
                  len(self.guilds))
+
+
+class SourceTree(app_commands.CommandTree):
+    """The bot's commands, each answered in the Service's InFlight: a stop lets it finish or tells its user."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        in_flight = self.client.service.in_flight
+        if interaction.type is discord.InteractionType.autocomplete:
+            return in_flight.accepting  # no one waits on a list of choices
+        if not in_flight.accepting:
+            await tell(interaction, RESTARTING)
+            return False
+        in_flight.track(lambda text: tell(interaction, text))
+        return True
 
 
 class ShardedSourceBot(SourceBot, commands.AutoShardedBot):

@@ -1,16 +1,16 @@
-"""Stopping without dropping anyone: the questions being answered in, on SIGTERM/SIGINT a grace period for them
-to finish, then a private "restarting" notice for each one still waiting, so nobody is left on "thinking…"."""
+"""Stopping without dropping anyone: the commands and questions being answered in, on SIGTERM/SIGINT a grace
+period for them to finish, then a private "restarting" notice for each one still waiting, so nobody is left on
+"thinking…"."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 log = logging.getLogger("bot")
-RESTARTING = "The bot is restarting, so your question was not answered. Ask again in a minute."
+RESTARTING = "The bot is restarting, so this was not answered. Try again in a minute."
 # Telling the askers still waiting is a handful of REST calls; a Discord that does not take them in this long
 # must not keep the process from exiting (the process manager would kill it anyway).
 NOTICE_SECONDS = 5.0
@@ -28,8 +28,8 @@ class Asking:
 
 @dataclass
 class InFlight:
-    """The questions being answered now. A handler asks `accepting` first and tells the asker `RESTARTING`
-    itself when not; then answers inside `answering`. `drain` is the stop."""
+    """The commands and questions being answered now. A handler asks `accepting` first (and tells the user
+    `RESTARTING` itself when not), then has its task `track`ed until it ends. `drain` is the stop."""
 
     asking: set[Asking] = field(default_factory=set)
     stopping: bool = False
@@ -39,16 +39,13 @@ class InFlight:
     def accepting(self) -> bool:
         return not self.stopping
 
-    @contextlib.asynccontextmanager
-    async def answering(self, tell: Tell) -> AsyncIterator[None]:
+    def track(self, tell: Tell) -> None:
+        """The running task answers someone, whom `tell` reaches privately; kept until the task ends."""
         task = asyncio.current_task()
-        assert task is not None, "answering runs in a task"
+        assert task is not None, "track runs in a task"
         entry = Asking(task, tell)
         self.asking.add(entry)
-        try:
-            yield
-        finally:
-            self.asking.discard(entry)
+        task.add_done_callback(lambda _: self.asking.discard(entry))
 
     async def drain(self, grace_seconds: float) -> int:
         """Take no new questions, give those being answered `grace_seconds` to finish, then stop the rest and

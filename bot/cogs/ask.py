@@ -9,7 +9,6 @@ from discord.ext import commands
 from .. import limits
 from ..notices import tell
 from ..service import Service
-from ..stopping import RESTARTING
 
 COOLDOWN_NOTICE = "Please wait {seconds} s before asking again; your question was not searched."
 QUESTION_MAX_CHARS = 2000  # Discord's own cap on a string option is 6000; a question never needs more
@@ -30,20 +29,16 @@ class Ask(commands.Cog):
         service = self.service
         settings = service.settings_for(interaction.guild_id)
         ephemeral = settings.private_replies if private is None else private
-        if not service.in_flight.accepting:
-            await tell(interaction, RESTARTING)
-            return
         wait = service.retry_after(interaction.user.id, interaction.guild_id)
         if wait:
             await tell(interaction, COOLDOWN_NOTICE.format(seconds=max(1, round(wait))))
             return
-        async with service.in_flight.answering(lambda text: tell(interaction, text)):
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-            answer, pages = await service.search(question, count or settings.count, interaction.guild_id,
-                                                 interaction.channel_id, interaction.user.id)
-            messages = await service.outgoing(pages, answer, interaction.guild_id, interaction.channel_id)
-            if answer is None:  # a refusal or a fault: for the asker only
-                await tell(interaction, **messages[0])
-                return
-            for kwargs in messages:  # the first replaces "thinking…"; more follow when one message cannot hold all
-                await interaction.followup.send(**kwargs, ephemeral=ephemeral)
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        answer, pages = await service.search(question, count or settings.count, interaction.guild_id,
+                                             interaction.channel_id, interaction.user.id)
+        messages = await service.outgoing(pages, answer, interaction.guild_id, interaction.channel_id)
+        if answer is None:  # a refusal or a fault: for the asker only
+            await tell(interaction, **messages[0])
+            return
+        for kwargs in messages:  # the first replaces "thinking…"; more follow when one message cannot hold all
+            await interaction.followup.send(**kwargs, ephemeral=ephemeral)

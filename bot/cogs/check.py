@@ -15,7 +15,6 @@ from .. import replies
 from ..discord_reply import NO_PINGS, message_kwargs
 from ..notices import answer_fault, tell
 from ..service import Service
-from ..stopping import RESTARTING
 
 log = logging.getLogger("bot")
 MENU_NAME = "Check against sources"
@@ -45,25 +44,21 @@ class Check(commands.Cog):
         if len(claim.split()) < MIN_WORDS:
             await tell(interaction, NOTHING_TO_CHECK.format(n=MIN_WORDS))
             return
-        if not service.in_flight.accepting:
-            await tell(interaction, RESTARTING)
-            return
         wait = service.retry_after(interaction.user.id, interaction.guild_id)
         if wait:
             await tell(interaction, COOLDOWN_NOTICE.format(seconds=max(1, round(wait))))
             return
-        async with service.in_flight.answering(lambda text: tell(interaction, text)):
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            settings = service.settings_for(interaction.guild_id)
-            answer, pages = await service.search(claim, settings.count, interaction.guild_id,
-                                                 interaction.channel_id, interaction.user.id)
-            if answer is None or not answer.hits:  # refused, failed, or not covered: nothing worth posting
-                await tell(interaction, **message_kwargs(pages[0]))
-                return
-            messages = [message_kwargs(page) for page in pages]
-            messages[-1]["view"] = PostPublicly(service, message, answer, pages, interaction.user.id)
-            for kwargs in messages:
-                await interaction.followup.send(**kwargs, ephemeral=True)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        settings = service.settings_for(interaction.guild_id)
+        answer, pages = await service.search(claim, settings.count, interaction.guild_id, interaction.channel_id,
+                                             interaction.user.id)
+        if answer is None or not answer.hits:  # refused, failed, or not covered: nothing worth posting
+            await tell(interaction, **message_kwargs(pages[0]))
+            return
+        messages = [message_kwargs(page) for page in pages]
+        messages[-1]["view"] = PostPublicly(service, message, answer, pages, interaction.user.id)
+        for kwargs in messages:
+            await interaction.followup.send(**kwargs, ephemeral=True)
 
 
 class PostPublicly(discord.ui.View):

@@ -45,9 +45,9 @@ class Questions(commands.Cog):
         if not self.service.in_flight.accepting:
             await tell_author(message, RESTARTING)
             return
+        self.service.in_flight.track(lambda text: tell_author(message, text))
         try:
-            async with self.service.in_flight.answering(lambda text: tell_author(message, text)):
-                await self.answer_message(message, question, post)
+            await self.answer_message(message, question, post)
         except discord.HTTPException as error:  # say why in plain words; a traceback would not
             self.service.lost_replies.log(error, message.channel)
 

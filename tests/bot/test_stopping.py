@@ -114,3 +114,18 @@ async def test_the_process_stops_on_a_signal_with_status_zero_and_nobody_left_th
     assert b"stopped cleanly" in out
     outcomes = [outcome(h) for h in handles]
     assert "left waiting" not in outcomes and "answered" in outcomes
+
+
+@pytest.mark.asyncio
+async def test_a_manager_command_cut_short_by_a_stop_is_told_too(fake, fast_retriever: Retriever,
+                                                                monkeypatch: pytest.MonkeyPatch):
+    async with running_bot(fake, fast_retriever, stop_grace_seconds=0.2) as bot:
+        async def slow_rebuild(**_):
+            await asyncio.sleep(30)  # a long rebuild
+
+        monkeypatch.setattr(bot.service.reloader, "reload", slow_rebuild)
+        handle = await fake.send_interaction("reindex")  # alice manages the server
+        await handle.wait_response()
+        bot.stop_on_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.stopping, 10)
+    assert outcome(handle) == "told"
