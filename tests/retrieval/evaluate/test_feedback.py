@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import sqlite3
 import time
 import tomllib
@@ -133,3 +134,21 @@ def test_report_csv_holds_no_live_formula(start: str):
     assert [row[1] for row in rows[1:]] == [f"'{hostile}"] * 2  # not covered, and most asked
     assert all(row[3] == f"'{hostile}" for row in rows[1:])  # the variants too
     assert text.splitlines()[1].startswith('"not covered","\'')  # every cell quoted, as OWASP advises
+
+
+def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(monkeypatch: pytest.MonkeyPatch):
+    compared = 0
+    similar = feedback.similar
+
+    def counted(a, b):
+        nonlocal compared
+        compared += 1
+        return similar(a, b)
+
+    monkeypatch.setattr(feedback, "similar", counted)
+    rng = random.Random(5)
+    vocabulary = [f"word{n}" for n in range(30)]  # few words in many combinations: every pair is common
+    questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(3000)]
+    group(questions)
+    assert compared <= feedback.MAX_COMPARED * len(questions)
+    assert compared > 20 * len(questions)  # the filter does not help here: the cap is what bounds it
