@@ -68,6 +68,7 @@ class SourceBot(commands.Bot):
             self.service.in_flight.hurry.set()
             return
         log.info("%s: stopping", name)
+        self.service.in_flight.stopping = True  # refused from this moment, not from the stop task's first step
         self.stopping = asyncio.get_running_loop().create_task(self.stop())
 
     async def stop(self) -> None:

@@ -34,10 +34,18 @@ class InFlight:
     asking: set[Asking] = field(default_factory=set)
     stopping: bool = False
     hurry: asyncio.Event = field(default_factory=asyncio.Event)  # a second signal: the grace period ends now
+    refused: set[int] = field(default_factory=set)  # users told by message that the bot is restarting
 
     @property
     def accepting(self) -> bool:
         return not self.stopping
+
+    def first_refusal(self, user_id: int) -> bool:
+        """Whether a user asking by message while the bot stops has not been told yet (a flood gets one DM)."""
+        if user_id in self.refused:
+            return False
+        self.refused.add(user_id)
+        return True
 
     def track(self, tell: Tell) -> None:
         """The running task answers someone, whom `tell` reaches privately; kept until the task ends."""

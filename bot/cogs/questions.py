@@ -43,7 +43,8 @@ class Questions(commands.Cog):
         if post is not None:  # a forum post asks in its title and its first message together
             question = " ".join(f"{post.name} {question}".split())
         if not self.service.in_flight.accepting:
-            await tell_author(message, RESTARTING)
+            if self.service.in_flight.first_refusal(message.author.id):
+                await tell_author(message, RESTARTING)
             return
         self.service.in_flight.track(lambda text: tell_author(message, text))
         try:

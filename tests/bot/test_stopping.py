@@ -71,9 +71,12 @@ async def test_a_message_question_is_told_by_dm_when_it_cannot_be_finished(fake,
         await fake.send_message(RESETTLED, mention_bot=True)
         await fake.wait_until(lambda: bot.service.in_flight.asking, 5, "the question taken")
         bot.stop_on_signal(signal.SIGINT)
+        for n in range(5):  # asked while the bot stops: one notice for them all
+            await fake.send_message(f"Another question number {n}?", mention_bot=True, author=fake.human_ids[1])
         await asyncio.wait_for(bot.stopping, 10)
-    (notice,) = fake.sent_messages()
-    assert notice["content"] == RESTARTING and notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))
+    first, second = sorted(fake.sent_messages(), key=lambda m: m["channel_id"] != str(fake.dm_channel_id()))
+    assert first["content"] == RESTARTING and first["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))
+    assert second["content"] == RESTARTING and second["channel_id"] == str(fake.dm_channel_id(fake.human_ids[1]))
 
 
 @pytest.mark.asyncio
