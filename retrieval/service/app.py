@@ -15,7 +15,7 @@ from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from ..errors import QueryError, RetrievalError
+from ..errors import QueryError, RetrievalError, Unavailable
 from ..search.batching import Batcher, BatcherClosed
 from ..search.retriever import Retriever
 from ..settings import MAX_SEARCH_K, ServeSettings
@@ -69,6 +69,10 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
             metrics.errors.labels("refused" if isinstance(error, QueryError) else "closing").inc()
             return JSONResponse({"query": q, "error": str(error)},
                                 status_code=400 if isinstance(error, QueryError) else 503)
+        except Unavailable as error:  # the index's store is down: another replica may reach it; the log says where
+            metrics.errors.labels("unavailable").inc()
+            log.error("question not answered: %s", error)
+            return JSONResponse({"query": q, "error": "the index's store is unavailable"}, status_code=503)
         except Exception as error:
             metrics.errors.labels("unexpected").inc()
             return JSONResponse({"query": q, "error": f"unexpected error: {type(error).__name__}"}, status_code=500)
