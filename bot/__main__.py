@@ -14,6 +14,7 @@ from pathlib import Path
 import discord
 
 from retrieval import ConfigError, RetrievalError, Retriever, open_retriever
+from retrieval.service.client import TOKEN_VARIABLE as SERVICE_TOKEN_VARIABLE
 from retrieval.service.client import RemoteRetriever
 
 from .app import create_bot
@@ -71,7 +72,8 @@ def connect_retriever(config: FileConfig) -> Retriever | RemoteRetriever:
     local index, its model and index loaded once before connecting."""
     if not config.bot.retrieval_url:
         return open_retriever(config.retrieval)
-    remote = RemoteRetriever(config.bot.retrieval_url, config.retrieval.search)
+    token = os.environ.get(SERVICE_TOKEN_VARIABLE, "").strip() or None  # the services' bearer token, when they need one
+    remote = RemoteRetriever(config.bot.retrieval_url, config.retrieval.search, token=token)
     remote.sources  # noqa: B018 - fails with ServiceUnavailable when no service answers
     return remote
 

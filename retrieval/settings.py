@@ -83,6 +83,14 @@ MAX_BATCH = 32
 # How long the first question of a batch may wait for others (ms); a bound on the wait batching adds.
 MAX_WAIT_MS = 5.0
 DEFAULT_PORT = 8780
+# A request must arrive whole (headers and body) within this many seconds: the bot's client sends one in well under
+# a millisecond; nginx gives 60 s to headers alone, which lets a slow client hold a connection that long.
+REQUEST_TIMEOUT_SECONDS = 10.0
+# Open connections at most: below the 1,024 file descriptors a process gets by default on Linux (`ulimit -n`),
+# with room for the index's files and the replica's own connections (Milvus).
+MAX_CONNECTIONS = 512
+# Requests in progress at most; more get 503 at once. Far above what batching needs (max_batch questions at a time).
+MAX_REQUESTS = 256
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,14 @@ class ServeSettings:
     max_wait_ms: float = MAX_WAIT_MS
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    request_timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    max_connections: int = MAX_CONNECTIONS
+    max_requests: int = MAX_REQUESTS
 
     def __post_init__(self) -> None:
         within("max_batch", self.max_batch, 1, 1024)
         within("max_wait_ms", self.max_wait_ms, 0.0, 10_000.0)
         within("port", self.port, 1, 65535)
+        within("request_timeout_seconds", self.request_timeout_seconds, 0.1, 600.0)
+        within("max_connections", self.max_connections, 1, 1_000_000)
+        within("max_requests", self.max_requests, 1, 1_000_000)

@@ -4,6 +4,7 @@ answers as the FAISS store, incremental builds switched in by one alias, and err
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from retrieval import (
     load_config,
     open_retriever,
 )
+from retrieval.errors import StoreUnavailable
 from retrieval.evaluate.evaluate import load_gold
 from retrieval.store.milvus import RECORDS, MilvusPlace
 from retrieval.store.milvus_lite import MilvusServer
@@ -236,3 +238,21 @@ def test_a_milvus_lite_file_open_elsewhere_is_one_line_that_says_what_to_do(in_m
         "(Milvus Lite serves one process: to share it, run `python -m milvus_lite server --data-dir "
         f"{in_milvus.index.place.uri} --host 127.0.0.1` and set `milvus_uri` to its URL), or it is not Milvus "
         "Lite's"]
+
+
+def test_a_replica_recovers_on_its_own_when_milvus_restarts(tmp_path: Path, fast_retriever: Retriever):
+    question = "How many North Korean refugees has NAUH resettled?"
+    server = MilvusServer(tmp_path / "server")
+    with server:
+        config = milvus_config(server.url)
+        open_retriever(config, progress=False, encoder=WordHashEncoder())
+        replica = open_retriever(replace(config, auto_build="never"), encoder=WordHashEncoder())
+    with server:  # the same server back on the same port, with every collection released
+        for _ in range(20):
+            try:
+                found = shown(replica, question)
+                break
+            except StoreUnavailable as error:  # only until the client has reconnected, a second or two
+                assert "released" not in str(error)
+                time.sleep(0.5)
+    assert found == shown(fast_retriever, question)
