@@ -69,8 +69,8 @@ def print_report(database: Path, as_json: bool) -> None:
 def connect_retriever(config: FileConfig) -> Retriever | RemoteRetriever:
     """The retrieval services named by `retrieval_url` (checked now, so a wrong URL stops start-up), else the
     local index, its model and index loaded once before connecting."""
-    if not config.bot.retrieval_url:
-        return open_retriever(config.retrieval)
+    if not config.bot.retrieval_url:  # the index must hold the sources folder that /add-source adds to
+        return open_retriever(config.retrieval, sources=config.retrieval.sources)
     remote = RemoteRetriever(config.bot.retrieval_url, config.retrieval.search)
     remote.sources  # noqa: B018 - fails with ServiceUnavailable when no service answers
     return remote
