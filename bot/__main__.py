@@ -26,6 +26,7 @@ TOKEN_VARIABLE = "DISCORD_TOKEN"
 # Discord tokens are base64url parts joined by dots; printable ASCII without spaces covers them with room to
 # spare, and refuses what breaks the HTTP header the token goes in (a line break, a pasted second line).
 TOKEN_SHAPE = re.compile(r"[!-~]+")
+PLAIN_LOG_FORMAT = "[{asctime}] [{levelname:<8}] {name}: {message}"  # discord.py's own, without colour
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -56,6 +57,14 @@ def resolve_token(config: BotConfig, config_path: Path | None, environ: dict[str
         raise ConfigError(f"the bot token ({where}) holds a line break, a space or another character no Discord "
                           "token has; copy the token again (it is not shown here)")
     return token
+
+
+def setup_logging(level: str) -> None:
+    """Log lines on stderr, in colour only on a terminal: discord.py's own check colours inside any Docker
+    container too, which writes raw escape codes into piped output and log files."""
+    plain = {} if sys.stderr.isatty() else {"formatter": logging.Formatter(PLAIN_LOG_FORMAT, "%Y-%m-%d %H:%M:%S",
+                                                                          style="{")}
+    discord.utils.setup_logging(level=getattr(logging, level), **plain)
 
 
 def print_report(database: Path, as_json: bool) -> None:
@@ -89,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_bot_config(config_path)
         token = None if args.console else resolve_token(config.bot, config_path, dict(os.environ))
-        discord.utils.setup_logging(level=getattr(logging, config.bot.log_level))
+        setup_logging(config.bot.log_level)
         retriever = connect_retriever(config)
     except RetrievalError as error:
         print(f"error: {error}", file=sys.stderr)
