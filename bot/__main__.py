@@ -26,6 +26,7 @@ TOKEN_VARIABLE = "DISCORD_TOKEN"
 # Discord tokens are base64url parts joined by dots; printable ASCII without spaces covers them with room to
 # spare, and refuses what breaks the HTTP header the token goes in (a line break, a pasted second line).
 TOKEN_SHAPE = re.compile(r"[!-~]+")
+TOKEN_HELP = 'README.md, "Run it for real"'  # where the README says how to get a token (a test checks it is there)
 PLAIN_LOG_FORMAT = "[{asctime}] [{levelname:<8}] {name}: {message}"  # discord.py's own, without colour
 
 
@@ -51,7 +52,7 @@ def resolve_token(config: BotConfig, config_path: Path | None, environ: dict[str
     token = from_environment or config.token.strip()
     in_config = f"[bot] token in {config_path}" if config_path else "a config file's [bot] token"
     if not token:
-        raise ConfigError(f"no bot token: set {TOKEN_VARIABLE} or {in_config} (see README: creating the bot)")
+        raise ConfigError(f"no bot token: set {TOKEN_VARIABLE} or {in_config} (see {TOKEN_HELP})")
     if not TOKEN_SHAPE.fullmatch(token):
         where = TOKEN_VARIABLE if from_environment else in_config
         raise ConfigError(f"the bot token ({where}) holds a line break, a space or another character no Discord "

@@ -15,6 +15,8 @@ from ..errors import RetrievalError
 from ..evaluate.batch_bench import CONCURRENCY, QUESTIONS_PER_LEVEL
 from ..evaluate.bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
 from ..evaluate.store_bench import SPEED_QUESTIONS as STORE_QUESTIONS
+from ..ingest.formats import FORMAT_SUFFIXES
+from ..ingest.readers import TEXT_SUFFIXES
 from ..settings import FUSIONS, MODES, SearchSettings, ServeSettings
 from .commands import (
     EXIT_ERROR,
@@ -109,6 +111,10 @@ def add_gate_options(command: argparse.ArgumentParser) -> None:
 
 
 SCIFACT = Path("../shared/data/scifact")
+# How long `bench` took on this project's 2-core machine (BENCHMARKS.md, "Speed, memory and scale"); the README
+# says the same, and a test keeps them equal.
+BENCH_MINUTES, BENCH_MINUTES_SMALL = 25, 15
+DOCUMENT_SUFFIXES = sorted(FORMAT_SUFFIXES | set(TEXT_SUFFIXES))
 
 
 def beir_option(command: argparse.ArgumentParser, more: str = "") -> None:
@@ -131,8 +137,8 @@ def parser() -> argparse.ArgumentParser:
                                 "atomically: an interrupted build leaves the previous index untouched. Into the "
                                 "configured store: FAISS files, or Milvus (store = \"milvus\" in [retrieval]).")
     build.add_argument("sources", nargs="?", type=Path,
-                       help="a folder of .txt/.md documents (with an optional sources.toml) or a BEIR corpus.jsonl "
-                       "(default from config: seeds)")
+                       help=f"a folder of documents ({', '.join(DOCUMENT_SUFFIXES)}; with an optional sources.toml) "
+                       "or a BEIR corpus.jsonl (default from config: seeds)")
     build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON (no progress "
                        "bars)")
     build.add_argument("--quiet", action="store_true", help="no progress bars (embedding, and the pages of each "
@@ -229,7 +235,8 @@ def parser() -> argparse.ArgumentParser:
         "calibrate", parents=[common], help="fit the 'covered?' model on development data",
         description="Ask a BEIR dataset's train questions of its own corpus (covered) and of every other corpus "
         "given, and each --set's questions of the corpora that are not theirs (not covered); print the "
-        "logistic regression coefficients for retrieval/coverage.py. Indexes are cached in .cache/.")
+        "logistic regression coefficients for COEFFICIENTS in retrieval/search/coverage.py. Indexes are cached in "
+        ".cache/.")
     calibrate.add_argument("--beir", type=Path, required=True, metavar="DIR", help="a BEIR dataset folder")
     calibrate.add_argument("--set", nargs=2, action="append", default=[], metavar=("SOURCES", "QUESTIONS"),
                            help="a corpus and its questions (a gold .toml or a questions.jsonl); repeatable")
@@ -250,7 +257,8 @@ def parser() -> argparse.ArgumentParser:
         description="Index the seeds and BEIR SciFact with each backend (the plain sentence-transformers "
         "baseline first), then print search latency p50/p95 (query encoding included), indexing throughput, "
         "the build's peak memory, nDCG@10 on SciFact test, and the time to rebuild after editing one "
-        "document. Takes about 10 minutes on 2 cores; indexes go to a temporary folder that is removed.")
+        f"document. Takes about {BENCH_MINUTES} minutes on 2 cores ({BENCH_MINUTES_SMALL} with --large 0; "
+        "BENCHMARKS.md); indexes go to a temporary folder that is removed.")
     bench.add_argument("--scifact", type=Path, default=SCIFACT,
                        help="BEIR SciFact folder (default: ../shared/data/scifact)")
     bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=ALL_BACKENDS,
