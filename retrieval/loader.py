@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -68,8 +69,11 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     if vectors_from is not None and not FaissFolder(Path(vectors_from)).has_build():
         raise IndexMissing(f"no FAISS index at {vectors_from} to take vectors from; give the folder of one "
                            "(config's `index`, default index/)")
-    corpus = load_corpus(sources, config.max_file_mb, progress)
     place = place_of(config, index)
+    if not place.has_build():
+        with contextlib.suppress(IndexMissing):  # nothing built there yet is fine; a folder of other files
+            place.manifest()                     # (`--index seeds`) is refused here, before any reading
+    corpus = load_corpus(sources, config.max_file_mb, progress)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
     # loaded first so that the build's own time (and passages per second) counts embedding, not loading.

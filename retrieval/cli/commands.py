@@ -321,9 +321,10 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
         title, text = f"question set {args.questions}", gold_table(reports)
     else:
-        gold = args.gold or default_gold(config.sources)
-        questions = load_gold(gold)
         retriever = opened(args, config)
+        # beside the sources the index holds, which after `build ../mydocs` are not the config's
+        gold = args.gold or default_gold(Path(retriever.index.manifest.sources_path))
+        questions = load_gold(gold)
         reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
         title, text = f"gold file {gold}", gold_table(reports)
     print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")

@@ -77,6 +77,22 @@ def test_a_mistyped_index_folder_is_refused_not_built(checkout: Path, capsys, mo
                                                                              if p.name != "__pycache__")
 
 
+def test_building_into_a_folder_of_other_files_is_refused_before_reading(checkout: Path, capsys,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(loader, "load_corpus", lambda *_, **__: pytest.fail("nothing may be read or embedded"))
+    assert main(["build", "--quiet", "mydocs", "--index", "seeds"]) == 1
+    assert capsys.readouterr().err.startswith("error: seeds holds other files")
+
+
+def test_eval_asks_the_gold_questions_beside_the_sources_the_index_holds(checkout: Path, capsys):
+    (checkout / "mydocs" / "gold.toml").write_text('[[question]]\nq = "When does the tide turn?"\n'
+                                                   'expect = ["The tide turns twice a day"]\n', encoding="utf-8")
+    assert main(["build", "--quiet", "mydocs"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--json", "--modes", "lexical"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["questions"] == 1
+
+
 def test_only_the_configured_index_is_built_on_first_use_and_it_says_so(checkout: Path, capsys):
     assert main(["search", "--json", "Who founded NAUH?"]) == 0
     assert "no index at index: building the index now" in capsys.readouterr().err
