@@ -127,7 +127,8 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, help="a TOML config file (see config.example.toml); "
                         "without it the defaults are used")
     common.add_argument("--index", type=Path, help="a FAISS index folder (default from config: `index`, or the "
-                        "Milvus index when store = \"milvus\")")
+                        "Milvus index when store = \"milvus\"); `build` and the evaluation commands make one there, "
+                        "the others only read one: only the configured index is built on first use")
     main_parser = Parser(prog="python -m retrieval", description=DESCRIPTION,
                                           formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = main_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
@@ -153,14 +154,14 @@ def parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", parents=[common], help="answer questions with cited passages",
                                  description="Print the passages closest to each question, best first, with "
                                  "citations. With --file (or piped input) every line is a question and every "
-                                 "answer one JSON line. The index is built on first use.")
+                                 "answer one JSON line. The configured index is built on first use.")
     search.add_argument("question", nargs="*", help="the question (quote it)")
     search.add_argument("-k", type=int, help=f"how many passages at most (default from config: {DEFAULTS.top_k})")
     search.add_argument("--json", action="store_true", help="print JSON: {query, took_ms, results: [...]}")
     search.add_argument("--file", help="read questions from this file, one a line ('-' for stdin); a .jsonl "
                         "file holds BEIR queries with `_id` and `text`")
     search.add_argument("--sources", type=Path, help="the sources the index must match (default: the ones it "
-                        "was built from, or the config's)")
+                        "was built from; the config's `sources` are what a first build reads)")
     add_gate_options(search)
     search.add_argument("--all", action="store_true", help="the top k as ranked, with no 'covered?' decision and "
                         "no margin (for scoring a benchmark)")
