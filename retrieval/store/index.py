@@ -430,11 +430,11 @@ def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | 
     if corpus is not None and manifest.corpus_fingerprint != corpus.fingerprint:
         built_from = Path(manifest.sources_path)
         if sources is None or Path(sources).resolve() == built_from:
-            raise IndexStale(
+            raise IndexStale(  # the folder named: `build` alone reads the config's sources, maybe not these
                 f"the sources in {built_from} changed since the index at {where} was built "
-                f"({manifest.built_at}); rebuild with `python -m retrieval build` or pass --rebuild"
+                f"({manifest.built_at}); rebuild with `python -m retrieval build {built_from}`, or `search --rebuild`"
             )
         raise IndexStale(
             f"the index at {where} was built from {built_from}, not from {sources}; rebuild it from {sources} with "
-            f"`python -m retrieval build {sources}`, or pass --rebuild"
+            f"`python -m retrieval build {sources}`, or `search --rebuild`"
         )

@@ -46,7 +46,8 @@ def test_rebuild_rebuilds_from_the_folder_the_index_was_built_from(checkout: Pat
     (checkout / "mydocs" / "moon.txt").write_text("The Moon\n\nThe moon pulls the sea.\n", encoding="utf-8")
     assert main(["sources"]) == 1
     error = capsys.readouterr().err
-    assert f"the sources in {checkout / 'mydocs'} changed since the index at index was built" in error
+    assert error.startswith(f"error: the sources in {checkout / 'mydocs'} changed since the index at index was built")
+    assert error.endswith(f"rebuild with `python -m retrieval build {checkout / 'mydocs'}`, or `search --rebuild`\n")
     assert main(["search", "--rebuild", "--json", "What pulls the sea?"]) == 0
     capsys.readouterr()
     assert main(["sources", "--json"]) == 0
