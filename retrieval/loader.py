@@ -32,6 +32,8 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         checked = current_corpus(sources, manifest, config.max_file_mb, progress)
         check_fresh(manifest, model, checked[1], place, checked[0])
         needs_build = rebuild
+        if rebuild:
+            LOG.info("rebuilding the index at %s from %s", place, sources or checked[0])
     except (IndexMissing, IndexStale) as problem:
         allowed = rebuild or config.auto_build == "stale" or (
             isinstance(problem, IndexMissing) and config.auto_build == "missing")

@@ -197,7 +197,8 @@ def parser() -> argparse.ArgumentParser:
         "only). With --beir DIR: index DIR/corpus.jsonl (once, into --index or .cache/) and print nDCG@10, "
         "MRR@10 and Recall@1/3/10/100 on a split. Every retrieval mode is measured side by side.")
     evaluate.add_argument("--gold", type=Path, default=None,
-                          help="gold file (default: gold.toml beside the sources)")
+                          help="gold file (default: gold.toml beside the sources the index was built "
+                          "from)")
     evaluate.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR dataset folder (corpus.jsonl, "
                           "queries.jsonl, qrels/)")
     evaluate.add_argument("--split", default="test", help="BEIR qrels split (default: test)")

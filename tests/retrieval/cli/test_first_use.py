@@ -49,7 +49,9 @@ def test_rebuild_rebuilds_from_the_folder_the_index_was_built_from(checkout: Pat
     assert error.startswith(f"error: the sources in {checkout / 'mydocs'} changed since the index at index was built")
     assert error.endswith(f"rebuild with `python -m retrieval build {checkout / 'mydocs'}`, or `search --rebuild`\n")
     assert main(["search", "--rebuild", "--json", "What pulls the sea?"]) == 0
-    capsys.readouterr()
+    assert "building the index now" in capsys.readouterr().err
+    assert main(["search", "--rebuild", "--json", "What pulls the sea?"]) == 0  # fresh, and rebuilt as asked
+    assert f"rebuilding the index at index from {checkout / 'mydocs'}" in capsys.readouterr().err
     assert main(["sources", "--json"]) == 0
     assert ids_listed(capsys) == ["moon", "tide"]
 
