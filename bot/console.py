@@ -18,7 +18,7 @@ from .markdown import escape
 HELP = ("Type a question, or /sources, or /source ID [PARAGRAPH] (the page holding that paragraph, marked ▶), "
         "or /help. Ctrl-D quits.")
 WIDTH = 100
-COMMAND = re.compile(r"/[a-z-]+")  # a line starting so is a command; any other line is a question
+COMMAND = re.compile(r"/[A-Za-z-]+")  # a line starting so is a command; any other line is a question
 MARK = "▶ "  # before the paragraph /source ID N asked for
 
 
@@ -40,7 +40,7 @@ def reply_to(line: str, retriever: Retriever) -> list[replies.Reply]:
     try:
         check_utf8(line)  # a command's id is echoed in replies too, so check the whole line first
         if words and COMMAND.fullmatch(words[0]):
-            return command_replies(words[0], words[1:], retriever)
+            return command_replies(words[0].lower(), words[1:], retriever)
         return replies.answer_replies(retriever.answer(line))
     except RetrievalError as error:
         return [replies.error_reply(f"Sorry, I can't search that: {error}")]

@@ -74,6 +74,7 @@ def test_console_reads_past_bytes_that_are_not_utf8(seeds_config, tmp_path):
     ("/help", "Type a question, or /sources"),
     ("/source", "Usage: /source ID [PARAGRAPH]"),
     ("/foo bar", "Unknown command: /foo."),
+    ("/Help", "Type a question, or /sources"),
 ])
 def test_commands_are_never_searched_as_questions(fast_retriever: Retriever, capsys, line: str, says: str):
     run_console(fast_retriever, [line])
