@@ -31,7 +31,9 @@ class Reloader:
         if self.config is None:
             raise RetrievalError("this bot was started without an index configuration, so it cannot reload")
         async with self.lock:
+            # a rebuild reads the sources folder the bot adds to and removes from, whatever the index was built from
             load = functools.partial(open_retriever, self.config, rebuild=rebuild, progress=False,
+                                     sources=self.config.sources if rebuild else None,
                                      encoder=self.current.get().encoder)
             fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
             self.current.swap(fresh)

@@ -22,7 +22,7 @@ from ..store.searchable import SearchIndex
 from .cite import citation
 from .coverage import JUDGED, Signals
 from .fusion import reciprocal_rank, weighted
-from .highlight import WORD_BONUS, best_spans
+from .highlight import best_spans, sentence_scores, topic_of
 from .names import names_in, without_names
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
@@ -337,15 +337,17 @@ class Retriever:
         at = iter(range(len(every_row)))
         picked = [[sentences.of(next(at)) for _ in rows] for rows, _ in answers]
         spans = [[[tuple(span) for span in sentences.spans[which].tolist()] for which in rows] for rows in picked]
-        texts = [hit.text[a:b] for (_, hits), of_hits in zip(answers, spans, strict=True)
-                 for hit, of_hit in zip(hits, of_hits, strict=True) for a, b in of_hit]
+        texts = [text for (_, hits), of_hits in zip(answers, spans, strict=True)
+                 for hit, of_hit in zip(hits, of_hits, strict=True)
+                 for text in [topic_of(hit), *(hit.text[a:b] for a, b in of_hit)]]
         said = iter(self.index.terms_many(texts))
         highlighted = []
         for question, vector, (_, hits), rows, of_hits in zip(asked, vectors, answers, picked, spans, strict=True):
             marked = []
             for hit, which, of_hit in zip(hits, rows, of_hits, strict=True):
-                words = np.array([overlap(question, next(said)) for _ in of_hit])
-                scores = sentences.vectors[which] @ vector + WORD_BONUS * words
+                topic = next(said)
+                words = [next(said) for _ in of_hit]
+                scores = sentence_scores(sentences.vectors[which] @ vector, words, question, topic)
                 marked.append(replace(hit, highlights=tuple(best_spans(of_hit, scores))))
             highlighted.append(marked)
         return highlighted
@@ -354,7 +356,3 @@ class Retriever:
         (passage,) = self.index.passages_at([row])
         source = self.index.sources[passage.source_id]
         return Location(source, passage, citation(source, passage))
-
-
-def overlap(asked: set[str], said: set[str]) -> float:
-    return len(asked & said) / len(asked) if asked else 0.0

@@ -53,6 +53,7 @@ def shown(retriever: Retriever, question: str) -> list[tuple]:
              [(d.source.id, d.passage.paragraph) for d in h.also_in]) for h in answer.hits]
 
 
+@pytest.mark.slow
 def test_every_gold_question_gets_the_faiss_stores_answer(in_milvus: Retriever, fast_retriever: Retriever):
     assert in_milvus.index.exact == {"rows", "sentences"}  # scored in Milvus
     questions = [q.q for q in load_gold(GOLD)]
@@ -111,6 +112,7 @@ def test_a_rebuild_embeds_only_what_changed_and_switches_in_whole(tmp_path: Path
     assert place.live_build(client) == third.index.build and third.index.manifest.embedded == 0
 
 
+@pytest.mark.slow
 def test_a_full_rebuild_embeds_everything(tmp_path: Path, sources: Path, monkeypatch: pytest.MonkeyPatch):
     config = milvus_config(tmp_path / "m.db", sources)
     open_retriever(config, progress=False, encoder=WordHashEncoder())
@@ -182,6 +184,7 @@ def test_config_names_the_milvus_mistake(tmp_path: Path):
         load_config(config)
 
 
+@pytest.mark.slow
 def test_clients_of_one_server_share_its_index(tmp_path: Path, fast_retriever: Retriever):
     question = "How many North Korean refugees has NAUH resettled?"
     with MilvusServer(tmp_path / "server") as server:
@@ -226,6 +229,7 @@ def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind
                                fast_retriever.index.best_sentences_of(rows, vector), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_milvus_lite_file_open_elsewhere_is_one_line_that_says_what_to_do(in_milvus: Retriever, tmp_path: Path):
     config = tmp_path / "config.toml"
     config.write_text(f'[retrieval]\nstore = "milvus"\nmilvus_uri = "{in_milvus.index.place.uri}"\n',
