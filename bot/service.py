@@ -12,6 +12,7 @@ from dataclasses import replace
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
 from retrieval.errors import IndexProblem, Unavailable
 from retrieval.search.followup import answer_followup
+from retrieval.search.language import Unreadable
 
 from . import replies
 from .config import BotConfig
@@ -137,6 +138,9 @@ class Service:
             # internal address the error names; the log has it all, as the outage it is
             log.error("question not searched %s question=%.80r: %s", where, question, error)
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
+        except Unreadable as error:  # said to the asker alone: the channel needs no notice of it
+            log.info("question not in English %s language=%s", where, error.language)
+            return None, [replies.error_reply(str(error), private=True)]
         except RetrievalError as error:
             log.info("question refused %s question=%.80r: %s", where, question, error)
             return None, [replies.error_reply(f"Sorry, I can't search that: {error}")]

@@ -40,8 +40,9 @@ class SearchSettings:
     # this (search/coverage.py; 0.3 answers 96% of the seeds' on-topic gold questions and silences all its
     # off-topic ones and 98% of SciFact's claims asked of the SQuAD articles: BENCHMARKS.md, "Answer precision").
     min_relevance: float = 0.3
-    # ...and the first passage's cosine reaches this floor, so a passage sharing only a rare word never leads.
-    min_score: float = 0.2
+    # ...and the first passage's cosine reaches this floor. Off (0) by default: the gate reads the cosine itself,
+    # and a floor of 0.2 silenced one seeds gold question more with nothing off-topic silenced in exchange.
+    min_score: float = 0.0
     # A first passage at least this likely to answer is shown alone ("clearly right").
     clear: float = 0.8
     # Otherwise a later passage is shown when its probability of answering reaches this.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import QueryError
 from ..search.coverage import JUDGED, fit_logistic, logistic
 from ..search.retriever import Retriever
 from .evaluate import GoldQuestion
@@ -36,7 +37,9 @@ class Judged:
 
 
 def judge(retriever: Retriever, asked: list[Asked]) -> list[Judged]:
-    """Each question answered as ranked (no gate), with the signals its answer carries."""
+    """Each question answered as ranked (no gate), with the signals its answer carries; a question that cannot
+    be searched (in a language the model cannot read) is left out."""
+    asked = [a for a in asked if searchable(retriever, a.question.q)]
     answers = retriever.answer_many([a.question.q for a in asked], k=max(SHOWN_AT_MOST, JUDGED), gate=False,
                                     highlight=False)
     judged = []
@@ -48,6 +51,14 @@ def judge(retriever: Retriever, asked: list[Asked]) -> list[Judged]:
         right = np.array([each.question.answered_by(hit) for hit in answer.hits[:SHOWN_AT_MOST]])
         judged.append(Judged(each, gate, signals.matrix()[:len(right)], right))
     return judged
+
+
+def searchable(retriever: Retriever, question: str) -> bool:
+    try:
+        retriever.checked(question, None)
+    except QueryError:
+        return False
+    return True
 
 
 def balanced(judged: list[Judged]) -> np.ndarray:

@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from ..errors import RetrievalError
+from ..errors import QueryError, RetrievalError
 from ..records import Hit
 from ..search.coverage import LIKELY, label
-from ..search.retriever import Retriever
+from ..search.retriever import Answer, Retriever
 from ..settings import SearchSettings
 from . import metrics
 
@@ -148,7 +148,10 @@ def evaluate_gold(retriever: Retriever, questions: list[GoldQuestion],
     ranks, answered, kept, right_shown, shown, declined, took, misses = [], [], [], [], [], [], [], []
     likely, judged = [], []
     for question in questions:
-        answer = retriever.answer(question.q, settings=settings, highlight=False)
+        try:
+            answer = retriever.answer(question.q, settings=settings, highlight=False)
+        except QueryError:  # not searched (in a language the model cannot read): nothing shown
+            answer = Answer(question.q, [], 0.0, settings, settings.top_k)
         took.append(answer.took_ms)
         judged += [(hit.relevance, question.answered_by(hit)) for hit in answer.hits]
         if answer.hits and label(answer.hits[0].relevance) == LIKELY_LABEL:

@@ -23,6 +23,7 @@ from .cite import citation
 from .coverage import JUDGED, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
+from .language import LanguageCheck
 from .names import names_in, without_names
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
@@ -97,6 +98,7 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings or SearchSettings()
         self.reranker = reranker
+        self.language = LanguageCheck()
 
     @property
     def sources(self) -> dict[str, Source]:
@@ -171,11 +173,13 @@ class Retriever:
 
     def checked(self, question: str, k: int | None, settings: SearchSettings | None = None,
                 numbered: bool = False) -> tuple[str, int]:
-        """The question cleaned and the k it asks for, or the QueryError answering it would raise."""
+        """The question cleaned and the k it asks for, or the QueryError answering it would raise (Unreadable for
+        a question in a language the model cannot read)."""
         settings = settings or self.settings
         k = settings.top_k if k is None else k
         try:
             query = clean_question(question, settings.max_question_chars)
+            self.language.check(query)
             if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SEARCH_K:
                 raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
         except QueryError as exc:

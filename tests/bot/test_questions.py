@@ -202,7 +202,7 @@ async def test_a_paragraph_copied_in_two_sources_is_shown_once_citing_both(fake,
 async def test_more_passages_than_one_message_holds_follow_the_reply(fake, fast_retriever: Retriever, monkeypatch):
     async with running_bot(fake, fast_retriever) as bot:
         retriever = bot.service.retriever.get()
-        monkeypatch.setattr(retriever, "settings", replace(retriever.settings, top_k=25, margin=1.0))
+        monkeypatch.setattr(retriever, "settings", replace(retriever.settings, top_k=25, clear=1.0, related=0.0))
         asked = await fake.send_message("North Korean refugees", mention_bot=True)
         sent = await fake.wait_sent(3, timeout=10)
     assert [len(embeds_of(m)) for m in sent] == [10, 10, 5]

@@ -150,7 +150,7 @@ def test_a_configured_reranker_reorders_what_search_shows(river_model: Path, tmp
         "Places\n\nWhere is the old bridge? The old bridge is by the castle of the old town.\n\n"
         "The bridge of the village crosses the river near the tower.\n\n"
         "A desert road leads to the old bridge of the city.\n", encoding="utf-8")
-    settings = SearchSettings(min_relevance=0.0, min_score=-1.0, margin=1.0, reranker=river_model)
+    settings = SearchSettings(min_relevance=0.0, min_score=-1.0, clear=1.0, related=0.0, reranker=river_model)
     config = RetrievalConfig(sources=docs, index=tmp_path / "index", search=settings)
     plain = open_retriever(replace(config, search=replace(settings, reranker=None)), progress=False,
                            encoder=WordHashEncoder())
