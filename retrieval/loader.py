@@ -27,8 +27,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     checked: tuple[Path, Corpus | None] | None = None  # the sources read to check the index, kept for a build
     try:
         manifest = place.manifest()
-        checked = current_corpus(sources, config.sources if index is None else None, manifest, config.max_file_mb,
-                                 progress)
+        checked = current_corpus(sources, config.sources if index is None else None, manifest, config, progress)
         check_fresh(manifest, model, checked[1], place)
         needs_build = rebuild
     except (IndexMissing, IndexStale) as problem:
@@ -41,7 +40,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     if needs_build:
         source_path = Path(sources or config.sources)
         corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
-                  else load_corpus(source_path, config.max_file_mb, progress))
+                  else load_corpus(source_path, config.max_file_mb, progress, config.reading))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
@@ -50,14 +49,14 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
 
 
 def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,
-                   max_file_mb: float, progress: bool = False) -> tuple[Path, Corpus | None]:
+                   config: RetrievalConfig, progress: bool = False) -> tuple[Path, Corpus | None]:
     """The sources to check the index against, and where they are: those named, else the ones it was built
     from, if still there (None when they are gone)."""
     path = explicit or configured or Path(manifest.sources_path)
     if not path.exists() and not (explicit or configured):
         LOG.warning("note: %s, which the index was built from, is gone; searching the index as it is", path)
         return path, None
-    return path, load_corpus(path, max_file_mb, progress)
+    return path, load_corpus(path, config.max_file_mb, progress, config.reading)
 
 
 def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None, progress: bool = True,
@@ -67,7 +66,7 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     if vectors_from is not None and not FaissFolder(Path(vectors_from)).has_build():
         raise IndexMissing(f"no FAISS index at {vectors_from} to take vectors from; give the folder of one "
                            "(config's `index`, default index/)")
-    corpus = load_corpus(sources, config.max_file_mb, progress)
+    corpus = load_corpus(sources, config.max_file_mb, progress, config.reading)
     place = place_of(config, index)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-
-from tqdm import tqdm
 
 from ...errors import SourceError
 from ...records import Role
@@ -34,19 +33,23 @@ RESAVE = "it may be damaged; open it in a PDF viewer and save or print it to a n
 # pypdf lays out about 60 pages a second here with an embedded font (the squad-dev PDFs of `eval --formats`),
 # 230 with the base fonts: from this many pages a file takes a second or more, worth a progress bar of its own.
 LONG_PDF_PAGES = 50
+PagesDone = Callable[[int, int], None]  # told (pages read, pages in all) after each page
 
 
-def read_pdf(path: Path, key: str, progress: bool = False) -> Document:
-    """The PDF's paragraphs; with `progress`, a bar over the pages of a PDF of LONG_PDF_PAGES or more."""
+def read_pdf(path: Path, key: str, pages_done: PagesDone | None = None) -> Document:
+    """The PDF's paragraphs; `pages_done` is told of each page read (a progress bar's source)."""
     reader = open_pdf(path)
     try:
         count = len(reader.pages)
-        pages = [page_lines(page) for page in tqdm(reader.pages, total=count, desc=f"Reading {path.name}",
-                                                   unit="page", disable=not progress or count < LONG_PDF_PAGES)]
+        pages = []
+        for page in reader.pages:
+            pages.append(page_lines(page))
+            if pages_done is not None:
+                pages_done(len(pages), count)
         info = reader.metadata
         stated = {"title": pdf_title(info.title if info else None), "author": clean(info.author if info else None),
                   "date": creation_date(info)}
-    except SourceError:
+    except (SourceError, MemoryError):  # a memory ceiling reached is no damage: reader_process says so
         raise
     except Exception as exc:  # pypdf meets damage in many shapes; the user needs the file named, not a traceback
         raise SourceError(f"{path} cannot be read as a PDF ({type(exc).__name__}); {RESAVE}") from None
@@ -65,6 +68,8 @@ def open_pdf(path: Path):
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # warnings about small defects it repairs are noise here
     try:
         reader = PdfReader(path)
+    except MemoryError:
+        raise
     except Exception as exc:  # see read_pdf
         raise SourceError(f"{path} cannot be read as a PDF ({type(exc).__name__}); {RESAVE}") from None
     if reader.is_encrypted:
@@ -83,6 +88,8 @@ def page_lines(page) -> list[str]:
     """The page's text as laid out (blank lines for vertical gaps, leading spaces for indents)."""
     try:
         text = page.extract_text(extraction_mode="layout")
+    except MemoryError:
+        raise
     except Exception:  # layout mode fails on some odd fonts; the plain text still has the lines
         text = page.extract_text()
     return [line.rstrip() for line in (text or "").splitlines()]

@@ -28,6 +28,8 @@ def read_html(path: Path, key: str) -> Document:
         page = trafilatura.bare_extraction(
             path.read_bytes(), with_metadata=True, include_comments=False, include_tables=True,
             include_images=False, output_format="python", date_extraction_params=DATE_PARAMS)
+    except MemoryError:  # a memory ceiling reached is no parser failure: reader_process says so
+        raise
     except Exception as exc:  # a parser failure on a strange page must name the file, not end in a traceback
         raise SourceError(f"{path} could not be read as a web page ({type(exc).__name__}); {NO_TEXT}") from None
     blocks = article_blocks(page.body) if page is not None and page.body is not None else []
