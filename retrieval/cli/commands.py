@@ -41,6 +41,7 @@ from ..evaluate.followups import evaluate_followups, followup_table, load_follow
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
 from ..evaluate.soak import soak, soak_questions
 from ..evaluate.store_bench import bench_stores, stores_table
+from ..evaluate.upload_bench import run_upload_bench, upload_table
 from ..evaluate.writers import read_articles
 from ..ingest.formats.pages import on_page
 from ..ingest.utf8 import check_utf8, printable
@@ -407,6 +408,12 @@ def run_bench_stores(args: argparse.Namespace, config: RetrievalConfig) -> int:
         "-", "_"), encoder, queries, qrels, args.questions, LOG.info)
     print(json.dumps({"stores": [asdict(f) for f in figures], "same_top3": same}, indent=1) if args.json
           else stores_table(figures, same))
+    return 0
+
+
+def run_bench_uploads(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    results = run_upload_bench(config.reading, args.folder)
+    print(json.dumps([asdict(r) for r in results], indent=1) if args.json else upload_table(results))
     return 0
 
 

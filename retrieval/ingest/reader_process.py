@@ -6,23 +6,28 @@ take minutes or gigabytes would hold the bot's one builder thread (and its memor
 process can be killed at the deadline, and its address space limited (RLIMIT_AS) so that an allocation past
 the ceiling fails there, as a MemoryError, instead of the kernel's OOM killer taking the bot.
 
-Why spawn, not fork: the bot and the service run threads (the event loop, the builder, the writer); forking a
-threaded process can copy a lock some thread holds into the child, which then waits on it for ever. A spawned
-child is a fresh interpreter (about 0.6 s to start and import the readers here), so a worker is kept and reused
-for the next file, and the next build, while it is well: a build of many files pays the start once.
+Why a fresh interpreter, not fork: the bot and the service run threads (the event loop, the builder, the
+writer); forking a threaded process can copy a lock some thread holds into the child, which then waits on it
+for ever. Why a plain subprocess, not multiprocessing's "spawn": spawn runs the caller's main script again in the
+child, so any script calling load_corpus without an `if __name__ == "__main__":` guard would fail. A fresh
+interpreter takes about 0.6 s to start and import the readers here, so a worker is kept and reused for the next
+file, and the next build, while it is well: a build of many files pays the start once.
 
 Plain text (.txt) and corpus.jsonl are read in this process: that is this project's own code, linear in a file
 that max_file_mb already bounds, and the squad-dev and seed builds stay as fast as they were."""
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import math
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from tqdm import tqdm
@@ -33,7 +38,8 @@ from .formats import READERS, read_any
 from .formats.pdf import LONG_PDF_PAGES
 from .readers import Document, read_document
 
-CONTEXT = multiprocessing.get_context("spawn")
+# The worker's program: serve() on the socket whose descriptor it is given.
+WORKER_CODE = "import sys; from retrieval.ingest.reader_process import serve_on; serve_on(int(sys.argv[1]))"
 # Starting a worker (an interpreter importing the readers) took 0.6 s here; this much means something is wrong
 # with the machine, not with any file.
 START_SECONDS = 60.0
@@ -81,12 +87,13 @@ class Worker:
     """One reader process and the pipe to it; used by one caller at a time."""
 
     def __init__(self) -> None:
-        ours, theirs = CONTEXT.Pipe()
-        self.pipe: Connection = ours
-        self.process: BaseProcess = CONTEXT.Process(target=serve, args=(theirs,), name="document-reader",
-                                                    daemon=True)  # ended with this process, never left behind
-        self.process.start()
+        ours, theirs = socket.socketpair()
+        # the same interpreter and import path as here, so it reads with this very code
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(entry or os.getcwd() for entry in sys.path)}
+        self.process = subprocess.Popen([sys.executable, "-c", WORKER_CODE, str(theirs.fileno())],
+                                        pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         theirs.close()  # so that its death reads here as the end of the pipe
+        self.pipe = Connection(ours.detach())
         if not self.pipe.poll(START_SECONDS) or self.receive() != ("ready",):
             self.stop()
             raise RetrievalError(f"the document reader process did not start within {START_SECONDS:g} s; check "
@@ -133,17 +140,20 @@ class Worker:
             return None
 
     def exit_reason(self) -> str:
-        self.process.join(timeout=1.0)
-        code = self.process.exitcode
-        return "it did not exit" if code is None else f"signal {-code}" if code < 0 else f"exit code {code}"
+        try:
+            code = self.process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return "it did not exit"
+        return f"signal {-code}" if code < 0 else f"exit code {code}"
 
     def alive(self) -> bool:
-        return self.process.is_alive() and not self.pipe.closed
+        return self.process.poll() is None and not self.pipe.closed
 
     def stop(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(timeout=5.0)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a process stuck in the kernel goes when it can
+            self.process.wait(timeout=5.0)
         self.pipe.close()
 
 
@@ -195,15 +205,17 @@ class PageBar:
 
 # --- the worker's side -------------------------------------------------------------------------------------------
 
-def serve(pipe: Connection) -> None:
-    """Read each requested file and send back what came of it, until the pipe closes (its owner is gone)."""
+def serve_on(descriptor: int) -> None:
+    """The worker: read each requested file and send back what came of it, until the socket closes (its owner is
+    gone)."""
+    pipe = Connection(descriptor)
     pipe.send(("ready",))
     while True:
         try:
             request: Request = pipe.recv()
         except (EOFError, OSError):
             return
-        limit_memory(request.reading.memory_mb)
+        limit(request.reading)
 
         def tick(done: int, total: int) -> None:
             pipe.send(("page", done, total))
@@ -220,17 +232,20 @@ def serve(pipe: Connection) -> None:
             pipe.send(("refused", f"{request.path} could not be read ({type(error).__name__}); {RESAVE}"))
 
 
-def limit_memory(budget_mb: float) -> None:
-    """Let this process's address space grow by at most `budget_mb` from what it is now (a worker's imports
-    take about 540 MB of address space here, most of it mapped but never touched). Linux only; elsewhere the
-    deadline alone holds."""
+def limit(reading: ReadSettings) -> None:
+    """Bound this worker's next reading by the kernel too: its address space may grow by `memory_mb` from what
+    it is now (the imports take about 540 MB of address space here, mostly mapped and never touched), and its
+    CPU time by the deadline and a second (SIGXCPU ends it then), which holds even when its owner died and no
+    longer watches the clock. Linux only; elsewhere the owner's deadline alone holds."""
     try:
         import resource
 
         with open("/proc/self/statm") as statm:
-            now = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (ImportError, OSError):
         return
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    soft = now + int(budget_mb * MB)
-    resource.setrlimit(resource.RLIMIT_AS, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    for which, soft in ((resource.RLIMIT_AS, size + int(reading.memory_mb * MB)),
+                        (resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + reading.seconds) + 1)):
+        _, hard = resource.getrlimit(which)
+        resource.setrlimit(which, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))

@@ -46,6 +46,12 @@ def iso_date(value: date | datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d") if value else None
 
 
+def out_of_memory(error: Exception) -> bool:
+    """Whether a reader's failure was memory running out (a ceiling reached: reader_process says so) rather than
+    damage; libxml2 (under lxml: Word and web pages) says ERR_NO_MEMORY in a syntax error instead of raising."""
+    return isinstance(error, MemoryError) or "ERR_NO_MEMORY" in str(getattr(error, "error_log", ""))
+
+
 def clean(value: str | None) -> str | None:
     """A metadata string with white space tidied; None when it is empty."""
     value = " ".join(value.split()) if isinstance(value, str) else None

@@ -17,7 +17,7 @@ from ...errors import SourceError
 from ...records import Role
 from ..layout import SENTENCE_END, Block, looks_like_heading
 from ..readers import Document
-from .common import clean, file_meta, in_header, iso_date, prose_role, with_sections
+from .common import clean, file_meta, in_header, iso_date, out_of_memory, prose_role, with_sections
 
 # A word broken at a line end: a letter, then a hyphen (or a soft hyphen) closing the line.
 BROKEN_WORD = re.compile(r"[^\W\d_][-\u2010\xad]$")
@@ -49,9 +49,11 @@ def read_pdf(path: Path, key: str, pages_done: PagesDone | None = None) -> Docum
         info = reader.metadata
         stated = {"title": pdf_title(info.title if info else None), "author": clean(info.author if info else None),
                   "date": creation_date(info)}
-    except (SourceError, MemoryError):  # a memory ceiling reached is no damage: reader_process says so
+    except SourceError:
         raise
     except Exception as exc:  # pypdf meets damage in many shapes; the user needs the file named, not a traceback
+        if out_of_memory(exc):
+            raise MemoryError from exc
         raise SourceError(f"{path} cannot be read as a PDF ({type(exc).__name__}); {RESAVE}") from None
     blocks = pdf_blocks(drop_running_lines(pages))
     if not blocks:
@@ -68,9 +70,9 @@ def open_pdf(path: Path):
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # warnings about small defects it repairs are noise here
     try:
         reader = PdfReader(path)
-    except MemoryError:
-        raise
     except Exception as exc:  # see read_pdf
+        if out_of_memory(exc):
+            raise MemoryError from exc
         raise SourceError(f"{path} cannot be read as a PDF ({type(exc).__name__}); {RESAVE}") from None
     if reader.is_encrypted:
         try:
@@ -88,9 +90,9 @@ def page_lines(page) -> list[str]:
     """The page's text as laid out (blank lines for vertical gaps, leading spaces for indents)."""
     try:
         text = page.extract_text(extraction_mode="layout")
-    except MemoryError:
-        raise
-    except Exception:  # layout mode fails on some odd fonts; the plain text still has the lines
+    except Exception as exc:  # layout mode fails on some odd fonts; the plain text still has the lines
+        if out_of_memory(exc):
+            raise MemoryError from exc
         text = page.extract_text()
     return [line.rstrip() for line in (text or "").splitlines()]
 

@@ -11,7 +11,7 @@ from ...records import Role
 from ...settings import MAX_UNZIPPED_MB
 from ..layout import Block
 from ..readers import Document
-from .common import clean, file_meta, in_header, iso_date, prose_role, with_sections
+from .common import clean, file_meta, in_header, iso_date, out_of_memory, prose_role, with_sections
 from .zipped import check_zip
 
 HEADING_STYLES = ("Title", "Heading", "Subtitle")
@@ -45,9 +45,9 @@ def read_docx(path: Path, key: str, max_unzipped_mb: float = MAX_UNZIPPED_MB) ->
         stated = {"title": clean(properties.title),
                   "author": None if author == TEMPLATE_AUTHOR else author,
                   "date": None if created == TEMPLATE_CREATED and author == TEMPLATE_AUTHOR else created}
-    except MemoryError:  # a memory ceiling reached is no damage: reader_process says so
-        raise
     except Exception as exc:  # a damaged file fails in many shapes (not a zip, parts missing, bad XML); name it
+        if out_of_memory(exc):
+            raise MemoryError from exc
         raise SourceError(f"{path} is not a readable Word document ({type(exc).__name__}); {RESAVE}") from None
     if not blocks:
         raise SourceError(f"{path} has no text; add some in Word, or leave the file out")
