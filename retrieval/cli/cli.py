@@ -305,6 +305,9 @@ def parser() -> argparse.ArgumentParser:
         "(the reading process and its reader worker). About a minute, most of it making the bomb.")
     bench_uploads.add_argument("--folder", type=Path, metavar="DIR", help="keep the hostile files here "
                                "(default: a temporary folder, deleted after)")
+    bench_uploads.add_argument("--time-folders", type=Path, nargs="+", metavar="DIR", default=[],
+                               help="also time reading these folders of ordinary documents, within bounds and "
+                               "unbounded (each file by its reader in this process)")
     bench_uploads.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench_uploads.set_defaults(run=run_bench_uploads)
 

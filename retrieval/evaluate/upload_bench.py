@@ -1,8 +1,9 @@
 """`bench-uploads`: hostile documents made with real libraries (a Word zip bomb, a PDF whose pages share one huge
-content stream) in; a table out of how long refusing each took and the reading process's peak memory.
+content stream) in; a table out of how long refusing each took and the reading process's peak memory, and of
+how long folders of ordinary documents take to read within bounds (reader_process.py) and unbounded, here.
 
-Each file is read in a fresh process (`python -c`), so its peak resident memory (ru_maxrss) is that reading's
-alone, the reader worker it starts (reader_process.py) included."""
+Each hostile file is read in a fresh process (`python -c`), so its peak resident memory (ru_maxrss) is that
+reading's alone, the reader worker it starts included."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import RetrievalError
+from ..ingest.corpus import document_files, load_corpus
+from ..ingest.formats import read_any
+from ..ingest.reader_process import same_imports
 from ..settings import ReadSettings
 
 MB = 1e6
@@ -71,13 +76,14 @@ def slow_pdf(path: Path, pages: int, operations: int) -> Path:
     return path
 
 
-# Run in a fresh interpreter: read one file as a build does, print how it went and the peak memory, as JSON.
+# Run in a fresh interpreter: read one file as a build does, print how it went and the peak resident memory of
+# this process and of its reader worker (a worker still alive: its VmHWM; one stopped and reaped: RUSAGE_CHILDREN).
 PROBE = """
 import json, resource, sys, time
 from pathlib import Path
 from retrieval import SourceError
 from retrieval.ingest.corpus import reason
-from retrieval.ingest.reader_process import read_bounded
+from retrieval.ingest.reader_process import WORKERS, read_bounded
 from retrieval.settings import ReadSettings
 start = time.perf_counter()
 try:
@@ -86,31 +92,36 @@ try:
 except SourceError as error:
     outcome = reason(error, Path(sys.argv[1]))
 seconds = time.perf_counter() - start
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"seconds": seconds, "peak_kb": peak, "outcome": outcome}))
+def peak_kb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+worker = max([peak_kb(w.process.pid) for w in WORKERS.idle] + [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss])
+print(json.dumps({"seconds": seconds, "reader_kb": peak_kb("self"), "worker_kb": worker, "outcome": outcome}))
 """
 
 
 @dataclass(frozen=True)
 class Refusal:
+    """One hostile file read as a build reads it: how long, the peak memory of the process reading it and of its
+    reader worker, and what came of it."""
+
     name: str
     size_mb: float
     seconds: float
-    peak_mb: float
+    reader_mb: float
+    worker_mb: float
     outcome: str
 
 
 def probe(path: Path, reading: ReadSettings) -> Refusal:
     """Read `path` in a fresh process as a build would; how long it took, its peak memory, what came of it."""
     done = subprocess.run([sys.executable, "-c", PROBE, str(path), json.dumps(asdict(reading))], capture_output=True,
-                          text=True, check=False)
+                          text=True, check=False, env=same_imports())
     if done.returncode:
         raise RetrievalError(f"reading {path.name} failed: {done.stderr.strip()[-500:]}")
     found = json.loads(done.stdout.splitlines()[-1])
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child's; the larger of it and this process's is the peak
-    # of the two that did the reading (the prober and its reader worker)
-    return Refusal(path.name, path.stat().st_size / MB, found["seconds"], found["peak_kb"] / 1024,
-                   found["outcome"])
+    return Refusal(path.name, path.stat().st_size / MB, found["seconds"], found["reader_kb"] / 1024,
+                   found["worker_kb"] / 1024, found["outcome"])
 
 
 def run_upload_bench(reading: ReadSettings, folder: Path | None = None) -> list[Refusal]:
@@ -123,8 +134,42 @@ def run_upload_bench(reading: ReadSettings, folder: Path | None = None) -> list[
         return [probe(path, reading) for path in files]
 
 
+@dataclass(frozen=True)
+class FolderReading:
+    """How long a folder of ordinary documents took to read: each file by its reader here, unbounded, and as a
+    build reads it, within bounds (the best of a few times each, and the bounded first time, a worker's start
+    included)."""
+
+    folder: str
+    files: int
+    unbounded_seconds: float
+    bounded_seconds: float
+    bounded_first_seconds: float
+
+
+def time_folder(folder: Path, reading: ReadSettings, repeats: int = 3) -> FolderReading:
+    files = document_files(folder)
+    unbounded, bounded = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for file in files:
+            read_any(file, file.stem, reading)
+        unbounded.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        load_corpus(folder, reading=reading)
+        bounded.append(time.perf_counter() - start)
+    return FolderReading(str(folder), len(files), min(unbounded), min(bounded), bounded[0])
+
+
+def folders_table(results: list[FolderReading]) -> str:
+    lines = [f"{'folder':<44} {'files':>5} {'unbounded s':>11} {'bounded s':>9} {'bounded, first s':>16}"]
+    lines += [f"{r.folder[-44:]:<44} {r.files:>5} {r.unbounded_seconds:>11.3f} {r.bounded_seconds:>9.3f} "
+              f"{r.bounded_first_seconds:>16.3f}" for r in results]
+    return "\n".join(lines)
+
+
 def upload_table(results: list[Refusal]) -> str:
-    lines = [f"{'file':<20} {'size MB':>8} {'seconds':>8} {'peak MB':>8}  outcome"]
-    lines += [f"{r.name:<20} {r.size_mb:>8.2f} {r.seconds:>8.2f} {r.peak_mb:>8.0f}  {r.outcome.split('; ')[0]}"
-              for r in results]
+    lines = [f"{'file':<18} {'size MB':>7} {'seconds':>7} {'peak MB: reader':>15} {'worker':>6}  outcome"]
+    lines += [f"{r.name:<18} {r.size_mb:>7.2f} {r.seconds:>7.2f} {r.reader_mb:>15.0f} {r.worker_mb:>6.0f}  "
+              f"{r.outcome.split('; ')[0]}" for r in results]
     return "\n".join(lines)

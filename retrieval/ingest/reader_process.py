@@ -67,20 +67,27 @@ def read_bounded(path: Path, key: str, reading: ReadSettings = DEFAULT_READING, 
     worker = WORKERS.take()
     try:
         try:
-            document = worker.read(request)
+            return worker.read(request)
         except WorkerGone:  # it died while idle (killed from outside): once more, with a fresh one
             worker.stop()
             worker = Worker()
-            document = worker.read(request)
-    except BaseException:
-        worker.stop()  # killed, out of memory, or interrupted mid-answer: never reuse it
+            return worker.read(request)
+    except SourceError:  # the file refused; the worker is well unless it was stopped for it (Worker.read)
         raise
-    WORKERS.give(worker)
-    return document
+    except BaseException:
+        worker.stop()  # interrupted mid-answer: what it sends next would answer this request, not the next
+        raise
+    finally:
+        WORKERS.give(worker)  # kept if alive and needed, else stopped
 
 
 class WorkerGone(RetrievalError):
     """An idle worker could not be sent a file: it is no longer there."""
+
+
+def same_imports() -> dict[str, str]:
+    """The environment for a child Python that imports what this one does (this very code, not another copy)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(entry or os.getcwd() for entry in sys.path)}
 
 
 class Worker:
@@ -88,10 +95,8 @@ class Worker:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
-        # the same interpreter and import path as here, so it reads with this very code
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(entry or os.getcwd() for entry in sys.path)}
         self.process = subprocess.Popen([sys.executable, "-c", WORKER_CODE, str(theirs.fileno())],
-                                        pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
+                                        pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=same_imports())
         theirs.close()  # so that its death reads here as the end of the pipe
         self.pipe = Connection(ours.detach())
         if not self.pipe.poll(START_SECONDS) or self.receive() != ("ready",):
@@ -100,6 +105,8 @@ class Worker:
                                  "that this machine can start Python processes")
 
     def read(self, request: Request) -> Document:
+        """The worker's reading of one file; SourceError when it refuses the file, or when it had to be stopped
+        (past the deadline, out of memory, dead), and then it is stopped for good."""
         path = Path(request.path)
         try:
             self.pipe.send(request)
@@ -111,12 +118,15 @@ class Worker:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self.pipe.poll(left):
+                    self.stop()
                     raise SourceError(f"{path} took more than {request.reading.seconds:g} s to read, so it was "
                                       f"stopped (`seconds` in the config's [retrieval.reading] table); {RESAVE}")
                 message = self.receive()
                 if message is None:
-                    raise SourceError(f"{path} stopped its reader ({self.exit_reason()}); it may be damaged or "
-                                      f"built to exhaust the reader; {RESAVE}")
+                    reason = self.exit_reason()
+                    self.stop()
+                    raise SourceError(f"{path} stopped its reader ({reason}); it may be damaged or built to "
+                                      f"exhaust the reader; {RESAVE}")
                 kind, *rest = message
                 if kind == "page" and bar is not None:
                     bar.update(*rest)
@@ -124,7 +134,8 @@ class Worker:
                     return rest[0]
                 elif kind == "refused":
                     raise SourceError(rest[0])
-                elif kind == "memory":
+                elif kind == "memory":  # it exits after saying so
+                    self.stop()
                     raise SourceError(f"{path} needs more than {request.reading.memory_mb:g} MB of memory to read, "
                                       "so it was stopped (`memory_mb` in the config's [retrieval.reading] table); "
                                       f"{RESAVE}")

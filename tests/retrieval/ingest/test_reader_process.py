@@ -123,3 +123,13 @@ def test_reading_bounds_are_settings_checked_on_load(tmp_path: Path):
         load_config(config)
     with pytest.raises(SettingError, match="memory_mb"):
         ReadSettings(memory_mb=1)
+
+
+def test_a_refused_file_leaves_its_worker_for_the_next_file(tmp_path: Path):
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not a zip at all")
+    make_docx(tmp_path / "ferry.docx")
+    read_bounded(tmp_path / "ferry.docx", "ferry")
+    before = {worker.process.pid for worker in WORKERS.idle}
+    with pytest.raises(SourceError, match="not a readable Word document"):
+        read_bounded(tmp_path / "broken.docx", "broken")
+    assert {worker.process.pid for worker in WORKERS.idle} == before  # no new process started for a refusal
