@@ -32,6 +32,12 @@ SCRATCH_MARGIN_SECONDS = 10 * START_SECONDS
 SCRIPT_FAMILIES = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "KATAKANA-HIRAGANA": "CJK", "HANGUL": "CJK",
                    "IDEOGRAPHIC": "CJK"}
 WRITTEN_TOGETHER = frozenset({"LATIN", "CJK"})
+# Cyrillic and Greek lower-case letters drawn like Latin ones (Unicode's confusables.txt lists them), for a name
+# written wholly in one of those scripts to look like a Latin one: "\u0441\u043e\u0441\u043e\u0430" and "cocoa".
+LOOK_ALIKES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u04bb\u0501\u051b\u051d"
+    "\u03bf\u03bd\u03b9\u03ba\u03c1\u03c5\u03c7",
+    "aeopcyxijshdqwovikpux")
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,9 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
     if source_id in taken or target.exists():
         raise SourceError(f"a source with id {source_id!r} is already in the sources; remove it first, or rename "
                           "the file and send it again")
+    if twin := next((t for t in sorted(taken) if looks_like(source_id, t)), None):
+        raise SourceError(f"{safe_display(filename)} looks like the source id {twin!r} already in the sources, in "
+                          "letters of another script; rename the file and send it again")
     if len(data) > max_file_mb * 1e6:
         raise SourceError(f"{target.name} is {len(data) / 1e6:,.1f} MB, over the {max_file_mb:g} MB a document "
                           "may have; split it into several files")
@@ -155,6 +164,11 @@ def scripts(name: str) -> set[str]:
             script = unicodedata.name(char, "UNKNOWN").split()[0]
             found.add(SCRIPT_FAMILIES.get(script, script))
     return found
+
+
+def looks_like(name: str, other: str) -> bool:
+    """Whether two different names read the same once Cyrillic and Greek look-alikes are read as Latin."""
+    return name != other and name.translate(LOOK_ALIKES) == other.translate(LOOK_ALIKES)
 
 
 def safe_stem(filename: str) -> str:

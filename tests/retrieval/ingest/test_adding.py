@@ -121,6 +121,12 @@ def test_a_look_alike_name_mixing_scripts_is_refused(sources: Path):
     assert add_document(sources, "\uff50\uff41\uff52\uff4b.txt", b"Park\n\nFull-width letters.\n", MB).source_id == \
         "park"  # full-width letters are the letters they show
     assert sorted(p.name for p in sources.iterdir()) == ["harbour.txt", "park.txt", "tides.txt", "東京タワー-notes.txt"]
+    add_document(sources, "cocoa.txt", b"Cocoa\n\nA paragraph about cocoa.\n", MB)
+    with pytest.raises(SourceError, match=r"looks like the source id 'cocoa' already in the sources, in letters of "
+                                          r"another script"):
+        add_document(sources, "\u0441\u043e\u0441\u043e\u0430.txt", b"Cocoa\n\nAll in Cyrillic.\n", MB)
+    river = add_document(sources, "\u0440\u0435\u043a\u0430.txt", b"River\n\nA Russian word.\n", MB)
+    assert river.source_id == "\u0440\u0435\u043a\u0430"  # one script, like no other id: fine
 
 
 def test_an_add_killed_midway_leaves_a_scratch_folder_the_next_add_cleans(sources: Path):
