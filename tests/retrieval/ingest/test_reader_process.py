@@ -4,6 +4,7 @@ libraries (python-docx, zipfile, pypdf), small enough to be quick."""
 
 from __future__ import annotations
 
+import signal
 import zipfile
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from retrieval import ConfigError, SourceError, add_document, load_config, load_corpus
 from retrieval.evaluate.upload_bench import slow_pdf, word_bomb
-from retrieval.ingest.reader_process import WORKERS, read_bounded
+from retrieval.ingest.reader_process import WORKERS, Request, Worker, read_bounded
 from retrieval.settings import ReadSettings, SettingError
 
 from .test_formats import make_docx
@@ -133,3 +134,11 @@ def test_a_refused_file_leaves_its_worker_for_the_next_file(tmp_path: Path):
     with pytest.raises(SourceError, match="not a readable Word document"):
         read_bounded(tmp_path / "broken.docx", "broken")
     assert {worker.process.pid for worker in WORKERS.idle} == before  # no new process started for a refusal
+
+
+def test_a_worker_whose_owner_died_mid_reading_still_stops_at_its_cpu_limit(tmp_path: Path):
+    slow = slow_pdf(tmp_path / "slow.pdf", 20, 20_000)  # a minute of work or more
+    worker = Worker()
+    worker.pipe.send(Request(str(slow), "slow", ReadSettings(seconds=0.5), False))
+    worker.pipe.close()  # nobody watches its clock any more
+    assert worker.process.wait(timeout=60) == -signal.SIGXCPU
