@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval import Hit, RetrievalError
-from retrieval.evaluate.feedback import SCHEMA, Report, read_log, report
+from retrieval.evaluate.feedback import SCHEMA, Report, read_log, report, shown_reference, stored_shown
 
 UP, DOWN = 1, -1
 REPORT_WORST = 10
@@ -41,7 +41,7 @@ class FeedbackReport:
     voted_answers: int
     up: int
     down: int
-    worst: list[dict]  # answers with the most net down-votes: question and the citations shown
+    worst: list[dict]  # answers with the most net down-votes: question and the first passage shown (its reference)
 
     def table(self) -> str:
         helpful = f"{self.up / (self.up + self.down):.1%}" if self.up + self.down else "n/a"
@@ -51,6 +51,12 @@ class FeedbackReport:
             lines.append("most down-voted:")
             lines += [f"  {w['net']:+d}  {w['question']}  -> {w['top'] or 'not covered'}" for w in self.worst]
         return "\n".join(lines)
+
+
+def first_shown(passages: str) -> str | None:
+    """The reference of the first passage an answer showed; None when the sources did not cover it."""
+    shown = json.loads(passages)
+    return shown_reference(shown[0]) if shown else None
 
 
 class SQLiteStore:
@@ -90,10 +96,9 @@ class FeedbackStore(SQLiteStore):
 
     def record_answer(self, question: str, hits: list[Hit], guild_id: int | None = None,
                       channel_id: int | None = None, answer_id: int | None = None) -> int:
-        """Store what was shown for a question under `answer_id` (a new one when None); returns the id that votes
-        refer to."""
-        shown = json.dumps([{"source_id": h.source.id, "paragraph": h.passage.paragraph, "citation": h.citation}
-                            for h in hits], ensure_ascii=False)
+        """Store what was shown for a question (where each passage is, not its citation) under `answer_id` (a new
+        one when None); returns the id that votes refer to."""
+        shown = json.dumps([stored_shown(h.source.id, h.passage.paragraph) for h in hits], ensure_ascii=False)
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO answers (id, asked_at, question, passages, guild_id, channel_id) "
@@ -122,8 +127,7 @@ class FeedbackStore(SQLiteStore):
             rows = db.execute(
                 "SELECT a.question, a.passages, SUM(v.vote) AS net FROM votes v JOIN answers a ON a.id = v.answer_id "
                 "GROUP BY a.id HAVING net < 0 ORDER BY net, a.asked_at DESC LIMIT ?", (REPORT_WORST,)).fetchall()
-        worst = [{"question": q, "net": int(net), "top": (json.loads(p) or [{}])[0].get("citation")}
-                 for q, p, net in rows]
+        worst = [{"question": q, "net": int(net), "top": first_shown(p)} for q, p, net in rows]
         return FeedbackReport(answers, voted, int(up), int(down), worst)
 
     def questions_report(self, days: float, guild_id: int | None) -> Report:

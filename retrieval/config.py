@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
-from .settings import SearchSettings, ServeSettings, SettingError
+from .settings import ReadSettings, SearchSettings, ServeSettings, SettingError
 
 PACKAGED_MODEL = "packaged"
 # A document larger than this is skipped with a warning. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
@@ -45,6 +45,7 @@ class RetrievalConfig:
     search: SearchSettings = field(default_factory=SearchSettings)  # the [retrieval.search] table
     serve: ServeSettings = field(default_factory=ServeSettings)  # the [retrieval.serve] table
     max_file_mb: float = MAX_FILE_MB
+    reading: ReadSettings = field(default_factory=ReadSettings)  # the [retrieval.reading] table
     # Where the index lives: FAISS files in `index`, or Milvus (a server's URL, or a Milvus Lite file ending
     # .db), in collections named after `milvus_collection`.
     store: Literal["faiss", "milvus"] = "faiss"

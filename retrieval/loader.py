@@ -29,7 +29,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     checked: tuple[Path, Corpus | None] | None = None  # the sources read to check the index, kept for a build
     try:
         manifest = place.manifest()
-        checked = current_corpus(sources, manifest, config.max_file_mb, progress)
+        checked = current_corpus(sources, manifest, config, progress)
         check_fresh(manifest, model, checked[1], place, checked[0])
         needs_build = rebuild
         if rebuild:
@@ -45,7 +45,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         # the sources named, else those the index was built from (while they are there), else the configured ones
         source_path = sources or (checked[0] if checked and checked[1] is not None else config.sources)
         corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
-                  else load_corpus(source_path, config.max_file_mb, progress))
+                  else load_corpus(source_path, config.max_file_mb, progress, config.reading))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
@@ -53,7 +53,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
                      config.search, reranker)
 
 
-def current_corpus(wanted: Path | None, manifest: IndexManifest, max_file_mb: float,
+def current_corpus(wanted: Path | None, manifest: IndexManifest, config: RetrievalConfig,
                    progress: bool = False) -> tuple[Path, Corpus | None]:
     """The sources to check the index against, and where they are: those wanted, else the ones it was built
     from, if still there (None when they are gone)."""
@@ -61,7 +61,7 @@ def current_corpus(wanted: Path | None, manifest: IndexManifest, max_file_mb: fl
     if not path.exists() and not wanted:
         LOG.warning("note: %s, which the index was built from, is gone; searching the index as it is", path)
         return path, None
-    return path, load_corpus(path, max_file_mb, progress)
+    return path, load_corpus(path, config.max_file_mb, progress, config.reading)
 
 
 def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None, progress: bool = True,
@@ -75,7 +75,7 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     if not place.has_build():
         with contextlib.suppress(IndexMissing):  # nothing built there yet is fine; a folder of other files
             place.manifest()                     # (`--index seeds`) is refused here, before any reading
-    corpus = load_corpus(sources, config.max_file_mb, progress)
+    corpus = load_corpus(sources, config.max_file_mb, progress, config.reading)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
     # loaded first so that the build's own time (and passages per second) counts embedding, not loading.

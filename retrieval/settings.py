@@ -113,3 +113,33 @@ class ServeSettings:
         within("request_timeout_seconds", self.request_timeout_seconds, 0.1, 600.0)
         within("max_connections", self.max_connections, 1, 1_000_000)
         within("max_requests", self.max_requests, 1, 1_000_000)
+
+
+# A fresh reader process's reading of the largest documents allowed (max_file_mb, 20 MB) measured here: a 20 MB
+# web page took 8.3 s and 490 MB more address space, a 753-page PDF 5.2 s and 140 MB, 20 MB of Markdown 2.6 s and
+# 160 MB (BENCHMARKS.md, "Hostile uploads"). The defaults leave several times that room, and still stop a file
+# built to take minutes (a PDF whose pages share one 3 MB content stream: 24 s a page) or gigabytes.
+READ_SECONDS = 60.0
+READ_MEMORY_MB = 1024.0
+# A Word file is a zip of XML parts; what its parts say they unzip to, all together. A 20 MB Word file of text
+# (XML unzips about 10 times) stays within it; a zip bomb (1.3 MB that unzips to 1.2 GB) does not.
+MAX_UNZIPPED_MB = 200.0
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """Bounds on reading one document, in a build and in /add-source alike: how long its reader may take, how much
+    memory beyond its own start, and what a Word file's parts may unzip to. A file past one is refused with the
+    reason (the [retrieval.reading] table; README, "Limits")."""
+
+    seconds: float = READ_SECONDS
+    memory_mb: float = READ_MEMORY_MB
+    max_unzipped_mb: float = MAX_UNZIPPED_MB
+
+    def __post_init__(self) -> None:
+        within("seconds", self.seconds, 0.01, 86_400.0)
+        within("memory_mb", self.memory_mb, 16.0, 1_000_000.0)
+        within("max_unzipped_mb", self.max_unzipped_mb, 0.01, 1_000_000.0)
+
+
+DEFAULT_READING = ReadSettings()  # for callers that state no bounds of their own

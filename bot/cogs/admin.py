@@ -65,7 +65,7 @@ class Admin(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             data = await document.read()
-            add = functools.partial(add_document, config.sources, document.filename, data, limit_mb)
+            add = functools.partial(add_document, config.sources, document.filename, data, limit_mb, config.reading)
             added = await asyncio.get_running_loop().run_in_executor(self.service.reloader.builder, add)
         except discord.HTTPException as error:
             await private(interaction, f"Discord did not give me the file ({error.status}); send it again.")

@@ -23,6 +23,7 @@ from .commands import (
     run_bench_batch,
     run_bench_command,
     run_bench_stores,
+    run_bench_uploads,
     run_build,
     run_calibrate,
     run_eval,
@@ -311,6 +312,20 @@ def parser() -> argparse.ArgumentParser:
                               help=f"questions asked by each path at each level (default: {STORE_QUESTIONS})")
     bench_stores.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench_stores.set_defaults(run=run_bench_stores)
+
+    bench_uploads = commands.add_parser(
+        "bench-uploads", parents=[common], help="measure refusing hostile documents (a Word zip bomb, a slow PDF)",
+        description="Makes a real Word zip bomb (1.3 MB that unzips to 1.2 GB) and a PDF whose 60 pages share one "
+        "3 MB content stream, reads each in a fresh process as a build does (within the config's "
+        "[retrieval.reading] bounds), and prints how long refusing it took and the peak memory of the reading "
+        "(the reading process and its reader worker). About a minute, most of it making the bomb.")
+    bench_uploads.add_argument("--folder", type=Path, metavar="DIR", help="keep the hostile files here "
+                               "(default: a temporary folder, deleted after)")
+    bench_uploads.add_argument("--time-folders", type=Path, nargs="+", metavar="DIR", default=[],
+                               help="also time reading these folders of ordinary documents, within bounds and "
+                               "unbounded (each file by its reader in this process)")
+    bench_uploads.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench_uploads.set_defaults(run=run_bench_uploads)
 
     serve = commands.add_parser(
         "serve", parents=[common], help="answer questions over HTTP, with the same JSON as `search --json`",

@@ -44,6 +44,7 @@ from ..evaluate.followups import evaluate_followups, followup_table, load_follow
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
 from ..evaluate.soak import soak, soak_questions
 from ..evaluate.store_bench import bench_stores, stores_table
+from ..evaluate.upload_bench import folders_table, run_upload_bench, time_folder, upload_table
 from ..evaluate.writers import read_articles
 from ..ingest.formats.pages import on_page
 from ..ingest.utf8 import check_utf8, printable
@@ -445,6 +446,17 @@ def run_bench_stores(args: argparse.Namespace, config: RetrievalConfig) -> int:
         "-", "_"), encoder, queries, qrels, args.questions, LOG.info)
     print(json.dumps({"stores": [asdict(f) for f in figures], "same_top3": same}, indent=1) if args.json
           else stores_table(figures, same))
+    return 0
+
+
+def run_bench_uploads(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    folders = [time_folder(folder, config.reading) for folder in args.time_folders]
+    results = run_upload_bench(config.reading, args.folder)
+    if args.json:
+        print(json.dumps({"hostile": [asdict(r) for r in results], "folders": [asdict(f) for f in folders]},
+                         indent=1))
+    else:
+        print(upload_table(results) + (f"\n\n{folders_table(folders)}" if folders else ""))
     return 0
 
 

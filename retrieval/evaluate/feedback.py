@@ -22,10 +22,13 @@ from pathlib import Path
 import Stemmer
 
 from ..errors import RetrievalError
+from ..ingest.readers import cap_field
 
 # The log's tables: one owner (here), written by the bot's vote store, read by this report. guild_id and
 # channel_id say where a question was asked; user_id is a voter's. Passages is a JSON list of what was shown
-# ([] when the sources did not cover the question).
+# ([] when the sources did not cover the question), each a reference ({"source_id", "paragraph"}), never a copy of
+# its citation: a source's metadata would otherwise be stored again with every answer (logs written before kept
+# a "citation" too, which is read as it was).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     id INTEGER PRIMARY KEY, asked_at REAL NOT NULL, question TEXT NOT NULL, passages TEXT NOT NULL,
@@ -259,9 +262,22 @@ def read_log(db: sqlite3.Connection, days: float, guild_id: int | None = None,
     asked = []
     for _, question, asked_at, passages, guild, up, down in sorted(rows, key=lambda row: row[2]):
         shown = json.loads(passages)
-        asked.append(Asked(question, asked_at, bool(shown), [p.get("citation", "") for p in shown], int(up),
+        asked.append(Asked(question, asked_at, bool(shown), [shown_reference(p) for p in shown], int(up),
                            int(down), guild))
     return asked
+
+
+def stored_shown(source_id: str, paragraph: int) -> dict:
+    """What the log keeps of one passage shown: where it is, so that `show ID --paragraph N` finds it again."""
+    return {"source_id": source_id, "paragraph": paragraph}
+
+
+def shown_reference(entry: dict) -> str:
+    """A passage the log says was shown, as the report names it: "park-hero ¶8" (an older log's own citation when
+    it kept no reference), capped as a source's metadata is."""
+    if "source_id" in entry and "paragraph" in entry:
+        return cap_field(f"{entry['source_id']} ¶{entry['paragraph']}") or ""
+    return cap_field(str(entry.get("citation", ""))) or ""
 
 
 def report_from_file(path: Path, days: float) -> Report:

@@ -11,8 +11,10 @@ from pathlib import Path
 from ..config import MAX_FILE_MB
 from ..errors import SourceError
 from ..records import ANSWERS, Passage, Source
-from .formats import FORMAT_SUFFIXES, read_any
+from ..settings import DEFAULT_READING, ReadSettings
+from .formats import FORMAT_SUFFIXES
 from .manifest import MANIFEST_NAME, load_manifest
+from .reader_process import read_bounded
 from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir
 from .split import split_paragraph
 
@@ -45,10 +47,12 @@ class Corpus:
         return [p for p in self.passages if p.answerable]
 
 
-def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB, progress: bool = False) -> Corpus:
+def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB, progress: bool = False,
+                reading: ReadSettings = DEFAULT_READING) -> Corpus:
     """Read a sources folder or a corpus.jsonl; raises SourceError with a clear message when it cannot.
-    A .txt/.md document over `max_file_mb` is refused; a corpus.jsonl, many documents in one file, is not.
-    `progress`: a bar for each long PDF, on stderr."""
+    A .txt/.md document over `max_file_mb` is refused; a corpus.jsonl, many documents in one file, is not. Each
+    document is read within `reading`'s bounds (reader_process.py). `progress`: a bar for each long PDF, on
+    stderr."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"sources not found: {path} does not exist")
@@ -57,15 +61,15 @@ def load_corpus(path: Path | str, max_file_mb: float = MAX_FILE_MB, progress: bo
             raise SourceError(f"{path} is a file; give a folder of .txt/.md documents or a BEIR corpus .jsonl")
         return assemble(list(read_beir(path)), path)
     skipped: list[Skipped] = []
-    corpus = assemble(read_folder(path, max_file_mb, skipped, progress), path)
+    corpus = assemble(read_folder(path, max_file_mb, skipped, progress, reading), path)
     return replace(corpus, skipped=skipped)
 
 
 def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB, skipped: list[Skipped] | None = None,
-                progress: bool = False) -> list[Document]:
+                progress: bool = False, reading: ReadSettings = DEFAULT_READING) -> list[Document]:
     """Each document of the folder; a manifest entry's metadata replaces what the file states. A document that
-    cannot be read (damaged, encrypted, scanned, not UTF-8, too large ...) is left out and added to
-    `skipped` (not logged here: a folder is read for a staleness check and again for a build, and the build
+    cannot be read (damaged, encrypted, scanned, not UTF-8, too large, past a bound of `reading` ...) is left out
+    and added to `skipped` (not logged here: a folder is read for a staleness check and again for a build, and the build
     says what it skipped, once); SourceError only when no document at all is left (or the manifest or a
     corpus.jsonl is wrong)."""
     manifest = load_manifest(folder)
@@ -79,7 +83,7 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB, skipped: list[Sk
         entry = manifest.get(relative)
         try:
             check_size(file, max_file_mb)
-            document = read_any(file, entry.id if entry else slug(file.stem), progress)
+            document = read_bounded(file, entry.id if entry else slug(file.stem), reading, progress)
             check_has_text(document, file)
         except SourceError as exc:
             skipped.append(Skipped(relative, reason(exc, file)))

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
+from retrieval.evaluate.upload_bench import slow_pdf, word_bomb
+from retrieval.settings import ReadSettings
 from tests.retrieval.ingest.test_formats import make_docx, report_pdf
 
 from ..conftest import SEEDS
@@ -124,3 +126,23 @@ async def test_reindex_names_the_files_it_left_out(fake, own_index):
         text = await command(fake, "reindex", {})
     assert "Index rebuilt and in use" in text
     assert "1 file(s) could not be read and were left out:\n- scan.pdf: " in text
+
+
+@pytest.mark.asyncio
+async def test_hostile_uploads_are_refused_privately_with_the_bound_they_met(fake, own_index, tmp_path: Path):
+    config, retriever = own_index
+    config = replace(config, reading=ReadSettings(seconds=0.5))
+    bomb = word_bomb(tmp_path / "bomb.docx", 8_000_000).read_bytes()
+    slow = slow_pdf(tmp_path / "slow.pdf", 3, 20_000).read_bytes()
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        bombed = await command(fake, "add-source", {"document": fake.upload("bomb.docx", bomb)})
+        stalled = await command(fake, "add-source", {"document": fake.upload("slow.pdf", slow, "application/pdf")})
+        look_alike = await command(fake, "add-source", {"document": fake.upload("\u0440\u0430rk-hero.txt",
+                                                                                b"Park\n\nText here.\n")})
+        assert bot.service.retriever.get() is retriever  # nothing was rebuilt
+    assert bombed.startswith("The document was not added: bomb.docx was not added: holds a part")
+    assert "as zip bombs do" in bombed
+    assert stalled.startswith("The document was not added: slow.pdf was not added: took more than 0.5 s to read")
+    assert "mixes letters of 2 scripts" in look_alike
+    assert sorted(p.name for p in config.sources.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
+    assert fake.violations == []

@@ -1,5 +1,7 @@
 """Votes on answers: one per user per answer, changeable, and a report that counts them."""
 
+import dataclasses
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -9,6 +11,8 @@ import pytest
 from bot.__main__ import main
 from bot.votes_store import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, FeedbackStore
 from retrieval import RetrievalError, Retriever
+from retrieval.evaluate.feedback import report_from_file
+from retrieval.search.cite import citation
 
 
 def test_one_vote_per_user_that_can_change(tmp_path: Path, fast_retriever: Retriever):
@@ -21,7 +25,7 @@ def test_one_vote_per_user_that_can_change(tmp_path: Path, fast_retriever: Retri
     report = store.report()
     assert (report.answers, report.voted_answers, report.up, report.down) == (1, 1, 0, 2)
     assert report.worst[0]["question"] == "How many refugees?" and report.worst[0]["net"] == -2
-    assert report.worst[0]["top"] == hits[0].citation
+    assert report.worst[0]["top"] == f"{hits[0].source.id} ¶{hits[0].passage.paragraph}"
 
 
 def test_votes_survive_reopening_and_unknown_answers_are_refused(tmp_path: Path):
@@ -70,3 +74,23 @@ def test_the_report_command_prints_what_the_votes_say(tmp_path: Path, capsys: py
     assert '"down": 1' in capsys.readouterr().out
     assert main(["--report", str(tmp_path / "missing.sqlite")]) == 2
     assert "feedback database" in capsys.readouterr().err
+
+
+def test_answers_store_where_their_passages_are_not_copies_of_their_citations(tmp_path: Path,
+                                                                              fast_retriever: Retriever):
+    """A source stating a 9 MB author made five answers 45 MB of votes; an answer keeps source id and paragraph."""
+    path = tmp_path / "votes.sqlite"
+    store = FeedbackStore(path)
+    hits = fast_retriever.search("How many North Korean refugees has NAUH resettled?")
+    source = dataclasses.replace(hits[0].source, author="Robert Park " * 750_000)
+    hostile = [dataclasses.replace(hit, source=source, citation=citation(source, hit.passage)) for hit in hits]
+    assert len(hostile[0].citation) > 9_000_000
+    for n in range(5):
+        store.vote(store.record_answer(f"How many refugees, {n}?", hostile, guild_id=1, channel_id=2), 10, -1)
+    store.close()
+    assert path.stat().st_size < 100_000
+    (stored,) = {row[0] for row in sqlite3.connect(path).execute("SELECT passages FROM answers")}
+    assert json.loads(stored) == [{"source_id": h.source.id, "paragraph": h.passage.paragraph} for h in hits]
+    found = report_from_file(path, days=1)  # what /report and `eval --feedback` make of it
+    assert found.voted_down[0].to_dict()["shown"] == [f"{h.source.id} ¶{h.passage.paragraph}" for h in hits]
+    assert f"{hits[0].source.id} ¶{hits[0].passage.paragraph}" in found.csv()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ...settings import DEFAULT_READING, ReadSettings
 from ..readers import Document, read_document
 from . import markdown, pdf, web, word
 
@@ -28,9 +29,14 @@ READERS: dict[str, Callable[[Path, str], Document]] = {
 FORMAT_SUFFIXES = frozenset(READERS)
 
 
-def read_any(path: Path, key: str, progress: bool = False) -> Document:
-    """The file read by its format's reader; a .txt file (or any other) as plain text. With `progress`, a long
-    PDF shows a bar over its pages (the one format slow enough to need it)."""
-    if path.suffix.lower() == ".pdf":
-        return pdf.read_pdf(path, key, progress)
-    return READERS.get(path.suffix.lower(), read_document)(path, key)
+def read_any(path: Path, key: str, reading: ReadSettings = DEFAULT_READING,
+             pages_done: pdf.PagesDone | None = None) -> Document:
+    """The file read by its format's reader, here and unbounded (reader_process.read_bounded is the bounded
+    way); a .txt file (or any other) as plain text. `pages_done` hears of each page of a PDF (the one format
+    slow enough to need a bar); a Word file's parts may unzip to `reading.max_unzipped_mb` together."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return pdf.read_pdf(path, key, pages_done)
+    if suffix == ".docx":
+        return word.read_docx(path, key, reading.max_unzipped_mb)
+    return READERS.get(suffix, read_document)(path, key)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from ...records import Role
 from ..layout import BYLINE, CAPTION, HEADING_MAX_CHARS, Block
-from ..readers import derive_meta
+from ..readers import cap_field, derive_meta
 
 
 def prose_role(text: str, in_header: bool) -> Role:
@@ -26,13 +26,14 @@ def in_header(blocks: list[Block]) -> bool:
 
 
 def with_sections(blocks: list[Block], title: str | None) -> list[Block]:
-    """Each block with its nearest preceding heading as its section; the document's title heading is no section
-    (it names the whole document, which the citation already does)."""
+    """Each block with its nearest preceding heading as its section, capped as metadata is (it is in every
+    citation of the block); the document's title heading is no section (it names the whole document, which the
+    citation already does)."""
     section = None
     done = []
     for block in blocks:
         if block.role is Role.HEADING:
-            section = None if title and same(block.text, title) else block.text
+            section = None if title and same(block.text, title) else cap_field(block.text)
         done.append(replace(block, section=section))
     return done
 
@@ -43,6 +44,12 @@ def same(a: str, b: str) -> bool:
 
 def iso_date(value: date | datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d") if value else None
+
+
+def out_of_memory(error: Exception) -> bool:
+    """Whether a reader's failure was memory running out (a ceiling reached: reader_process says so) rather than
+    damage; libxml2 (under lxml: Word and web pages) says ERR_NO_MEMORY in a syntax error instead of raising."""
+    return isinstance(error, MemoryError) or "ERR_NO_MEMORY" in str(getattr(error, "error_log", ""))
 
 
 def clean(value: str | None) -> str | None:

@@ -9,28 +9,49 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ...errors import SourceError
 from ...records import Role
 from ..layout import Block
 from ..readers import FRONT_MATTER, Document, parse_front_matter, read_text
 from .common import file_meta, in_header, prose_role, with_sections
 
 PARSER = MarkdownIt("commonmark").enable("table")
+# markdown-it skips whatever lies deeper than its maxNesting (20, CommonMark's preset) without a word; the
+# parser recurses once a level, so a much deeper limit only moves the cliff. Such a file is refused instead.
+MAX_NESTING = PARSER.options.maxNesting
+CONTAINERS = ("blockquote_open", "list_item_open")
 
 
 def read_markdown(path: Path, key: str) -> Document:
     text = read_text(path)
     stated: dict[str, str | None] = {}
+    front_lines = 0
     if front := FRONT_MATTER.match(text.replace("\r\n", "\n")):
         stated = parse_front_matter(front["body"])
         text = text.replace("\r\n", "\n")[front.end():]
-    blocks = markdown_blocks(text)
+        front_lines = front.group(0).count("\n")
+    tokens = PARSER.parse(text)
+    if (deep := too_deep(tokens)) is not None:
+        line = front_lines + deep + 1
+        raise SourceError(f"{path} nests quotes or lists more than {MAX_NESTING} deep (from line {line}), and "
+                          "the Markdown reader stops there, so the rest would be lost; flatten that part, or save "
+                          "the file as .txt")
+    blocks = markdown_blocks(tokens)
     meta = file_meta(blocks, stated)
     return Document(key, with_sections(blocks, meta.get("title")), meta)
 
 
-def markdown_blocks(text: str) -> list[Block]:
+def too_deep(tokens: list[Token]) -> int | None:
+    """The 0-based line of the first quote or list item opened at the deepest level: the parser reads what is in
+    those (and only those) one level further down, and leaves out what would go past MAX_NESTING."""
+    for token in tokens:
+        if token.type in CONTAINERS and token.level >= MAX_NESTING - 1:
+            return token.map[0] if token.map else 0
+    return None
+
+
+def markdown_blocks(tokens: list[Token]) -> list[Block]:
     blocks: list[Block] = []
-    tokens = PARSER.parse(text)
     row: list[str] = []
     for at, token in enumerate(tokens):
         if token.type == "inline" and at and tokens[at - 1].type == "heading_open":

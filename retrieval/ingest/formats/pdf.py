@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-
-from tqdm import tqdm
 
 from ...errors import SourceError
 from ...records import Role
 from ..layout import SENTENCE_END, Block, looks_like_heading
 from ..readers import Document
-from .common import clean, file_meta, in_header, prose_role, with_sections
+from .common import clean, file_meta, in_header, out_of_memory, prose_role, with_sections
 
 # A word broken at a line end: a letter, then a hyphen (or a soft hyphen) closing the line.
 BROKEN_WORD = re.compile(r"[^\W\d_][-\u2010\xad]$")
@@ -34,15 +33,19 @@ RESAVE = "it may be damaged; open it in a PDF viewer and save or print it to a n
 # pypdf lays out about 60 pages a second here with an embedded font (the squad-dev PDFs of `eval --formats`),
 # 230 with the base fonts: from this many pages a file takes a second or more, worth a progress bar of its own.
 LONG_PDF_PAGES = 50
+PagesDone = Callable[[int, int], None]  # told (pages read, pages in all) after each page
 
 
-def read_pdf(path: Path, key: str, progress: bool = False) -> Document:
-    """The PDF's paragraphs; with `progress`, a bar over the pages of a PDF of LONG_PDF_PAGES or more."""
+def read_pdf(path: Path, key: str, pages_done: PagesDone | None = None) -> Document:
+    """The PDF's paragraphs; `pages_done` is told of each page read (a progress bar's source)."""
     reader = open_pdf(path)
     try:
         count = len(reader.pages)
-        pages = [page_lines(page) for page in tqdm(reader.pages, total=count, desc=f"Reading {path.name}",
-                                                   unit="page", disable=not progress or count < LONG_PDF_PAGES)]
+        pages = []
+        for page in reader.pages:
+            pages.append(page_lines(page))
+            if pages_done is not None:
+                pages_done(len(pages), count)
         info = reader.metadata
         # no date from the document info: /CreationDate is when the file was written (fpdf2, a printer driver or a
         # converter sets it to that moment), not when the text appeared; a date comes only from the text itself
@@ -50,6 +53,8 @@ def read_pdf(path: Path, key: str, progress: bool = False) -> Document:
     except SourceError:
         raise
     except Exception as exc:  # pypdf meets damage in many shapes; the user needs the file named, not a traceback
+        if out_of_memory(exc):
+            raise MemoryError from exc
         raise SourceError(f"{path} cannot be read as a PDF ({type(exc).__name__}); {RESAVE}") from None
     blocks = pdf_blocks(drop_running_lines(pages))
     if not blocks:
@@ -67,6 +72,8 @@ def open_pdf(path: Path):
     try:
         reader = PdfReader(path)
     except Exception as exc:  # see read_pdf
+        if out_of_memory(exc):
+            raise MemoryError from exc
         raise SourceError(f"{path} cannot be read as a PDF ({type(exc).__name__}); {RESAVE}") from None
     if reader.is_encrypted:
         try:
@@ -84,7 +91,9 @@ def page_lines(page) -> list[str]:
     """The page's text as laid out (blank lines for vertical gaps, leading spaces for indents)."""
     try:
         text = page.extract_text(extraction_mode="layout")
-    except Exception:  # layout mode fails on some odd fonts; the plain text still has the lines
+    except Exception as exc:  # layout mode fails on some odd fonts; the plain text still has the lines
+        if out_of_memory(exc):
+            raise MemoryError from exc
         text = page.extract_text()
     return [line.rstrip() for line in (text or "").splitlines()]
 

@@ -11,7 +11,7 @@ from ...errors import SourceError
 from ...records import Role
 from ..layout import Block
 from ..readers import Document
-from .common import clean, file_meta, same, with_sections
+from .common import clean, file_meta, out_of_memory, same, with_sections
 
 # Dates only from the page's metadata and markup: an "extensive" search would take any date in the text (a
 # copyright year, an event) for the publication date.
@@ -29,6 +29,8 @@ def read_html(path: Path, key: str) -> Document:
             path.read_bytes(), with_metadata=True, include_comments=False, include_tables=True,
             include_images=False, output_format="python", date_extraction_params=DATE_PARAMS)
     except Exception as exc:  # a parser failure on a strange page must name the file, not end in a traceback
+        if out_of_memory(exc):
+            raise MemoryError from exc
         raise SourceError(f"{path} could not be read as a web page ({type(exc).__name__}); {NO_TEXT}") from None
     blocks = article_blocks(page.body) if page is not None and page.body is not None else []
     if not any(block.role is Role.BODY for block in blocks):

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
 
 from retrieval import SourceError, load_corpus
-from retrieval.ingest.adding import REMOVED_FOLDER, add_document, remove_document
+from retrieval.ingest.adding import (
+    REMOVED_FOLDER,
+    SCRATCH_MARGIN_SECONDS,
+    SCRATCH_PREFIX,
+    add_document,
+    remove_document,
+)
+from retrieval.settings import DEFAULT_READING
 
 from ...conftest import PROJECT
 from .test_formats import make_docx, report_pdf
@@ -101,3 +110,31 @@ def test_a_corpus_file_takes_no_documents(tmp_path: Path):
     corpus.write_text('{"_id": "a", "title": "A", "text": "Some text."}\n')
     with pytest.raises(SourceError, match="not a folder, so documents cannot be added"):
         add_document(corpus, "x.txt", b"T\n\nText.\n", MB)
+
+
+def test_a_look_alike_name_mixing_scripts_is_refused(sources: Path):
+    look_alike = "\u0440\u0430rk-hero.txt"  # Cyrillic er and a, then Latin: looks like park-hero
+    with pytest.raises(SourceError, match=r"mixes letters of 2 scripts \(CYRILLIC, LATIN\) in its name, as "
+                                          r"look-alike names do .*rename the file"):
+        add_document(sources, look_alike, b"Park\n\nA paragraph about the park.\n", MB)
+    assert add_document(sources, "東京タワー-notes.txt", b"Tower\n\nA paragraph about the tower.\n", MB)
+    assert add_document(sources, "\uff50\uff41\uff52\uff4b.txt", b"Park\n\nFull-width letters.\n", MB).source_id == \
+        "park"  # full-width letters are the letters they show
+    assert sorted(p.name for p in sources.iterdir()) == ["harbour.txt", "park.txt", "tides.txt", "東京タワー-notes.txt"]
+    add_document(sources, "cocoa.txt", b"Cocoa\n\nA paragraph about cocoa.\n", MB)
+    with pytest.raises(SourceError, match=r"looks like the source id 'cocoa' already in the sources, in letters of "
+                                          r"another script"):
+        add_document(sources, "\u0441\u043e\u0441\u043e\u0430.txt", b"Cocoa\n\nAll in Cyrillic.\n", MB)
+    river = add_document(sources, "\u0440\u0435\u043a\u0430.txt", b"River\n\nA Russian word.\n", MB)
+    assert river.source_id == "\u0440\u0435\u043a\u0430"  # one script, like no other id: fine
+
+
+def test_an_add_killed_midway_leaves_a_scratch_folder_the_next_add_cleans(sources: Path):
+    stale, fresh = sources / f"{SCRATCH_PREFIX}killed", sources / f"{SCRATCH_PREFIX}running"
+    for scratch in (stale, fresh):
+        scratch.mkdir()
+        (scratch / "report.pdf").write_bytes(b"%PDF- half written")
+    long_ago = time.time() - DEFAULT_READING.seconds - SCRATCH_MARGIN_SECONDS - 60
+    os.utime(stale, (long_ago, long_ago))
+    add_document(sources, "notes.txt", b"Notes\n\nA paragraph of notes.\n", MB)
+    assert not stale.exists() and fresh.is_dir()  # one that may still be another add's is left

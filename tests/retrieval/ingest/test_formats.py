@@ -18,6 +18,7 @@ from pypdf import PdfReader, PdfWriter
 from retrieval import RetrievalConfig, SourceError, load_corpus, loader, open_retriever
 from retrieval.cli import commands as commands_module
 from retrieval.cli.cli import main
+from retrieval.ingest.readers import MAX_META_CHARS, MAX_URL_CHARS
 from retrieval.records import Hit, Passage, Role
 from retrieval.search.cite import citation
 from retrieval.store.build import build_index
@@ -501,3 +502,33 @@ def test_a_folder_of_formats_with_bad_pdfs_builds_and_says_each_bad_file_once(tm
     assert main(["search", "--rebuild", "--config", str(config), "When did the ferry stop?"]) == 0
     out, err = capsys.readouterr()
     assert said(err) == ["skipped broken.pdf", "skipped locked.pdf"] and "1961" in out
+
+
+# --- hostile metadata and nesting --------------------------------------------------------------------------------
+
+def test_metadata_fields_and_section_names_are_capped_when_read(tmp_path: Path):
+    huge = "Ana Lind " * 1_000_000  # 9 MB of author, as a hostile file states it
+    heading = "Early years " * 1_000
+    (tmp_path / "notes.md").write_text(f"---\ntitle: River Notes\nauthor: {huge}\nurl: https://example.org/"
+                                       f"{'a' * 5000}\n---\n\n# River Notes\n\n## {heading}\n\nThe ferry ran.\n",
+                                       encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    source = corpus.sources["notes"]
+    assert len(source.author) <= MAX_META_CHARS and source.author.startswith("Ana Lind Ana") and \
+        source.author.endswith("…")
+    assert len(source.url) <= MAX_URL_CHARS and source.title == "River Notes"
+    (passage,) = corpus.answerable()
+    assert len(passage.section) <= MAX_META_CHARS and len(citation(source, passage)) < 3 * MAX_META_CHARS
+
+
+def test_markdown_nested_past_the_parsers_limit_is_refused_not_cut_short(tmp_path: Path):
+    (tmp_path / "deep.md").write_text("# Deep\n\nThe first paragraph.\n\n" + "> " * 25 + "Quoted deep down.\n\n"
+                                      "The rest of the file.\n", encoding="utf-8")
+    (tmp_path / "list.md").write_text("- " * 12 + "A list item twelve deep.\n\nThe rest.\n", encoding="utf-8")
+    (tmp_path / "fine.md").write_text("> " * 19 + "Quoted nineteen deep.\n", encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert texts(corpus, "fine") == ["Quoted nineteen deep."]
+    skipped = {s.file: s.reason for s in corpus.skipped}
+    assert skipped["deep.md"].startswith("nests quotes or lists more than 20 deep (from line 5), and the Markdown "
+                                         "reader stops there, so the rest would be lost")
+    assert skipped["list.md"].startswith("nests quotes or lists more than 20 deep (from line 1)")
