@@ -46,8 +46,11 @@ class SearchSettings:
     # A first passage at least this likely to answer is shown alone ("clearly right").
     clear: float = 0.8
     # Otherwise a later passage is shown when its probability of answering reaches this.
-    related: float = 0.03
+    related: float = 0.035
     max_question_chars: int = 2000
+    # Refuse a question not in English, with a message naming its language (search/language.py): the packaged
+    # model reads English only. Turn off for a model of your own that reads other languages.
+    english_only: bool = True
     # A local sentence-transformers CrossEncoder folder that re-orders the first `rerank_depth` candidates;
     # off by default: no cross-encoder can be installed here (README, "Re-ranking with a cross-encoder").
     reranker: Path | None = None

@@ -179,7 +179,8 @@ class Retriever:
         k = settings.top_k if k is None else k
         try:
             query = clean_question(question, settings.max_question_chars)
-            self.language.check(query)
+            if settings.english_only:
+                self.language.check(query)
             if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SEARCH_K:
                 raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
         except QueryError as exc:

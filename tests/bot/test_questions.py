@@ -220,3 +220,16 @@ async def test_a_right_to_left_override_in_a_question_is_not_echoed(fake, fast_r
     thread = next(r for r in fake.requests if r.method == "POST" and r.path.endswith("/threads"))
     assert "How many refugees has NAUH resettled?" in answer["content"]
     assert not any(c in answer["content"] + thread.json["name"] for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2069")
+
+
+@pytest.mark.asyncio
+async def test_a_question_the_model_cannot_read_is_told_so_privately(fake, fast_retriever: Retriever):
+    async with running_bot(fake, fast_retriever):
+        await fake.send_message("지성호는 누구인가?", mention_bot=True)
+        (notice,) = await fake.wait_sent(1, timeout=10)
+        handle = await fake.send_interaction("ask", {"question": "Wie viele Flüchtlinge hat NAUH umgesiedelt?"})
+        (asked,) = await handle.wait_followups(1, timeout=10)
+    assert notice["content"].startswith("I can only search these sources in English (this looks like Korean)")
+    assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, not in the channel
+    assert "looks like German" in asked["content"] and asked["flags"] & 64 and not asked.get("embeds")
+    assert fake.violations == []

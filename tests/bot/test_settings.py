@@ -70,7 +70,7 @@ async def test_count_private_replies_and_a_stricter_threshold_apply_to_ask(fake,
     async with running_bot(fake, fast_retriever) as bot:
         shown = await settings(fake, "set", {"count": 1, "private_replies": True, "min_relevance": 0.2})
         assert "passages per answer: 1" in shown and "private replies (/ask): on" in shown
-        assert "relevance threshold: 0.5 (the bot's)" in shown  # 0.2 is below the bot's own: not looser
+        assert "relevance threshold: 0.3 (the bot's)" in shown  # 0.2 is below the bot's own: not looser
         handle = await fake.send_interaction("ask", {"question": RESETTLED})
         (answer,) = await handle.wait_followups(1, timeout=10)
         assert handle.ephemeral and len(answer["embeds"]) == 1

@@ -19,10 +19,12 @@ from retrieval.errors import RetrievalError
 from retrieval.evaluate.formats import FORMATS, PLAIN, evaluate_formats, formats_table, holding, write_formats
 from retrieval.evaluate.writers import Article, read_articles
 from retrieval.records import Passage
+from retrieval.settings import SearchSettings
 
 from ...conftest import REPORTS, SQUAD, needs_data
 from ...encoders import WordHashEncoder
 
+MADE_UP_WORDS = SearchSettings(english_only=False)  # the questions are in no language the language check knows
 SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "sa", "vel", "dor", "pi", "nas", "ter", "gu", "mo", "fin", "ax"]
 
 
@@ -82,7 +84,8 @@ def test_every_format_answers_as_well_as_the_plain_text(tmp_path: Path):
     folders = write_formats(read_articles(tmp_path / "set" / "docs"), tmp_path / "formats", font=None)
 
     def open_index(folder: Path):
-        return open_retriever(RetrievalConfig(sources=folder, index=tmp_path / f"{folder.name}-index"),
+        return open_retriever(RetrievalConfig(sources=folder, index=tmp_path / f"{folder.name}-index",
+                                              search=MADE_UP_WORDS),
                               progress=False, encoder=WordHashEncoder())
     reports = evaluate_formats(tmp_path / "set", folders, open_index)
     assert [r.name for r in reports] == [PLAIN, *FORMATS]
@@ -147,7 +150,8 @@ def test_squad_articles_in_every_format_answer_within_three_points_of_plain_text
     folders = write_formats(read_articles(tmp_path / "set" / "docs"), tmp_path / "formats", font)
 
     def open_index(folder: Path) -> Retriever:
-        return open_retriever(RetrievalConfig(sources=folder, index=tmp_path / f"{folder.name}-index"),
+        return open_retriever(RetrievalConfig(sources=folder, index=tmp_path / f"{folder.name}-index",
+                                              search=MADE_UP_WORDS),
                               progress=False, encoder=retriever.encoder)
     reports = evaluate_formats(tmp_path / "set", folders, open_index)
     pytestconfig.stash.setdefault(REPORTS, []).append(("SQuAD articles in each format", formats_table(reports)))
