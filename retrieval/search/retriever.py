@@ -277,6 +277,9 @@ class Retriever:
             group = self.index.copies_of(row)
             seen.update(group)
             texts.add(text)
+            # of copies word for word (equal scores but for rounding, which stores round alike only by luck), the
+            # first in the index is the one shown, whichever store holds it
+            row = min(other for other in group if other == row or self.location(other).passage.text == text)
             groups.append((position, [row, *(other for other in group if other != row)]))
         return groups
 
