@@ -10,8 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
+from retrieval.libraries import Libraries, LibraryLimits
 from retrieval.search.followup import answer_followup
 from retrieval.service.client import ServiceUnavailable
+from retrieval.store.layered import LayeredIndex
 
 from . import replies
 from .config import BotConfig
@@ -67,6 +69,11 @@ class Service:
         self.threads = ThreadMemory()
         self.lost_replies = LostReplies()
         self.reloader = Reloader(self.retriever, retrieval)
+        # each server's own library beside the shared one; none when the index is not this bot's own
+        self.libraries = None if retrieval is None else Libraries(
+            retrieval, config.server_sources, LibraryLimits(config.server_max_documents, config.server_max_mb,
+                                                            config.server_libraries_open, config.server_grace_days),
+            retriever.encoder)
         self.pager_timeout = PAGER_TIMEOUT_SECONDS  # seconds until page buttons are disabled
 
     async def open(self) -> None:
@@ -106,18 +113,31 @@ class Service:
                                                          user_id)
         self.server_changes[guild_id] = changes
 
+    def retriever_in(self, guild_id: int | None) -> Retriever:
+        """What a server searches (the shared library and its own), or a DM (the shared library); may open the
+        server's library from disk, so call it on the search thread."""
+        shared = self.retriever.get()
+        return shared if self.libraries is None else self.libraries.retriever_for(guild_id, shared)
+
+    async def library(self, guild_id: int | None) -> Retriever:
+        """retriever_in, from the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.searcher, self.retriever_in, guild_id)
+
     async def answer(self, question: str, k: int | None = None, previous: str | None = None,
-                     guild_id: int | None = None) -> Answer:
+                     guild_id: int | None = None) -> tuple[Answer, frozenset[str]]:
         """Search on the worker thread so the event loop keeps heartbeats and other users going; a follow-up
         (`previous`: the question it follows) with that question when it needs it; a server's stricter relevance
-        threshold applied."""
-        retriever = self.retriever.get()
-        settings = retriever.settings
+        threshold applied. Also returns the ids of the server's own sources, which its citations name."""
         stricter = self.settings_for(guild_id).min_relevance
-        if stricter is not None and stricter > settings.min_relevance:
-            settings = replace(settings, min_relevance=stricter)
-        return await asyncio.get_running_loop().run_in_executor(self.searcher, answer_followup, retriever, question,
-                                                                previous, k, settings)
+
+        def answered() -> tuple[Answer, frozenset[str]]:
+            retriever = self.retriever_in(guild_id)
+            settings = retriever.settings
+            if stricter is not None and stricter > settings.min_relevance:
+                settings = replace(settings, min_relevance=stricter)
+            return answer_followup(retriever, question, previous, k, settings), own_sources(retriever)
+
+        return await asyncio.get_running_loop().run_in_executor(self.searcher, answered)
 
     async def search(self, question: str, k: int | None, guild_id: int | None, channel_id: int | None,
                      user_id: int, previous: str | None = None) -> tuple[Answer | None, list[replies.Reply]]:
@@ -125,8 +145,8 @@ class Service:
         the passages, a refusal that says why, or, whatever else goes wrong, the private NOT_SEARCHED notice."""
         where = f"guild={guild_id or 'DM'} channel={channel_id} user={user_id}"
         try:
-            answer = await self.answer(question, k, previous, guild_id)
-            pages = replies.answer_replies(answer)
+            answer, own = await self.answer(question, k, previous, guild_id)
+            pages = replies.answer_replies(answer, own)
         except ServiceUnavailable as error:  # not the question's fault: say so, and log it as the outage it is
             log.error("question not searched %s question=%.80r: %s", where, question, error)
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
@@ -152,3 +172,11 @@ class Service:
         if answer_id is not None and pages[-1].votes:
             messages[-1]["view"] = vote_view(answer_id, self.votes)
         return messages
+
+
+def own_sources(retriever: Retriever) -> frozenset[str]:
+    """The ids of the sources a server added itself, of those its retriever searches (none: the shared alone)."""
+    index = retriever.index
+    if not isinstance(index, LayeredIndex):
+        return frozenset()
+    return frozenset(source_id for source_id, layer in index.layer_of.items() if layer > 0)

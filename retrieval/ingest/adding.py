@@ -31,10 +31,11 @@ class Added:
     passages: int
 
 
-def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float) -> Added:
+def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
+                 reserved: frozenset[str] = frozenset()) -> Added:
     """Save `data` into `folder` under a name made from `filename` (never a path taken from it), after reading it
     with its format's reader; SourceError says why a document is refused. An existing file or id is never
-    replaced."""
+    replaced, nor an id `reserved` (taken in a library searched together with this folder's)."""
     folder = writable_folder(folder)
     suffix = PurePath(filename).suffix.lower()
     if suffix not in ADDABLE_SUFFIXES:
@@ -43,7 +44,7 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float) -
                           f"{kinds}")
     source_id = safe_stem(filename)
     target = folder / f"{source_id}{suffix}"
-    taken = existing_ids(folder)
+    taken = existing_ids(folder) | reserved
     if source_id in taken or target.exists():
         raise SourceError(f"a source with id {source_id!r} is already in the sources; remove it first, or rename "
                           "the file and send it again")
@@ -72,9 +73,10 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float) -
     return Added(target, source_id, source.title, len(corpus.answerable()))
 
 
-def remove_document(folder: Path, source_id: str) -> Path:
+def remove_document(folder: Path, source_id: str, keep_one: bool = True) -> Path:
     """Move the file of `source_id` into the folder's .removed/ (where it is kept, renamed if need be) and return
-    its new path. A source listed in sources.toml, or the only one, is refused: the manifest is the user's."""
+    its new path. A source listed in sources.toml is refused (the manifest is the user's), and with `keep_one`
+    the only one (an index needs a document; a server's own library may be emptied)."""
     folder = writable_folder(folder)
     manifest = load_manifest(folder)
     if any(entry.id == source_id for entry in manifest.values()):
@@ -84,7 +86,7 @@ def remove_document(folder: Path, source_id: str) -> Path:
     matching = [f for f in documents if f.relative_to(folder).as_posix() not in manifest and slug(f.stem) == source_id]
     if not matching:
         raise SourceError(f"no document with id {source_id!r} in the sources")
-    if len(documents) == 1:
+    if keep_one and len(documents) == 1:
         raise SourceError(f"{source_id!r} is the only document in the sources; add another before removing it")
     (file,) = matching  # one file per id: a build refuses duplicate ids
     aside = folder / REMOVED_FOLDER

@@ -137,6 +137,14 @@ class MilvusPlace:
     def open(self) -> MilvusIndex:
         return open_milvus(self)
 
+    def remove(self) -> None:
+        client = self.connect()
+        with milvus_errors(self):
+            if self.name in client.list_aliases().get("aliases", []):
+                client.drop_alias(self.name)
+            for build in self.builds(client):
+                drop_build(client, self, build)
+
 
 def named(collection: str) -> tuple[str, str, str]:
     """(index name, build, kind) of a collection MilvusPlace.collection named; empty parts for another's."""
