@@ -1,0 +1,51 @@
+"""Servers' own libraries (retrieval/libraries.py): a server without documents costs nothing, one's library is
+opened on first use and the least recently used closed past the limit, changes are indexed incrementally, and
+emptying a library removes its index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalConfig, Retriever, SourceError
+from retrieval.libraries import Libraries, LibraryLimits
+from retrieval.store.layered import LayeredIndex
+
+NOTE = b"Tides\n\nThe harbour tide tables are posted every Monday.\n"
+
+
+def libraries(fast_retriever: Retriever, tmp_path: Path, open_at_once: int = 2) -> Libraries:
+    config = RetrievalConfig(sources=tmp_path / "unused", index=tmp_path / "index")
+    return Libraries(config, tmp_path / "servers", LibraryLimits(5, 1.0, open_at_once, 30), fast_retriever.encoder)
+
+
+def test_libraries_open_on_first_use_and_the_least_recently_used_close(fast_retriever, tmp_path: Path):
+    made = libraries(fast_retriever, tmp_path)
+    for server in (1, 2, 3):
+        made.add(server, f"note-{server}.txt", NOTE, 1.0, frozenset(fast_retriever.sources))
+    assert made.retriever_for(None, fast_retriever) is fast_retriever  # a DM: the shared library alone
+    assert made.retriever_for(99, fast_retriever) is fast_retriever  # a server with nothing of its own
+    reopened = libraries(fast_retriever, tmp_path)  # a restart: nothing open, the servers with documents known
+    assert reopened.open_count() == 0 and reopened.holding == {1, 2, 3}
+    first = reopened.retriever_for(1, fast_retriever)
+    assert isinstance(first.index, LayeredIndex) and "note-1" in first.sources and "note-2" not in first.sources
+    assert reopened.retriever_for(1, fast_retriever) is first  # kept while open
+    reopened.retriever_for(2, fast_retriever)
+    reopened.retriever_for(3, fast_retriever)
+    assert reopened.open_count() == 2 and 1 not in reopened.opened  # the least recently used was closed
+    assert "note-1" in reopened.retriever_for(1, fast_retriever).sources  # and opens again when asked
+
+
+def test_changes_are_incremental_and_the_last_removal_empties_the_library(fast_retriever, tmp_path: Path):
+    made = libraries(fast_retriever, tmp_path)
+    _, first = made.add(7, "tides.txt", NOTE, 1.0, frozenset())
+    _, second = made.add(7, "bells.txt", b"Bells\n\nThe bell rings twice at noon.\n", 1.0, frozenset())
+    assert first.embedded == first.vectors and second.embedded == 1 < second.vectors  # only the new document
+    made.remove(7, "tides")
+    _, emptied = made.remove(7, "bells")
+    assert emptied is None and not made.has_library(7) and made.index_of(7) is None
+    assert not (tmp_path / "index" / "servers" / "7").exists()
+    assert (tmp_path / "servers" / "7" / ".removed" / "tides.txt").read_bytes() == NOTE  # files kept aside
+    with pytest.raises(SourceError, match="has added no documents of its own"):
+        made.remove(7, "bells")
