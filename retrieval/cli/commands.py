@@ -39,6 +39,7 @@ from ..evaluate.evaluate import (
 from ..evaluate.feedback import report_from_file
 from ..evaluate.followups import evaluate_followups, followup_table, load_followups
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
+from ..evaluate.library_bench import bench_libraries, libraries_table
 from ..evaluate.soak import soak, soak_questions
 from ..evaluate.store_bench import bench_stores, stores_table
 from ..evaluate.writers import read_articles
@@ -407,6 +408,15 @@ def run_bench_stores(args: argparse.Namespace, config: RetrievalConfig) -> int:
         "-", "_"), encoder, queries, qrels, args.questions, LOG.info)
     print(json.dumps({"stores": [asdict(f) for f in figures], "same_top3": same}, indent=1) if args.json
           else stores_table(figures, same))
+    return 0
+
+
+def run_bench_libraries(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    if args.servers < 1 or args.questions < 1:
+        raise RetrievalError("--servers and --questions take a number, 1 or more")
+    encoder = load_encoder(resolve_model(config.model, config.model_sha256, config.backend), config.batch_size,
+                           config.model_cache)
+    print(libraries_table(bench_libraries(config, encoder, args.servers, args.work, args.questions, LOG.info)))
     return 0
 
 

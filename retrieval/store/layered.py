@@ -146,8 +146,8 @@ class LayeredIndex:
 
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         parts = self.split(rows)
-        if len(parts) == 1:  # all in one layer: its table is already in the order asked
-            number, _, local = parts[0]
+        if len(parts) <= 1:  # all in one layer (or none asked for): its table is already in the order asked
+            number, _, local = parts[0] if parts else (0, None, np.zeros(0, dtype=np.int64))
             return self.layers[number].sentences_of(local)
         tables = [(where, self.layers[number].sentences_of(local)) for number, where, local in parts]
         picks: list[tuple[SentenceTable, int]] = [None] * len(rows)  # type: ignore[list-item]

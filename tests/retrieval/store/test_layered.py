@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from retrieval import Retriever, load_corpus
+from retrieval.settings import SearchSettings
 from retrieval.store.build import build_index
 from retrieval.store.index import StoredIndex, open_index
 from retrieval.store.layered import LayeredIndex
@@ -90,3 +91,12 @@ def test_a_servers_source_with_a_shared_id_is_hidden_not_misnamed(split_seeds, t
         for hit in retriever.answer(question, 5, gate=False).hits:
             assert "own note" not in hit.text  # the hidden document's passage never comes back
     assert retriever.answer("When are the harbour tide tables posted?", 1).hits[0].source.id == "tides"
+
+
+def test_a_question_nothing_answers_gets_no_hits_not_a_fault(split_seeds):
+    shared, own, _ = split_seeds
+    strict = SearchSettings(min_relevance=1.0)  # the gate shows nothing: no rows to highlight
+    retriever = Retriever(LayeredIndex([shared, own]), WordHashEncoder(), strict)
+    assert retriever.answer("What did Ji Seong-ho say?", 3).hits == []
+    empty = retriever.index.sentences_of(np.zeros(0, dtype=np.int64))
+    assert len(empty.offsets) == 1 and len(empty.spans) == 0
