@@ -6,6 +6,8 @@ grace period, then loses it."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest_asyncio
 
 from bot.app import SourceBot
 from retrieval import RetrievalConfig, Retriever, open_retriever
+from retrieval.store.milvus_lite import MilvusServer
 from tests.bot.fake_discord import FakeDiscord
 
 from ..conftest import SEEDS
@@ -37,13 +40,19 @@ async def two_servers():
         yield fake
 
 
-@pytest.fixture
-def shared(fast_retriever: Retriever, tmp_path: Path) -> tuple[RetrievalConfig, Retriever]:
-    """The seeds plus a document uploaded before this change, as the shared library."""
+@pytest.fixture(params=["faiss", "milvus"])
+def shared(request, fast_retriever: Retriever, tmp_path: Path) -> Iterator[tuple[RetrievalConfig, Retriever]]:
+    """The seeds plus a document uploaded before this change, as the shared library: FAISS files, or Milvus (a
+    Milvus Lite server on loopback, each server's library in collections of its own)."""
     sources = Path(shutil.copytree(SEEDS, tmp_path / "sources"))
     (sources / "harbour-handbook.txt").write_bytes(OLD_UPLOAD)
     config = RetrievalConfig(sources=sources, index=tmp_path / "index")
-    return config, open_retriever(config, progress=False, encoder=fast_retriever.encoder)
+    if request.param == "faiss":
+        yield config, open_retriever(config, progress=False, encoder=fast_retriever.encoder)
+        return
+    with MilvusServer(tmp_path / "milvus") as server:
+        config = replace(config, store="milvus", milvus_uri=server.url)
+        yield config, open_retriever(config, progress=False, encoder=fast_retriever.encoder)
 
 
 def users(fake: FakeDiscord) -> dict[str, int]:
@@ -92,6 +101,8 @@ async def test_each_managers_changes_are_seen_in_their_own_server_only(two_serve
     config, retriever = shared
     u = users(fake)
     async with running_bot(fake, retriever, retrieval=config) as bot:
+        kind = {"faiss": "FaissFolder", "milvus": "MilvusPlace"}[config.store]
+        assert type(bot.service.libraries.place(GUILD_A)).__name__ == kind  # each server's in the same store
         added_a = await add(fake, u["alice"], GUILD_A, "Orchard Notes.txt", A_DOC)
         added_b = await add(fake, u["carol"], GUILD_B, "nauh-notice.txt", B_DOC)
         assert added_a.startswith("Added `orchard-notes`, **Orchard Notes**, to this server's own sources")
@@ -145,6 +156,8 @@ async def test_each_managers_changes_are_seen_in_their_own_server_only(two_serve
         assert "nauh-notice" not in await listed(fake, u["bob"], GUILD_B)
         assert "orchard-notes" in await listed(fake, u["bob"], GUILD_A)
         assert bot.service.retriever.get() is retriever  # the shared library was never rebuilt
+        assert bot.service.libraries.place(GUILD_A).has_build() and not bot.service.libraries.place(
+            GUILD_B).has_build()
     assert (config.sources / "harbour-handbook.txt").read_bytes() == OLD_UPLOAD
     assert sorted(p.name for p in config.sources.iterdir()) == sorted([*(p.name for p in SEEDS.iterdir()),
                                                                        "harbour-handbook.txt"])
@@ -199,6 +212,6 @@ async def test_a_server_the_bot_leaves_keeps_its_library_for_the_grace_period(tw
         await bot_left(fake, bot, GUILD_B)
         assert libraries.expire(datetime.now(UTC) + timedelta(days=31)) == [GUILD_B]
         assert not (bot.service.config.server_sources / str(GUILD_B)).exists()
-        assert not (config.index / "servers" / str(GUILD_B)).exists()
+        assert not libraries.place(GUILD_B).has_build() and libraries.place(GUILD_A).has_build()
         cider = await run(fake, "ask", {"question": CIDER, "count": 1}, alice, GUILD_A)
     assert "presses cider from quince" in cider  # the other server's library is untouched

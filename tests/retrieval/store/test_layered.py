@@ -100,3 +100,24 @@ def test_a_question_nothing_answers_gets_no_hits_not_a_fault(split_seeds):
     assert retriever.answer("What did Ji Seong-ho say?", 3).hits == []
     empty = retriever.index.sentences_of(np.zeros(0, dtype=np.int64))
     assert len(empty.offsets) == 1 and len(empty.spans) == 0
+
+
+def test_on_milvus_the_layers_score_as_on_faiss(split_seeds, tmp_path: Path):
+    """The shared library and a server's own as collections of their own in Milvus (embedded Milvus Lite)."""
+    from retrieval.store.milvus import MilvusPlace
+
+    faiss_layers = split_seeds[:2]
+    uri = str(tmp_path / "layers.db")
+    places = [MilvusPlace(uri, "shared"), MilvusPlace(uri, "shared_server_7")]
+    for place, stored in zip(places, faiss_layers, strict=True):
+        folder = Path(stored.manifest.sources_path)
+        place.build(load_corpus(folder), WordHashEncoder(), folder, progress=False)
+    milvus = Retriever(LayeredIndex([place.open() for place in places]), WordHashEncoder())
+    faiss = Retriever(LayeredIndex(list(faiss_layers)), WordHashEncoder())
+    for question in questions()[:12]:
+        (terms,) = faiss.index.terms_many([question])
+        rows = np.arange(faiss.index.count)
+        ours, theirs = faiss.index.lexical_hits([terms], 10)[0], milvus.index.lexical_hits([terms], 10)[0]
+        assert np.allclose(ours.scores(rows), theirs.scores(rows), rtol=1e-3, atol=1e-4), question
+        assert ours.ceiling == pytest.approx(theirs.ceiling) and set(ours.top) == set(theirs.top), question
+        assert [h.passage for h in milvus.answer(question).hits] == [h.passage for h in faiss.answer(question).hits]
