@@ -120,7 +120,12 @@ class Service:
         return shared if self.libraries is None else self.libraries.retriever_for(guild_id, shared)
 
     async def library(self, guild_id: int | None) -> Retriever:
-        """retriever_in, from the event loop."""
+        """retriever_in, from the event loop: at once when the server's library is open (autocomplete must
+        answer within Discord's 3 s, whatever questions queue on the search thread), else on that thread."""
+        shared = self.retriever.get()
+        ready = shared if self.libraries is None else self.libraries.ready(guild_id, shared)
+        if ready is not None:
+            return ready
         return await asyncio.get_running_loop().run_in_executor(self.searcher, self.retriever_in, guild_id)
 
     async def answer(self, question: str, k: int | None = None, previous: str | None = None,

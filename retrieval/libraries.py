@@ -93,6 +93,14 @@ class Libraries:
                 self.retrievers[server] = (shared, retriever)
         return retriever
 
+    def ready(self, server: int | None, shared: Retriever) -> Retriever | None:
+        """retriever_for when it needs no disk (no library, or one already open), else None."""
+        if not self.has_library(server):
+            return shared
+        with self.lock:
+            made = self.retrievers.get(server)
+            return made[1] if made is not None and made[0] is shared else None
+
     def opened_or_built(self, server: int) -> SearchIndex:
         place = self.place(server)
         try:

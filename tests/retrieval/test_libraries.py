@@ -28,7 +28,9 @@ def test_libraries_open_on_first_use_and_the_least_recently_used_close(fast_retr
     assert made.retriever_for(99, fast_retriever) is fast_retriever  # a server with nothing of its own
     reopened = libraries(fast_retriever, tmp_path)  # a restart: nothing open, the servers with documents known
     assert reopened.open_count() == 0 and reopened.holding == {1, 2, 3}
+    assert reopened.ready(99, fast_retriever) is fast_retriever and reopened.ready(1, fast_retriever) is None
     first = reopened.retriever_for(1, fast_retriever)
+    assert reopened.ready(1, fast_retriever) is first  # open now: no disk needed (autocomplete)
     assert isinstance(first.index, LayeredIndex) and "note-1" in first.sources and "note-2" not in first.sources
     assert reopened.retriever_for(1, fast_retriever) is first  # kept while open
     reopened.retriever_for(2, fast_retriever)
