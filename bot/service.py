@@ -1,5 +1,6 @@
-"""The bot's one service object: config, the retriever in use, the search and writer threads, votes, cooldown,
-turns and the reloader. The client, the cogs, the views and the reloader receive it; it knows no client."""
+"""The bot's one service object: config, the retriever in use and each server's own library, the search and
+writer threads, votes, cooldown, turns and the reloader. The client, the cogs, the views and the reloader
+receive it; it knows no client."""
 
 from __future__ import annotations
 

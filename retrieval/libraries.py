@@ -15,7 +15,7 @@ from pathlib import Path
 from .config import RetrievalConfig
 from .encode.embed import TextEncoder
 from .errors import IndexProblem, SourceError
-from .ingest.adding import Added, add_document, remove_document
+from .ingest.adding import Added, add_document, existing_ids, remove_document
 from .ingest.corpus import document_files, load_corpus
 from .search.retriever import Retriever
 from .store.index import IndexManifest
@@ -75,7 +75,7 @@ class Libraries:
             if server in self.opened:
                 self.opened.move_to_end(server)
                 return self.opened[server]
-        return self.keep_open(server, self.opened_or_built(server))
+        return self.keep_open(server, self.opened_or_built(server), newer_wins=True)
 
     def retriever_for(self, server: int | None, shared: Retriever) -> Retriever:
         """What a question in the server searches: the shared library and the server's own as one index, or the
@@ -113,8 +113,11 @@ class Libraries:
         self.build(server)
         return place.open()
 
-    def keep_open(self, server: int, index: SearchIndex) -> SearchIndex:
+    def keep_open(self, server: int, index: SearchIndex, newer_wins: bool = False) -> SearchIndex:
+        """Keep `index` open as the server's; `newer_wins`: unless a rebuild put one there while it opened."""
         with self.lock:
+            if newer_wins and server in self.opened:
+                return self.opened[server]
             self.opened[server] = index
             self.opened.move_to_end(server)
             self.retrievers.pop(server, None)
@@ -157,9 +160,14 @@ class Libraries:
             raise SourceError(f"this server's library would hold {total / 1e6:,.3g} MB, over its limit of "
                               f"{limits.megabytes:g} MB; remove a document with /remove-source first")
 
-    def remove(self, server: int, source_id: str) -> tuple[Path, IndexManifest | None]:
+    def remove(self, server: int, source_id: str, reserved: frozenset[str]) -> tuple[Path, IndexManifest | None]:
         """Take a document out of the server's library (its file kept in the folder's .removed/) and index
-        what is left; the last one removed leaves the server with no library of its own."""
+        what is left; the last one removed leaves the server with no library of its own. An id `reserved` by the
+        shared library that the server does not hold itself is refused as the shared library's."""
+        folder = self.documents_folder(server)
+        if source_id in reserved and not (folder.is_dir() and source_id in existing_ids(folder)):
+            raise SourceError(f"{source_id!r} is one of the shared sources, which every server reads and only "
+                              "the bot's operator changes; a server can remove only the documents it added")
         if not self.has_library(server):
             raise SourceError("this server has added no documents of its own; the shared sources are the "
                               "bot operator's")

@@ -100,13 +100,10 @@ class Admin(commands.Cog):
         libraries = await self.libraries(interaction)
         if libraries is None:
             return
-        if source_id in self.service.retriever.get().sources:
-            await tell(interaction, f"`{escape(source_id)}` is one of the shared sources, which every server reads "
-                       "and only the bot's operator changes; this server can remove only the documents it added.")
-            return
         await interaction.response.defer(ephemeral=True, thinking=True)
+        shared = frozenset(self.service.retriever.get().sources)
         done = await self.change(interaction, "Nothing was removed", libraries.remove, interaction.guild_id,
-                                 source_id)
+                                 source_id, shared)
         if done is not None:
             moved, manifest = done
             left = built(manifest) if manifest is not None else "it holds no documents now."

@@ -33,6 +33,8 @@ def test_libraries_open_on_first_use_and_the_least_recently_used_close(fast_retr
     assert reopened.ready(1, fast_retriever) is first  # open now: no disk needed (autocomplete)
     assert isinstance(first.index, LayeredIndex) and "note-1" in first.sources and "note-2" not in first.sources
     assert reopened.retriever_for(1, fast_retriever) is first  # kept while open
+    reloaded = Retriever(fast_retriever.index, fast_retriever.encoder, fast_retriever.settings)  # a SIGHUP reload
+    assert reopened.retriever_for(1, reloaded).index.layers[0] is reloaded.index
     reopened.retriever_for(2, fast_retriever)
     reopened.retriever_for(3, fast_retriever)
     assert reopened.open_count() == 2 and 1 not in reopened.opened  # the least recently used was closed
@@ -44,10 +46,12 @@ def test_changes_are_incremental_and_the_last_removal_empties_the_library(fast_r
     _, first = made.add(7, "tides.txt", NOTE, 1.0, frozenset())
     _, second = made.add(7, "bells.txt", b"Bells\n\nThe bell rings twice at noon.\n", 1.0, frozenset())
     assert first.embedded == first.vectors and second.embedded == 1 < second.vectors  # only the new document
-    made.remove(7, "tides")
-    _, emptied = made.remove(7, "bells")
+    with pytest.raises(SourceError, match="'park-hero' is one of the shared sources"):
+        made.remove(7, "park-hero", frozenset({"park-hero"}))
+    made.remove(7, "tides", frozenset({"tides"}))  # the shared library took its id later: still the server's
+    _, emptied = made.remove(7, "bells", frozenset())
     assert emptied is None and not made.has_library(7) and made.index_of(7) is None
     assert not (tmp_path / "index" / "servers" / "7").exists()
     assert (tmp_path / "servers" / "7" / ".removed" / "tides.txt").read_bytes() == NOTE  # files kept aside
     with pytest.raises(SourceError, match="has added no documents of its own"):
-        made.remove(7, "bells")
+        made.remove(7, "bells", frozenset())
