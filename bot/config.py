@@ -37,8 +37,8 @@ class BotConfig:
     server_sources: Path = Path("server-sources")
     server_max_documents: int = 20
     server_max_mb: float = 50.0
-    # Servers' indexes kept open at once (least recently used closed first); one small library takes about
-    # 0.3 MB open (BENCHMARKS.md, "Per-server libraries")
+    # Servers' indexes kept open at once (least recently used closed first); a library of one small document
+    # takes about 7 KB open, and opens in about 3 ms (BENCHMARKS.md, "Per-server libraries")
     server_libraries_open: int = 64
     server_grace_days: float = 30.0  # a server's library is removed this long after the bot leaves the server
     sharded: bool = False
