@@ -182,7 +182,7 @@ class Service:
 
 def own_sources(retriever: Retriever) -> frozenset[str]:
     """The ids of the sources a server added itself, of those its retriever searches (none: the shared alone)."""
-    index = retriever.index
+    index = getattr(retriever, "index", None)  # a retrieval service's client has none: the shared library only
     if not isinstance(index, LayeredIndex):
         return frozenset()
     return frozenset(source_id for source_id, layer in index.layer_of.items() if layer > 0)
