@@ -100,7 +100,8 @@ async def test_each_managers_changes_are_seen_in_their_own_server_only(two_serve
     fake = two_servers
     config, retriever = shared
     u = users(fake)
-    async with running_bot(fake, retriever, retrieval=config) as bot:
+    forums = {GUILD_A: fake.add_forum("help"), GUILD_B: int(fake.world.add_forum(GUILD_B, "help", ())["id"])}
+    async with running_bot(fake, retriever, retrieval=config, question_channels=list(forums.values())) as bot:
         kind = {"faiss": "FaissFolder", "milvus": "MilvusPlace"}[config.store]
         assert type(bot.service.libraries.place(GUILD_A)).__name__ == kind  # each server's in the same store
         added_a = await add(fake, u["alice"], GUILD_A, "Orchard Notes.txt", A_DOC)
@@ -114,6 +115,16 @@ async def test_each_managers_changes_are_seen_in_their_own_server_only(two_serve
         in_dm = await run(fake, "ask", {"question": REFUGEES, "count": 3}, u["alice"], None)
         assert "evil.example" in in_b and "Added by this server" in in_b
         assert "evil.example" not in in_a and "evil.example" not in in_dm
+        for guild in (GUILD_A, GUILD_B):  # forum posts and "Check against sources" alike
+            thread = await fake.post_in_forum(forums[guild], "NAUH", REFUGEES, author=u["bob"])
+            (posted,) = await fake.wait_sent(1, channel_id=int(thread["id"]), timeout=10)
+            claim = await fake.send_message("NAUH has resettled zero North Korean refugees so far",
+                                            channel_id=fake.channel_id("general", guild), author=u["bob"])
+            handle = await fake.send_interaction("Check against sources", target=claim, user=u["alice"])
+            (checked,) = await handle.wait_followups(1, timeout=10)
+            for reply in (posted, checked):
+                shown = " ".join(plain(e["description"]) for e in reply["embeds"])
+                assert ("evil.example" in shown) == (guild == GUILD_B)
         cider_a = await run(fake, "ask", {"question": CIDER, "count": 1}, u["bob"], GUILD_A)
         cider_b = await run(fake, "ask", {"question": CIDER, "count": 3}, u["bob"], GUILD_B)
         assert "presses cider from quince" in cider_a and "Added by this server" in cider_a
