@@ -215,6 +215,9 @@ async def test_a_server_the_bot_leaves_keeps_its_library_for_the_grace_period(tw
         await add(fake, alice, GUILD_A, "orchard.txt", A_DOC)
         await add(fake, alice, GUILD_B, "nauh-notice.txt", B_DOC)
         libraries = bot.service.libraries
+        await fake.remove_bot(GUILD_B, outage=True)  # Discord's outage, not a removal
+        await run(fake, "ask", {"question": CIDER, "count": 1}, alice, GUILD_A)  # the event was handled by now
+        assert not (bot.service.config.server_sources / str(GUILD_B) / ".left").exists()
         mark = await bot_left(fake, bot, GUILD_B)
         assert libraries.expire(datetime.now(UTC) + timedelta(days=29)) == []  # within the grace period
         await fake.add_bot(GUILD_B)  # invited back: the removal is off

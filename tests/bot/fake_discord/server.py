@@ -141,9 +141,14 @@ class FakeDiscord:
         """Another human member of every guild, with Manage Server in `guild_id` only; returns the user id."""
         return self.world.add_manager(name, guild_id)
 
-    async def remove_bot(self, guild_id: int) -> None:
+    async def remove_bot(self, guild_id: int, *, outage: bool = False) -> None:
         """The bot is kicked from a guild (or the guild deleted): GUILD_DELETE without `unavailable`, which is
-        how Discord tells a removal from an outage."""
+        how Discord tells a removal from an outage (`outage`: `unavailable: true`, the guild stays)."""
+        if outage:
+            await self.gateway.dispatch("GUILD_DELETE", lambda _: {"id": str(guild_id), "unavailable": True},
+                                        guild_id=guild_id)
+            self.changes.notify()
+            return
         self.world.departed[guild_id] = self.world.guilds.pop(guild_id)
         await self.gateway.dispatch("GUILD_DELETE", lambda _: {"id": str(guild_id)}, guild_id=guild_id)
         self.changes.notify()
