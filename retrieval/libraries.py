@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import RetrievalConfig
 from .encode.embed import TextEncoder
-from .errors import IndexProblem, SourceError
+from .errors import IndexProblem, RetrievalError, SourceError
 from .ingest.adding import Added, add_document, existing_ids, remove_document
 from .ingest.corpus import document_files, load_corpus
 from .search.retriever import Retriever
@@ -25,6 +25,10 @@ from .store.searchable import SearchIndex
 
 LOG = logging.getLogger(__name__)
 LEFT_MARK = ".left"  # in a server's folder: when the bot left it (hidden, so no reader takes it for a document)
+
+
+class NotIndexed(IndexProblem):
+    """A change was made (a document saved, or moved aside) but the server's library could not be rebuilt."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,11 @@ class Libraries:
     def retriever_for(self, server: int | None, shared: Retriever) -> Retriever:
         """What a question in the server searches: the shared library and the server's own as one index, or the
         shared library alone when the server (or a DM, None) has none."""
-        own = self.index_of(server)
+        try:
+            own = self.index_of(server)
+        except RetrievalError as error:  # its questions are still answered, from the shared library
+            LOG.warning("server %s's library cannot be opened, answering from the shared one: %s", server, error)
+            own = None
         if own is None:
             return shared
         with self.lock:
@@ -147,7 +155,7 @@ class Libraries:
         folder.mkdir(parents=True, exist_ok=True)
         added = add_document(folder, filename, data, max_file_mb, reserved)
         self.holding.add(server)
-        return added, self.rebuild(server)
+        return added, self.rebuilt_after_change(server)
 
     def check_room(self, folder: Path, size: int) -> None:
         held = document_files(folder) if folder.is_dir() else []
@@ -172,7 +180,13 @@ class Libraries:
             raise SourceError("this server has added no documents of its own; the shared sources are the "
                               "bot operator's")
         moved = remove_document(self.documents_folder(server), source_id, keep_one=False)
-        return moved, self.rebuild(server)
+        return moved, self.rebuilt_after_change(server)
+
+    def rebuilt_after_change(self, server: int) -> IndexManifest | None:
+        try:
+            return self.rebuild(server)
+        except RetrievalError as error:
+            raise NotIndexed(str(error)) from None
 
     def rebuild(self, server: int) -> IndexManifest | None:
         """Index the server's documents again (only what changed is embedded) and use that index from now on;

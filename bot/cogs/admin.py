@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from retrieval import RetrievalError
-from retrieval.libraries import Libraries
+from retrieval.libraries import Libraries, NotIndexed
 from retrieval.store.index import IndexManifest
 
 from .. import limits
@@ -27,6 +27,10 @@ NO_CONFIG = ("This bot has no index of its own (it answers from a retrieval serv
              "index configuration), so its sources cannot be changed from Discord.")
 NOTHING_OWN = ("This server has added no documents of its own, so there is nothing of its own to rebuild; the "
                "shared sources are the bot operator's.")
+NOT_INDEXED_ADDED = "The document was saved, but this server's library was not rebuilt, so it does not answer yet; " \
+    "/reindex once this is fixed"
+NOT_INDEXED_REMOVED = "The document was moved aside, but this server's library was not rebuilt, so it still " \
+    "answers; /reindex once this is fixed"
 SKIPPED_SHOWN = 10  # skipped files named in a reply; the rest are counted (the build's log names them all)
 
 
@@ -82,7 +86,7 @@ class Admin(commands.Cog):
             return
         shared = frozenset(self.service.retriever.get().sources)
         done = await self.change(interaction, "The document was not added", libraries.add, interaction.guild_id,
-                                 document.filename, data, limit_mb, shared)
+                                 document.filename, data, limit_mb, shared, not_indexed=NOT_INDEXED_ADDED)
         if done is not None:
             added, manifest = done
             await private(interaction, f"Added `{added.source_id}`, **{escape(added.title)}**, to this server's "
@@ -103,7 +107,7 @@ class Admin(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         shared = frozenset(self.service.retriever.get().sources)
         done = await self.change(interaction, "Nothing was removed", libraries.remove, interaction.guild_id,
-                                 source_id, shared)
+                                 source_id, shared, not_indexed=NOT_INDEXED_REMOVED)
         if done is not None:
             moved, manifest = done
             left = built(manifest) if manifest is not None else "it holds no documents now."
@@ -122,12 +126,15 @@ class Admin(commands.Cog):
             await tell(interaction, NO_CONFIG)
         return self.service.libraries
 
-    async def change(self, interaction: discord.Interaction, failed: str, work, *args):
-        """Run a change of a server's library on the build thread; on failure say `failed` and why, and return
-        None."""
+    async def change(self, interaction: discord.Interaction, failed: str, work, *args, not_indexed: str = ""):
+        """Run a change of a server's library on the build thread; on failure say `failed` (`not_indexed` when
+        the change was made but the library not rebuilt) and why, and return None."""
         run = functools.partial(work, *args)
         try:
             return await asyncio.get_running_loop().run_in_executor(self.service.reloader.builder, run)
+        except NotIndexed as error:
+            await private(interaction, f"{not_indexed or failed}: {escape(str(error))}")
+            return None
         except RetrievalError as error:
             await private(interaction, f"{failed}: {escape(str(error))}")
             return None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, SourceError
-from retrieval.libraries import Libraries, LibraryLimits
+from retrieval.libraries import Libraries, LibraryLimits, NotIndexed
 from retrieval.store.layered import LayeredIndex
 
 NOTE = b"Tides\n\nThe harbour tide tables are posted every Monday.\n"
@@ -55,3 +55,19 @@ def test_changes_are_incremental_and_the_last_removal_empties_the_library(fast_r
     assert (tmp_path / "servers" / "7" / ".removed" / "tides.txt").read_bytes() == NOTE  # files kept aside
     with pytest.raises(SourceError, match="has added no documents of its own"):
         made.remove(7, "bells", frozenset())
+
+
+def test_a_library_that_cannot_be_built_leaves_the_shared_answering(fast_retriever, tmp_path: Path):
+    broken = tmp_path / "servers" / "5"
+    broken.mkdir(parents=True)
+    (broken / "scan.pdf").write_bytes(b"%PDF-1.4 not really")  # put there by hand: nothing readable
+    made = libraries(fast_retriever, tmp_path)
+    assert made.has_library(5) and made.retriever_for(5, fast_retriever) is fast_retriever
+
+
+def test_a_saved_document_that_cannot_be_indexed_says_so(fast_retriever, tmp_path: Path):
+    (tmp_path / "index").write_text("not a folder")  # the index cannot be written
+    made = libraries(fast_retriever, tmp_path)
+    with pytest.raises(NotIndexed, match="cannot write the index"):
+        made.add(3, "tides.txt", NOTE, 1.0, frozenset())
+    assert (tmp_path / "servers" / "3" / "tides.txt").read_bytes() == NOTE  # kept, for /reindex
