@@ -152,7 +152,11 @@ class Libraries:
         shared library) and index it; the vectors of its other documents are reused."""
         folder = self.documents_folder(server)
         self.check_room(folder, len(data))
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SourceError(f"cannot make this server's folder {folder}: {error.strerror}; give the bot a "
+                              "writable `server_sources` folder") from None
         added = add_document(folder, filename, data, max_file_mb, reserved)
         self.holding.add(server)
         return added, self.rebuilt_after_change(server)
