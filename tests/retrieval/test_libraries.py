@@ -75,5 +75,5 @@ def test_a_saved_document_that_cannot_be_indexed_says_so(fast_retriever, tmp_pat
 
 def test_an_unwritable_servers_folder_is_a_clear_refusal(fast_retriever, tmp_path: Path):
     (tmp_path / "servers").write_text("a file where the servers' folders should be")
-    with pytest.raises(SourceError, match="cannot make this server's folder .*writable `server_sources`"):
+    with pytest.raises(SourceError, match=r"cannot make this server's folder .*writable `server_sources`"):
         libraries(fast_retriever, tmp_path).add(3, "tides.txt", NOTE, 1.0, frozenset())
