@@ -14,6 +14,7 @@ from pathlib import Path
 import discord
 
 from retrieval import ConfigError, RetrievalError, Retriever, open_retriever
+from retrieval.service.client import TOKEN_VARIABLE as SERVICE_TOKEN_VARIABLE
 from retrieval.service.client import RemoteRetriever
 
 from .app import create_bot
@@ -26,6 +27,8 @@ TOKEN_VARIABLE = "DISCORD_TOKEN"
 # Discord tokens are base64url parts joined by dots; printable ASCII without spaces covers them with room to
 # spare, and refuses what breaks the HTTP header the token goes in (a line break, a pasted second line).
 TOKEN_SHAPE = re.compile(r"[!-~]+")
+TOKEN_HELP = 'README.md, "Run it for real"'  # where the README says how to get a token (a test checks it is there)
+PLAIN_LOG_FORMAT = "[{asctime}] [{levelname:<8}] {name}: {message}"  # discord.py's own, without colour
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,12 +53,20 @@ def resolve_token(config: BotConfig, config_path: Path | None, environ: dict[str
     token = from_environment or config.token.strip()
     in_config = f"[bot] token in {config_path}" if config_path else "a config file's [bot] token"
     if not token:
-        raise ConfigError(f"no bot token: set {TOKEN_VARIABLE} or {in_config} (see README: creating the bot)")
+        raise ConfigError(f"no bot token: set {TOKEN_VARIABLE} or {in_config} (see {TOKEN_HELP})")
     if not TOKEN_SHAPE.fullmatch(token):
         where = TOKEN_VARIABLE if from_environment else in_config
         raise ConfigError(f"the bot token ({where}) holds a line break, a space or another character no Discord "
                           "token has; copy the token again (it is not shown here)")
     return token
+
+
+def setup_logging(level: str) -> None:
+    """Log lines on stderr, in colour only on a terminal: discord.py's own check colours inside any Docker
+    container too, which writes raw escape codes into piped output and log files."""
+    plain = {} if sys.stderr.isatty() else {"formatter": logging.Formatter(PLAIN_LOG_FORMAT, "%Y-%m-%d %H:%M:%S",
+                                                                          style="{")}
+    discord.utils.setup_logging(level=getattr(logging, level), **plain)
 
 
 def print_report(database: Path, as_json: bool) -> None:
@@ -69,9 +80,10 @@ def print_report(database: Path, as_json: bool) -> None:
 def connect_retriever(config: FileConfig) -> Retriever | RemoteRetriever:
     """The retrieval services named by `retrieval_url` (checked now, so a wrong URL stops start-up), else the
     local index, its model and index loaded once before connecting."""
-    if not config.bot.retrieval_url:
-        return open_retriever(config.retrieval)
-    remote = RemoteRetriever(config.bot.retrieval_url, config.retrieval.search)
+    if not config.bot.retrieval_url:  # the index must hold the sources folder that /add-source adds to
+        return open_retriever(config.retrieval, sources=config.retrieval.sources)
+    token = os.environ.get(SERVICE_TOKEN_VARIABLE, "").strip() or None  # the services' bearer token, when they need one
+    remote = RemoteRetriever(config.bot.retrieval_url, config.retrieval.search, token=token)
     remote.sources  # noqa: B018 - fails with ServiceUnavailable when no service answers
     return remote
 
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_bot_config(config_path)
         token = None if args.console else resolve_token(config.bot, config_path, dict(os.environ))
-        discord.utils.setup_logging(level=getattr(logging, config.bot.log_level))
+        setup_logging(config.bot.log_level)
         retriever = connect_retriever(config)
     except RetrievalError as error:
         print(f"error: {error}", file=sys.stderr)

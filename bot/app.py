@@ -16,10 +16,12 @@ from retrieval import RetrievalConfig, Retriever
 from .cogs import add_cogs
 from .config import BotConfig
 from .discord_reply import NO_PINGS
-from .notices import answer_fault
+from .notices import answer_fault, tell
 from .service import Service
+from .stopping import RESTARTING
 
 log = logging.getLogger("bot")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # what process managers and Ctrl-C send
 
 
 class SourceBot(commands.Bot):
@@ -30,8 +32,9 @@ class SourceBot(commands.Bot):
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: needed to read questions in question channels
         super().__init__(command_prefix=commands.when_mentioned, help_command=None, intents=intents,
-                         allowed_mentions=NO_PINGS, **options)
+                         allowed_mentions=NO_PINGS, tree_cls=SourceTree, **options)
         self.service = service
+        self.stopping: asyncio.Task | None = None  # the stop a signal started
         self.tree.error(on_tree_error)
 
     async def setup_hook(self) -> None:
@@ -40,6 +43,8 @@ class SourceBot(commands.Bot):
         self.add_dynamic_items(self.service.votes.button)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.service.reloader.reload_logged()))
+        for stop in STOP_SIGNALS:
+            loop.add_signal_handler(stop, self.stop_on_signal, stop)
         config = self.service.config
         if config.sync_commands == "global":
             synced = await self.tree.sync()
@@ -55,14 +60,47 @@ class SourceBot(commands.Bot):
         """Replaces commands.Bot's, which would parse a mention as a prefix command: there are none, and an
         unknown one is logged as an error."""
 
+    def stop_on_signal(self, signum: int) -> None:
+        """SIGTERM or SIGINT: stop gently (see `stop`); a second one ends the grace period at once."""
+        name = signal.Signals(signum).name
+        if self.stopping is not None:
+            log.info("%s again: the questions still being answered are told the bot is restarting now", name)
+            self.service.in_flight.hurry.set()
+            return
+        log.info("%s: stopping", name)
+        self.service.in_flight.stopping = True  # refused from this moment, not from the stop task's first step
+        self.stopping = asyncio.get_running_loop().create_task(self.stop())
+
+    async def stop(self) -> None:
+        """Take no new questions, let those in hand finish within the grace period, tell the rest privately
+        that the bot is restarting, then close (the process then exits with status 0)."""
+        await self.service.in_flight.drain(self.service.config.stop_grace_seconds)
+        await self.close()
+
     async def close(self) -> None:
-        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        loop = asyncio.get_running_loop()
+        for handled in (signal.SIGHUP, *STOP_SIGNALS):
+            loop.remove_signal_handler(handled)
         await super().close()
         self.service.close()
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (id %s) in %d guilds", self.user, self.user.id if self.user else "?",
                  len(self.guilds))
+
+
+class SourceTree(app_commands.CommandTree):
+    """The bot's commands, each answered in the Service's InFlight: a stop lets it finish or tells its user."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        in_flight = self.client.service.in_flight
+        if interaction.type is discord.InteractionType.autocomplete:
+            return in_flight.accepting  # no one waits on a list of choices
+        if not in_flight.accepting:
+            await tell(interaction, RESTARTING)
+            return False
+        in_flight.track(lambda text: tell(interaction, text))
+        return True
 
 
 class ShardedSourceBot(SourceBot, commands.AutoShardedBot):

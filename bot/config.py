@@ -44,6 +44,10 @@ class BotConfig:
     sharded: bool = False
     shard_count: int = 0
     shard_ids: list[int] = field(default_factory=list)  # this process's shards of shard_count; empty: all
+    # On SIGTERM/SIGINT, questions being answered get this long to finish before their askers are told the bot is
+    # restarting: a question takes well under a second, so 20 s covers a full queue; keep the process manager's
+    # stop timeout above it (README: stopping the bot).
+    stop_grace_seconds: float = 20.0
 
     def __post_init__(self) -> None:
         check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
@@ -60,6 +64,7 @@ class BotConfig:
         check_range("server_max_mb", self.server_max_mb, 0.01, 100_000.0)
         check_range("server_libraries_open", self.server_libraries_open, 1, 100_000)
         check_range("server_grace_days", self.server_grace_days, 0.0, 3650.0)
+        check_range("stop_grace_seconds", self.stop_grace_seconds, 0.0, 600.0)
         for url in self.retrieval_url:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"`retrieval_url` {url!r} must start with http:// or https://")

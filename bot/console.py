@@ -1,19 +1,25 @@
-"""Console mode: type questions (or /sources, /source ID [N]) and see exactly the replies the bot would send."""
+"""Console mode: type questions (or /sources, /source ID [N], /help) and see exactly the replies the bot would send."""
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from collections.abc import Iterable
+from dataclasses import replace
 
 from retrieval import RetrievalError, Retriever
 from retrieval.ingest.utf8 import check_utf8
 
 from . import replies
 from .feedback import VOTES
+from .markdown import escape
 
-HELP = "Type a question, or /sources, or /source ID [PARAGRAPH] (opens at that paragraph). Ctrl-D quits."
+HELP = ("Type a question, or /sources, or /source ID [PARAGRAPH] (the page holding that paragraph, marked ▶), "
+        "or /help. Ctrl-D quits.")
 WIDTH = 100
+COMMAND = re.compile(r"/[A-Za-z-]+")  # a line starting so is a command; any other line is a question
+MARK = "▶ "  # before the paragraph /source ID N asked for
 
 
 def render(reply: replies.Reply) -> str:
@@ -33,28 +39,47 @@ def reply_to(line: str, retriever: Retriever) -> list[replies.Reply]:
     words = line.split()
     try:
         check_utf8(line)  # a command's id is echoed in replies too, so check the whole line first
-        if words[:1] == ["/sources"]:
-            counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
-            return replies.sources_pages(list(retriever.sources.values()), counts)
-        if words[:1] == ["/source"] and len(words) >= 2:
-            return source_replies(retriever, words[1], words[2] if len(words) > 2 else None)
+        if words and COMMAND.fullmatch(words[0]):
+            return command_replies(words[0].lower(), words[1:], retriever)
         return replies.answer_replies(retriever.answer(line))
     except RetrievalError as error:
         return [replies.error_reply(f"Sorry, I can't search that: {error}")]
 
 
+def command_replies(command: str, arguments: list[str], retriever: Retriever) -> list[replies.Reply]:
+    """A console command: /sources, /source ID [N] and /help, as the bot's commands answer them."""
+    if command == "/sources" and not arguments:
+        counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
+        return replies.sources_pages(list(retriever.sources.values()), counts)
+    if command == "/source" and 1 <= len(arguments) <= 2:
+        return source_replies(retriever, arguments[0], arguments[1] if len(arguments) > 1 else None)
+    if command == "/source":
+        return [replies.Reply(content="Usage: /source ID [PARAGRAPH], for example /source park-hero 8; /sources "
+                                      "lists the ids.")]
+    known = command in ("/sources", "/help")
+    return [replies.Reply(content=HELP if command == "/help" else
+                          f"{'Usage' if known else 'Unknown command'}: {escape(command)}. {HELP}")]
+
+
 def source_replies(retriever: Retriever, source_id: str, paragraph: str | None) -> list[replies.Reply]:
-    """/source ID [N]: the source's pages, from the one holding ¶N as on Discord."""
+    """/source ID [N]: the source's pages; with N, the page holding ¶N (where Discord opens), ¶N marked."""
     if source_id not in retriever.sources:
         return [replies.unknown_source_reply(source_id)]
     source = retriever.source(source_id)
     passages = retriever.passages_of(source.id)
-    if paragraph is None:
-        return replies.source_pages(source, passages)
-    if not paragraph.isdigit() or not 1 <= int(paragraph) <= passages[-1].paragraph:
-        return [replies.Reply(content=replies.no_such_paragraph(source, passages))]
     pages = replies.source_pages(source, passages)
-    return pages[replies.page_of_paragraph(pages, int(paragraph)):]
+    if paragraph is None:
+        return pages
+    if not paragraph.isdecimal():
+        return [replies.Reply(content=f"The paragraph must be a number, not {escape(paragraph)}: "
+                                      f"{replies.no_such_paragraph(source, passages)}")]
+    if not 1 <= int(paragraph) <= passages[-1].paragraph:
+        return [replies.Reply(content=replies.no_such_paragraph(source, passages))]
+    page = pages[replies.page_of_paragraph(pages, int(paragraph))]
+    marker = f"**¶{int(paragraph)}**"
+    embeds = [replace(embed, description=embed.description.replace(marker, MARK + marker, 1))
+              for embed in page.embeds]
+    return [replace(page, embeds=embeds)]
 
 
 def run_console(retriever: Retriever, lines: Iterable[str] | None = None) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import discord
 
@@ -17,10 +16,9 @@ from retrieval import Answer
 
 from .discord_reply import NO_PINGS
 from .notices import answer_fault
-from .votes_store import DOWN, UP, FeedbackError, FeedbackStore
+from .votes_store import DOWN, UP, FeedbackError, FeedbackStore, new_answer_id
 
 log = logging.getLogger("bot")
-T = TypeVar("T")
 VOTE_ID = r"vote:(?P<answer>[0-9]+):(?P<vote>up|down)"
 VOTES = {"up": (UP, "👍", "Helpful"), "down": (DOWN, "👎", "Not helpful")}
 THANKS = "Thanks, your {emoji} is recorded. Press the other button to change it."
@@ -29,7 +27,7 @@ NOT_KEPT_NOW = "Sorry, your vote could not be kept: the bot cannot write its vot
 
 
 class Votes:
-    """The bot's vote database, used only on the writer thread; the log says once when votes stop being kept
+    """The bot's vote database, written only on the writer thread; the log says once when votes stop being kept
     and once when they are kept again, never per message."""
 
     def __init__(self, path: Path | None, writer: ThreadPoolExecutor) -> None:
@@ -49,33 +47,58 @@ class Votes:
         except FeedbackError as error:
             log.warning("votes are off: %s", error)
 
-    async def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
-        """The id that votes on this answer refer to; None when votes are not kept."""
+    def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
+        """The id that votes on this answer will refer to, its record queued on the writer thread: the answer
+        never waits for it, and a vote, queued after it, finds it. None (no buttons) when votes are not kept or
+        the last write failed; the record is still queued, to notice when writes work again."""
         if self.store is None:
             return None
+        answer_id = new_answer_id()
+        kept = not self.failing
         try:
-            return await self._run(self.store.record_answer, answer.query, answer.hits, guild_id, channel_id)
-        except FeedbackError:
+            written = self.writer.submit(self.store.record_answer, answer.query, answer.hits, guild_id, channel_id,
+                                         answer_id)
+        except RuntimeError:  # the bot is closing: the answer still goes, without buttons
             return None
+        written.add_done_callback(self._written)
+        return answer_id if kept else None
+
+    async def settled(self) -> None:
+        """Once every record queued so far is written (or has failed): a report read then holds them all."""
+        await asyncio.wrap_future(self.writer.submit(int))
 
     async def vote(self, answer_id: int, user_id: int, value: int) -> bool:
         """Whether the vote was kept (False: the answer is unknown or votes are off); raises FeedbackError."""
         if self.store is None:
             return False
-        return await self._run(self.store.vote, answer_id, user_id, value)
-
-    async def _run(self, work: Callable[..., T], *args: object) -> T:
         try:
-            result = await asyncio.get_running_loop().run_in_executor(self.writer, work, *args)
+            recorded = await asyncio.get_running_loop().run_in_executor(self.writer, self.store.vote, answer_id,
+                                                                        user_id, value)
         except FeedbackError as error:
-            if not self.failing:
-                log.warning("votes are not being kept, answers go out without vote buttons: %s", error)
-            self.failing = True
+            self._failed(error)
             raise
+        self._kept()
+        return recorded
+
+    def _written(self, written: Future) -> None:
+        """How a queued record went; called on the writer thread."""
+        error = written.exception()
+        if isinstance(error, FeedbackError):
+            self._failed(error)
+        elif error is not None:  # a bug: nobody awaits this write, so the log must say it
+            log.error("an answer could not be recorded", exc_info=error)
+        else:
+            self._kept()
+
+    def _failed(self, error: FeedbackError) -> None:
+        if not self.failing:
+            log.warning("votes are not being kept, answers go out without vote buttons: %s", error)
+        self.failing = True
+
+    def _kept(self) -> None:
         if self.failing:
             log.info("votes are being kept again")
         self.failing = False
-        return result
 
     def close(self) -> None:
         if self.store is not None:

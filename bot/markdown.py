@@ -1,6 +1,7 @@
 """Source text shown exactly as written: every character that Discord would read as markdown or a mention is
-escaped on its own, so the bold the bot adds can start or end anywhere without bringing the source's own
-markdown (links, code, spoilers, headings, lists, quotes) to life."""
+escaped on its own (and the controls that would turn the text around dropped), so the bold the bot adds can start
+or end anywhere without bringing the source's own markdown (links, code, spoilers, headings, lists, quotes) to
+life."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ NUMBERED = re.compile(r"^[ \t]*\d+(\.)(?=\s)", re.MULTILINE)  # "1. " starts a n
 MENTION = re.compile(r"@(?=everyone|here|[!&]?[0-9]{17,20})")
 # the links Discord makes clickable by itself; kept verbatim (a backslash inside would break them)
 URL = re.compile(r"<[^: >]+:/[^ >]+>|(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]")
+# Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069): one in a question or a source would
+# reverse the bot's own words after it ("Trojan Source", CVE-2021-42574). Dropped; the marks LRM/RLM stay.
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def escaped_characters(text: str) -> list[str]:
@@ -29,7 +33,14 @@ def escaped_characters(text: str) -> list[str]:
         out[match.start()] = "@" + ZERO_WIDTH_SPACE
     for match in URL.finditer(text):
         out[match.start():match.end()] = list(match.group())
+    for match in BIDI_CONTROL.finditer(text):
+        out[match.start()] = ""
     return out
+
+
+def without_bidi_controls(text: str) -> str:
+    """For text Discord shows without markdown (a thread's name): only the direction controls dropped."""
+    return BIDI_CONTROL.sub("", text)
 
 
 def escape(text: str) -> str:

@@ -89,8 +89,8 @@ def unknown_source_reply(source_id: str) -> Reply:
     return Reply(content=f"Unknown source id {limits.fit(source_id, 100, escape)}. Use /sources to list them.")
 
 
-def error_reply(message: str) -> Reply:
-    return Reply(content=limits.fit(message, limits.CONTENT, escape))
+def error_reply(message: str, private: bool = False) -> Reply:
+    return Reply(content=limits.fit(message, limits.CONTENT, escape), private=private)
 
 
 def sources_pages(sources: list[Source], counts: dict[str, int], own: frozenset[str] = frozenset()) -> list[Reply]:

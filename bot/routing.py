@@ -76,10 +76,12 @@ class Turns:
 
 @dataclass
 class Cooldown:
-    """Per-user spacing between questions; `retry_after` says how long a user must still wait (0 = go)."""
+    """Per-user spacing between questions; `retry_after` says how long a user must still wait (0 = go), and
+    `first_notice` whether to tell them so: once per window, so a flood of messages gets one notice, not one each."""
 
     seconds: float
     last_asked: dict[int, float] = field(default_factory=dict)
+    told: dict[int, float] = field(default_factory=dict)  # user -> the window (its start) they were told about
 
     def retry_after(self, user_id: int, now: float | None = None, seconds: float | None = None) -> float:
         """`seconds`: the server's own spacing, when it set one."""
@@ -90,3 +92,11 @@ class Cooldown:
             return wait
         self.last_asked[user_id] = now
         return 0.0
+
+    def first_notice(self, user_id: int) -> bool:
+        """Whether this user, asking too soon, has not been told yet in this window; counts them as told."""
+        window = self.last_asked.get(user_id)
+        if window is None or self.told.get(user_id) == window:
+            return False
+        self.told[user_id] = window
+        return True

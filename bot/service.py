@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
+from retrieval.errors import IndexProblem, Unavailable
 from retrieval.libraries import Libraries, LibraryLimits
 from retrieval.search.followup import answer_followup
-from retrieval.service.client import ServiceUnavailable
+from retrieval.search.language import Unreadable
 from retrieval.store.layered import LayeredIndex
 
 from . import replies
@@ -25,6 +26,7 @@ from .paging import PAGER_TIMEOUT_SECONDS
 from .reloading import Reloader
 from .routing import Cooldown, Turns
 from .settings_store import ServerSettings, SettingsStore, as_stored
+from .stopping import InFlight
 from .threads import ThreadMemory
 from .votes_store import FeedbackError
 
@@ -60,6 +62,8 @@ class Service:
         self.searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         # votes get their own thread, so recording one never waits behind a queue of searches
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
+        # reports read the question log on a thread and a connection of their own, beside the writes
+        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report")
         # the database is always opened: `feedback` is only the default of each server's keep_questions
         self.votes = Votes(config.feedback_db, self.writer)
         self.defaults = ServerSettings.defaults(config)
@@ -69,6 +73,7 @@ class Service:
         self.turns = Turns()
         self.threads = ThreadMemory()
         self.lost_replies = LostReplies()
+        self.in_flight = InFlight()  # the questions being answered, for a stop that drops none
         self.reloader = Reloader(self.retriever, retrieval)
         # each server's own library beside the shared one; none when the index is not this bot's own
         self.libraries = None if retrieval is None else Libraries(
@@ -91,7 +96,8 @@ class Service:
             self.settings_store.close()
         self.reloader.close()
         self.searcher.shutdown(wait=True, cancel_futures=True)
-        self.writer.shutdown(wait=True)
+        self.reader.shutdown(wait=True, cancel_futures=True)
+        self.writer.shutdown(wait=True)  # answers' records queued are written before the file is closed
         self.votes.close()
 
     def settings_for(self, guild_id: int | None) -> ServerSettings:
@@ -153,9 +159,14 @@ class Service:
         try:
             answer, own = await self.answer(question, k, previous, guild_id)
             pages = replies.answer_replies(answer, own)
-        except ServiceUnavailable as error:  # not the question's fault: say so, and log it as the outage it is
+        except (Unavailable, IndexProblem) as error:
+            # the services or the index's store, not the question: the asker hears so privately, without the
+            # internal address the error names; the log has it all, as the outage it is
             log.error("question not searched %s question=%.80r: %s", where, question, error)
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
+        except Unreadable as error:  # said to the asker alone: the channel needs no notice of it
+            log.info("question not in English %s language=%s", where, error.language)
+            return None, [replies.error_reply(str(error), private=True)]
         except RetrievalError as error:
             log.info("question refused %s question=%.80r: %s", where, question, error)
             return None, [replies.error_reply(f"Sorry, I can't search that: {error}")]
@@ -174,7 +185,7 @@ class Service:
         if answer is None or not self.settings_for(guild_id).keep_questions:
             return messages
         # every answered question is kept, covered or not: the report of what the sources don't cover needs both
-        answer_id = await self.votes.record_answer(answer, guild_id, channel_id)
+        answer_id = self.votes.record_answer(answer, guild_id, channel_id)
         if answer_id is not None and pages[-1].votes:
             messages[-1]["view"] = vote_view(answer_id, self.votes)
         return messages

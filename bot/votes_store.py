@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -20,6 +21,14 @@ REPORT_WORST = 10
 # Another program holding the file (an open `sqlite3` shell, a backup) makes a write wait this long before it
 # fails; short, because the bot has one writer thread and votes are never worth holding it up.
 BUSY_TIMEOUT_SECONDS = 1.5
+# An answer's id is chosen before it is stored, so that the answer goes out without waiting for the write: random,
+# as several processes (shards) may write one file. Two of a million answers share one with odds of about 1 in 10
+# million; the second write then fails and votes on it are refused, as any failed write's are.
+ANSWER_ID_BITS = 62
+
+
+def new_answer_id() -> int:
+    return secrets.randbits(ANSWER_ID_BITS) + 1  # SQLite's integers are signed 64-bit; 0 is never an id
 
 
 class FeedbackError(RetrievalError):
@@ -80,14 +89,16 @@ class FeedbackStore(SQLiteStore):
         super().__init__(path, SCHEMA, "feedback database", "move it away or set another `feedback_db`")
 
     def record_answer(self, question: str, hits: list[Hit], guild_id: int | None = None,
-                      channel_id: int | None = None) -> int:
-        """Store what was shown for a question; returns the id that votes refer to."""
+                      channel_id: int | None = None, answer_id: int | None = None) -> int:
+        """Store what was shown for a question under `answer_id` (a new one when None); returns the id that votes
+        refer to."""
         shown = json.dumps([{"source_id": h.source.id, "paragraph": h.passage.paragraph, "citation": h.citation}
                             for h in hits], ensure_ascii=False)
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT INTO answers (asked_at, question, passages, guild_id, channel_id) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), question, shown, guild_id, channel_id))
+                "INSERT INTO answers (id, asked_at, question, passages, guild_id, channel_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (answer_id or new_answer_id(), time.time(), question, shown, guild_id, channel_id))
             return int(cursor.lastrowid)
 
     def vote(self, answer_id: int, user_id: int, vote: int) -> bool:
@@ -116,9 +127,17 @@ class FeedbackStore(SQLiteStore):
         return FeedbackReport(answers, voted, int(up), int(down), worst)
 
     def questions_report(self, days: float, guild_id: int | None) -> Report:
-        """What the sources don't cover, for one server (all when None), over the last `days` days."""
-        with self._transaction() as db:
-            return report(read_log(db, days, guild_id), days)
+        """What the sources don't cover, for one server (all when None), over the last `days` days; read on a
+        connection of its own, so that it can run beside writes (on another thread than the writer's)."""
+        try:
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+            try:
+                asked = read_log(db, days, guild_id)
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise FeedbackError(f"{self.name} {self.path} cannot be read ({exc})") from None
+        return report(asked, days)
 
     def forget(self, guild_id: int) -> int:
         """Delete every question a server asked and the votes on them; how many questions were deleted."""

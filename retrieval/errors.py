@@ -29,6 +29,15 @@ class IndexBusy(IndexProblem):
     """Another process is writing the index and did not finish in time."""
 
 
+class Unavailable(RetrievalError):
+    """Something the library relies on (a retrieval service, the index's store) is down or failing: not the
+    question's fault, and the same question may well be answered in a minute."""
+
+
+class StoreUnavailable(Unavailable, IndexProblem):
+    """The index's store (a Milvus server) cannot be reached or failed a request."""
+
+
 class QueryError(RetrievalError):
     """A question cannot be searched as given (empty, too long)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -19,18 +20,20 @@ LOG = logging.getLogger(__name__)
 
 def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
                    rebuild: bool = False, progress: bool = True, encoder: TextEncoder | None = None) -> Retriever:
-    """A ready Retriever for the configured index (or the FAISS folder `index`), built from `sources`, or a
-    RetrievalError that says what to do. Pass an already loaded `encoder` of the configured model to skip
-    loading it again (a bot reloading)."""
+    """A ready Retriever for the configured index (or the FAISS folder `index`), or a RetrievalError that says what
+    to do. An index answers from the sources it was built from (`build ../mydocs`, then any read); `sources`, when
+    given, are the ones it must hold. The config's `sources` are what a first build reads. Pass an already loaded
+    `encoder` of the configured model to skip loading it again (a bot reloading)."""
     place = place_of(config, index)
     model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
     checked: tuple[Path, Corpus | None] | None = None  # the sources read to check the index, kept for a build
     try:
         manifest = place.manifest()
-        checked = current_corpus(sources, config.sources if index is None else None, manifest, config.max_file_mb,
-                                 progress)
-        check_fresh(manifest, model, checked[1], place)
+        checked = current_corpus(sources, manifest, config.max_file_mb, progress)
+        check_fresh(manifest, model, checked[1], place, checked[0])
         needs_build = rebuild
+        if rebuild:
+            LOG.info("rebuilding the index at %s from %s", place, sources or checked[0])
     except (IndexMissing, IndexStale) as problem:
         allowed = rebuild or config.auto_build == "stale" or (
             isinstance(problem, IndexMissing) and config.auto_build == "missing")
@@ -39,7 +42,8 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         needs_build = True
         LOG.info("%s: building the index now", problem.args[0].split(";")[0])
     if needs_build:
-        source_path = Path(sources or config.sources)
+        # the sources named, else those the index was built from (while they are there), else the configured ones
+        source_path = sources or (checked[0] if checked and checked[1] is not None else config.sources)
         corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
                   else load_corpus(source_path, config.max_file_mb, progress))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
@@ -49,12 +53,12 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
                      config.search, reranker)
 
 
-def current_corpus(explicit: Path | None, configured: Path | None, manifest: IndexManifest,
-                   max_file_mb: float, progress: bool = False) -> tuple[Path, Corpus | None]:
-    """The sources to check the index against, and where they are: those named, else the ones it was built
+def current_corpus(wanted: Path | None, manifest: IndexManifest, max_file_mb: float,
+                   progress: bool = False) -> tuple[Path, Corpus | None]:
+    """The sources to check the index against, and where they are: those wanted, else the ones it was built
     from, if still there (None when they are gone)."""
-    path = explicit or configured or Path(manifest.sources_path)
-    if not path.exists() and not (explicit or configured):
+    path = Path(wanted or manifest.sources_path)
+    if not path.exists() and not wanted:
         LOG.warning("note: %s, which the index was built from, is gone; searching the index as it is", path)
         return path, None
     return path, load_corpus(path, max_file_mb, progress)
@@ -67,8 +71,11 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     if vectors_from is not None and not FaissFolder(Path(vectors_from)).has_build():
         raise IndexMissing(f"no FAISS index at {vectors_from} to take vectors from; give the folder of one "
                            "(config's `index`, default index/)")
-    corpus = load_corpus(sources, config.max_file_mb, progress)
     place = place_of(config, index)
+    if not place.has_build():
+        with contextlib.suppress(IndexMissing):  # nothing built there yet is fine; a folder of other files
+            place.manifest()                     # (`--index seeds`) is refused here, before any reading
+    corpus = load_corpus(sources, config.max_file_mb, progress)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
     # loaded first so that the build's own time (and passages per second) counts embedding, not loading.

@@ -8,9 +8,11 @@ import discord
 from discord.ext import commands
 
 from .. import limits
+from ..markdown import without_bidi_controls
 from ..notices import tell_author
 from ..routing import Incoming, question_from
 from ..service import Service
+from ..stopping import RESTARTING
 from ..threads import ThreadMemory
 
 log = logging.getLogger("bot")
@@ -40,6 +42,11 @@ class Questions(commands.Cog):
         post = forum_post(message)
         if post is not None:  # a forum post asks in its title and its first message together
             question = " ".join(f"{post.name} {question}".split())
+        if not self.service.in_flight.accepting:
+            if self.service.in_flight.first_refusal(message.author.id):
+                await tell_author(message, RESTARTING)
+            return
+        self.service.in_flight.track(lambda text: tell_author(message, text))
         try:
             await self.answer_message(message, question, post)
         except discord.HTTPException as error:  # say why in plain words; a traceback would not
@@ -50,8 +57,9 @@ class Questions(commands.Cog):
         guild_id = message.guild.id if message.guild else None
         wait = service.retry_after(message.author.id, guild_id)
         if wait:
-            text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
-            await tell_author(message, text, max(wait, COOLDOWN_NOTICE_MIN_SECONDS))
+            if service.cooldown.first_notice(message.author.id):  # the rest of a flood is dropped silently
+                text = COOLDOWN_NOTICE.format(seconds=max(1, round(wait)))
+                await tell_author(message, text, max(wait, COOLDOWN_NOTICE_MIN_SECONDS))
             return
         channel = message.channel
         previous = service.threads.previous(channel.id) if post is None else None
@@ -102,7 +110,7 @@ class Questions(commands.Cog):
         if not (settings.reply_in_thread and isinstance(message.channel, discord.TextChannel)):
             return None
         try:
-            name = limits.fit(message.clean_content, THREAD_NAME_CHARS) or "Question"
+            name = limits.fit(without_bidi_controls(message.clean_content), THREAD_NAME_CHARS) or "Question"
             thread = await message.create_thread(name=name)
             await thread.send(**first)
             return thread

@@ -7,6 +7,7 @@ import asyncio
 import enum
 import io
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import TypeVar
 
@@ -106,7 +107,7 @@ class ServerSettingsCog(commands.GroupCog, group_name="settings",
         if not await allowed(interaction, "delete the questions kept"):
             return
         deleted = await with_question_log(self.service, interaction, "Nothing was deleted",
-                                          lambda store: store.forget(interaction.guild_id))
+                                          lambda store: store.forget(interaction.guild_id), self.service.writer)
         if deleted is not None:
             await interaction.followup.send(f"Deleted {deleted} questions and the votes on them.", ephemeral=True,
                                             allowed_mentions=NO_PINGS)
@@ -156,7 +157,8 @@ class ReportCog(commands.Cog):
         if not await allowed(interaction, "see the report"):
             return
         found = await with_question_log(self.service, interaction, "The report could not be made",
-                                        lambda store: store.questions_report(days, interaction.guild_id))
+                                        lambda store: store.questions_report(days, interaction.guild_id),
+                                        self.service.reader)
         if found is None:
             return
         files = [discord.File(io.BytesIO(found.csv().encode()), filename="report.csv"),
@@ -166,16 +168,17 @@ class ReportCog(commands.Cog):
 
 
 async def with_question_log(service: Service, interaction: discord.Interaction, failed: str,
-                            work: Callable[[FeedbackStore], T]) -> T | None:
-    """`work` on the question log, on the writer thread, after deferring privately; None (and the user told
-    why, after `failed`) when the log cannot be used."""
+                            work: Callable[[FeedbackStore], T], thread: Executor) -> T | None:
+    """`work` on the question log, on `thread` (the writer's to change it, the reader's to read it), after
+    deferring privately; None (and the user told why, after `failed`) when the log cannot be used."""
     store = service.votes.store
     if store is None:
         await tell(interaction, "No questions are kept: the bot's database could not be opened.")
         return None
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await service.votes.settled()  # the questions answered just before are in the log
     try:
-        return await asyncio.get_running_loop().run_in_executor(service.writer, work, store)
+        return await asyncio.get_running_loop().run_in_executor(thread, work, store)
     except FeedbackError as error:
         await interaction.followup.send(f"{failed}: {escape(str(error))}", ephemeral=True, allowed_mentions=NO_PINGS)
         return None

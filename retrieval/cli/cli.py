@@ -15,6 +15,8 @@ from ..errors import RetrievalError
 from ..evaluate.batch_bench import CONCURRENCY, QUESTIONS_PER_LEVEL
 from ..evaluate.bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
 from ..evaluate.store_bench import SPEED_QUESTIONS as STORE_QUESTIONS
+from ..ingest.formats import FORMAT_SUFFIXES
+from ..ingest.readers import TEXT_SUFFIXES
 from ..settings import FUSIONS, MODES, SearchSettings, ServeSettings
 from .commands import (
     EXIT_ERROR,
@@ -100,16 +102,22 @@ class Parser(argparse.ArgumentParser):
 def add_gate_options(command: argparse.ArgumentParser) -> None:
     """The "covered?" decision's options, shared by `search` and `eval`; checked by SearchSettings."""
     command.add_argument("--min-relevance", type=float, metavar="P",
-                         help="how likely (0 to 1) the first passage must be to answer for the question to count "
-                         f"as covered (default from config: {DEFAULTS.min_relevance})")
+                         help="how likely (0 to 1) the gate must find it that the sources answer the question for "
+                         f"it to count as covered (default from config: {DEFAULTS.min_relevance})")
     command.add_argument("--min-score", type=float, metavar="COSINE",
                          help="the cosine (-1 to 1) the first passage must also reach (default from config: "
                          f"{DEFAULTS.min_score})")
-    command.add_argument("--margin", type=float, help="show a later passage only when its fused score is within "
-                         f"this of the first's (default from config: {DEFAULTS.margin})")
+    command.add_argument("--clear", type=float, metavar="P", help="show the first passage alone when its relevance "
+                         f"(0 to 1) reaches this (default from config: {DEFAULTS.clear})")
+    command.add_argument("--related", type=float, metavar="P", help="otherwise show a later passage when its "
+                         f"relevance reaches this (default from config: {DEFAULTS.related})")
 
 
 SCIFACT = Path("../shared/data/scifact")
+# How long `bench` took on this project's 2-core machine (BENCHMARKS.md, "Speed, memory and scale"); the README
+# says the same, and a test keeps them equal.
+BENCH_MINUTES, BENCH_MINUTES_SMALL = 25, 15
+DOCUMENT_SUFFIXES = sorted(FORMAT_SUFFIXES | set(TEXT_SUFFIXES))
 
 
 def beir_option(command: argparse.ArgumentParser, more: str = "") -> None:
@@ -122,7 +130,8 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, help="a TOML config file (see config.example.toml); "
                         "without it the defaults are used")
     common.add_argument("--index", type=Path, help="a FAISS index folder (default from config: `index`, or the "
-                        "Milvus index when store = \"milvus\")")
+                        "Milvus index when store = \"milvus\"); `build` and the evaluation commands make one there, "
+                        "the others only read one: only the configured index is built on first use")
     main_parser = Parser(prog="python -m retrieval", description=DESCRIPTION,
                                           formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = main_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
@@ -132,8 +141,8 @@ def parser() -> argparse.ArgumentParser:
                                 "atomically: an interrupted build leaves the previous index untouched. Into the "
                                 "configured store: FAISS files, or Milvus (store = \"milvus\" in [retrieval]).")
     build.add_argument("sources", nargs="?", type=Path,
-                       help="a folder of .txt/.md documents (with an optional sources.toml) or a BEIR corpus.jsonl "
-                       "(default from config: seeds)")
+                       help=f"a folder of documents ({', '.join(DOCUMENT_SUFFIXES)}; with an optional sources.toml) "
+                       "or a BEIR corpus.jsonl (default from config: seeds)")
     build.add_argument("--json", action="store_true", help="print the new index's manifest as JSON (no progress "
                        "bars)")
     build.add_argument("--quiet", action="store_true", help="no progress bars (embedding, and the pages of each "
@@ -148,14 +157,14 @@ def parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", parents=[common], help="answer questions with cited passages",
                                  description="Print the passages closest to each question, best first, with "
                                  "citations. With --file (or piped input) every line is a question and every "
-                                 "answer one JSON line. The index is built on first use.")
+                                 "answer one JSON line. The configured index is built on first use.")
     search.add_argument("question", nargs="*", help="the question (quote it)")
     search.add_argument("-k", type=int, help=f"how many passages at most (default from config: {DEFAULTS.top_k})")
     search.add_argument("--json", action="store_true", help="print JSON: {query, took_ms, results: [...]}")
     search.add_argument("--file", help="read questions from this file, one a line ('-' for stdin); a .jsonl "
                         "file holds BEIR queries with `_id` and `text`")
     search.add_argument("--sources", type=Path, help="the sources the index must match (default: the ones it "
-                        "was built from, or the config's)")
+                        "was built from; the config's `sources` are what a first build reads)")
     add_gate_options(search)
     search.add_argument("--all", action="store_true", help="the top k as ranked, with no 'covered?' decision and "
                         "no margin (for scoring a benchmark)")
@@ -191,7 +200,8 @@ def parser() -> argparse.ArgumentParser:
         "only). With --beir DIR: index DIR/corpus.jsonl (once, into --index or .cache/) and print nDCG@10, "
         "MRR@10 and Recall@1/3/10/100 on a split. Every retrieval mode is measured side by side.")
     evaluate.add_argument("--gold", type=Path, default=None,
-                          help="gold file (default: gold.toml beside the sources)")
+                          help="gold file (default: gold.toml beside the sources the index was built "
+                          "from)")
     evaluate.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR dataset folder (corpus.jsonl, "
                           "queries.jsonl, qrels/)")
     evaluate.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
@@ -227,13 +237,18 @@ def parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=run_eval)
 
     calibrate = commands.add_parser(
-        "calibrate", parents=[common], help="fit the 'covered?' model on development data",
-        description="Ask a BEIR dataset's train questions of its own corpus (covered) and of every other corpus "
-        "given, and each --set's questions of the corpora that are not theirs (not covered); print the "
-        "logistic regression coefficients for retrieval/coverage.py. Indexes are cached in .cache/.")
-    calibrate.add_argument("--beir", type=Path, required=True, metavar="DIR", help="a BEIR dataset folder")
-    calibrate.add_argument("--set", nargs=2, action="append", default=[], metavar=("SOURCES", "QUESTIONS"),
-                           help="a corpus and its questions (a gold .toml or a questions.jsonl); repeatable")
+        "calibrate", parents=[common], help="fit the gate and the relevance model on development data",
+        description="Ask each --set's questions of its corpus: those with `expect` snippets are answered there, "
+        "those without are not (each file is one kind of such question). Print the logistic regression "
+        "coefficients of the gate (COVERED) and of a passage's relevance (ANSWERS) for "
+        "retrieval/search/coverage.py, and the share of each kind the gate lets through. Indexes are cached in "
+        ".cache/. BENCHMARKS.md (\"Answer precision\") has the command that made the defaults.")
+    calibrate.add_argument("--set", nargs=2, action="append", required=True, metavar=("SOURCES", "QUESTIONS"),
+                           help="a corpus and questions to ask of it: a gold .toml, or a .jsonl of `q` (or BEIR "
+                           "`text`) records with optional `expect` snippets; repeatable")
+    calibrate.add_argument("--covered-at", type=float, default=DEFAULTS.min_relevance, metavar="P",
+                           help="the gate's threshold whose questions the relevance model learns from (default: "
+                           f"{DEFAULTS.min_relevance})")
     calibrate.set_defaults(run=run_calibrate)
 
     soak = commands.add_parser(
@@ -251,7 +266,8 @@ def parser() -> argparse.ArgumentParser:
         description="Index the seeds and BEIR SciFact with each backend (the plain sentence-transformers "
         "baseline first), then print search latency p50/p95 (query encoding included), indexing throughput, "
         "the build's peak memory, nDCG@10 on SciFact test, and the time to rebuild after editing one "
-        "document. Takes about 10 minutes on 2 cores; indexes go to a temporary folder that is removed.")
+        f"document. Takes about {BENCH_MINUTES} minutes on 2 cores ({BENCH_MINUTES_SMALL} with --large 0; "
+        "BENCHMARKS.md); indexes go to a temporary folder that is removed.")
     bench.add_argument("--scifact", type=Path, default=SCIFACT,
                        help="BEIR SciFact folder (default: ../shared/data/scifact)")
     bench.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=ALL_BACKENDS,

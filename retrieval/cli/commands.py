@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,11 +21,11 @@ from tqdm import tqdm
 
 from ..config import RetrievalConfig
 from ..encode.embed import load_encoder, resolve_model
-from ..errors import RetrievalError
+from ..errors import IndexMissing, IndexProblem, RetrievalError
 from ..evaluate.batch_bench import batch_table, bench_batching
 from ..evaluate.batch_bench import to_json as batch_json
 from ..evaluate.bench import run_bench
-from ..evaluate.calibrate import Example, fit
+from ..evaluate.calibrate import Asked, fit, judge
 from ..evaluate.evaluate import (
     GoldQuestion,
     beir_table,
@@ -34,6 +36,7 @@ from ..evaluate.evaluate import (
     load_beir,
     load_gold,
     load_question_set,
+    read_jsonl,
     to_json,
 )
 from ..evaluate.feedback import report_from_file
@@ -50,7 +53,7 @@ from ..records import Role
 from ..search.retriever import Answer, Retriever, clean_question
 from ..service.payloads import sources_json
 from ..settings import SearchSettings, ServeSettings, SettingError
-from ..store.places import place_of
+from ..store.places import FaissFolder, place_of
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 
 BEIR_CACHE = Path(".cache")
@@ -88,23 +91,56 @@ def run_search(args: argparse.Namespace, config: RetrievalConfig) -> int:
         clean_question(check_utf8(" ".join(args.question)), settings.max_question_chars)  # before the model loads
     if args.context < 0:
         raise RetrievalError("--context takes a number of paragraphs, 0 or more")
-    retriever = open_retriever(config, sources=args.sources, index=args.index, rebuild=args.rebuild,
-                               progress=not (args.json or batch))  # JSON is for scripts: no bars beside it
+    questions = first_of(read_questions(args.file or "-")) if batch else iter(())  # before the model loads
+    retriever = opened(args, config, sources=args.sources, rebuild=args.rebuild,
+                       progress=not (args.json or batch))  # JSON is for scripts: no bars beside it
     ask = Asker(retriever, settings, not args.all, args.context)
     if batch:
-        return run_batch(ask, read_questions(args.file or "-"), config.serve.max_batch)
+        return run_batch(ask, questions, config.serve.max_batch)
     answer = ask.answer(" ".join(args.question))
     if args.json:
         print(json.dumps(ask.record(answer), ensure_ascii=False, indent=1))
     else:
         marks = (MARK_ON, MARK_OFF) if sys.stdout.isatty() else PLAIN_MARKS
-        print(render(answer, retriever, args.context, marks))
+        print(render(answer, retriever, args.context, marks, show_command(args)))
     return 0
+
+
+def show_command(args: argparse.Namespace) -> str:
+    """`python -m retrieval show` with the options that found this index, for the footer to name."""
+    given = [f"{option} {shlex.quote(str(value))}" for option, value in (("--config", args.config),
+                                                                        ("--index", args.index)) if value]
+    return " ".join(["python -m retrieval show", *given])
+
+
+def opened(args: argparse.Namespace, config: RetrievalConfig, **options) -> Retriever:
+    """open_retriever for a command. A folder named with --index is opened, never made on first use (only the
+    configured index is): a mistyped path must not quietly become a new index of other sources."""
+    if args.index is not None and not getattr(args, "rebuild", False):
+        try:
+            FaissFolder(args.index).manifest()
+        except IndexMissing:
+            raise IndexMissing(f"no index at {args.index}; build one there first with `python -m retrieval build "
+                               f"SOURCES --index {args.index}`, or leave --index out for the configured index "
+                               f"({config.index})") from None
+        except IndexProblem:
+            pass  # damaged, stale, or not an index folder: open_retriever says which (or rebuilds, when allowed)
+    return open_retriever(config, index=args.index, **options)
+
+
+def first_of(questions: Iterator[T]) -> Iterator[T]:
+    """The questions, once the first is in: an empty file or standard input is an error, not a silent exit 0."""
+    first = next(questions, None)
+    if first is None:
+        raise RetrievalError("no questions to answer: the input is empty; give one question a line (on standard "
+                             'input or with --file FILE), or ask one: python -m retrieval search "your question"')
+    return itertools.chain([first], questions)
 
 
 # Command line options laid over [retrieval.search]: option attribute -> setting (and how to read it).
 SETTING_OPTIONS = {"k": "top_k", "mode": "mode", "fusion": "fusion", "dense_weight": "dense_weight",
-                   "min_relevance": "min_relevance", "min_score": "min_score", "margin": "margin"}
+                   "min_relevance": "min_relevance", "min_score": "min_score", "clear": "clear",
+                   "related": "related"}
 
 
 def settings_from(args: argparse.Namespace, configured: SearchSettings) -> SearchSettings:
@@ -225,7 +261,7 @@ def read_questions(name: str) -> Iterator[tuple[str | None, str]]:
 
 
 def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    retriever = open_retriever(config, index=args.index)
+    retriever = opened(args, config)
     source = retriever.source(args.source_id)
     passages = retriever.passages_of(source.id)
     if args.paragraph is not None:
@@ -274,7 +310,7 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         return 0
     elif args.followups:
         pairs = load_followups(args.followups)
-        retriever = open_retriever(config, index=args.index)
+        retriever = opened(args, config)
         retriever.settings = modes[0]
         reports = evaluate_followups(retriever, pairs)
         if args.json:
@@ -288,9 +324,10 @@ def run_eval(args: argparse.Namespace, config: RetrievalConfig) -> int:
         reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
         title, text = f"question set {args.questions}", gold_table(reports)
     else:
-        gold = args.gold or default_gold(config.sources)
+        retriever = opened(args, config)
+        # beside the sources the index holds, which after `build ../mydocs` are not the config's
+        gold = args.gold or default_gold(Path(retriever.index.manifest.sources_path))
         questions = load_gold(gold)
-        retriever = open_retriever(config, index=args.index)
         reports = [evaluate_gold(retriever, questions, mode) for mode in modes]
         title, text = f"gold file {gold}", gold_table(reports)
     print(json.dumps(to_json(reports), ensure_ascii=False, indent=1) if args.json else f"{title}\n{text}")
@@ -327,7 +364,7 @@ def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources:
     """The index of an evaluation corpus: --index if given (only ever reported when stale), else one cached in
     .cache/ (or, with store = "milvus", in the configured Milvus under a name of its own) that is ours to remake
     when stale."""
-    if args.index:
+    if args.index:  # built there on first use, as the evaluation commands' help says
         return open_retriever(config, sources=sources, index=args.index)
     if config.store == "milvus":
         name = f"eval_{cached_index(sources).name.replace('-', '_')}"
@@ -336,7 +373,7 @@ def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources:
 
 
 def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    retriever = open_retriever(config, index=args.index, progress=True)
+    retriever = opened(args, config, progress=True)
     rows = sources_json(retriever)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -348,24 +385,25 @@ def run_sources(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    """Fit the "covered?" model: BEIR train claims over their corpus are covered; they, and each question set's
-    on-topic questions, asked of the other corpora are not."""
-    queries, qrels = load_beir(args.beir, "train")
-    corpora = {args.beir / "corpus.jsonl": [Example(queries[q], frozenset(qrels[q])) for q in qrels]}
+    """Fit the gate and the relevance model on each --set's questions asked of its corpus."""
+    asked: dict[Path, list[Asked]] = {}
     for sources, questions in args.set:
-        corpora[Path(sources)] = [Example(q.q, frozenset()) for q in load_questions(Path(questions)) if q.on_topic]
-    opened = {path: open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
-              for path in corpora}
-    covered = [(opened[args.beir / "corpus.jsonl"], e) for e in corpora[args.beir / "corpus.jsonl"]]
-    uncovered = [(opened[other], Example(e.question, frozenset()))
-                 for path, examples in corpora.items() for e in examples for other in opened if other != path]
-    print(json.dumps(fit(covered, uncovered), indent=1))
+        path = Path(sources)
+        asked.setdefault(path, []).extend(Asked(str(path), Path(questions).name, q)
+                                          for q in load_questions(Path(questions)))
+    judged = []
+    for path, questions in asked.items():
+        retriever = open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+        judged += judge(retriever, questions)
+    print(json.dumps(fit(judged, args.covered_at), indent=1))
     return 0
 
 
 def load_questions(path: Path) -> list[GoldQuestion]:
-    """A gold TOML file, or a question set's questions.jsonl."""
-    return load_question_set(path.parent) if path.suffix == ".jsonl" else load_gold(path)
+    """A gold TOML file, or a .jsonl of `q` (or BEIR `text`) records with optional `expect` snippets."""
+    if path.suffix != ".jsonl":
+        return load_gold(path)
+    return [GoldQuestion(r.get("q") or r["text"], list(r.get("expect", [])), path.stem) for r in read_jsonl(path)]
 
 
 def cached_index(sources: Path) -> Path:
@@ -435,5 +473,5 @@ def run_serve(args: argparse.Namespace, config: RetrievalConfig) -> int:
     from ..service.app import serve  # FastAPI and uvicorn are imported only by this command
 
     settings = serve_settings_from(args, config.serve)
-    serve(open_retriever(config, index=args.index), settings)
+    serve(opened(args, config), settings)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import textwrap
 
 from ..records import Passage
@@ -13,7 +14,9 @@ MARK_ON, MARK_OFF = "\033[1m", "\033[0m"  # bold in a terminal; plain output mar
 PLAIN_MARKS = ("»", "«")
 
 
-def render(answer: Answer, retriever: Retriever, context: int = 0, marks: tuple[str, str] = PLAIN_MARKS) -> str:
+def render(answer: Answer, retriever: Retriever, context: int = 0, marks: tuple[str, str] = PLAIN_MARKS,
+           show: str = "python -m retrieval show") -> str:
+    """The answer as text; the footer gives the `show` command that opens its first passage in its source."""
     if not answer.hits:
         return (f"The sources do not cover this question: no passage is likely enough to answer it (best "
                 f"relevance {answer.relevance:.2f}, needed {answer.settings.min_relevance:.2f}). "
@@ -28,8 +31,9 @@ def render(answer: Answer, retriever: Retriever, context: int = 0, marks: tuple[
                                    initial_indent="   ", subsequent_indent="   "))
         lines.extend(context_line(p) for p in after)
         lines.append("")
-    lines.append(f"{len(answer.hits)} passage(s) in {answer.took_ms:.0f} ms. "
-                 "Read a passage in context: python -m retrieval show SOURCE_ID --paragraph N")
+    first = answer.hits[0]
+    lines.append(f"{len(answer.hits)} passage(s) in {answer.took_ms:.0f} ms. Read the first in its source: "
+                 f"{show} {shlex.quote(first.source.id)} --paragraph {first.passage.paragraph}")
     return "\n".join(lines)
 
 

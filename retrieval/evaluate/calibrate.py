@@ -1,55 +1,103 @@
-"""Fit the "covered?" model: questions over corpora that answer them (covered) and over corpora that cannot
-(not covered) → features of the passage the gate would judge → logistic regression coefficients."""
+"""Fit the two calibrated models of search/coverage.py: development questions asked of their corpora (each file
+of questions one kind; a question with `expect` snippets is answered there, one without is not) -> the signals
+each answer carries -> logistic regression coefficients for the gate and for a passage's relevance."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..search.coverage import fit_logistic, probability
-from ..search.retriever import Retriever, clean_question
-from .evaluate import RANKING_DEPTH
+from ..errors import QueryError
+from ..search.coverage import JUDGED, fit_logistic, logistic
+from ..search.retriever import Retriever
+from .evaluate import GoldQuestion
+
+SHOWN_AT_MOST = 4  # the passages per question the relevance model learns from: as many as an answer shows
 
 
 @dataclass(frozen=True)
-class Example:
-    """One question asked of one corpus, with the passage rows that answer it (none: the corpus cannot)."""
+class Asked:
+    """One question asked of one corpus, what kind of question it is (its file), and the corpus's name."""
 
-    question: str
-    answers: frozenset[str]  # source ids (BEIR) that answer it; empty for a question the corpus cannot answer
-
-
-def features(retriever: Retriever, example: Example) -> np.ndarray | None:
-    """(dense score, BM25 share) of the first right passage within the top ranks, or of the first passage when
-    the corpus cannot answer; None when a right passage is not ranked high enough to be judged."""
-    settings = retriever.settings
-    query = clean_question(example.question, settings.max_question_chars)
-    found, _, order = retriever.ranked(query, retriever.encoder.encode([query])[0], RANKING_DEPTH * 10, settings)
-    order = order[:RANKING_DEPTH]
-    if not len(order):
-        return None
-    if example.answers:
-        right = [p for p in order if retriever.location(int(found.rows[p])).source.id in example.answers]
-        if not right:
-            return None
-        order = right
-    dense, share = found.dense(settings.sentence_vectors), found.lexical_share()
-    return np.array([dense[order[0]], share[order[0]]])
+    corpus: str
+    kind: str
+    question: GoldQuestion
 
 
-def fit(covered: list[tuple[Retriever, Example]], uncovered: list[tuple[Retriever, Example]]) -> dict:
-    """Coefficients, and how they separate the examples they were fitted on."""
-    rows, labels = [], []
-    for label, pairs in ((1, covered), (0, uncovered)):
-        for retriever, example in pairs:
-            found = features(retriever, example)
-            if found is not None:
-                rows.append(found)
-                labels.append(label)
-    x, y = np.array(rows), np.array(labels, dtype=float)
-    coefficients = fit_logistic(x, y)
-    p = probability(x[:, 0], x[:, 1], coefficients)
-    return {"coefficients": coefficients, "covered": int(y.sum()), "uncovered": int(len(y) - y.sum()),
-            "covered_kept_at_0.5": float((p[y == 1] >= 0.5).mean()),
-            "uncovered_declined_at_0.5": float((p[y == 0] < 0.5).mean())}
+@dataclass(frozen=True)
+class Judged:
+    """An asked question with the signals of its first distinct passages and which of them answer it."""
+
+    asked: Asked
+    gate: np.ndarray  # the gate's features
+    passages: np.ndarray  # one row of the relevance model's features per passage, best first
+    right: np.ndarray  # whether each of those passages answers the question
+
+
+def judge(retriever: Retriever, asked: list[Asked]) -> list[Judged]:
+    """Each question answered as ranked (no gate), with the signals its answer carries; a question that cannot
+    be searched (in a language the model cannot read) is left out."""
+    asked = [a for a in asked if searchable(retriever, a.question.q)]
+    answers = retriever.answer_many([a.question.q for a in asked], k=max(SHOWN_AT_MOST, JUDGED), gate=False,
+                                    highlight=False)
+    judged = []
+    for each, answer in zip(asked, answers, strict=True):
+        signals = answer.signals
+        if signals is None or not len(signals.dense):
+            continue
+        gate = np.array([signals.dense[0], signals.share[0], signals.unnamed[:JUDGED].max()])
+        right = np.array([each.question.answered_by(hit) for hit in answer.hits[:SHOWN_AT_MOST]])
+        judged.append(Judged(each, gate, signals.matrix()[:len(right)], right))
+    return judged
+
+
+def searchable(retriever: Retriever, question: str) -> bool:
+    try:
+        retriever.checked(question, None)
+    except QueryError:
+        return False
+    return True
+
+
+def balanced(judged: list[Judged]) -> np.ndarray:
+    """Weights giving each corpus's answered questions, and its unanswered ones, the same total; the unanswered
+    share it equally between their kinds."""
+    groups: dict[tuple[str, str], int] = defaultdict(int)
+    for j in judged:
+        groups[(j.asked.corpus, "answered" if j.asked.question.on_topic else j.asked.kind)] += 1
+    kinds: dict[str, int] = defaultdict(int)
+    for corpus, kind in groups:
+        kinds[corpus] += kind != "answered"
+    weights = []
+    for j in judged:
+        key = (j.asked.corpus, "answered" if j.asked.question.on_topic else j.asked.kind)
+        weights.append(1 / groups[key] / (1 if key[1] == "answered" else kinds[key[0]]))
+    return np.array(weights)
+
+
+def fit(judged: list[Judged], covered_at: float) -> dict:
+    """The gate's coefficients (answered vs unanswered questions, balanced), then the relevance model's, fitted on
+    the first passages of the questions the gate lets through at `covered_at` (as a reader would see them, each
+    corpus weighing the same); with the share of each kind of question the gate lets through."""
+    weights = balanced(judged)
+    x = np.array([j.gate for j in judged])
+    y = np.array([j.asked.question.on_topic for j in judged], dtype=float)
+    gate = fit_logistic(x, y, weights)
+    passing = logistic(x, gate) >= covered_at
+    through = [j for j, ok in zip(judged, passing, strict=True) if ok]
+    per_corpus: dict[str, int] = defaultdict(int)
+    for j in through:
+        per_corpus[j.asked.corpus] += 1
+    per_question = [1 / per_corpus[j.asked.corpus] for j in through]  # each corpus's shown answers weigh the same
+    rows = np.vstack([j.passages for j in through])
+    right = np.concatenate([j.right for j in through]).astype(float)
+    row_weights = np.concatenate([np.full(len(j.right), w) for j, w in zip(through, per_question, strict=True)])
+    answers = fit_logistic(rows, right, row_weights)
+    kept = defaultdict(list)
+    for j, ok in zip(judged, passing, strict=True):
+        kept[f"{j.asked.corpus}: {'answered' if j.asked.question.on_topic else j.asked.kind}"].append(bool(ok))
+    return {"covered": [round(c, 3) for c in gate], "answers": [round(c, 3) for c in answers],
+            "covered_at": covered_at,
+            "let_through": {name: round(float(np.mean(flags)), 4) for name, flags in sorted(kept.items())}}

@@ -7,15 +7,18 @@ import json
 import statistics
 import tomllib
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 
-from ..errors import RetrievalError
+from ..errors import QueryError, RetrievalError
 from ..records import Hit
-from ..search.retriever import Retriever
+from ..search.coverage import LIKELY, label
+from ..search.retriever import Answer, Retriever
 from ..settings import SearchSettings
 from . import metrics
 
 RANKING_DEPTH = 10
+LIKELY_LABEL = label(LIKELY)
 BEIR_DEPTH = 100
 RECALL_CUTOFFS = (1, 3, 10, 100)
 GOLD_NAME = "gold.toml"  # a corpus's own gold questions, beside its documents (seeds/gold.toml)
@@ -72,8 +75,36 @@ class GoldReport:
     on_topic_shown: float  # on-topic questions whose answer shows the right passage
     mean_shown: float  # passages shown per answered on-topic question
     off_topic_declined: float  # off-topic questions answered "not covered"
+    likely_answers: int  # answers whose first passage is labelled "likely answers", of any question
+    likely_right: float  # of those, the share whose first passage answers the question
     median_took_ms: float
     misses: list[dict]
+    reliability: list[Bucket]  # every passage shown, by its relevance: predicted against observed
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The passages shown whose relevance fell in [low, high): how many, their mean relevance, and the share
+    of them that answer their question."""
+
+    low: float
+    high: float
+    passages: int
+    predicted: float
+    observed: float
+
+
+RELIABILITY_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0000001)
+
+
+def reliability(shown: list[tuple[float, bool]]) -> list[Bucket]:
+    buckets = []
+    for low, high in pairwise(RELIABILITY_EDGES):
+        inside = [(p, right) for p, right in shown if low <= p < high]
+        if inside:
+            buckets.append(Bucket(low, min(high, 1.0), len(inside), statistics.fmean(p for p, _ in inside),
+                                  share(right for _, right in inside)))
+    return buckets
 
 
 @dataclass(frozen=True)
@@ -115,9 +146,16 @@ def evaluate_gold(retriever: Retriever, questions: list[GoldQuestion],
     """Rank without the gate for top-k and MRR; answer as a reader is answered for what is shown."""
     settings = settings or retriever.settings
     ranks, answered, kept, right_shown, shown, declined, took, misses = [], [], [], [], [], [], [], []
+    likely, judged = [], []
     for question in questions:
-        answer = retriever.answer(question.q, settings=settings, highlight=False)
+        try:
+            answer = retriever.answer(question.q, settings=settings, highlight=False)
+        except QueryError:  # not searched (in a language the model cannot read): nothing shown
+            answer = Answer(question.q, [], 0.0, settings, settings.top_k)
         took.append(answer.took_ms)
+        judged += [(hit.relevance, question.answered_by(hit)) for hit in answer.hits]
+        if answer.hits and label(answer.hits[0].relevance) == LIKELY_LABEL:
+            likely.append(question.answered_by(answer.hits[0]))
         if not question.on_topic:
             declined.append(not answer.hits)
             continue
@@ -139,7 +177,8 @@ def evaluate_gold(retriever: Retriever, questions: list[GoldQuestion],
         mrr10=sum(1 / r for r in ranks if r) / max(len(ranks), 1),
         on_topic_answered=share(answered), on_topic_kept=share(kept), on_topic_shown=share(right_shown),
         mean_shown=statistics.fmean(shown) if shown else 0.0, off_topic_declined=share(declined),
-        median_took_ms=statistics.median(took), misses=misses,
+        likely_answers=len(likely), likely_right=share(likely), median_took_ms=statistics.median(took),
+        misses=misses, reliability=reliability(judged),
     )
 
 
@@ -186,9 +225,20 @@ def gold_table(reports: list[GoldReport]) -> str:
             ("on-topic: right passage shown", [pct(r.on_topic_shown) for r in reports]),
             ("passages shown per answer", [f"{r.mean_shown:.2f}" for r in reports]),
             ("off-topic: 'not covered'", [pct(r.off_topic_declined) for r in reports]),
+            ("'likely answers': first passage right", [f"{pct(r.likely_right)} of {r.likely_answers}"
+                                                       for r in reports]),
             ("median took_ms", [f"{r.median_took_ms:.1f}" for r in reports])]
     heading = f"{first.questions} questions ({first.on_topic} on-topic, {first.off_topic} off-topic)"
-    return heading + "\n" + table(["metric", *(r.mode for r in reports)], [(n, *v) for n, v in rows])
+    return (heading + "\n" + table(["metric", *(r.mode for r in reports)], [(n, *v) for n, v in rows]) + "\n\n"
+            + reliability_table(first))
+
+
+def reliability_table(report: GoldReport) -> str:
+    """The first mode's passages shown, by relevance: is a passage shown at 0.7 right 70% of the time?"""
+    rows = [(f"{b.low:.1f} to {b.high:.1f}", str(b.passages), f"{b.predicted:.2f}", f"{b.observed:.2f}")
+            for b in report.reliability]
+    return f"relevance of the passages shown ({report.mode}): predicted against observed\n" + table(
+        ["relevance", "passages", "mean relevance", "share right"], rows)
 
 
 def table(header: list[str], rows: list[tuple[str, ...]]) -> str:

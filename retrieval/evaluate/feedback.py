@@ -5,12 +5,18 @@ grouped with its near-duplicates, as a table, CSV, or candidate gold questions."
 from __future__ import annotations
 
 import csv
+import heapq
 import io
+import itertools
 import json
+import math
 import re
 import sqlite3
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import Stemmer
@@ -32,11 +38,28 @@ CREATE TABLE IF NOT EXISTS votes (
 # in tests/retrieval/evaluate/test_feedback.py: case, punctuation, tense and one added word group ("Who founded
 # NAUH?", "who founded nauh", "Who founded NAUH then?"); another question word does not ("When was NAUH founded?").
 NEAR_DUPLICATE = 0.6
+# A question is compared only with the groups it shares a rare pair of words with. Word sets with Jaccard
+# similarity t or more share at least ceil(t * n) of the n words of either, and then their first two shared words
+# lie among the first n - ceil(t * n) + 2 of each, in any one fixed order (rarest first here): the generalised
+# prefix filter (Wang, Li and Feng, SIGMOD 2012; with one word, Chaudhuri, Ganti and Kaushik, ICDE 2006). That
+# finds every group comparing all pairs found, and pairs of rare words are shared by few groups. Exact arithmetic,
+# as 0.6 * 5 is 3.0000000000000004 in floating point.
+PREFIX_SHARE = Fraction(NEAR_DUPLICATE).limit_denominator(100)
+# Keys of more words than this are found by their first single words instead, as their pairs grow as the square;
+# a question of up to LONG_QUESTION words may be close to a key of SHORT_KEY words, so it looks for pairs too.
+SHORT_KEY = 12
+LONG_QUESTION = math.floor(SHORT_KEY / PREFIX_SHARE)
+# Groups compared per question at most. A real log compares a handful; only a log of a few words in every
+# combination reaches this, and then a question may start a group of its own instead of joining one.
+MAX_COMPARED = 200
 # words that change no question's meaning; question words (who, when ...) stay, as they tell questions apart
 STOPWORDS = frozenset(["a", "an", "the", "is", "are", "was", "were", "be", "of", "to", "in", "on", "for", "and",
                        "or", "do", "does", "did", "has", "have", "had", "it", "its", "this", "that"])
 STEMMER = Stemmer.Stemmer("english")  # the stemmer BM25 uses: "resettled" and "resettle" are one word
 TOP_GROUPS = 20  # groups listed per part of the report
+# What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula: OWASP, "CSV Injection"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+READ_PAGE = 5000  # questions read at a time: a few milliseconds, the longest a write of the bot waits for a report
 
 
 @dataclass(frozen=True)
@@ -98,15 +121,17 @@ class Report:
         return "\n".join(lines)
 
     def csv(self) -> str:
-        """One row per group and part: part, question, times asked, variants, down-votes, passages shown."""
+        """One row per group and part: part, question, times asked, variants, down-votes, passages shown. What
+        askers wrote never becomes a live formula in a spreadsheet (see `inert`)."""
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
         writer.writerow(["part", "question", "times", "variants", "down_votes", "shown"])
         for part, groups in (("not covered", self.not_covered), ("voted down", self.voted_down),
                              ("most asked", self.most_asked)):
             for g in groups:
-                writer.writerow([part, g.question, g.times, " | ".join(sorted({a.question for a in g.asked})),
-                                 g.down, " | ".join(g.asked[-1].citations)])
+                writer.writerow([part, inert(g.question), g.times,
+                                 inert(" | ".join(sorted({a.question for a in g.asked}))), g.down,
+                                 inert(" | ".join(g.asked[-1].citations))])
         return out.getvalue()
 
     def gold(self) -> str:
@@ -125,6 +150,12 @@ class Report:
         return "\n".join(lines)
 
 
+def inert(text: str) -> str:
+    """A cell that a spreadsheet shows as text: one starting as a formula does gets a leading single quote, as
+    OWASP's CSV injection guidance says (with every cell quoted, quotes doubled, which `csv.QUOTE_ALL` does)."""
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
 def words(question: str) -> frozenset[str]:
     return frozenset(STEMMER.stemWords([w for w in re.findall(r"\w+", question.lower()) if w not in STOPWORDS]))
 
@@ -133,17 +164,67 @@ def similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a | b) and len(a & b) / len(a | b) >= NEAR_DUPLICATE
 
 
+def first_words(ordered: list[str], shared: int) -> list[str]:
+    """Among which words of a key (rarest first) a similar key's `shared`-th shared word must be."""
+    return ordered[:len(ordered) - shared_at_least(len(ordered)) + shared]
+
+
+def shared_at_least(n: int) -> int:
+    """ceil(t * n): the words a key of n words shares with any key similar to it."""
+    return -(-PREFIX_SHARE.numerator * n // PREFIX_SHARE.denominator)
+
+
+def signatures(key: frozenset[str], rarity: dict[str, tuple[int, str]]) -> tuple[list, list]:
+    """What to file a new group's key under, and what to look a question's words up by: pairs of first words for
+    short keys, single first words for long ones (a question looks both ways when its length could meet either)."""
+    ordered = sorted(key, key=rarity.__getitem__)
+    pairs = list(itertools.combinations(first_words(ordered, 2), 2))
+    singles = first_words(ordered, 1)
+    filed = pairs if len(ordered) <= SHORT_KEY else singles
+    looked_up = (pairs if len(ordered) <= LONG_QUESTION else []) + \
+        (singles if len(ordered) >= shared_at_least(SHORT_KEY + 1) else [])
+    return filed, looked_up
+
+
 def group(asked: list[Asked]) -> list[Group]:
     """Near-duplicates together, in the order first asked; a question joins the first group it is close to."""
+    ordered = sorted(asked, key=lambda a: a.asked_at)
+    keys = [words(item.question) for item in ordered]
+    frequency = Counter(word for key in set(keys) for word in key)
+    rarity = {word: (count, word) for word, count in frequency.items()}
     groups: list[tuple[frozenset[str], Group]] = []
-    for item in sorted(asked, key=lambda a: a.asked_at):
-        found = words(item.question)
-        home = next((g for key, g in groups if similar(key, found)), None)
+    filed: dict[object, list[int]] = {}  # a pair of words, or one word -> the groups filed under it, in order
+    homes: dict[frozenset[str], Group] = {}  # a word set's group: later groups never come before it
+    for item, found in zip(ordered, keys, strict=True):
+        home = homes.get(found)
         if home is None:
-            home = Group(item.question)
-            groups.append((found, home))
+            file_under, look_up = signatures(found, rarity)
+            home = next((groups[n][1] for n in compared(look_up, filed) if similar(groups[n][0], found)), None)
+            if home is None:
+                home = Group(item.question)
+                for signature in file_under:
+                    filed.setdefault(signature, []).append(len(groups))
+                groups.append((found, home))
+            if found:  # questions with no words at all are never alike (similar() says so)
+                homes[found] = home
         home.asked.append(item)
     return [g for _, g in groups]
+
+
+def compared(look_up: list, filed: dict[object, list[int]]) -> list[int] | Iterator[int]:
+    """The groups to compare a question with, earliest first, each once, MAX_COMPARED at most."""
+    lists = [found for found in (filed.get(signature) for signature in look_up) if found]
+    if sum(map(len, lists)) <= MAX_COMPARED:  # the usual case: sorting a few is quicker than merging lazily
+        return sorted(set().union(*lists))
+    return itertools.islice(unique(heapq.merge(*lists)), MAX_COMPARED)
+
+
+def unique(ordered: Iterator[int]) -> Iterator[int]:
+    last = -1
+    for n in ordered:
+        if n != last:
+            last = n
+            yield n
 
 
 def report(asked: list[Asked], days: float) -> Report:
@@ -157,17 +238,26 @@ def report(asked: list[Asked], days: float) -> Report:
 
 def read_log(db: sqlite3.Connection, days: float, guild_id: int | None = None,
              now: float | None = None) -> list[Asked]:
-    """The questions asked in the last `days` days (in one server when `guild_id` is given), with their votes."""
+    """The questions asked in the last `days` days (in one server when `guild_id` is given), with their votes,
+    in the order asked. Read a page at a time, each page its own read, so that the bot's writes (which wait for
+    reads to end) get in between however long the log is."""
     since = (time.time() if now is None else now) - days * 86400
     where, params = "a.asked_at >= ?", [since]
     if guild_id is not None:
         where, params = where + " AND a.guild_id = ?", [since, guild_id]
-    rows = db.execute(
-        "SELECT a.question, a.asked_at, a.passages, a.guild_id, COALESCE(SUM(v.vote = 1), 0), "
-        f"COALESCE(SUM(v.vote = -1), 0) FROM answers a LEFT JOIN votes v ON v.answer_id = a.id WHERE {where} "
-        "GROUP BY a.id ORDER BY a.asked_at", params).fetchall()
+    rows, after = [], None
+    while True:
+        page = db.execute(
+            "SELECT a.id, a.question, a.asked_at, a.passages, a.guild_id, COALESCE(SUM(v.vote = 1), 0), "
+            f"COALESCE(SUM(v.vote = -1), 0) FROM answers a LEFT JOIN votes v ON v.answer_id = a.id WHERE {where} "
+            f"{'' if after is None else 'AND a.id > ?'} GROUP BY a.id ORDER BY a.id LIMIT ?",
+            [*params, *([] if after is None else [after]), READ_PAGE]).fetchall()
+        rows += page
+        if len(page) < READ_PAGE:
+            break
+        after = page[-1][0]
     asked = []
-    for question, asked_at, passages, guild, up, down in rows:
+    for _, question, asked_at, passages, guild, up, down in sorted(rows, key=lambda row: row[2]):
         shown = json.loads(passages)
         asked.append(Asked(question, asked_at, bool(shown), [p.get("citation", "") for p in shown], int(up),
                            int(down), guild))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import MAX_FILE_MB
 from ..errors import SourceError
-from ..records import Passage, Source
+from ..records import ANSWERS, Passage, Source
 from .formats import FORMAT_SUFFIXES, read_any
 from .manifest import MANIFEST_NAME, load_manifest
 from .readers import BEIR_CORPUS_NAME, TEXT_SUFFIXES, Document, read_beir
@@ -80,6 +80,7 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB, skipped: list[Sk
         try:
             check_size(file, max_file_mb)
             document = read_any(file, entry.id if entry else slug(file.stem), progress)
+            check_has_text(document, file)
         except SourceError as exc:
             skipped.append(Skipped(relative, reason(exc, file)))
             continue
@@ -100,6 +101,14 @@ def reason(error: SourceError, file: Path) -> str:
         message = message[len(str(file)):].strip()
         message = message[3:] if message.startswith("is ") else message
     return message
+
+
+def check_has_text(document: Document, file: Path) -> None:
+    """Refuse a document with nothing to answer from (an empty file, a title alone): as a source of 0 passages
+    it would be listed and cited by nobody, with no word said about it."""
+    if not any(block.role in ANSWERS and block.text.strip() for block in document.blocks):
+        raise SourceError(f"{file} has no paragraph to answer from (empty, or a heading alone); write its text, "
+                          "or remove it")
 
 
 def check_size(file: Path, max_file_mb: float) -> None:

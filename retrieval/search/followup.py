@@ -15,7 +15,7 @@ def answer_followup(retriever: Retriever, question: str, previous: str | None, k
     On the seeds' follow-up pairs this shows the right passage most often (BENCHMARKS.md, "Follow-ups")."""
     settings = settings or retriever.settings
     alone = retriever.answer(question, k, settings)
-    if not previous or alone.relevance >= LIKELY:
+    if not previous or (alone.hits and alone.hits[0].relevance >= LIKELY):
         return alone
     together = f"{previous} {question}"
     if len(together) > settings.max_question_chars:  # the question itself was fine: keep it alone

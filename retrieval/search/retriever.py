@@ -1,11 +1,12 @@
 """Answer a question with the passages that answer it: dense (passage and sentence vectors) and lexical
-candidates, fused, a calibrated "covered?" decision, a margin to the first passage, duplicates shown once."""
+candidates, fused, duplicates shown once, a calibrated "covered?" decision, and as many passages as the first
+leaves in doubt, each with its calibrated probability of answering."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -19,26 +20,29 @@ from ..settings import MAX_SEARCH_K, SearchSettings
 from ..store.lexical import LexicalHits
 from ..store.searchable import SearchIndex
 from .cite import citation
-from .coverage import probability
+from .coverage import JUDGED, Signals
 from .fusion import reciprocal_rank, weighted
-from .highlight import WORD_BONUS, best_spans
+from .highlight import best_spans, sentence_scores, topic_of
+from .language import LanguageCheck
+from .names import names_in, without_names
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
-LIKELY_SHOWN = 2  # x k: of the candidates in order, how many are looked up together (duplicates are skipped)
+LOOKED_UP = 2  # x the passages wanted: of the candidates in order, how many are looked up at once (copies skipped)
 
 
 @dataclass(frozen=True)
 class Answer:
     """What one question got and what produced it: the hits shown, best first (empty when the sources do not
-    cover it), the settings that cut them, the gate's probability for the best passage, and the time taken."""
+    cover it), the settings that cut them, the gate's probability, the signals both models read, and the time."""
 
     query: str
     hits: list[Hit]
     took_ms: float
     settings: SearchSettings
     k: int
-    gated: bool = True  # False: the top k as ranked, with no "covered?" decision or margin (evaluation)
-    relevance: float = 0.0  # the best passage's probability of answering, whether or not it was shown
+    gated: bool = True  # False: the top k as ranked, with no "covered?" decision or cut (evaluation)
+    relevance: float = 0.0  # the gate's probability that the sources answer the question, whether or not covered
+    signals: Signals | None = field(default=None, compare=False, repr=False)  # of the distinct passages, best first
 
     @property
     def covered(self) -> bool:
@@ -94,6 +98,7 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings or SearchSettings()
         self.reranker = reranker
+        self.language = LanguageCheck()
 
     @property
     def sources(self) -> dict[str, Source]:
@@ -148,29 +153,33 @@ class Retriever:
         vectors = self.encoder.encode(queries)
         asked = self.index.terms_many(queries)
         found = self.candidates_many(queries, asked, vectors, [max(CANDIDATES, each) for _, each in checked])
-        answers: list[tuple[list[int], list[Hit], float]] = []
+        ranked = []
         for (query, each), candidates in zip(checked, found, strict=True):
             ranking, order = self.ordered(candidates, settings)
-            relevance = probability(candidates.dense(settings.sentence_vectors), candidates.lexical_share())
             order = self.reranked(query, candidates, order, settings.rerank_depth)
-            best = float(relevance[order[0]]) if len(order) else 0.0
-            if gate:
-                order = self.shown(order, candidates, ranking, relevance, settings)
-            answers.append((*self.collect(candidates, order, ranking, relevance, each), best))
+            ranked.append((ranking, self.distinct(candidates, order, max(each, JUDGED))))
+        signals = self.signals_many(queries, vectors, found, ranked, settings)
+        answers: list[tuple[list[int], list[Hit]]] = []
+        for (_, each), candidates, (ranking, groups), judged in zip(checked, found, ranked, signals, strict=True):
+            relevance = judged.answers()
+            shown = self.shown(judged, relevance, settings, each) if gate else list(range(each))
+            answers.append(self.collect(candidates, groups, ranking, relevance, shown))
         if highlight:
-            highlighted = self.highlight_many(asked, vectors, [(rows, hits) for rows, hits, _ in answers])
-            answers = [(rows, hits, best) for (rows, _, best), hits in zip(answers, highlighted, strict=True)]
+            highlighted = self.highlight_many(asked, vectors, answers)
+            answers = [(rows, hits) for (rows, _), hits in zip(answers, highlighted, strict=True)]
         took = (time.perf_counter() - start) * 1000
-        return [Answer(query, hits, took, settings, each, gate, best)
-                for (query, each), (_, hits, best) in zip(checked, answers, strict=True)]
+        return [Answer(query, hits, took, settings, each, gate, judged.covered(), judged)
+                for (query, each), (_, hits), judged in zip(checked, answers, signals, strict=True)]
 
     def checked(self, question: str, k: int | None, settings: SearchSettings | None = None,
                 numbered: bool = False) -> tuple[str, int]:
-        """The question cleaned and the k it asks for, or the QueryError answering it would raise."""
+        """The question cleaned and the k it asks for, or the QueryError answering it would raise (Unreadable for
+        a question in a language the model cannot read)."""
         settings = settings or self.settings
         k = settings.top_k if k is None else k
         try:
             query = clean_question(question, settings.max_question_chars)
+            self.language.check(query)
             if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_SEARCH_K:
                 raise QueryError(f"k must be between 1 and {MAX_SEARCH_K}, not {k}")
         except QueryError as exc:
@@ -249,41 +258,78 @@ class Retriever:
             return reciprocal_rank(dense, found.bm25)
         return weighted(dense, found.bm25, settings.dense_weight)
 
-    def shown(self, order: np.ndarray, found: Candidates, ranking: np.ndarray, relevance: np.ndarray,
-              settings: SearchSettings) -> np.ndarray:
-        """The candidates worth showing: none unless the first is likely to answer and clears the cosine floor;
-        then those whose score is within the margin of the first's."""
-        if not len(order):
-            return order
-        first = order[0]
-        if relevance[first] < settings.min_relevance or found.dense(settings.sentence_vectors)[first] < \
-                settings.min_score:
-            return order[:0]
-        return order[ranking[order] >= ranking[first] - settings.margin]
-
-    def collect(self, found: Candidates, order: np.ndarray, ranking: np.ndarray, relevance: np.ndarray,
-                k: int) -> tuple[list[int], list[Hit]]:
-        """Up to k hits in the given order, each duplicate group shown once, best copy first, with their rows."""
-        rows: list[int] = []
-        hits: list[Hit] = []
-        shown: set[int] = set()
+    def distinct(self, found: Candidates, order: np.ndarray, depth: int) -> list[tuple[int, list[int]]]:
+        """The first `depth` candidates in order that are not copies of one before, each with its duplicate group
+        (every row holding the same text, itself first)."""
+        groups: list[tuple[int, list[int]]] = []
+        seen: set[int] = set()
         texts: set[str] = set()  # the same words twice in one source are not grouped as copies, but read as such
-        # the passages likely shown, asked for at once: a store that fetches them (Milvus) then has them at hand
-        self.index.passages_at(found.rows[order[:LIKELY_SHOWN * k]].tolist())
+        # the passages likely wanted, asked for at once: a store that fetches them (Milvus) then has them at hand
+        self.index.passages_at(found.rows[order[:LOOKED_UP * depth]].tolist())
         for position in order.tolist():
-            if len(hits) == k:
+            if len(groups) == depth:
                 break
             row = int(found.rows[position])
-            place = self.location(row)
-            if row in shown or place.passage.text in texts:
+            text = self.location(row).passage.text
+            if row in seen or text in texts:
                 continue
             group = self.index.copies_of(row)
-            shown.update(group)
-            texts.add(place.passage.text)
+            seen.update(group)
+            texts.add(text)
+            groups.append((position, [row, *(other for other in group if other != row)]))
+        return groups
+
+    def signals_many(self, queries: list[str], vectors: np.ndarray, found: list[Candidates],
+                     ranked: list[tuple[np.ndarray, list[tuple[int, list[int]]]]],
+                     settings: SearchSettings) -> list[Signals]:
+        """What the gate and the cut read of each question's distinct passages; the questions that name what their
+        first passages name are asked again without those names, all in one model call."""
+        unnamed = []
+        for query, (_, groups) in zip(queries, ranked, strict=True):
+            texts = [self.location(rows[0]).passage.text for _, rows in groups[:JUDGED]]
+            unnamed.append(without_names(query, names_in(texts)))
+        changed = [i for i, (query, text) in enumerate(zip(queries, unnamed, strict=True)) if text and text != query]
+        unnamed_vectors = vectors.copy()
+        if changed:
+            unnamed_vectors[changed] = self.encoder.encode([unnamed[i] for i in changed])
+        signals = []
+        for i, (candidates, (ranking, groups)) in enumerate(zip(found, ranked, strict=True)):
+            positions = np.array([position for position, _ in groups], dtype=np.int64)
+            dense = candidates.dense(settings.sentence_vectors)[positions]
+            if i in changed:
+                rows = candidates.rows[positions]
+                again = self.index.cosines_of(rows, unnamed_vectors[i])
+                if settings.sentence_vectors:
+                    again = np.maximum(again, self.index.best_sentences_of(rows, unnamed_vectors[i]))
+            else:
+                again = dense
+            signals.append(Signals(dense, candidates.lexical_share()[positions], again, ranking[positions]))
+        return signals
+
+    def shown(self, judged: Signals, relevance: np.ndarray, settings: SearchSettings, k: int) -> list[int]:
+        """Which of the distinct passages to show, by their place: none unless the gate finds the question covered
+        and the first clears the cosine floor; only the first when it clearly answers; else each of the first k
+        likely enough to be related."""
+        if not len(relevance) or judged.covered() < settings.min_relevance or judged.dense[0] < settings.min_score:
+            return []
+        if relevance[0] >= settings.clear:
+            return [0]
+        return [0, *(i for i in range(1, min(k, len(relevance))) if relevance[i] >= settings.related)]
+
+    def collect(self, found: Candidates, groups: list[tuple[int, list[int]]], ranking: np.ndarray,
+                relevance: np.ndarray, shown: list[int]) -> tuple[list[int], list[Hit]]:
+        """The hits at the places shown, best first, each with where else its text appears, and their rows."""
+        rows: list[int] = []
+        hits: list[Hit] = []
+        for at in shown:
+            if at >= len(groups):
+                break
+            position, group = groups[at]
+            place = self.location(group[0])
             hits.append(Hit(len(hits) + 1, float(ranking[position]), place.passage, place.source, place.citation,
-                            float(found.cosine[position]), float(relevance[position]),
-                            tuple(self.location(other) for other in group if other != row)))
-            rows.append(row)
+                            float(found.cosine[position]), float(relevance[at]),
+                            tuple(self.location(other) for other in group[1:])))
+            rows.append(group[0])
         return rows, hits
 
     def highlight_many(self, asked: list[set[str]], vectors: np.ndarray,
@@ -295,15 +341,17 @@ class Retriever:
         at = iter(range(len(every_row)))
         picked = [[sentences.of(next(at)) for _ in rows] for rows, _ in answers]
         spans = [[[tuple(span) for span in sentences.spans[which].tolist()] for which in rows] for rows in picked]
-        texts = [hit.text[a:b] for (_, hits), of_hits in zip(answers, spans, strict=True)
-                 for hit, of_hit in zip(hits, of_hits, strict=True) for a, b in of_hit]
+        texts = [text for (_, hits), of_hits in zip(answers, spans, strict=True)
+                 for hit, of_hit in zip(hits, of_hits, strict=True)
+                 for text in [topic_of(hit), *(hit.text[a:b] for a, b in of_hit)]]
         said = iter(self.index.terms_many(texts))
         highlighted = []
         for question, vector, (_, hits), rows, of_hits in zip(asked, vectors, answers, picked, spans, strict=True):
             marked = []
             for hit, which, of_hit in zip(hits, rows, of_hits, strict=True):
-                words = np.array([overlap(question, next(said)) for _ in of_hit])
-                scores = sentences.vectors[which] @ vector + WORD_BONUS * words
+                topic = next(said)
+                words = [next(said) for _ in of_hit]
+                scores = sentence_scores(sentences.vectors[which] @ vector, words, question, topic)
                 marked.append(replace(hit, highlights=tuple(best_spans(of_hit, scores))))
             highlighted.append(marked)
         return highlighted
@@ -312,7 +360,3 @@ class Retriever:
         (passage,) = self.index.passages_at([row])
         source = self.index.sources[passage.source_id]
         return Location(source, passage, citation(source, passage))
-
-
-def overlap(asked: set[str], said: set[str]) -> float:
-    return len(asked & said) / len(asked) if asked else 0.0

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,12 +15,15 @@ from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from ..errors import QueryError, RetrievalError
+from ..errors import QueryError, RetrievalError, Unavailable
 from ..search.batching import Batcher, BatcherClosed
 from ..search.retriever import Retriever
 from ..settings import MAX_SEARCH_K, ServeSettings
+from .guard import TOKEN_VARIABLE, Guard, protocol_for
 from .payloads import source_json, sources_json
 
+log = logging.getLogger(__name__)
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 # Latency buckets (seconds) around what BENCHMARKS.md measures: a few ms alone, tens of ms in batches under load.
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -64,6 +69,10 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
             metrics.errors.labels("refused" if isinstance(error, QueryError) else "closing").inc()
             return JSONResponse({"query": q, "error": str(error)},
                                 status_code=400 if isinstance(error, QueryError) else 503)
+        except Unavailable as error:  # the index's store is down: another replica may reach it; the log says where
+            metrics.errors.labels("unavailable").inc()
+            log.error("question not answered: %s", error)
+            return JSONResponse({"query": q, "error": "the index's store is unavailable"}, status_code=503)
         except Exception as error:
             metrics.errors.labels("unexpected").inc()
             return JSONResponse({"query": q, "error": f"unexpected error: {type(error).__name__}"}, status_code=500)
@@ -98,6 +107,20 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
     return app
 
 
+def server_config(retriever: Retriever, settings: ServeSettings, token: str | None = None,
+                  log_level: str = "info") -> uvicorn.Config:
+    """uvicorn's config for the service, with its defences (guard.py): a request must arrive whole within
+    `request_timeout_seconds`, at most `max_connections` open and `max_requests` in progress, and with `token`
+    every path but /health needs it as a bearer token."""
+    app = Guard(create_app(retriever, settings), settings.max_requests, token)
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
+                          http=protocol_for(settings), ws="none")
+
+
 def serve(retriever: Retriever, settings: ServeSettings) -> None:
-    """Serve until stopped (Ctrl-C or SIGTERM)."""
-    uvicorn.run(create_app(retriever, settings), host=settings.host, port=settings.port, log_level="info")
+    """Serve until stopped (Ctrl-C or SIGTERM); with a bearer token when $RETRIEVAL_SERVICE_TOKEN is set."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
+    if token is None and settings.host not in LOOPBACK:
+        log.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
+                    TOKEN_VARIABLE)
+    uvicorn.Server(server_config(retriever, settings, token)).run()

@@ -12,17 +12,18 @@ import urllib.parse
 import urllib.request
 from dataclasses import fields
 
-from ..errors import QueryError, RetrievalError
+from ..errors import QueryError, RetrievalError, Unavailable
 from ..records import Hit, Location, Passage, Role, Source
 from ..search.retriever import Answer
 from ..settings import SearchSettings
 
 log = logging.getLogger(__name__)
+TOKEN_VARIABLE = "RETRIEVAL_SERVICE_TOKEN"  # the services' bearer token, for client and service alike
 REQUEST_TIMEOUT_SECONDS = 10.0  # a question takes milliseconds; ten seconds is a replica that is not answering
 SOURCE_FIELDS = frozenset(f.name for f in fields(Source))
 
 
-class ServiceUnavailable(RetrievalError):
+class ServiceUnavailable(Unavailable):
     """No retrieval service answered: every replica was down, failing or too slow."""
 
 
@@ -33,12 +34,14 @@ class RemoteRetriever:
     is raised at once. Sources are fetched once and kept."""
 
     def __init__(self, urls: list[str], settings: SearchSettings | None = None,
-                 timeout: float = REQUEST_TIMEOUT_SECONDS) -> None:
+                 timeout: float = REQUEST_TIMEOUT_SECONDS, token: str | None = None) -> None:
+        """`token`: the services' bearer token, when they ask for one (never logged)."""
         if not urls:
             raise RetrievalError("no retrieval service URL given")
         self.urls = [url.rstrip("/") for url in urls]
         self.settings = settings or SearchSettings()
         self.timeout = timeout
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.turn = itertools.count()
         self.lock = threading.Lock()
         self._sources: dict[str, Source] | None = None
@@ -86,14 +89,18 @@ class RemoteRetriever:
         failures = []
         for url in self.urls[start:] + self.urls[:start]:
             address = f"{url}{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+            request = urllib.request.Request(address, headers=self.headers)
             try:
-                with urllib.request.urlopen(address, timeout=self.timeout) as response:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return json.loads(response.read())
             except urllib.error.HTTPError as error:
-                if 400 <= error.code < 500:  # the request's own fault: another replica would say the same
+                if error.code in (401, 403):  # the service asks for a token: this bot's setup, not the question
+                    failures.append(f"{url}: HTTP {error.code}, the token is missing or wrong (${TOKEN_VARIABLE})")
+                elif 400 <= error.code < 500:  # the request's own fault: another replica would say the same
                     message = json.loads(error.read() or b"{}").get("error") or f"HTTP {error.code}"
                     raise (QueryError if path == "/search" else RetrievalError)(message) from None
-                failures.append(f"{url}: HTTP {error.code}")
+                else:
+                    failures.append(f"{url}: HTTP {error.code}")
             except (OSError, ValueError) as error:  # refused, reset, timed out, or not JSON
                 failures.append(f"{url}: {getattr(error, 'reason', error)}")
             log.warning("retrieval service %s failed (%s); trying the next", url, failures[-1])

@@ -346,6 +346,7 @@ def read_live(index_dir: Path, read: Callable[[Path], T]) -> T:
 def existing_build(index_dir: Path) -> Path:
     build = live_build(index_dir)
     if build is None:
+        ensure_index_dir(index_dir)  # a folder of other files (`--index seeds`) is refused now, not after embedding
         raise IndexMissing(f"no index at {index_dir}; build it with `python -m retrieval build`")
     return build
 
@@ -422,9 +423,10 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
-def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, where: object) -> None:
+def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, where: object,
+                sources: Path | None = None) -> None:
     """Raise IndexStale, naming what differs, when the index at `where` (a folder, a place in Milvus) no longer
-    matches the model or the sources."""
+    matches the model or the sources (`corpus`, read from `sources`: by default the folder it was built from)."""
     if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         raise IndexStale(
             f"the index at {where} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…, "
@@ -432,7 +434,13 @@ def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | 
             "rebuild with `python -m retrieval build`"
         )
     if corpus is not None and manifest.corpus_fingerprint != corpus.fingerprint:
+        built_from = Path(manifest.sources_path)
+        if sources is None or Path(sources).resolve() == built_from:
+            raise IndexStale(  # the folder named: `build` alone reads the config's sources, maybe not these
+                f"the sources in {built_from} changed since the index at {where} was built "
+                f"({manifest.built_at}); rebuild with `python -m retrieval build {built_from}`, or `search --rebuild`"
+            )
         raise IndexStale(
-            f"the sources in {manifest.sources_path} changed since the index at {where} was built "
-            f"({manifest.built_at}); rebuild with `python -m retrieval build` or pass --rebuild"
+            f"the index at {where} was built from {built_from}, not from {sources}; rebuild it from {sources} with "
+            f"`python -m retrieval build {sources}`, or `search --rebuild`"
         )

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from cachetools import LRUCache
@@ -20,7 +21,7 @@ from pymilvus.client.types import LoadState
 from pymilvus.exceptions import MilvusException
 
 from ..encode.embed import ModelIdentity, TextEncoder
-from ..errors import IndexCorrupt, IndexMissing, IndexProblem
+from ..errors import IndexCorrupt, IndexMissing, IndexProblem, StoreUnavailable
 from ..ingest.corpus import Corpus
 from ..ingest.sentences import SentenceTable
 from ..records import Passage, Source
@@ -32,6 +33,7 @@ from .reuse import NOTHING, PASSAGES, Previous
 from .reuse import previous_vectors as faiss_vectors
 
 LOG = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class StartFailure(logging.Filter):
@@ -45,6 +47,8 @@ class StartFailure(logging.Filter):
 logging.getLogger("milvus_lite.server_manager").addFilter(StartFailure())
 
 ROWS, SENTENCES, RECORDS = "rows", "sentences", "records"  # the collections of one build
+# Milvus's code for "collection not loaded" (merr's ErrCollectionNotLoaded; Milvus Lite's legacy code as well)
+NOT_LOADED = 101
 MANIFEST = "manifest"  # the record written last: a build without one is unfinished
 # Milvus needs a vector field in every collection; the records collection has no use for one.
 PLACEHOLDER = [1.0, 0.0]
@@ -187,8 +191,7 @@ class MilvusIndex:
     def passages_of(self, source_id: str) -> list[Passage]:
         def read(_: list[str]) -> dict[str, list[Passage]]:
             first, end, _answerable = self.spans[source_id]
-            with milvus_errors(self.place):
-                blocks = numbered(self.client, self.place, self.build, "passage", range(first, end))
+            blocks = self.call(lambda: numbered(self.client, self.place, self.build, "passage", range(first, end)))
             return {source_id: [Passage.from_dict(v["passage"]) for v in blocks]}
 
         return self.cached(self.blocks, [source_id], read)[source_id]
@@ -224,10 +227,9 @@ class MilvusIndex:
         return self.searched(SENTENCES, vectors, depth)
 
     def searched(self, kind: str, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
-        with milvus_errors(self.place):
-            found = self.client.search(self.place.collection(self.build, kind), data=vectors.tolist(),
-                                       anns_field="vector", limit=depth, output_fields=["row"],
-                                       search_params={"metric_type": "IP", "params": SEARCH_PARAMS})
+        found = self.call(lambda: self.client.search(
+            self.place.collection(self.build, kind), data=vectors.tolist(), anns_field="vector", limit=depth,
+            output_fields=["row"], search_params={"metric_type": "IP", "params": SEARCH_PARAMS}))
         return [np.array([hit["entity"]["row"] for hit in hits], dtype=np.int64) for hits in found]
 
     def word_statistics(self, terms: set[str]) -> WordStatistics:
@@ -287,19 +289,17 @@ class MilvusIndex:
     def bm25(self, queries: list[str], limit: int, where: str = "") -> list[dict[int, float]]:
         """Each query's top rows by Milvus's BM25, scored as bm25s scores (BM25 scores are never negative;
         Milvus Lite reports them negated, as distances)."""
-        with milvus_errors(self.place):
-            found = self.client.search(self.place.collection(self.build, ROWS), data=queries, anns_field="bm25",
-                                       limit=limit, filter=where, output_fields=["row"],
-                                       search_params={"metric_type": "BM25"})
+        found = self.call(lambda: self.client.search(
+            self.place.collection(self.build, ROWS), data=queries, anns_field="bm25", limit=limit, filter=where,
+            output_fields=["row"], search_params={"metric_type": "BM25"}))
         return [{int(hit["entity"]["row"]): abs(float(hit["distance"])) / MILVUS_BM25_SCALE for hit in hits}
                 for hits in found]
 
     def document_frequencies(self, terms: set[str]) -> dict[str, int]:
         """How many rows hold each word (0 for a word none holds), from the build's records."""
         def read(wanted: list[str]) -> dict[str, int]:
-            with milvus_errors(self.place):
-                found = looked_up(self.client, self.place.collection(self.build, RECORDS), "key",
-                                  [f"term:{t}" for t in wanted], ["value"])
+            found = self.call(lambda: looked_up(self.client, self.place.collection(self.build, RECORDS), "key",
+                                                [f"term:{t}" for t in wanted], ["value"]))
             return {t: int(found[f"term:{t}"]["value"]["df"]) if f"term:{t}" in found else 0 for t in wanted}
 
         return self.cached(self.frequencies, terms, read)
@@ -321,11 +321,10 @@ class MilvusIndex:
         found: dict[int, float] = {}
         grouped = {"group_by_field": "row", "group_size": 1} if kind == SENTENCES else {}
         for chunk in chunks(sorted(set(rows.tolist())), IN_CHUNK):
-            with milvus_errors(self.place):
-                hits = self.client.search(self.place.collection(self.build, kind), data=[vector.tolist()],
-                                          anns_field="vector", limit=len(chunk), filter=f"row in {chunk}",
-                                          output_fields=["row"], search_params={"metric_type": "IP"},
-                                          **grouped)[0]
+            hits = self.call(lambda chunk=chunk: self.client.search(
+                self.place.collection(self.build, kind), data=[vector.tolist()], anns_field="vector",
+                limit=len(chunk), filter=f"row in {chunk}", output_fields=["row"], search_params={"metric_type": "IP"},
+                **grouped))[0]
             found.update((int(hit["entity"]["row"]), float(hit["distance"])) for hit in hits)
         complete(found, set(rows.tolist()), f"the index at {self.place}", f"{kind}' vectors")
         return np.array([found[row] for row in rows.tolist()], dtype=np.float32)
@@ -347,11 +346,24 @@ class MilvusIndex:
                              np.array([s["vector"] for s in every], dtype=np.float32).reshape(
                                  -1, self.manifest.dimension))
 
+    def call(self, work: Callable[[], T]) -> T:
+        """`work` against Milvus. A collection of the build found released (Milvus restarted, and a restarted
+        Milvus loads nothing by itself) is loaded again and `work` tried once more: a replica recovers alone."""
+        with milvus_errors(self.place):
+            try:
+                return work()
+            except MilvusException as exc:
+                if not released(exc):
+                    raise
+                LOG.warning("Milvus at %s had released the index's collections (restarted?); loading them again",
+                            self.place.uri)
+                load(self.client, self.place, self.build)
+                return work()
+
     def by_key(self, kind: str, keys: list[int], fields: list[str]) -> dict[int, dict]:
         """Entities by primary key (a row, or a sentence's number): looked up, not filtered."""
-        with milvus_errors(self.place):
-            found = looked_up(self.client, self.place.collection(self.build, kind), "row" if kind == ROWS else "id",
-                              sorted(set(keys)), fields)
+        found = self.call(lambda: looked_up(self.client, self.place.collection(self.build, kind),
+                                            "row" if kind == ROWS else "id", sorted(set(keys)), fields))
         return complete(found, set(keys), f"the index at {self.place}", kind)
 
 
@@ -648,15 +660,21 @@ def chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
+def released(error: MilvusException) -> bool:
+    """Whether Milvus refused because a collection is not loaded (released)."""
+    text = message(error).lower()
+    return getattr(error, "code", None) == NOT_LOADED or "released" in text or "not loaded" in text
+
+
 def message(error: BaseException) -> str:
     return getattr(error, "message", "") or str(error) or type(error).__name__
 
 
 @contextmanager
 def milvus_errors(place: MilvusPlace) -> Iterator[None]:
-    """Turn a failed Milvus call into an IndexProblem that names the server and what to do."""
+    """Turn a failed Milvus call into a StoreUnavailable (an IndexProblem) that names the server and what to do."""
     try:
         yield
     except MilvusException as exc:
-        raise IndexProblem(f"Milvus at {place.uri} failed ({message(exc)}); check that it is running, and "
+        raise StoreUnavailable(f"Milvus at {place.uri} failed ({message(exc)}); check that it is running, and "
                            "build again if the index is damaged") from None

@@ -152,8 +152,9 @@ async def test_an_unknown_source_id_gets_a_private_message(fake, fast_retriever:
 
 @pytest.mark.asyncio
 async def test_ask_for_25_passages_gets_them_all_across_follow_ups(fake, fast_retriever: Retriever):
-    # A margin of 1 shows every passage up to the count, so 25 are asked for and 25 come.
-    everything = Retriever(fast_retriever.index, fast_retriever.encoder, replace(fast_retriever.settings, margin=1.0))
+    # Never clear and every passage related: every passage up to the count is shown, so 25 are asked for and come.
+    everything = Retriever(fast_retriever.index, fast_retriever.encoder,
+                           replace(fast_retriever.settings, clear=1.0, related=0.0))
     async with running_bot(fake, everything):
         handle = await fake.send_interaction("ask", {"question": "North Korean refugees", "count": 25})
         messages = await handle.wait_followups(3, timeout=10)
@@ -166,7 +167,8 @@ async def test_ask_for_25_passages_gets_them_all_across_follow_ups(fake, fast_re
 
 @pytest.mark.asyncio
 async def test_ask_at_every_allowed_count_answers_within_discords_limits(fake, fast_retriever: Retriever):
-    everything = Retriever(fast_retriever.index, fast_retriever.encoder, replace(fast_retriever.settings, margin=1.0))
+    everything = Retriever(fast_retriever.index, fast_retriever.encoder,
+                           replace(fast_retriever.settings, clear=1.0, related=0.0))
     async with running_bot(fake, everything):
         for count in range(1, 26):
             handle = await fake.send_interaction("ask", {"question": "North Korean refugees", "count": count})

@@ -12,7 +12,7 @@ from ..retrieval.test_config import assert_refused, write
 
 def test_defaults_without_a_file():
     config = load_bot_config(None)
-    assert (config.retrieval.search.top_k, config.bot.require_mention, config.bot.feedback) == (3, True, True)
+    assert (config.retrieval.search.top_k, config.bot.require_mention, config.bot.feedback) == (4, True, True)
 
 
 def test_both_sections_are_read_with_paths_relative_to_the_file(tmp_path: Path):

@@ -1,5 +1,7 @@
 """Console mode prints the very replies the bot would send, as text, with no Discord and no token."""
 
+import io
+import logging
 import subprocess
 import sys
 
@@ -66,3 +68,49 @@ def test_console_reads_past_bytes_that_are_not_utf8(seeds_config, tmp_path):
                             env={"PATH": "/usr/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8"})  # strict stdin
     assert result.returncode == 0, result.stderr.decode()
     assert b"not valid UTF-8" in result.stdout and b"about 215 North Korean refugees" in result.stdout
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("/help", "Type a question, or /sources"),
+    ("/source", "Usage: /source ID [PARAGRAPH]"),
+    ("/foo bar", "Unknown command: /foo."),
+    ("/Help", "Type a question, or /sources"),
+])
+def test_commands_are_never_searched_as_questions(fast_retriever: Retriever, capsys, line: str, says: str):
+    run_console(fast_retriever, [line])
+    out = capsys.readouterr().out
+    assert out.startswith(says)
+    assert "passage" not in out and "👍" not in out  # no answer, no vote buttons
+
+
+def test_a_paragraph_that_is_not_a_number_is_refused_as_such(fast_retriever: Retriever, capsys):
+    run_console(fast_retriever, ["/source park-hero abc"])
+    assert capsys.readouterr().out.startswith("The paragraph must be a number, not abc: `park-hero` has paragraphs")
+
+
+def test_source_at_a_paragraph_prints_its_page_with_the_paragraph_marked(fast_retriever: Retriever, capsys):
+    run_console(fast_retriever, ["/source park-hero 2"])
+    out = capsys.readouterr().out
+    assert "│ ▶ **¶2** I’m writing today" in out and out.count("▶") == 1
+    assert out.count("┌ ") == 1 and "page 1 of" in out  # the one page holding it, not every page
+
+
+def test_piped_logs_carry_no_colour_codes(fast_retriever: Retriever, monkeypatch: pytest.MonkeyPatch):
+    import discord
+
+    from bot import __main__ as bot_main
+
+    monkeypatch.setattr(discord.utils, "is_docker", lambda: True)  # as in a container, where discord.py colours
+    monkeypatch.setattr(bot_main, "connect_retriever", lambda config: fast_retriever)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"/help\n"), encoding="utf-8"))
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        assert bot_main.main(["--console"]) == 0
+        logging.getLogger("bot").warning("a line to the log")
+    finally:
+        for handler in set(root.handlers) - set(before):
+            root.removeHandler(handler)
+    logged = sys.stderr.getvalue()
+    assert "a line to the log" in logged and "\033[" not in logged

@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+import threading
 
 import pytest
 
@@ -67,7 +68,8 @@ async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retrieve
         other.execute("BEGIN EXCLUSIVE")  # another program holds the file, e.g. an sqlite3 shell
         try:
             handle = await fake.send_interaction("ask", {"question": RESETTLED})
-            (asked,) = await handle.wait_followups(1, timeout=10)
+            (asked,) = await handle.wait_followups(1, timeout=10)  # sent before its record is even tried
+            await fake.wait_until(lambda: warnings_logged(caplog, "votes are not being kept"), 10, "the failure")
             await fake.send_message("Who founded NAUH?", mention_bot=True)
             _, mentioned = await fake.wait_sent(2, timeout=10)
             press = await fake.send_interaction(custom_id=vote_buttons(earlier)["Helpful"], message=earlier)
@@ -75,7 +77,7 @@ async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retrieve
         finally:
             other.close()
     assert asked["embeds"] and mentioned["embeds"]  # answered in full...
-    assert vote_buttons(asked) == vote_buttons(mentioned) == {}  # ...without buttons whose votes would be lost
+    assert vote_buttons(mentioned) == {}  # ...and, once writes are known to fail, without buttons to lose votes
     assert refusal["flags"] & EPHEMERAL and refusal["content"] == NOT_KEPT_NOW
     assert len(warnings_logged(caplog, "votes are not being kept")) == 1  # once, not per message
     assert errors_logged(caplog) == []
@@ -88,8 +90,11 @@ async def test_a_vote_database_damaged_while_running_still_lets_questions_be_ans
     async with running_bot(fake, fast_retriever, feedback_db=votes):
         votes.write_bytes(b"not a database any more " * 1000)
         await fake.send_message(RESETTLED, mention_bot=True)
-        (answer,) = await fake.wait_sent(1, timeout=10)
-    assert answer["embeds"] and vote_buttons(answer) == {}
+        (answer,) = await fake.wait_sent(1, timeout=10)  # sent before its record is tried
+        await fake.wait_until(lambda: warnings_logged(caplog, "votes are not being kept"), 10, "the failure")
+        await fake.send_message(RESETTLED, mention_bot=True)
+        _, later = await fake.wait_sent(2, timeout=10)
+    assert answer["embeds"] and later["embeds"] and vote_buttons(later) == {}
     (warning,) = warnings_logged(caplog, "votes are not being kept")
     assert str(votes) in warning
     assert errors_logged(caplog) == []
@@ -122,3 +127,50 @@ async def test_a_vote_button_that_fails_answers_the_voter(fake, fast_retriever: 
 
 def broken_vote(store: FeedbackStore, answer_id: int, user_id: int, value: int) -> bool:
     raise KeyError(answer_id)  # a bug, not a database problem
+
+
+@pytest.mark.asyncio
+async def test_an_answer_never_waits_for_its_record(fake, fast_retriever: Retriever, tmp_path):
+    votes = tmp_path / "votes.sqlite"
+    busy = threading.Event()
+    async with running_bot(fake, fast_retriever, feedback_db=votes) as bot:
+        bot.service.writer.submit(busy.wait, 30)  # the writer thread is held up, by whatever
+        try:
+            await fake.send_message(RESETTLED, mention_bot=True)
+            (answer,) = await fake.wait_sent(1, timeout=5)
+        finally:
+            busy.set()
+        press = await fake.send_interaction(custom_id=vote_buttons(answer)["Helpful"], message=answer)
+        (thanks,) = await press.wait_followups(1, timeout=10)
+    assert answer["embeds"] and "recorded" in thanks["content"]  # the vote, queued after the record, found it
+    assert FeedbackStore(votes).report().up == 1
+
+
+@pytest.mark.asyncio
+async def test_a_report_being_made_holds_up_neither_answers_nor_votes(fake, fast_retriever: Retriever, tmp_path,
+                                                                      monkeypatch):
+    making = threading.Event()
+    release = threading.Event()
+    report = votes_store.report
+
+    def slow_report(*args):
+        making.set()
+        release.wait(30)  # a report over a long question log, in another server
+        return report(*args)
+
+    monkeypatch.setattr(votes_store, "report", slow_report)
+    async with running_bot(fake, fast_retriever, feedback_db=tmp_path / "votes.sqlite"):
+        await fake.send_message(RESETTLED, mention_bot=True)
+        (earlier,) = await fake.wait_sent(1, timeout=10)
+        reporting = await fake.send_interaction("report", {})
+        await fake.wait_until(making.is_set, 5, "the report being made")
+        try:
+            await fake.send_message("Who founded NAUH?", mention_bot=True)
+            _, answer = await fake.wait_sent(2, timeout=5)
+            press = await fake.send_interaction(custom_id=vote_buttons(earlier)["Helpful"], message=earlier)
+            (thanks,) = await press.wait_followups(1, timeout=5)
+            assert not reporting.followups  # all of it while the report was still being made
+        finally:
+            release.set()
+        await reporting.wait_followups(1, timeout=10)
+    assert answer["embeds"] and vote_buttons(answer) and "recorded" in thanks["content"]

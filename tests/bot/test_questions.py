@@ -129,6 +129,24 @@ async def test_an_eager_user_is_asked_to_wait(fake, fast_retriever: Retriever):
     assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, in a DM
 
 
+@pytest.mark.asyncio
+async def test_a_flood_within_one_cooldown_gets_one_notice_not_one_each(fake, fast_retriever: Retriever):
+    flood = 60
+    async with running_bot(fake, fast_retriever, cooldown_seconds=30) as bot:
+        for n in range(flood):
+            await fake.send_message(f"Question number {n} about NAUH?", mention_bot=True)
+        await fake.wait_sent(2, timeout=10)
+        await fake.send_message("Who founded NAUH?", mention_bot=True, author=fake.human_ids[1])
+        await fake.wait_sent(3, timeout=10)  # another user is answered, and the flood was all handled before
+        bot.service.cooldown.last_asked[fake.human_ids[0]] -= 31  # the window passes
+        await fake.send_message("One more about NAUH?", mention_bot=True)
+        await fake.send_message("And another?", mention_bot=True)
+        sent = await fake.wait_sent(5, timeout=10)
+    notices = [m for m in sent if m["content"].startswith("Please wait")]
+    assert len(notices) == 2  # one for the flood, one for the next window
+    assert len(sent) == 5
+
+
 @pytest.mark.slow
 @pytest.mark.asyncio
 async def test_twenty_questions_at_once_are_all_answered_while_heartbeats_are_acked(
@@ -184,10 +202,21 @@ async def test_a_paragraph_copied_in_two_sources_is_shown_once_citing_both(fake,
 async def test_more_passages_than_one_message_holds_follow_the_reply(fake, fast_retriever: Retriever, monkeypatch):
     async with running_bot(fake, fast_retriever) as bot:
         retriever = bot.service.retriever.get()
-        monkeypatch.setattr(retriever, "settings", replace(retriever.settings, top_k=25, margin=1.0))
+        monkeypatch.setattr(retriever, "settings", replace(retriever.settings, top_k=25, clear=1.0, related=0.0))
         asked = await fake.send_message("North Korean refugees", mention_bot=True)
         sent = await fake.wait_sent(3, timeout=10)
     assert [len(embeds_of(m)) for m in sent] == [10, 10, 5]
     assert str(sent[0]["message_reference"]["message_id"]) == asked["id"]
     assert all(m["channel_id"] == asked["channel_id"] for m in sent)
     assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_right_to_left_override_in_a_question_is_not_echoed(fake, fast_retriever: Retriever):
+    question = "How many refugees has \u202eNAUH\u2066 resettled?\u202c"
+    async with running_bot(fake, fast_retriever, reply_in_thread=True):
+        await fake.send_message(question, channel_id=fake.channel_id("questions"))
+        (answer,) = await fake.wait_sent(1, timeout=10)
+    thread = next(r for r in fake.requests if r.method == "POST" and r.path.endswith("/threads"))
+    assert "How many refugees has NAUH resettled?" in answer["content"]
+    assert not any(c in answer["content"] + thread.json["name"] for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2069")

@@ -43,6 +43,7 @@ def test_a_file_that_is_not_sqlite_gets_a_clear_error(tmp_path: Path):
     assert path.read_text().startswith("not a database")
 
 
+@pytest.mark.slow
 def test_a_locked_or_damaged_database_fails_soon_with_a_feedback_error(tmp_path: Path):
     path = tmp_path / "votes.sqlite"
     store = FeedbackStore(path)

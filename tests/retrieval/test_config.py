@@ -16,7 +16,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_without_a_file():
     config = load_config(None)
-    assert (config.retrieval.search.top_k, config.retrieval.model, config.path) == (3, "packaged", None)
+    assert (config.retrieval.search.top_k, config.retrieval.model, config.path) == (4, "packaged", None)
 
 
 def test_paths_are_relative_to_the_config_file(tmp_path: Path):

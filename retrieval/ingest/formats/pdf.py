@@ -18,7 +18,7 @@ from ...errors import SourceError
 from ...records import Role
 from ..layout import SENTENCE_END, Block, looks_like_heading
 from ..readers import Document
-from .common import clean, file_meta, in_header, iso_date, prose_role, with_sections
+from .common import clean, file_meta, in_header, prose_role, with_sections
 
 # A word broken at a line end: a letter, then a hyphen (or a soft hyphen) closing the line.
 BROKEN_WORD = re.compile(r"[^\W\d_][-\u2010\xad]$")
@@ -44,8 +44,9 @@ def read_pdf(path: Path, key: str, progress: bool = False) -> Document:
         pages = [page_lines(page) for page in tqdm(reader.pages, total=count, desc=f"Reading {path.name}",
                                                    unit="page", disable=not progress or count < LONG_PDF_PAGES)]
         info = reader.metadata
-        stated = {"title": pdf_title(info.title if info else None), "author": clean(info.author if info else None),
-                  "date": creation_date(info)}
+        # no date from the document info: /CreationDate is when the file was written (fpdf2, a printer driver or a
+        # converter sets it to that moment), not when the text appeared; a date comes only from the text itself
+        stated = {"title": pdf_title(info.title if info else None), "author": clean(info.author if info else None)}
     except SourceError:
         raise
     except Exception as exc:  # pypdf meets damage in many shapes; the user needs the file named, not a traceback
@@ -176,10 +177,3 @@ def pdf_title(title: str | None) -> str | None:
     """The document info's title, unless it is a file name a converter left there."""
     title = clean(title)
     return None if title is None or JUNK_TITLE.search(title) else title
-
-
-def creation_date(info) -> str | None:
-    try:
-        return iso_date(info.creation_date) if info else None
-    except (ValueError, TypeError):  # a malformed /CreationDate is no date
-        return None

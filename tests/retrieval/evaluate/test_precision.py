@@ -8,15 +8,13 @@ import pytest
 from retrieval import RetrievalConfig, Retriever, open_retriever
 from retrieval.evaluate.evaluate import GoldQuestion, evaluate_gold, gold_table, load_question_set
 
-from ...conftest import PROJECT, REPORTS
+from ...conftest import REPORTS, SCIFACT, SQUAD, needs_data
 
-SQUAD = PROJECT.parent / "shared" / "data" / "squad-dev"
-SCIFACT_QUERIES = PROJECT.parent / "shared" / "data" / "scifact" / "queries.jsonl"
+SCIFACT_QUERIES = SCIFACT / "queries.jsonl"
 # Floors sit a little under what the defaults measure (BENCHMARKS.md, "Answer precision").
 TOP1, TOP3, ANSWERED, MEAN_SHOWN, SILENT = 0.85, 0.96, 0.98, 1.8, 0.98
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not SQUAD.is_dir(), reason="../shared/data/squad-dev is not beside the checkout")]
+pytestmark = [pytest.mark.slow, needs_data(SQUAD, SCIFACT_QUERIES)]
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from retrieval import RetrievalConfig, load_corpus
 from retrieval.evaluate.evaluate import load_beir
 from retrieval.evaluate.store_bench import bench_stores, stores_table
@@ -26,6 +28,7 @@ def seeds_as_beir(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_both_stores_are_measured_and_agree(tmp_path: Path):
     beir = seeds_as_beir(tmp_path / "beir")
     queries, qrels = load_beir(beir, "test")

@@ -40,7 +40,9 @@ def test_answer_json_has_the_documented_fields(fast_retriever: Retriever):
     assert set(answer["results"][0]) == {"rank", "score", "source_id", "title", "author", "date", "paragraph",
                                          "page", "section", "text", "citation", "cosine", "relevance", "role",
                                          "also_in", "highlights"}
-    assert answer["covered"] and answer["relevance"] == answer["results"][0]["relevance"]
+    # the answer's relevance is the gate's (do the sources answer it?), each result's its own (does it?)
+    assert answer["covered"] and answer["relevance"] >= answer["min_relevance"]
+    assert all(0 <= r["relevance"] <= 1 for r in answer["results"])
 
 
 @pytest.mark.parametrize(("question", "message"), [
@@ -59,7 +61,8 @@ def test_an_unknown_source_id_is_named(fast_retriever: Retriever):
 def test_highlighting_keeps_no_growing_state_and_embeds_only_the_question(fast_retriever: Retriever):
     # It once kept a cache of sentence vectors that lost what a question needed once full (KeyError on every
     # search after about 20,000 sentences). Sentences are embedded at build time now: a question embeds itself
-    # and nothing else, whatever the process answered before.
+    # (and, when it names what its first passages name, itself without those names) and nothing else, the same
+    # whatever the process answered before.
     encoded: list[int] = []
 
     class Counting:
@@ -75,4 +78,5 @@ def test_highlighting_keeps_no_growing_state_and_embeds_only_the_question(fast_r
     for question in questions * 2:
         answer = counting.answer(question, k=5, gate=False)
         assert any(hit.highlights for hit in answer.hits)
-    assert encoded == [1] * len(questions) * 2
+    first, again = encoded[:len(encoded) // 2], encoded[len(encoded) // 2:]
+    assert set(encoded) == {1} and first == again and len(questions) <= len(first) <= 2 * len(questions)

@@ -10,18 +10,20 @@ from collections.abc import Iterator
 import uvicorn
 
 from retrieval import Retriever
-from retrieval.service.app import create_app
+from retrieval.service.app import server_config
+from retrieval.settings import ServeSettings
 from retrieval.store.milvus_lite import free_port
 
 
 class ServiceThread:
     """One replica: started at once, stopped (its port closed) by `stop`, as a killed replica would be."""
 
-    def __init__(self, retriever: Retriever) -> None:
+    def __init__(self, retriever: Retriever, token: str | None = None, **limits) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(retriever), host="127.0.0.1", port=port,
-                                                    log_level="warning"))
+        self.port = port
+        settings = ServeSettings(host="127.0.0.1", port=port, **limits)
+        self.server = uvicorn.Server(server_config(retriever, settings, token, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10
@@ -35,9 +37,10 @@ class ServiceThread:
 
 
 @contextlib.contextmanager
-def running_service(retriever: Retriever) -> Iterator[str]:
-    """The service's base URL while it runs."""
-    service = ServiceThread(retriever)
+def running_service(retriever: Retriever, token: str | None = None, **limits) -> Iterator[str]:
+    """The service's base URL while it runs, as `python -m retrieval serve` runs it (with `limits`, ServeSettings'
+    request_timeout_seconds, max_connections and max_requests changed)."""
+    service = ServiceThread(retriever, token, **limits)
     try:
         yield service.url
     finally:

@@ -11,9 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from retrieval import Retriever
+from retrieval import RetrievalConfig, Retriever, open_retriever
 from retrieval.service.payloads import sources_json
+from retrieval.store.milvus_lite import MilvusServer
 
+from ...conftest import SEEDS
+from ...encoders import WordHashEncoder
 from .conftest import running_service
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
@@ -70,3 +73,13 @@ def test_metrics_count_questions_and_not_covered(service: str):
     assert "retrieval_questions_total 3.0" in text
     assert 'retrieval_errors_total{kind="refused"} 1.0' in text
     assert "retrieval_search_seconds_count 3.0" in text and "retrieval_not_covered_total" in text
+
+
+def test_a_store_outage_is_a_503_that_does_not_name_the_store(tmp_path, caplog):
+    with MilvusServer(tmp_path / "milvus") as server:
+        config = RetrievalConfig(sources=SEEDS, store="milvus", milvus_uri=server.url)
+        retriever = open_retriever(config, progress=False, encoder=WordHashEncoder())
+    with running_service(retriever) as url:  # Milvus is down from here on
+        code, body = get(f"{url}/search?q={urllib.parse.quote(RESETTLED)}")
+    assert code == 503 and "127.0.0.1" not in json.dumps(body)
+    assert any(server.url in r.getMessage() for r in caplog.records if r.levelname == "ERROR")

@@ -4,6 +4,7 @@ answers as the FAISS store, incremental builds switched in by one alias, and err
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from retrieval import (
     load_config,
     open_retriever,
 )
+from retrieval.errors import StoreUnavailable
 from retrieval.evaluate.evaluate import load_gold
 from retrieval.store.milvus import RECORDS, MilvusPlace
 from retrieval.store.milvus_lite import MilvusServer
@@ -51,6 +53,7 @@ def shown(retriever: Retriever, question: str) -> list[tuple]:
              [(d.source.id, d.passage.paragraph) for d in h.also_in]) for h in answer.hits]
 
 
+@pytest.mark.slow
 def test_every_gold_question_gets_the_faiss_stores_answer(in_milvus: Retriever, fast_retriever: Retriever):
     assert in_milvus.index.exact == {"rows", "sentences"}  # scored in Milvus
     questions = [q.q for q in load_gold(GOLD)]
@@ -109,6 +112,7 @@ def test_a_rebuild_embeds_only_what_changed_and_switches_in_whole(tmp_path: Path
     assert place.live_build(client) == third.index.build and third.index.manifest.embedded == 0
 
 
+@pytest.mark.slow
 def test_a_full_rebuild_embeds_everything(tmp_path: Path, sources: Path, monkeypatch: pytest.MonkeyPatch):
     config = milvus_config(tmp_path / "m.db", sources)
     open_retriever(config, progress=False, encoder=WordHashEncoder())
@@ -180,6 +184,7 @@ def test_config_names_the_milvus_mistake(tmp_path: Path):
         load_config(config)
 
 
+@pytest.mark.slow
 def test_clients_of_one_server_share_its_index(tmp_path: Path, fast_retriever: Retriever):
     question = "How many North Korean refugees has NAUH resettled?"
     with MilvusServer(tmp_path / "server") as server:
@@ -224,6 +229,7 @@ def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind
                                fast_retriever.index.best_sentences_of(rows, vector), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_milvus_lite_file_open_elsewhere_is_one_line_that_says_what_to_do(in_milvus: Retriever, tmp_path: Path):
     config = tmp_path / "config.toml"
     config.write_text(f'[retrieval]\nstore = "milvus"\nmilvus_uri = "{in_milvus.index.place.uri}"\n',
@@ -236,3 +242,21 @@ def test_a_milvus_lite_file_open_elsewhere_is_one_line_that_says_what_to_do(in_m
         "(Milvus Lite serves one process: to share it, run `python -m milvus_lite server --data-dir "
         f"{in_milvus.index.place.uri} --host 127.0.0.1` and set `milvus_uri` to its URL), or it is not Milvus "
         "Lite's"]
+
+
+def test_a_replica_recovers_on_its_own_when_milvus_restarts(tmp_path: Path, fast_retriever: Retriever):
+    question = "How many North Korean refugees has NAUH resettled?"
+    server = MilvusServer(tmp_path / "server")
+    with server:
+        config = milvus_config(server.url)
+        open_retriever(config, progress=False, encoder=WordHashEncoder())
+        replica = open_retriever(replace(config, auto_build="never"), encoder=WordHashEncoder())
+    with server:  # the same server back on the same port, with every collection released
+        for _ in range(20):
+            try:
+                found = shown(replica, question)
+                break
+            except StoreUnavailable as error:  # only until the client has reconnected, a second or two
+                assert "released" not in str(error)
+                time.sleep(0.5)
+    assert found == shown(fast_retriever, question)

@@ -1,0 +1,43 @@
+"""A bot process for the stop tests: the seeds with the fast tier's encoder, each search slowed down, connected to
+a fake Discord at the URL given. `python -m tests.bot.stoppable_bot URL TOKEN FEEDBACK_DB GRACE SEARCH_SECONDS`."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+
+from bot.app import create_bot
+from bot.config import BotConfig
+from retrieval import RetrievalConfig, open_retriever
+from tests.conftest import SEEDS
+from tests.encoders import WordHashEncoder
+
+
+def main(base: str, token: str, feedback_db: str, grace: str, search_seconds: str) -> int:
+    discord.http.Route.BASE = f"{base}/api/v10"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(base.replace("http", "ws") + "/gateway")
+    index = Path(tempfile.mkdtemp(prefix="stoppable-")) / "index"
+    retriever = open_retriever(RetrievalConfig(sources=SEEDS, index=index), progress=False, encoder=WordHashEncoder())
+    answer = retriever.answer
+
+    def slow_answer(*args, **kwargs):
+        time.sleep(float(search_seconds))
+        return answer(*args, **kwargs)
+
+    retriever.answer = slow_answer
+    config = BotConfig(cooldown_seconds=0.0, feedback_db=Path(feedback_db), stop_grace_seconds=float(grace))
+    bot = create_bot(config, retriever, guild_ready_timeout=0.05)
+    bot.run(token, log_handler=None)  # returns once the bot has stopped; the signal must not kill the process
+    print("stopped cleanly", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
