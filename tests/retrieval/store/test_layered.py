@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import Retriever, load_corpus
+from retrieval import QueryError, Retriever, load_corpus
 from retrieval.settings import SearchSettings
 from retrieval.store.build import build_index
 from retrieval.store.index import StoredIndex, open_index
@@ -55,14 +55,22 @@ def test_a_servers_document_competes_as_if_in_one_index_with_the_shared(split_se
     shared, own, union = split_seeds
     layered, one = Retriever(LayeredIndex([shared, own]), WordHashEncoder()), Retriever(union, WordHashEncoder())
     asked = questions()
-    same_first = 0
+    same_first = same_relevance = 0
     for question in asked:
+        try:
+            b = one.answer(question)
+        except QueryError:  # a question the library refuses (gibberish, another language): refused alike
+            with pytest.raises(QueryError):
+                layered.answer(question)
+            continue
+        a = layered.answer(question)
         # the same first source but where two sources hold the same paragraph: one index scores the copies
-        # alike, two libraries' length normalisations part them by a hair
+        # alike, two libraries' length normalisations part them by a hair, and the gate reads the first few
         same_first += layered.ranked_sources(question, 1) == one.ranked_sources(question, 1)
-        a, b = layered.answer(question), one.answer(question)
-        assert a.covered == b.covered and a.relevance == pytest.approx(b.relevance, abs=2e-3), question
-        assert a.hits[0].score == pytest.approx(b.hits[0].score, abs=0.01), question
+        same_relevance += a.relevance == pytest.approx(b.relevance, abs=2e-3)
+        assert a.covered == b.covered, question
+        if b.covered:
+            assert a.hits[0].score == pytest.approx(b.hits[0].score, abs=0.01), question
         # BM25 with both libraries' word statistics: equal to one index's but for length normalisation
         (terms,) = layered.index.terms_many([question])
         rows = np.arange(layered.index.count)
@@ -71,7 +79,7 @@ def test_a_servers_document_competes_as_if_in_one_index_with_the_shared(split_se
         assert merged.ceiling == pytest.approx(one.index.lexical_hits([terms], 1)[0].ceiling)
         assert np.allclose(merged.scores(rows), union.lexical_hits([terms], union.count)[0].scores(rows),
                            rtol=0.01, atol=1e-3)
-    assert len(asked) > 30 and same_first >= 0.9 * len(asked)
+    assert len(asked) > 30 and same_first >= 0.9 * len(asked) and same_relevance >= 0.95 * len(asked)
     # without the merged statistics the server's document would not compete fairly: its own idf is another's
     assert not np.allclose(alone[1].scores(np.arange(own.count)),
                            merged.scores(np.arange(shared.count, shared.count + own.count)), rtol=0.01)
