@@ -95,7 +95,7 @@ class Libraries:
             made = self.retrievers.get(server)
             if made is not None and made[0] is shared and made[1].index.layers[1] is own:
                 return made[1]
-        retriever = Retriever(LayeredIndex([shared.index, own]), shared.encoder, shared.settings, shared.reranker)
+        retriever = shared.over(LayeredIndex([shared.index, own]))
         with self.lock:
             if self.opened.get(server) is own:
                 self.retrievers[server] = (shared, retriever)

@@ -77,3 +77,11 @@ def test_an_unwritable_servers_folder_is_a_clear_refusal(fast_retriever, tmp_pat
     (tmp_path / "servers").write_text("a file where the servers' folders should be")
     with pytest.raises(SourceError, match=r"cannot make this server's folder .*writable `server_sources`"):
         libraries(fast_retriever, tmp_path).add(3, "tides.txt", NOTE, 1.0, frozenset())
+
+
+def test_a_servers_retriever_shares_the_shared_ones_model_and_language_check(fast_retriever, tmp_path: Path):
+    made = libraries(fast_retriever, tmp_path)
+    made.add(4, "tides.txt", NOTE, 1.0, frozenset())
+    layered = made.retriever_for(4, fast_retriever)
+    assert layered.encoder is fast_retriever.encoder and layered.settings is fast_retriever.settings
+    assert layered.language is fast_retriever.language  # its model is loaded once, not once per server
