@@ -38,6 +38,7 @@ class LibraryFigures:
     rss_shared_mb: float  # the model and the shared index, before any server's library
     rss_closed_mb: float  # every server's library built (by another process), none of them open
     rss_all_open_mb: float  # every server's library open at once
+    rss_asked_mb: float  # after the timed questions (one server and DMs): what answering itself takes
     rss_default_open_mb: float  # after a question in every server, DEFAULT_OPEN of them left open
     # each question's best of ROUNDS, the median over the questions: on a machine shared with other work the
     # model's time swings tenfold from one minute to the next, and the best of a few asks is what is steady
@@ -122,13 +123,16 @@ def bench_libraries(config: RetrievalConfig, encoder: TextEncoder, servers: int,
     known.encoder.encode(asked)
     search_own, search_shared = timed(Libraries(config, work / "servers", limits, encoder), known, asked)
 
+    gc.collect()
+    rss_asked = resident_bytes()
     log("[bench-libraries] a question in every server")
     for server in range(1, servers + 1):
         libraries.retriever_for(server, shared).answer(asked[0])
     gc.collect()
     rss_default = resident_bytes()
     return LibraryFigures(servers, shared.index.count, round(build_seconds, 1), round(rss_shared / MIB, 1),
-                          round(rss_closed / MIB, 1), round(rss_all / MIB, 1), round(rss_default / MIB, 1),
+                          round(rss_closed / MIB, 1), round(rss_all / MIB, 1), round(rss_asked / MIB, 1),
+                          round(rss_default / MIB, 1),
                           *paired(own_times, shared_times), *paired(search_own, search_shared), median_ms(opening),
                           round(sorted(opening)[int(0.95 * (len(opening) - 1))] * 1000, 2), os.getloadavg()[0])
 
@@ -172,6 +176,7 @@ def libraries_table(f: LibraryFigures) -> str:
             ("... every server's library built, none open", f"{f.rss_closed_mb} MB"),
             (f"... every server's library open ({f.servers})", f"{f.rss_all_open_mb} MB "
              f"({(f.rss_all_open_mb - f.rss_closed_mb) * 1024 / f.servers:.0f} KB each)"),
+            ("... after the timed questions (one server's library and DMs)", f"{f.rss_asked_mb} MB"),
             (f"... after a question in every server ({DEFAULT_OPEN} kept open)", f"{f.rss_default_open_mb} MB"),
             (f"question, server with its own library (best of {ROUNDS}, median)", f"{f.question_own_ms} ms"),
             ("question, shared library only", f"{f.question_shared_ms} ms"),
