@@ -31,6 +31,16 @@ class BotConfig:
     # Answer from retrieval services (`python -m retrieval serve`) instead of an index of its own: one URL, or
     # several replicas tried in turn. Empty: the [retrieval] index on this machine.
     retrieval_url: list[str] = field(default_factory=list)
+    # Each server's own library (/add-source in a server): its documents in a folder per server in here, its index
+    # beside the shared index. Limits per server: a few handbooks and FAQs, not a second shared library. 20
+    # documents of up to 10 MB (max_upload_mb) could be 200 MB; 50 MB in all is still hundreds of books' text.
+    server_sources: Path = Path("server-sources")
+    server_max_documents: int = 20
+    server_max_mb: float = 50.0
+    # Servers' indexes kept open at once (least recently used closed first); a library of one small document
+    # takes about 7 KB open, and opens in about 3 ms (BENCHMARKS.md, "Per-server libraries")
+    server_libraries_open: int = 64
+    server_grace_days: float = 30.0  # a server's library is removed this long after the bot leaves the server
     sharded: bool = False
     shard_count: int = 0
     shard_ids: list[int] = field(default_factory=list)  # this process's shards of shard_count; empty: all
@@ -50,6 +60,10 @@ class BotConfig:
             if len(set(self.shard_ids)) != len(self.shard_ids):
                 raise ValueError(f"`shard_ids` lists a shard twice: {self.shard_ids}")
         check_range("max_upload_mb", self.max_upload_mb, 0.01, 500.0)
+        check_range("server_max_documents", self.server_max_documents, 1, 10_000)
+        check_range("server_max_mb", self.server_max_mb, 0.01, 100_000.0)
+        check_range("server_libraries_open", self.server_libraries_open, 1, 100_000)
+        check_range("server_grace_days", self.server_grace_days, 0.0, 3650.0)
         check_range("stop_grace_seconds", self.stop_grace_seconds, 0.0, 600.0)
         for url in self.retrieval_url:
             if not url.startswith(("http://", "https://")):

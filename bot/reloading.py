@@ -1,4 +1,4 @@
-"""Swap in a rebuilt or re-read index while questions keep being answered from the one in use."""
+"""Swap in a re-read shared index while questions keep being answered from the one in use."""
 
 from __future__ import annotations
 
@@ -26,26 +26,24 @@ class Reloader:
         self.lock = asyncio.Lock()
         self.builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
 
-    async def reload(self, rebuild: bool) -> Retriever:
-        """Re-read the index from disk, or (`rebuild`) bring it up to date with the sources first."""
+    async def reload(self) -> Retriever:
+        """Re-read the shared index from disk (rebuilt outside the bot: the operator's, not a server's)."""
         if self.config is None:
             raise RetrievalError("this bot was started without an index configuration, so it cannot reload")
         async with self.lock:
-            # a rebuild reads the sources folder the bot adds to and removes from, whatever the index was built from
-            load = functools.partial(open_retriever, self.config, rebuild=rebuild, progress=False,
-                                     sources=self.config.sources if rebuild else None,
+            load = functools.partial(open_retriever, self.config, progress=False,
                                      encoder=self.current.get().encoder)
             fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
             self.current.swap(fresh)
         manifest = fresh.index.manifest
-        log.info("index %s: %d passages from %d sources (%d embedded), built %s", "rebuilt" if rebuild else
-                 "reloaded", manifest.vectors, manifest.sources, manifest.embedded, manifest.built_at)
+        log.info("index reloaded: %d passages from %d sources (%d embedded), built %s", manifest.vectors,
+                 manifest.sources, manifest.embedded, manifest.built_at)
         return fresh
 
     async def reload_logged(self) -> None:
         """For SIGHUP: reload, and on failure keep answering from the index in use."""
         try:
-            await self.reload(rebuild=False)
+            await self.reload()
         except RetrievalError as error:
             log.error("reload failed, still answering from the previous index: %s", error)
 

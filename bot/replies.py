@@ -37,9 +37,13 @@ class Reply:
     private: bool = False  # for the asker's eyes only
 
 
-def answer_replies(answer: Answer) -> list[Reply]:
+OWN_SOURCE = "Added by this server"  # a footer's note on a passage from the server's own library
+
+
+def answer_replies(answer: Answer, own: frozenset[str] = frozenset()) -> list[Reply]:
     """The passages that answer a question, each under its citation, as many messages as Discord's embed
-    limits need (votes under the last); or the fixed "not covered" line."""
+    limits need (votes under the last); or the fixed "not covered" line. A passage of one of the `own` sources
+    (the server's own library) says so."""
     question = limits.fit(answer.query, QUESTION_ECHO_CHARS, escape)
     count = len(answer.hits)
     if not count:
@@ -49,15 +53,15 @@ def answer_replies(answer: Answer) -> list[Reply]:
     for start in range(0, count, size):
         content = (f"{count} passage{'s' if count > 1 else ''} from the sources, closest first, for: {question}"
                    if start == 0 else f"Passages {start + 1}-{min(start + size, count)} of {count}, continued.")
-        pages.append(Reply(content=content, embeds=passage_embeds(answer.hits[start:start + size]),
+        pages.append(Reply(content=content, embeds=passage_embeds(answer.hits[start:start + size], own),
                            votes=start + size >= count))
     return pages
 
 
-def passage_embeds(hits: list[Hit]) -> list[Embed]:
+def passage_embeds(hits: list[Hit], own: frozenset[str] = frozenset()) -> list[Embed]:
     """One embed per passage, the text cut so that all of them fit in one message."""
     titles = [limits.fit(hit.citation, limits.EMBED_TITLE) for hit in hits]
-    footers = [hit_footer(hit) for hit in hits]
+    footers = [hit_footer(hit, hit.source.id in own) for hit in hits]
     overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
     room = share_budget_for(hits, limits.EMBEDS_TOTAL - overhead)
     return [Embed(title, limits.fit(hit.text, min(limits.EMBED_DESCRIPTION, size), highlighter(hit)), footer)
@@ -73,10 +77,11 @@ def highlighter(hit: Hit) -> Callable[[str], str]:
     return lambda prefix: bold(prefix, hit.highlights)
 
 
-def hit_footer(hit: Hit) -> str:
+def hit_footer(hit: Hit, own: bool = False) -> str:
     also = "".join(f" · Also in {place.citation}" for place in hit.also_in)
     where = f" · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
-    relevance = f"{label(hit.relevance).capitalize()} (relevance {hit.relevance:.2f})"
+    relevance = (f"{OWN_SOURCE} · " if own else "") + \
+        f"{label(hit.relevance).capitalize()} (relevance {hit.relevance:.2f})"
     return limits.fit(f"{relevance}{also}", limits.EMBED_FOOTER - len(where)) + where
 
 
@@ -88,12 +93,12 @@ def error_reply(message: str, private: bool = False) -> Reply:
     return Reply(content=limits.fit(message, limits.CONTENT, escape), private=private)
 
 
-def sources_pages(sources: list[Source], counts: dict[str, int]) -> list[Reply]:
-    """The list of sources, SOURCES_PER_PAGE to a page."""
+def sources_pages(sources: list[Source], counts: dict[str, int], own: frozenset[str] = frozenset()) -> list[Reply]:
+    """The list of sources, SOURCES_PER_PAGE to a page; the `own` ones (the server's library) say so."""
     pages = []
     for start in range(0, len(sources), SOURCES_PER_PAGE):
         chunk = sources[start:start + SOURCES_PER_PAGE]
-        lines = [source_line(s, counts[s.id]) for s in chunk]
+        lines = [source_line(s, counts[s.id], s.id in own) for s in chunk]
         page = len(pages) + 1
         total = (len(sources) + SOURCES_PER_PAGE - 1) // SOURCES_PER_PAGE
         embed = Embed(f"Sources ({len(sources)})", limits.fit("\n".join(lines), limits.EMBED_DESCRIPTION),
@@ -107,11 +112,13 @@ FILE_FORMATS = {".pdf": "PDF", ".html": "web page", ".htm": "web page", ".docx":
                 ".markdown": "Markdown", ".txt": "text"}
 
 
-def source_line(source: Source, passages: int) -> str:
-    """One line of /sources: id, title, then author and date, publication, kind and file format where known."""
+def source_line(source: Source, passages: int, own: bool = False) -> str:
+    """One line of /sources: id, title, then author and date, publication, kind and file format where known, and
+    whether the server added it."""
     who = ", ".join(x for x in (source.author, source.date) if x) or "author and date unknown"
     file_format = FILE_FORMATS.get(PurePath(source.file).suffix.lower()) if source.file else None
-    facts = [who, *(x for x in (source.publication, source.kind, file_format) if x), f"{passages} passages"]
+    facts = [who, *(x for x in (source.publication, source.kind, file_format) if x), f"{passages} passages",
+             *([OWN_SOURCE.lower()] if own else [])]
     line = f"`{source.id}` **{escape(source.title)}** ({escape('; '.join(facts))})"
     return limits.fit(line, 400)
 

@@ -1,5 +1,6 @@
-"""The bot's one service object: config, the retriever in use, the search and writer threads, votes, cooldown,
-turns and the reloader. The client, the cogs, the views and the reloader receive it; it knows no client."""
+"""The bot's one service object: config, the retriever in use and each server's own library, the search and
+writer threads, votes, cooldown, turns and the reloader. The client, the cogs, the views and the reloader
+receive it; it knows no client."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from dataclasses import replace
 
 from retrieval import Answer, RetrievalConfig, RetrievalError, Retriever
 from retrieval.errors import IndexProblem, Unavailable
+from retrieval.libraries import Libraries, LibraryLimits
 from retrieval.search.followup import answer_followup
 from retrieval.search.language import Unreadable
+from retrieval.store.layered import LayeredIndex
 
 from . import replies
 from .config import BotConfig
@@ -72,6 +75,11 @@ class Service:
         self.lost_replies = LostReplies()
         self.in_flight = InFlight()  # the questions being answered, for a stop that drops none
         self.reloader = Reloader(self.retriever, retrieval)
+        # each server's own library beside the shared one; none when the index is not this bot's own
+        self.libraries = None if retrieval is None else Libraries(
+            retrieval, config.server_sources, LibraryLimits(config.server_max_documents, config.server_max_mb,
+                                                            config.server_libraries_open, config.server_grace_days),
+            retriever.encoder)
         self.pager_timeout = PAGER_TIMEOUT_SECONDS  # seconds until page buttons are disabled
 
     async def open(self) -> None:
@@ -112,18 +120,36 @@ class Service:
                                                          user_id)
         self.server_changes[guild_id] = changes
 
+    def retriever_in(self, guild_id: int | None) -> Retriever:
+        """What a server searches (the shared library and its own), or a DM (the shared library); may open the
+        server's library from disk, so call it on the search thread."""
+        shared = self.retriever.get()
+        return shared if self.libraries is None else self.libraries.retriever_for(guild_id, shared)
+
+    async def library(self, guild_id: int | None) -> Retriever:
+        """retriever_in, from the event loop: at once when the server's library is open (autocomplete must
+        answer within Discord's 3 s, whatever questions queue on the search thread), else on that thread."""
+        shared = self.retriever.get()
+        ready = shared if self.libraries is None else self.libraries.ready(guild_id, shared)
+        if ready is not None:
+            return ready
+        return await asyncio.get_running_loop().run_in_executor(self.searcher, self.retriever_in, guild_id)
+
     async def answer(self, question: str, k: int | None = None, previous: str | None = None,
-                     guild_id: int | None = None) -> Answer:
+                     guild_id: int | None = None) -> tuple[Answer, frozenset[str]]:
         """Search on the worker thread so the event loop keeps heartbeats and other users going; a follow-up
         (`previous`: the question it follows) with that question when it needs it; a server's stricter relevance
-        threshold applied."""
-        retriever = self.retriever.get()
-        settings = retriever.settings
+        threshold applied. Also returns the ids of the server's own sources, which its citations name."""
         stricter = self.settings_for(guild_id).min_relevance
-        if stricter is not None and stricter > settings.min_relevance:
-            settings = replace(settings, min_relevance=stricter)
-        return await asyncio.get_running_loop().run_in_executor(self.searcher, answer_followup, retriever, question,
-                                                                previous, k, settings)
+
+        def answered() -> tuple[Answer, frozenset[str]]:
+            retriever = self.retriever_in(guild_id)
+            settings = retriever.settings
+            if stricter is not None and stricter > settings.min_relevance:
+                settings = replace(settings, min_relevance=stricter)
+            return answer_followup(retriever, question, previous, k, settings), own_sources(retriever)
+
+        return await asyncio.get_running_loop().run_in_executor(self.searcher, answered)
 
     async def search(self, question: str, k: int | None, guild_id: int | None, channel_id: int | None,
                      user_id: int, previous: str | None = None) -> tuple[Answer | None, list[replies.Reply]]:
@@ -131,8 +157,8 @@ class Service:
         the passages, a refusal that says why, or, whatever else goes wrong, the private NOT_SEARCHED notice."""
         where = f"guild={guild_id or 'DM'} channel={channel_id} user={user_id}"
         try:
-            answer = await self.answer(question, k, previous, guild_id)
-            pages = replies.answer_replies(answer)
+            answer, own = await self.answer(question, k, previous, guild_id)
+            pages = replies.answer_replies(answer, own)
         except (Unavailable, IndexProblem) as error:
             # the services or the index's store, not the question: the asker hears so privately, without the
             # internal address the error names; the log has it all, as the outage it is
@@ -163,3 +189,11 @@ class Service:
         if answer_id is not None and pages[-1].votes:
             messages[-1]["view"] = vote_view(answer_id, self.votes)
         return messages
+
+
+def own_sources(retriever: Retriever) -> frozenset[str]:
+    """The ids of the sources a server added itself, of those its retriever searches (none: the shared alone)."""
+    index = getattr(retriever, "index", None)  # a retrieval service's client has none: the shared library only
+    if not isinstance(index, LayeredIndex):
+        return frozenset()
+    return frozenset(source_id for source_id, layer in index.layer_of.items() if layer > 0)

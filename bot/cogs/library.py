@@ -1,20 +1,22 @@
-"""/sources lists the sources; /source shows one, paragraph by paragraph, with ids completed as you type."""
+"""/sources lists the sources a server answers from (the shared library and its own); /source shows one, paragraph
+by paragraph, with ids completed as you type."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from retrieval import RetrievalError, Retriever, Source
+from retrieval import RetrievalError, Source
 
 from .. import limits, replies
 from ..discord_reply import message_kwargs
 from ..notices import tell
 from ..paging import Pager
-from ..service import Service
+from ..service import Service, own_sources
 
 
 class Library(commands.Cog):
@@ -23,11 +25,17 @@ class Library(commands.Cog):
 
     @app_commands.command(name="sources", description="List every source with its id, title, author, date, "
                           "publication and kind")
-    async def sources(self, interaction: discord.Interaction) -> None:
-        retriever = self.service.retriever.get()
-        counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
-        pages = replies.sources_pages(list(retriever.sources.values()), counts)
-        await self.send_pages(interaction, pages)
+    @app_commands.describe(this_server="Only the documents this server added itself")
+    async def sources(self, interaction: discord.Interaction, this_server: bool = False) -> None:
+        retriever = await self.service.library(interaction.guild_id)
+        own = own_sources(retriever)
+        listed = [s for s in retriever.sources.values() if s.id in own or not this_server]
+        if not listed:
+            await tell(interaction, "This server has added no documents of its own; it answers from the shared "
+                       "sources (/sources lists them).")
+            return
+        counts = {s.id: retriever.answerable_count(s.id) for s in listed}
+        await self.send_pages(interaction, replies.sources_pages(listed, counts, own))
 
     @app_commands.command(name="source", description="Show one source's details and full text, paragraph by "
                           "paragraph")
@@ -36,7 +44,7 @@ class Library(commands.Cog):
                            paragraph="Open at this paragraph number")
     async def source(self, interaction: discord.Interaction, source_id: str,
                      paragraph: app_commands.Range[int, 1] | None = None) -> None:
-        retriever = self.service.retriever.get()
+        retriever = await self.service.library(interaction.guild_id)
         try:
             found = retriever.source(source_id)
         except RetrievalError:
@@ -54,9 +62,9 @@ class Library(commands.Cog):
         await self.send_pages(interaction, pages, start)
 
     @source.autocomplete("source_id")
-    async def source_ids(self, _: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=limits.fit(f"{s.id} — {s.title}", limits.CHOICE_TEXT), value=s.id)
-                for s in matching_sources(self.service.retriever.get(), current)]
+    async def source_ids(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        retriever = await self.service.library(interaction.guild_id)
+        return choices(retriever.sources.values(), current)
 
     async def send_pages(self, interaction: discord.Interaction, pages: list[replies.Reply], start: int = 0) -> None:
         if len(pages) == 1:
@@ -66,10 +74,16 @@ class Library(commands.Cog):
         await interaction.response.send_message(**pager.current())
 
 
-def matching_sources(retriever: Retriever, typed: str) -> list[Source]:
+def choices(sources: Iterable[Source], typed: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete's choices among these sources for what was typed."""
+    return [app_commands.Choice(name=limits.fit(f"{s.id} — {s.title}", limits.CHOICE_TEXT), value=s.id)
+            for s in matching_sources(sources, typed)]
+
+
+def matching_sources(sources: Iterable[Source], typed: str) -> list[Source]:
     """Sources whose id or title contains what was typed, ids that start with it first; at most 25."""
     typed = typed.strip().lower()
-    found = [s for s in retriever.sources.values()
+    found = [s for s in sources
              if len(s.id) <= limits.CHOICE_TEXT and (typed in s.id.lower() or typed in s.title.lower())]
     found.sort(key=lambda s: (not s.id.lower().startswith(typed), s.id))
     return found[:limits.CHOICES]

@@ -22,6 +22,7 @@ from .commands import (
     EXIT_ERROR,
     run_bench_batch,
     run_bench_command,
+    run_bench_libraries,
     run_bench_stores,
     run_bench_uploads,
     run_build,
@@ -326,6 +327,20 @@ def parser() -> argparse.ArgumentParser:
                                "unbounded (each file by its reader in this process)")
     bench_uploads.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench_uploads.set_defaults(run=run_bench_uploads)
+
+    bench_libraries = commands.add_parser(
+        "bench-libraries", parents=[common], help="measure many servers' own libraries beside the shared one",
+        description="Index the config's sources as the shared library and a small document for each of --servers "
+        "servers as their own libraries (in --work), then measure, in this one process as the bot holds them: its "
+        "memory, a question's time in a server with its own library against one without (the seeds' gold "
+        "questions), and the time to open a server's library on first use.")
+    bench_libraries.add_argument("--servers", type=int, default=200, metavar="N",
+                                 help="servers with a library of their own (default: 200)")
+    bench_libraries.add_argument("--work", type=Path, default=Path(".cache/bench-libraries"), metavar="DIR",
+                                 help="where the indexes are built, emptied first (default: .cache/bench-libraries)")
+    bench_libraries.add_argument("--questions", type=int, default=20, metavar="N",
+                                 help="gold questions asked on each side (default: 20)")
+    bench_libraries.set_defaults(run=run_bench_libraries)
 
     serve = commands.add_parser(
         "serve", parents=[common], help="answer questions over HTTP, with the same JSON as `search --json`",

@@ -42,6 +42,7 @@ from ..evaluate.evaluate import (
 from ..evaluate.feedback import report_from_file
 from ..evaluate.followups import evaluate_followups, followup_table, load_followups
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
+from ..evaluate.library_bench import bench_libraries, libraries_table
 from ..evaluate.soak import soak, soak_questions
 from ..evaluate.store_bench import bench_stores, stores_table
 from ..evaluate.upload_bench import folders_table, run_upload_bench, time_folder, upload_table
@@ -457,6 +458,15 @@ def run_bench_uploads(args: argparse.Namespace, config: RetrievalConfig) -> int:
                          indent=1))
     else:
         print(upload_table(results) + (f"\n\n{folders_table(folders)}" if folders else ""))
+    return 0
+
+
+def run_bench_libraries(args: argparse.Namespace, config: RetrievalConfig) -> int:
+    if args.servers < 1 or args.questions < 1:
+        raise RetrievalError("--servers and --questions take a number, 1 or more")
+    encoder = load_encoder(resolve_model(config.model, config.model_sha256, config.backend), config.batch_size,
+                           config.model_cache)
+    print(libraries_table(bench_libraries(config, encoder, args.servers, args.work, args.questions, LOG.info)))
     return 0
 
 

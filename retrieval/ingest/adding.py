@@ -52,10 +52,10 @@ class Added:
 
 
 def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
-                 reading: ReadSettings = DEFAULT_READING) -> Added:
+                 reading: ReadSettings = DEFAULT_READING, reserved: frozenset[str] = frozenset()) -> Added:
     """Save `data` into `folder` under a name made from `filename` (never a path taken from it), after reading it
     with its format's reader within `reading`'s bounds; SourceError says why a document is refused. An existing
-    file or id is never replaced."""
+    file or id is never replaced, nor an id `reserved` (taken in a library searched together with this folder's)."""
     folder = writable_folder(folder)
     clean_scratch(folder, reading)
     suffix = PurePath(filename).suffix.lower()
@@ -69,7 +69,7 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
                           f"({', '.join(sorted(mixed))}) in its name, as look-alike names do (a Cyrillic letter "
                           "that looks Latin); rename the file with the letters of one script and send it again")
     target = folder / f"{source_id}{suffix}"
-    taken = existing_ids(folder)
+    taken = existing_ids(folder) | reserved
     if source_id in taken or target.exists():
         raise SourceError(f"a source with id {source_id!r} is already in the sources; remove it first, or rename "
                           "the file and send it again")
@@ -101,9 +101,10 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
     return Added(target, source_id, source.title, len(corpus.answerable()))
 
 
-def remove_document(folder: Path, source_id: str) -> Path:
+def remove_document(folder: Path, source_id: str, keep_one: bool = True) -> Path:
     """Move the file of `source_id` into the folder's .removed/ (where it is kept, renamed if need be) and return
-    its new path. A source listed in sources.toml, or the only one, is refused: the manifest is the user's."""
+    its new path. A source listed in sources.toml is refused (the manifest is the user's), and with `keep_one`
+    the only one (an index needs a document; a server's own library may be emptied)."""
     folder = writable_folder(folder)
     manifest = load_manifest(folder)
     if any(entry.id == source_id for entry in manifest.values()):
@@ -113,7 +114,7 @@ def remove_document(folder: Path, source_id: str) -> Path:
     matching = [f for f in documents if f.relative_to(folder).as_posix() not in manifest and slug(f.stem) == source_id]
     if not matching:
         raise SourceError(f"no document with id {source_id!r} in the sources")
-    if len(documents) == 1:
+    if keep_one and len(documents) == 1:
         raise SourceError(f"{source_id!r} is the only document in the sources; add another before removing it")
     (file,) = matching  # one file per id: a build refuses duplicate ids
     aside = folder / REMOVED_FOLDER

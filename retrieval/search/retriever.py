@@ -100,6 +100,13 @@ class Retriever:
         self.reranker = reranker
         self.language = LanguageCheck()
 
+    def over(self, index: SearchIndex) -> Retriever:
+        """This retriever searching another index (a server's library layered over the shared one): the same
+        model, settings and re-ranker, and the same language check, whose model is loaded once per process."""
+        other = Retriever(index, self.encoder, self.settings, self.reranker)
+        other.language = self.language
+        return other
+
     @property
     def sources(self) -> dict[str, Source]:
         return self.index.sources

@@ -22,7 +22,7 @@ from ..ingest.corpus import Corpus
 from ..ingest.sentences import SENTENCE_HASHES, SentenceTable
 from ..records import Passage, Source
 from .ann import build_ann, tune
-from .lexical import Lexical, LexicalHits
+from .lexical import Lexical, LexicalHits, WordStatistics
 from .lock import LOCK, writer_lock
 
 # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
@@ -30,6 +30,7 @@ from .lock import LOCK, writer_lock
 FORMAT_VERSION = 6
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
+SERVERS = "servers"  # the shared index's folder holds each server's own index in servers/<id>/ (libraries.py)
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
 LEXICAL, DUPLICATES = "lexical", "duplicates.json"
 EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text
@@ -118,8 +119,13 @@ class StoredIndex:
         return [self.sentence_rows[hits] for hits in searched(self.sentence_search, self.sentences.vectors,
                                                               vectors, depth)]
 
-    def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
-        return [self.lexical.hits(each, depth) for each in terms]
+    def word_statistics(self, terms: set[str]) -> WordStatistics:
+        return self.lexical.statistics(terms)
+
+    def lexical_hits(self, terms: list[set[str]], depth: int,
+                     statistics: list[WordStatistics] | None = None) -> list[LexicalHits]:
+        weighed = statistics or [None] * len(terms)
+        return [self.lexical.hits(each, depth, stats) for each, stats in zip(terms, weighed, strict=True)]
 
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         return self.embeddings[rows] @ vector
@@ -270,7 +276,7 @@ def ensure_index_dir(index_dir: Path) -> None:
         return
     if not index_dir.is_dir():
         raise IndexProblem(f"{index_dir} is a file, not an index folder; choose another index path")
-    foreign = [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, BUILDS, f"{CURRENT}.next", LOCK)]
+    foreign = [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, BUILDS, f"{CURRENT}.next", LOCK, SERVERS)]
     if foreign:
         raise IndexProblem(
             f"{index_dir} holds other files ({foreign[0]}, …) and is not an index folder; "

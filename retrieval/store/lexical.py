@@ -49,6 +49,28 @@ def ceiling(idfs: list[float]) -> float:
 
 
 @dataclass(frozen=True)
+class WordStatistics:
+    """What BM25's idf is computed from: how many rows there are and how many hold each word asked about.
+    Several libraries searched as one add theirs, so a word is as rare or common as it is in all of them."""
+
+    documents: int
+    frequency: dict[str, int]
+
+    def idf(self, term: str) -> float:
+        return float(idf(self.documents, self.frequency.get(term, 0)))
+
+    def ceiling(self, terms: set[str]) -> float:
+        """The ceiling of a question of these terms. Words no passage holds count with the idf they would have,
+        so a question about something absent never looks well matched."""
+        return ceiling([self.idf(t) for t in terms])
+
+    def __add__(self, other: WordStatistics) -> WordStatistics:
+        words = self.frequency.keys() | other.frequency.keys()
+        return WordStatistics(self.documents + other.documents,
+                              {t: self.frequency.get(t, 0) + other.frequency.get(t, 0) for t in words})
+
+
+@dataclass(frozen=True)
 class LexicalHits:
     """A question's BM25 results: the top rows (score above zero), a way to score any rows, and the ceiling."""
 
@@ -67,7 +89,6 @@ class Lexical:
         # the index is stored term by term: its documents per term
         self.frequency = np.diff(model.scores["indptr"])
         self.idf = idf(self.documents, self.frequency)
-        self.unseen_idf = float(idf(self.documents, 0))  # a word no document holds
 
     @classmethod
     def build(cls, texts: list[str]) -> Lexical:
@@ -91,21 +112,37 @@ class Lexical:
         frequency = self.frequency.tolist()
         return {term: frequency[at] for term, at in self.model.vocab_dict.items() if at < len(frequency)}
 
-    def ceiling_of(self, terms: set[str]) -> float:
-        """The ceiling of a question of these terms. Words no passage holds count with the idf they would have,
-        so a question about something absent never looks well matched."""
-        vocabulary = self.model.vocab_dict
-        return ceiling([float(self.idf[vocabulary[t]]) if t in vocabulary else self.unseen_idf for t in terms])
+    def statistics(self, terms: set[str]) -> WordStatistics:
+        """This index's row count and the document frequency of each of these words (0: none holds it)."""
+        vocabulary, frequency = self.model.vocab_dict, self.frequency
+        return WordStatistics(self.documents, {t: int(frequency[vocabulary[t]]) if t in vocabulary and
+                                               vocabulary[t] < len(frequency) else 0 for t in terms})
 
-    def scores_of(self, terms: set[str]) -> np.ndarray:
-        """The BM25 score of every row for a question of these terms (zeros when none of them is indexed)."""
+    def scores_of(self, terms: set[str], statistics: WordStatistics | None = None) -> np.ndarray:
+        """The BM25 score of every row for a question of these terms (zeros when none of them is indexed); with
+        `statistics` (of several libraries together), each word weighs its idf there instead of here."""
         tokens = list(terms)
         if not tokens:  # only stopwords, emoji or punctuation
             return np.zeros(self.documents, dtype=np.float32)
-        return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+        if statistics is None:
+            return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+        # bm25s stores each (word, row) score as the word's idf x its term factor, word by word: rescaling a word's
+        # scores by the ratio of the two idfs gives the score under the shared statistics, exactly
+        stored, vocabulary = self.model.scores, self.model.vocab_dict
+        data, indices, pointers = stored["data"], stored["indices"], stored["indptr"]
+        scores = np.zeros(self.documents, dtype=np.float32)
+        for term in tokens:
+            at = vocabulary.get(term)
+            if at is None or at >= len(self.frequency):
+                continue
+            start, end = pointers[at], pointers[at + 1]
+            scores[indices[start:end]] += data[start:end] * np.float32(statistics.idf(term) / self.idf[at])
+        return scores
 
-    def hits(self, terms: set[str], depth: int) -> LexicalHits:
-        """The top `depth` rows for a question of these terms, every row's score at hand."""
-        scores = self.scores_of(terms)
+    def hits(self, terms: set[str], depth: int, statistics: WordStatistics | None = None) -> LexicalHits:
+        """The top `depth` rows for a question of these terms, every row's score at hand; `statistics`: the
+        word statistics of the libraries searched together (scores_of)."""
+        scores = self.scores_of(terms, statistics)
         top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
-        return LexicalHits(top[scores[top] > 0], lambda rows: scores[rows], self.ceiling_of(terms))
+        return LexicalHits(top[scores[top] > 0], lambda rows: scores[rows],
+                           (statistics or self.statistics(terms)).ceiling(terms))

@@ -28,7 +28,7 @@ from ..records import Passage, Source
 from .ann import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, NPROBE, index_kind, inverted_lists
 from .build import build_parts
 from .index import BuiltParts, IndexManifest, manifest_from, new_manifest
-from .lexical import K1, Analyzer, B, LexicalHits, ceiling, idf
+from .lexical import K1, Analyzer, B, LexicalHits, WordStatistics, ceiling, idf
 from .reuse import NOTHING, PASSAGES, Previous
 from .reuse import previous_vectors as faiss_vectors
 
@@ -141,6 +141,14 @@ class MilvusPlace:
     def open(self) -> MilvusIndex:
         return open_milvus(self)
 
+    def remove(self) -> None:
+        client = self.connect()
+        with milvus_errors(self):
+            if self.name in client.list_aliases().get("aliases", []):
+                client.drop_alias(self.name)
+            for build in self.builds(client):
+                drop_build(client, self, build)
+
 
 def named(collection: str) -> tuple[str, str, str]:
     """(index name, build, kind) of a collection MilvusPlace.collection named; empty parts for another's."""
@@ -224,13 +232,43 @@ class MilvusIndex:
             output_fields=["row"], search_params={"metric_type": "IP", "params": SEARCH_PARAMS}))
         return [np.array([hit["entity"]["row"] for hit in hits], dtype=np.int64) for hits in found]
 
-    def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
+    def word_statistics(self, terms: set[str]) -> WordStatistics:
+        return WordStatistics(self.manifest.vectors, self.document_frequencies(terms))
+
+    def lexical_hits(self, terms: list[set[str]], depth: int,
+                     statistics: list[WordStatistics] | None = None) -> list[LexicalHits]:
+        if statistics is not None:
+            return [self.weighted_hits(each, depth, stats) for each, stats in zip(terms, statistics, strict=True)]
         frequency = self.document_frequencies(set().union(*terms))
         queries = [" ".join(sorted(each)) for each in terms]
         asked = [query for query in queries if query]
         found = iter(self.bm25(asked, depth) if asked else [])
         return [self.hits_of(each, query, next(found) if query else {}, frequency)
                 for each, query in zip(terms, queries, strict=True)]
+
+    def weighted_hits(self, terms: set[str], depth: int, statistics: WordStatistics) -> LexicalHits:
+        """BM25 with each word's idf from `statistics` (several libraries' together) in place of this
+        collection's, which Milvus folds into its scores: each word is searched alone (a score is a sum over
+        words) and rescaled. The top list is drawn from each word's own top `depth`; every row it names, and
+        any row asked for later, is then scored exactly."""
+        local = self.word_statistics(terms)
+        words = sorted(t for t in terms if local.frequency.get(t))  # a word no row holds scores nothing here
+        weights = [statistics.idf(t) / local.idf(t) for t in words]
+        known: dict[int, float] = {}
+
+        def scores(rows: np.ndarray) -> np.ndarray:
+            missing = [int(row) for row in rows.tolist() if int(row) not in known]
+            for chunk in chunks(missing, IN_CHUNK) if words else []:
+                per_word = self.bm25(words, len(chunk), f"row in {chunk}")
+                for row in chunk:
+                    known[row] = sum(w * found.get(row, 0.0) for w, found in zip(weights, per_word, strict=True))
+            known.update((row, 0.0) for row in missing if row not in known)
+            return np.array([known[int(row)] for row in rows.tolist()], dtype=np.float32)
+
+        candidates = np.array(sorted(set().union(*self.bm25(words, depth))) if words else [], dtype=np.int64)
+        scored = scores(candidates)
+        order = np.argsort(-scored, kind="stable")[:depth]
+        return LexicalHits(candidates[order][scored[order] > 0], scores, statistics.ceiling(terms))
 
     def hits_of(self, terms: set[str], query: str, top: dict[int, float],
                 frequency: dict[str, int]) -> LexicalHits:

@@ -3,6 +3,7 @@ A folder of FAISS files (the default), or Milvus (store/milvus.py, imported only
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -11,7 +12,7 @@ from ..config import RetrievalConfig
 from ..encode.embed import TextEncoder
 from ..ingest.corpus import Corpus
 from .build import build_index
-from .index import CURRENT, IndexManifest, open_index, read_manifest
+from .index import CURRENT, SERVERS, IndexManifest, open_index, read_manifest
 from .searchable import SearchIndex
 
 
@@ -31,6 +32,9 @@ class IndexPlace(Protocol):
 
     def open(self) -> SearchIndex:
         """The live build, ready to search."""
+
+    def remove(self) -> None:
+        """Remove every build (a server's library that was emptied or expired)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class FaissFolder:
     def open(self) -> SearchIndex:
         return open_index(self.path)
 
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
 
 def place_of(config: RetrievalConfig, index: Path | None = None) -> IndexPlace:
     """The configured index's place; an `index` folder given (the command line's --index) is always FAISS."""
@@ -64,3 +71,16 @@ def place_of(config: RetrievalConfig, index: Path | None = None) -> IndexPlace:
 
         return MilvusPlace(config.milvus_uri, config.milvus_collection)
     return FaissFolder(Path(index or config.index))
+
+
+def server_place(config: RetrievalConfig, server: int) -> IndexPlace:
+    """Where one server's own library is indexed: a FAISS folder servers/<id>/ in the shared index's folder, or
+    on Milvus its own collections (and alias) named after the shared ones. A collection per server rather than a
+    partition key: Milvus computes BM25's statistics over a whole collection, so a partition key would let every
+    server's documents weigh in other servers' word statistics, and each server's build is switched in whole by
+    its own alias, as the shared index's is."""
+    if config.store == "milvus":
+        from .milvus import MilvusPlace
+
+        return MilvusPlace(config.milvus_uri, f"{config.milvus_collection}_server_{server}")
+    return FaissFolder(Path(config.index) / SERVERS / str(server))

@@ -11,7 +11,7 @@ import numpy as np
 from ..ingest.sentences import SentenceTable
 from ..records import Passage, Source
 from .index import IndexManifest
-from .lexical import LexicalHits
+from .lexical import LexicalHits, WordStatistics
 
 
 class SearchIndex(Protocol):
@@ -46,8 +46,13 @@ class SearchIndex(Protocol):
     def nearest_by_sentence(self, vectors: np.ndarray, depth: int) -> list[np.ndarray]:
         """For each question vector, the rows of the `depth` closest sentences (a row may come more than once)."""
 
-    def lexical_hits(self, terms: list[set[str]], depth: int) -> list[LexicalHits]:
-        """For each question's words, its top `depth` rows by BM25 and a way to score any other row."""
+    def word_statistics(self, terms: set[str]) -> WordStatistics:
+        """The row count and these words' document frequencies, from which BM25 takes each word's idf."""
+
+    def lexical_hits(self, terms: list[set[str]], depth: int,
+                     statistics: list[WordStatistics] | None = None) -> list[LexicalHits]:
+        """For each question's words, its top `depth` rows by BM25 and a way to score any other row; with
+        `statistics` (one per question: those of several libraries searched as one), idf and ceiling from them."""
 
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Each row's passage cosine to the question, exact whatever the search index compresses."""

@@ -41,9 +41,10 @@ async def running_bot(fake: FakeDiscord, retriever: Retriever, retrieval: Retrie
                       **settings) -> AsyncIterator[SourceBot]:
     """A SourceBot on the fake; #questions is a question channel and there is no cooldown unless asked.
     With `retrieval` (the config its index came from) it can rebuild and reload that index."""
-    votes = Path(tempfile.mkdtemp(prefix="votes-")) / "feedback.sqlite"
+    state = Path(tempfile.mkdtemp(prefix="bot-state-"))
     config = BotConfig(**{"cooldown_seconds": 0.0, "question_channels": [fake.channel_id("questions")],
-                          "feedback_db": votes, **settings})
+                          "feedback_db": state / "feedback.sqlite", "server_sources": state / "server-sources",
+                          **settings})
     bot = create_bot(config, retriever, retrieval, guild_ready_timeout=0.05)
     if config.sharded:
         # discord.py waits 5 s before each further IDENTIFY to respect Discord's rate limit; the fake has none

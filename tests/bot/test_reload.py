@@ -1,4 +1,5 @@
-"""A rebuilt index is picked up without a restart: /reindex for admins and SIGHUP, swapped while answering."""
+"""A rebuilt index is picked up without a restart, swapped while answering: /reindex for a server's own library,
+SIGHUP for the shared one."""
 
 import asyncio
 import os
@@ -30,6 +31,21 @@ def edit_sources(config: RetrievalConfig) -> None:
     park.write_text(park.read_text(encoding="utf-8").replace("about 215", "about 230"), encoding="utf-8")
 
 
+PILOTS = "How many ships did the harbour pilots guide through the narrows last winter?"
+NOTE = "Harbour Pilots\n\nThe harbour pilots guided about 40 ships through the narrows last winter.\n"
+
+
+async def with_own_note(fake, bot) -> Path:
+    """This server's own library: one note, added by a manager; the file it is kept in."""
+    handle = await fake.send_interaction("add-source", {"document": fake.upload("pilots.txt", NOTE.encode())})
+    await handle.wait_followups(1, timeout=30)
+    return bot.service.config.server_sources / str(fake.guild_id) / "pilots.txt"
+
+
+def edit_note(note: Path) -> None:
+    note.write_text(note.read_text(encoding="utf-8").replace("about 40", "about 55"), encoding="utf-8")
+
+
 async def best_answer(fake, question: str = RESETTLED) -> str:
     before = len(fake.sent_messages())
     await fake.send_message(question, mention_bot=True)
@@ -41,13 +57,15 @@ async def best_answer(fake, question: str = RESETTLED) -> str:
 async def test_reindex_rebuilds_and_the_next_question_uses_the_new_index(fake, own_index):
     config, retriever = own_index
     async with running_bot(fake, retriever, retrieval=config) as bot:
-        assert "about 215" in await best_answer(fake)
-        edit_sources(config)
+        note = await with_own_note(fake, bot)
+        assert "about 40" in await best_answer(fake, PILOTS)
+        edit_note(note)
         handle = await fake.send_interaction("reindex", user=fake.human_ids[0])  # a Moderator: Manage Server
         (done,) = await handle.wait_followups(1, timeout=30)
-        assert handle.ephemeral and "Index rebuilt and in use" in done["content"] and "1 embedded" in done["content"]
-        assert bot.service.retriever.get() is not retriever
-        assert "about 230" in await best_answer(fake)
+        assert handle.ephemeral and "This server's library rebuilt and in use" in done["content"]
+        assert "1 embedded" in done["content"]
+        assert "about 55" in await best_answer(fake, PILOTS)
+        assert bot.service.retriever.get() is retriever  # the shared library is the operator's
     assert fake.violations == []
 
 
@@ -64,26 +82,28 @@ async def test_reindex_is_refused_without_manage_server(fake, own_index):
 @pytest.mark.asyncio
 async def test_questions_during_a_reindex_are_answered_from_the_old_or_new_index(fake, own_index):
     config, retriever = own_index
-    async with running_bot(fake, retriever, retrieval=config):
-        edit_sources(config)
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        edit_note(await with_own_note(fake, bot))
         handle = await fake.send_interaction("reindex", user=fake.human_ids[0])
-        questions = [fake.send_message(RESETTLED, channel_id=fake.channel_id("questions")) for _ in range(5)]
+        questions = [fake.send_message(PILOTS, channel_id=fake.channel_id("questions")) for _ in range(5)]
         await asyncio.gather(*questions)
         await handle.wait_followups(1, timeout=30)
         replies = await fake.wait_sent(5, channel_id=fake.channel_id("questions"), timeout=30)
     texts = [plain(r["embeds"][0]["description"]) for r in replies]
-    assert len(texts) == 5 and all("about 215" in t or "about 230" in t for t in texts)
+    assert len(texts) == 5 and all("about 40" in t or "about 55" in t for t in texts)
 
 
 @pytest.mark.asyncio
 async def test_sighup_reloads_an_index_rebuilt_outside_the_bot(fake, own_index):
     config, retriever = own_index
     async with running_bot(fake, retriever, retrieval=config) as bot:
+        await with_own_note(fake, bot)
         edit_sources(config)
         open_retriever(config, rebuild=True, progress=False, encoder=retriever.encoder)
         os.kill(os.getpid(), signal.SIGHUP)
         await fake.wait_until(lambda: bot.service.retriever.get() is not retriever, 10, "the reload")
-        assert "about 230" in await best_answer(fake)
+        assert "about 230" in await best_answer(fake)  # the server searches the new shared index with its own
+        assert "about 40" in await best_answer(fake, PILOTS)
 
 
 @pytest.mark.asyncio

@@ -1,5 +1,6 @@
-"""Managers change the sources from Discord: /add-source indexes a file at once, /remove-source takes one out,
-/reindex names the files it could not read. Everyone else is refused."""
+"""Managers change their server's own sources from Discord: /add-source indexes a file at once, /remove-source
+takes one out, /reindex names the files it could not read. Everyone else is refused. (Two servers apart:
+test_server_libraries.py.)"""
 
 from __future__ import annotations
 
@@ -54,12 +55,18 @@ async def test_an_added_pdf_answers_at_once_with_its_page(fake, own_index, tmp_p
     async with running_bot(fake, retriever, retrieval=config) as bot:
         upload = fake.upload("Rivers of the North.pdf", pdf, "application/pdf")
         text = await command(fake, "add-source", {"document": upload})
-        assert text.startswith("Added `rivers-of-the-north`, **Rivers of the North**:") and "answering now" in text
-        assert (config.sources / "rivers-of-the-north.pdf").read_bytes() == pdf
-        manifest = bot.service.retriever.get().index.manifest
-        assert manifest.sources == 4 and 0 < manifest.embedded < manifest.vectors  # only the new file embedded
+        assert text.startswith("Added `rivers-of-the-north`, **Rivers of the North**, to this server's own sources")
+        assert "answering now in this server only" in text and "1 sources" in text
+        own = bot.service.config.server_sources / str(fake.guild_id)
+        assert (own / "rivers-of-the-north.pdf").read_bytes() == pdf
         answer = await best_answer(fake, "When did the count reach twelve thousand fish a season?")
+        docx = make_docx(tmp_path / "ferry.docx").read_bytes()
+        second = await command(fake, "add-source", {"document": fake.upload("ferry.docx", docx)})
     assert "twelve thousand fish" in answer and "p. 3" in answer
+    assert "passages from 2 sources" in second
+    manifest = bot.service.libraries.place(fake.guild_id).manifest()
+    assert 0 < manifest.embedded < manifest.vectors  # a server's library is built incrementally: only the new file
+    assert sorted(p.name for p in config.sources.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
     assert fake.violations == []
 
 
@@ -70,12 +77,13 @@ async def test_a_word_file_is_added_and_then_removed(fake, own_index, tmp_path: 
     async with running_bot(fake, retriever, retrieval=config) as bot:
         text = await command(fake, "add-source", {"document": fake.upload("ferry.docx", docx)})
         assert text.startswith("Added `ferry`, **Ferry Crossings**")
-        assert "ferry" in bot.service.retriever.get().sources
+        assert "ferry" in (await bot.service.library(fake.guild_id)).sources
         text = await command(fake, "remove-source", {"id": "ferry"})
-        assert text.startswith("Removed `ferry`; its file is kept in .removed/ferry.docx in the sources folder.")
-        assert "ferry" not in bot.service.retriever.get().sources
-    assert (config.sources / ".removed" / "ferry.docx").read_bytes() == docx  # nothing lost
-    assert not (config.sources / "ferry.docx").exists()
+        assert text.startswith("Removed `ferry` from this server's sources; its file is kept aside as ferry.docx.")
+        assert "ferry" not in (await bot.service.library(fake.guild_id)).sources
+    own = bot.service.config.server_sources / str(fake.guild_id)
+    assert (own / ".removed" / "ferry.docx").read_bytes() == docx  # nothing lost
+    assert not (own / "ferry.docx").exists()
 
 
 @pytest.mark.asyncio
@@ -107,24 +115,31 @@ async def test_bad_files_and_ids_get_a_private_reason(fake, own_index):
         kind = await command(fake, "add-source", {"document": fake.upload("tool.exe", b"MZ")})
         clash = await command(fake, "add-source", {"document": fake.upload("Park-Hero.txt", b"T\n\nText here.\n")})
         unknown = await command(fake, "remove-source", {"id": "nope"})
+        await command(fake, "add-source", {"document": fake.upload("note.txt", b"Note\n\nA note on harbours.\n")})
+        unknown_here = await command(fake, "remove-source", {"id": "nope"})
         listed = await command(fake, "remove-source", {"id": "park-hero"})
         assert bot.service.retriever.get() is retriever  # nothing was rebuilt
     assert big.startswith("That file is 0.0 MB; the sources take files up to 0.01 MB.")
     assert broken.startswith("The document was not added: report.pdf was not added: ")
     assert "is not a kind of document the sources can hold" in kind
     assert "a source with id 'park-hero' is already in the sources" in clash
-    assert unknown == "Nothing was removed: no document with id 'nope' in the sources"
-    assert "is listed in sources.toml" in listed
+    assert unknown == ("Nothing was removed: this server has added no documents of its own; the shared sources "
+                       "are the bot operator's")
+    assert unknown_here == "Nothing was removed: no document with id 'nope' in the sources"
+    assert "is one of the shared sources, which every server reads and only the bot's operator changes" in listed
     assert sorted(p.name for p in config.sources.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
 
 
 @pytest.mark.asyncio
 async def test_reindex_names_the_files_it_left_out(fake, own_index):
     config, retriever = own_index
-    (config.sources / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
-    async with running_bot(fake, retriever, retrieval=config):
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        nothing = await command(fake, "reindex", {})
+        await command(fake, "add-source", {"document": fake.upload("note.txt", b"Note\n\nA note on harbours.\n")})
+        (bot.service.config.server_sources / str(fake.guild_id) / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
         text = await command(fake, "reindex", {})
-    assert "Index rebuilt and in use" in text
+    assert nothing.startswith("This server has added no documents of its own, so there is nothing of its own")
+    assert "This server's library rebuilt and in use: 1 passages from 1 sources" in text
     assert "1 file(s) could not be read and were left out:\n- scan.pdf: " in text
 
 

@@ -120,13 +120,14 @@ async def test_the_process_stops_on_a_signal_with_status_zero_and_nobody_left_th
 
 
 @pytest.mark.asyncio
-async def test_a_manager_command_cut_short_by_a_stop_is_told_too(fake, fast_retriever: Retriever,
+async def test_a_manager_command_cut_short_by_a_stop_is_told_too(fake, fast_retriever: Retriever, fast_config,
                                                                 monkeypatch: pytest.MonkeyPatch):
-    async with running_bot(fake, fast_retriever, stop_grace_seconds=0.2) as bot:
-        async def slow_rebuild(**_):
-            await asyncio.sleep(30)  # a long rebuild
+    async with running_bot(fake, fast_retriever, retrieval=fast_config, stop_grace_seconds=0.2) as bot:
+        async def slow_rebuild(*_, **__):
+            await asyncio.sleep(30)  # a long rebuild of the server's library
 
-        monkeypatch.setattr(bot.service.reloader, "reload", slow_rebuild)
+        monkeypatch.setattr(bot.service.libraries, "has_library", lambda _: True)
+        monkeypatch.setattr(bot.get_cog("Admin"), "change", slow_rebuild)
         handle = await fake.send_interaction("reindex")  # alice manages the server
         await handle.wait_response()
         bot.stop_on_signal(signal.SIGTERM)

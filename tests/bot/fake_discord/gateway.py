@@ -165,10 +165,10 @@ class Gateway:
         await self._dispatch(conn, "READY", ready)
         if intents & INTENT_GUILDS:
             for guild_id in guild_ids:
-                await self._dispatch(conn, "GUILD_CREATE", self._guild_create(guild_id, intents))
+                await self._dispatch(conn, "GUILD_CREATE", self.guild_create(guild_id, intents))
         conn.live = True
 
-    def _guild_create(self, guild_id: int, intents: int) -> Payload:
+    def guild_create(self, guild_id: int, intents: int) -> Payload:
         """Without GUILD_PRESENCES, Discord lists only the bot itself in ``members``."""
         guild = copy.deepcopy(self.world.guilds[guild_id])
         if not intents & INTENT_GUILD_PRESENCES:

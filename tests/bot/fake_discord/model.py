@@ -76,6 +76,7 @@ class World:
         self.channels: dict[int, Payload] = {}
         self.messages: dict[int, Payload] = {}
         self.dm_by_user: dict[int, int] = {}
+        self.departed: dict[int, Payload] = {}  # guilds the bot was removed from, as they were
         for index, guild_id in enumerate(guild_ids):
             self._add_guild(guild_id, f"Test Guild {index + 1}")
         self.dm_channel(self.human_ids[0])
@@ -91,6 +92,13 @@ class World:
         self.human_ids.append(user_id)
         for guild_id in self.guilds:
             self.guilds[guild_id]["members"].append(self._member(user_id, []))
+        return user_id
+
+    def add_manager(self, name: str, guild_id: int) -> int:
+        """A new member of every guild who is a Moderator (Manage Server) in `guild_id` only."""
+        user_id = self.add_human(name)
+        moderators = next(r["id"] for r in self.guilds[guild_id]["roles"] if r["name"] == "Moderators")
+        self.member(guild_id, user_id)["roles"].append(moderators)
         return user_id
 
     def _add_guild(self, guild_id: int, name: str) -> None:

@@ -137,6 +137,35 @@ class FakeDiscord:
         """Another human member of every guild; returns the user id."""
         return self.world.add_human(name)
 
+    def add_manager(self, name: str, guild_id: int) -> int:
+        """Another human member of every guild, with Manage Server in `guild_id` only; returns the user id."""
+        return self.world.add_manager(name, guild_id)
+
+    async def remove_bot(self, guild_id: int, *, outage: bool = False) -> None:
+        """The bot is kicked from a guild (or the guild deleted): GUILD_DELETE without `unavailable`, which is
+        how Discord tells a removal from an outage (`outage`: `unavailable: true`, the guild stays)."""
+        if outage:
+            await self.gateway.dispatch("GUILD_DELETE", lambda _: {"id": str(guild_id), "unavailable": True},
+                                        guild_id=guild_id)
+            self.changes.notify()
+            return
+        self.world.departed[guild_id] = self.world.guilds.pop(guild_id)
+        await self.gateway.dispatch("GUILD_DELETE", lambda _: {"id": str(guild_id)}, guild_id=guild_id)
+        self.changes.notify()
+
+    async def add_bot(self, guild_id: int) -> None:
+        """The bot is invited back to a guild it was removed from: GUILD_CREATE without `unavailable` (which
+        marks a guild coming back from an outage), so discord.py tells its client of a join."""
+        self.world.guilds[guild_id] = self.world.departed.pop(guild_id)
+
+        def joined(session: GatewaySession) -> Payload:
+            guild = self.gateway.guild_create(guild_id, session.intents)
+            guild.pop("unavailable", None)
+            return guild
+
+        await self.gateway.dispatch("GUILD_CREATE", joined, guild_id=guild_id)
+        self.changes.notify()
+
     @property
     def human_ids(self) -> list[int]:
         """User ids of the human members ("alice", a Moderator, then "bob", then any added)."""
