@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
+from retrieval.search.language import LanguageCheck, Unreadable
 
 from .encoders import WordHashEncoder
 
@@ -22,6 +23,15 @@ SQUAD = DATA / "squad-dev"
 SCIFACT = DATA / "scifact"
 REPORTS = pytest.StashKey[list[tuple[str, str]]]()  # (title, table) pairs printed after the run
 REAL_MODEL_FIXTURES = {"seeds_config", "retriever"}
+
+
+def readable(question: str) -> bool:
+    """Whether the model can read the question (a gold set's gibberish is told it is not English instead)."""
+    try:
+        LanguageCheck().check(question)
+    except Unreadable:
+        return False
+    return True
 
 
 def needs_data(*paths: Path) -> pytest.MarkDecorator:

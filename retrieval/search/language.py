@@ -32,7 +32,7 @@ class Unreadable(QueryError):
     """The question is not in English: the model cannot read it, so it is not searched."""
 
     def __init__(self, language: str | None) -> None:
-        named = f" (this looks like {NAMES.get(language, language)})" if language else ""
+        named = f" (this looks like {NAMES[language]})" if language in NAMES else ""
         super().__init__(f"I can only search these sources in English{named}. Ask your question in English")
         self.language = language
 

@@ -27,6 +27,7 @@ from .language import LanguageCheck
 from .names import names_in, without_names
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
+SAME_SCORE = 1e-4  # fused scores this close are one score: copies of a paragraph differ by rounding alone
 LOOKED_UP = 2  # x the passages wanted: of the candidates in order, how many are looked up at once (copies skipped)
 
 
@@ -164,7 +165,7 @@ class Retriever:
         for (query, each), candidates in zip(checked, found, strict=True):
             ranking, order = self.ordered(candidates, settings)
             order = self.reranked(query, candidates, order, settings.rerank_depth)
-            ranked.append((ranking, self.distinct(candidates, order, max(each, JUDGED))))
+            ranked.append((ranking, self.distinct(candidates, order, ranking, max(each, JUDGED))))
         signals = self.signals_many(queries, vectors, found, ranked, settings)
         answers: list[tuple[list[int], list[Hit]]] = []
         for (_, each), candidates, (ranking, groups), judged in zip(checked, found, ranked, signals, strict=True):
@@ -266,10 +267,12 @@ class Retriever:
             return reciprocal_rank(dense, found.bm25)
         return weighted(dense, found.bm25, settings.dense_weight)
 
-    def distinct(self, found: Candidates, order: np.ndarray, depth: int) -> list[tuple[int, list[int]]]:
+    def distinct(self, found: Candidates, order: np.ndarray, ranking: np.ndarray,
+                 depth: int) -> list[tuple[int, list[int]]]:
         """The first `depth` candidates in order that are not copies of one before, each with its duplicate group
         (every row holding the same text, itself first)."""
         groups: list[tuple[int, list[int]]] = []
+        at = {int(row): position for position, row in enumerate(found.rows.tolist())}
         seen: set[int] = set()
         texts: set[str] = set()  # the same words twice in one source are not grouped as copies, but read as such
         # the passages likely wanted, asked for at once: a store that fetches them (Milvus) then has them at hand
@@ -284,10 +287,11 @@ class Retriever:
             group = self.index.copies_of(row)
             seen.update(group)
             texts.add(text)
-            # of copies word for word (equal scores but for rounding, which stores round alike only by luck), the
-            # first in the index is the one shown, whichever store holds it
-            row = min(other for other in group if other == row or self.location(other).passage.text == text)
-            groups.append((position, [row, *(other for other in group if other != row)]))
+            # of copies scored alike but for rounding (which two stores round alike only by luck), the first in
+            # the index is the one shown, whichever store holds it
+            row = min(other for other in group if other == row or (
+                other in at and ranking[at[other]] >= ranking[position] - SAME_SCORE))
+            groups.append((at.get(row, position), [row, *(other for other in group if other != row)]))
         return groups
 
     def signals_many(self, queries: list[str], vectors: np.ndarray, found: list[Candidates],

@@ -10,9 +10,8 @@ import pytest_asyncio
 
 from retrieval import Retriever
 from retrieval.evaluate.evaluate import load_gold
-from retrieval.search.language import LanguageCheck, Unreadable
 
-from ..conftest import GOLD, REPORTS
+from ..conftest import GOLD, REPORTS, readable
 from .conftest import running_bot
 from .fake_discord import FakeDiscord
 
@@ -48,14 +47,6 @@ async def burst(fake, users: list[int], channels: list[int], questions: list[str
                                    for q, u, c in plan))
     await fake.wait_sent(before + len(asked), timeout=120)
     return asked
-
-
-def readable(question: str) -> bool:
-    try:
-        LanguageCheck().check(question)
-    except Unreadable:
-        return False
-    return True
 
 
 @pytest.mark.asyncio

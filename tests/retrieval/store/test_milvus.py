@@ -27,7 +27,7 @@ from retrieval.evaluate.evaluate import load_gold
 from retrieval.store.milvus import RECORDS, MilvusPlace
 from retrieval.store.milvus_lite import MilvusServer
 
-from ...conftest import GOLD, SEED_PASSAGES, SEEDS
+from ...conftest import GOLD, SEED_PASSAGES, SEEDS, readable
 from ...encoders import WordHashEncoder
 
 
@@ -56,7 +56,7 @@ def shown(retriever: Retriever, question: str) -> list[tuple]:
 @pytest.mark.slow
 def test_every_gold_question_gets_the_faiss_stores_answer(in_milvus: Retriever, fast_retriever: Retriever):
     assert in_milvus.index.exact == {"rows", "sentences"}  # scored in Milvus
-    questions = [q.q for q in load_gold(GOLD)]
+    questions = [q.q for q in load_gold(GOLD) if readable(q.q)]
     assert [shown(in_milvus, q) for q in questions] == [shown(fast_retriever, q) for q in questions]
     assert in_milvus.index.manifest.vectors == SEED_PASSAGES
 
@@ -203,7 +203,7 @@ def test_clients_of_one_server_share_its_index(tmp_path: Path, fast_retriever: R
 @pytest.mark.slow
 def test_with_the_model_every_gold_question_gets_the_same_top_three(retriever: Retriever, tmp_path: Path):
     in_milvus = open_retriever(milvus_config(tmp_path / "m.db"), progress=False, encoder=retriever.encoder)
-    for question in (q.q for q in load_gold(GOLD)):
+    for question in (q.q for q in load_gold(GOLD) if readable(q.q)):
         ours = retriever.answer(question, k=3, gate=False)
         theirs = in_milvus.answer(question, k=3, gate=False)
         assert [h.passage for h in theirs.hits] == [h.passage for h in ours.hits], question
