@@ -110,19 +110,24 @@ def test_grouping_finds_what_comparing_every_pair_finds():
     assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find
 
 
-def test_grouping_compares_a_question_with_a_few_groups_not_all(monkeypatch: pytest.MonkeyPatch):
-    compared = 0
+@pytest.fixture
+def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A one-item list counting the calls of feedback.similar, the pairwise comparison grouping makes."""
+    compared = [0]
     similar = feedback.similar
 
     def counted(a, b):
-        nonlocal compared
-        compared += 1
+        compared[0] += 1
         return similar(a, b)
 
     monkeypatch.setattr(feedback, "similar", counted)
+    return compared
+
+
+def test_grouping_compares_a_question_with_a_few_groups_not_all(comparisons: list[int]):
     questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(5000, seed=3))]
     group(questions)
-    assert compared < 20 * len(questions)  # comparing with every group before would be thousands each
+    assert comparisons[0] < 20 * len(questions)  # comparing with every group before would be thousands each
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -136,19 +141,10 @@ def test_report_csv_holds_no_live_formula(start: str):
     assert text.splitlines()[1].startswith('"not covered","\'')  # every cell quoted, as OWASP advises
 
 
-def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(monkeypatch: pytest.MonkeyPatch):
-    compared = 0
-    similar = feedback.similar
-
-    def counted(a, b):
-        nonlocal compared
-        compared += 1
-        return similar(a, b)
-
-    monkeypatch.setattr(feedback, "similar", counted)
+def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(comparisons: list[int]):
     rng = random.Random(5)
     vocabulary = [f"word{n}" for n in range(30)]  # few words in many combinations: every pair is common
     questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(3000)]
     group(questions)
-    assert compared <= feedback.MAX_COMPARED * len(questions)
-    assert compared > 20 * len(questions)  # the filter does not help here: the cap is what bounds it
+    assert comparisons[0] <= feedback.MAX_COMPARED * len(questions)
+    assert comparisons[0] > 20 * len(questions)  # the filter does not help here: the cap is what bounds it
