@@ -47,9 +47,8 @@ def judge(retriever: Retriever, asked: list[Asked]) -> list[Judged]:
         signals = answer.signals
         if signals is None or not len(signals.dense):
             continue
-        gate = np.array([signals.dense[0], signals.share[0], signals.unnamed[:JUDGED].max()])
         right = np.array([each.question.answered_by(hit) for hit in answer.hits[:SHOWN_AT_MOST]])
-        judged.append(Judged(each, gate, signals.matrix()[:len(right)], right))
+        judged.append(Judged(each, signals.gate_features(), signals.matrix()[:len(right)], right))
     return judged
 
 

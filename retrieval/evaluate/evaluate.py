@@ -12,13 +12,12 @@ from pathlib import Path
 
 from ..errors import QueryError, RetrievalError
 from ..records import Hit
-from ..search.coverage import LIKELY, label
+from ..search.coverage import LIKELY
 from ..search.retriever import Answer, Retriever
 from ..settings import SearchSettings
 from . import metrics
 
 RANKING_DEPTH = 10
-LIKELY_LABEL = label(LIKELY)
 BEIR_DEPTH = 100
 RECALL_CUTOFFS = (1, 3, 10, 100)
 GOLD_NAME = "gold.toml"  # a corpus's own gold questions, beside its documents (seeds/gold.toml)
@@ -154,7 +153,7 @@ def evaluate_gold(retriever: Retriever, questions: list[GoldQuestion],
             answer = Answer(question.q, [], 0.0, settings, settings.top_k)
         took.append(answer.took_ms)
         judged += [(hit.relevance, question.answered_by(hit)) for hit in answer.hits]
-        if answer.hits and label(answer.hits[0].relevance) == LIKELY_LABEL:
+        if answer.hits and answer.hits[0].relevance >= LIKELY:
             likely.append(question.answered_by(answer.hits[0]))
         if not question.on_topic:
             declined.append(not answer.hits)

@@ -38,8 +38,11 @@ class Signals:
         """The probability that the sources answer the question; 0 when nothing was found."""
         if not len(self.dense):
             return 0.0
-        x = np.array([self.dense[0], self.share[0], self.unnamed[:JUDGED].max()])
-        return float(logistic(x[None, :], coefficients)[0])
+        return float(logistic(self.gate_features()[None, :], coefficients)[0])
+
+    def gate_features(self) -> np.ndarray:
+        """The gate's features: the first passage's dense score and BM25 share, the best score without names."""
+        return np.array([self.dense[0], self.share[0], self.unnamed[:JUDGED].max()])
 
     def answers(self, coefficients: tuple[float, ...] = ANSWERS) -> np.ndarray:
         """Each passage's probability of answering the question."""

@@ -168,16 +168,18 @@ class Retriever:
             ranked.append((ranking, self.distinct(candidates, order, ranking, max(each, JUDGED))))
         signals = self.signals_many(queries, vectors, found, ranked, settings)
         answers: list[tuple[list[int], list[Hit]]] = []
-        for (_, each), candidates, (ranking, groups), judged in zip(checked, found, ranked, signals, strict=True):
+        covered = [judged.covered() for judged in signals]
+        for (_, each), candidates, (ranking, groups), judged, chance in zip(checked, found, ranked, signals, covered,
+                                                                            strict=True):
             relevance = judged.answers()
-            shown = self.shown(judged, relevance, settings, each) if gate else list(range(each))
+            shown = self.shown(judged, chance, relevance, settings, each) if gate else list(range(each))
             answers.append(self.collect(candidates, groups, ranking, relevance, shown))
         if highlight:
             highlighted = self.highlight_many(asked, vectors, answers)
             answers = [(rows, hits) for (rows, _), hits in zip(answers, highlighted, strict=True)]
         took = (time.perf_counter() - start) * 1000
-        return [Answer(query, hits, took, settings, each, gate, judged.covered(), judged)
-                for (query, each), (_, hits), judged in zip(checked, answers, signals, strict=True)]
+        return [Answer(query, hits, took, settings, each, gate, chance, judged)
+                for (query, each), (_, hits), judged, chance in zip(checked, answers, signals, covered, strict=True)]
 
     def checked(self, question: str, k: int | None, settings: SearchSettings | None = None,
                 numbered: bool = False) -> tuple[str, int]:
@@ -307,11 +309,12 @@ class Retriever:
         unnamed_vectors = vectors.copy()
         if changed:
             unnamed_vectors[changed] = self.encoder.encode([unnamed[i] for i in changed])
+        asked_again = set(changed)
         signals = []
         for i, (candidates, (ranking, groups)) in enumerate(zip(found, ranked, strict=True)):
             positions = np.array([position for position, _ in groups], dtype=np.int64)
             dense = candidates.dense(settings.sentence_vectors)[positions]
-            if i in changed:
+            if i in asked_again:
                 rows = candidates.rows[positions]
                 again = self.index.cosines_of(rows, unnamed_vectors[i])
                 if settings.sentence_vectors:
@@ -321,11 +324,12 @@ class Retriever:
             signals.append(Signals(dense, candidates.lexical_share()[positions], again, ranking[positions]))
         return signals
 
-    def shown(self, judged: Signals, relevance: np.ndarray, settings: SearchSettings, k: int) -> list[int]:
+    def shown(self, judged: Signals, covered: float, relevance: np.ndarray, settings: SearchSettings,
+              k: int) -> list[int]:
         """Which of the distinct passages to show, by their place: none unless the gate finds the question covered
         and the first clears the cosine floor; only the first when it clearly answers; else each of the first k
         likely enough to be related."""
-        if not len(relevance) or judged.covered() < settings.min_relevance or judged.dense[0] < settings.min_score:
+        if not len(relevance) or covered < settings.min_relevance or judged.dense[0] < settings.min_score:
             return []
         if relevance[0] >= settings.clear:
             return [0]
