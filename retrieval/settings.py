@@ -31,8 +31,10 @@ class SearchSettings:
     # Share of the dense score in weighted fusion, chosen on SciFact's train split with sentence vectors
     # (0.6: nDCG@10 0.741; 0.7: 0.727; 0.8: 0.710; BENCHMARKS.md).
     dense_weight: float = 0.6
-    # A passage's dense score is the best of its own cosine and its best sentence's.
+    # A passage's dense score is the best of its own cosine and its best sentence's...
     sentence_vectors: bool = True
+    # ...and its cosine read after the paragraph before it, less CONTEXT_DISCOUNT (search/retriever.py).
+    context_vectors: bool = True
     # The most passages shown: one when the first clearly answers, up to this many when it may not (on the seeds'
     # gold questions the right passage is among the first 4 for 90%, the first 3 for 87%).
     top_k: int = 4

@@ -232,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--dense-weight", type=float, help="dense weight of weighted fusion to measure "
                           f"(default: {DEFAULTS.dense_weight})")
     evaluate.add_argument("--passage-vectors-only", action="store_true", help="rank by each passage's own vector, "
-                          "without its sentences' vectors")
+                          "without its sentences' vectors or its vector in context")
     add_gate_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)

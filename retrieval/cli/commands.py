@@ -149,7 +149,7 @@ def settings_from(args: argparse.Namespace, configured: SearchSettings) -> Searc
     given = {setting: getattr(args, option) for option, setting in SETTING_OPTIONS.items()
              if getattr(args, option, None) is not None}
     if getattr(args, "passage_vectors_only", False):
-        given["sentence_vectors"] = False
+        given["sentence_vectors"] = given["context_vectors"] = False
     try:
         return replace(configured, **given)
     except SettingError as exc:

@@ -11,13 +11,14 @@ import numpy as np
 from tqdm import tqdm
 
 from ..encode.embed import TextEncoder
+from ..ingest.context import in_context
 from ..ingest.corpus import Corpus
 from ..ingest.dedupe import duplicate_groups
 from ..ingest.sentences import SentenceTable, split_all
 from ..records import Passage
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
-from .reuse import PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
+from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
 
 LOG = logging.getLogger(__name__)
 
@@ -37,9 +38,9 @@ def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_p
 
 def build_parts(corpus: Corpus, encoder: TextEncoder, index_kind: str, progress: bool,
                 previous: Callable[[tuple[str, str]], Previous | None]) -> BuiltParts:
-    """Embed (or take from `previous`, asked with PASSAGES or SENTENCES) and BM25-index the answerable
-    passages and their sentences, whichever store will hold them. Each document the corpus skipped is warned
-    about here, once a build (the manifest keeps the list)."""
+    """Embed (or take from `previous`, asked with PASSAGES, CONTEXTS or SENTENCES) and BM25-index the answerable
+    passages, each also in its context, and their sentences, whichever store will hold them. Each document the
+    corpus skipped is warned about here, once a build (the manifest keeps the list)."""
     for skipped in corpus.skipped:
         LOG.warning("skipped %s", skipped)
     passages = corpus.answerable()
@@ -48,10 +49,17 @@ def build_parts(corpus: Corpus, encoder: TextEncoder, index_kind: str, progress:
     offsets, spans, sentences = split_all([p.text for p in passages])
     sentence_hashes = text_hashes(sentences)
     vectors, embedded = embed(texts, hashes, encoder, previous(PASSAGES), progress, "Embedding passages")
+    contexts = in_context(passages, texts)
+    context_hashes = text_hashes(contexts)
+    context_vectors = vectors.copy()  # a passage first in its document, or long, is its own context
+    framed = [i for i, (context, text) in enumerate(zip(contexts, texts, strict=True)) if context != text]
+    context_vectors[framed], _ = embed([contexts[i] for i in framed], context_hashes[framed], encoder,
+                                       previous(CONTEXTS), progress, "Embedding passages in context")
     sentence_vectors, _ = embed(sentences, sentence_hashes, encoder, previous(SENTENCES), progress,
                                 "Embedding sentences")
     return BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages), embedded, index_kind,
-                      SentenceTable(offsets, spans, sentence_vectors), sentence_hashes, texts)
+                      SentenceTable(offsets, spans, sentence_vectors), sentence_hashes, texts,
+                      context_vectors, context_hashes)
 
 
 def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..encode.embed import ModelIdentity, sha256_file
 from ..errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
+from ..ingest.context import CONTEXT_HASHES, CONTEXT_VECTORS
 from ..ingest.corpus import Corpus
 from ..ingest.sentences import SENTENCE_HASHES, SentenceTable
 from ..records import Passage, Source
@@ -26,8 +27,9 @@ from .lexical import Lexical, LexicalHits, WordStatistics
 from .lock import LOCK, writer_lock
 
 # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
-# 5: model_sha256 covers every model file that shapes the vectors, not only the weights; 6: sentence vectors
-FORMAT_VERSION = 6
+# 5: model_sha256 covers every model file that shapes the vectors, not only the weights; 6: sentence vectors;
+# 7: each passage's vector in its context
+FORMAT_VERSION = 7
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 SERVERS = "servers"  # the shared index's folder holds each server's own index in servers/<id>/ (libraries.py)
@@ -91,6 +93,7 @@ class StoredIndex:
     sentence_search: faiss.Index  # the sentence vectors, searched like the passages'
     sentence_rows: np.ndarray  # the row of each sentence
     by_source: dict[str, list[Passage]]
+    contexts: np.ndarray  # each row's vector read after the paragraph before it (ingest/context.py), memory-mapped
 
     # What a Retriever reads (store/searchable.py: SearchIndex)
     def passages_at(self, rows: Sequence[int]) -> list[Passage]:
@@ -129,6 +132,9 @@ class StoredIndex:
 
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         return self.embeddings[rows] @ vector
+
+    def context_cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        return self.contexts[rows] @ vector
 
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         return self.sentences_of(rows).best(vector)
@@ -169,6 +175,8 @@ class BuiltParts:
     sentences: SentenceTable
     sentence_hashes: np.ndarray
     texts: list[str]  # what was embedded and BM25-indexed for each row
+    contexts: np.ndarray  # each row's vector in its context
+    context_hashes: np.ndarray
 
 
 def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
@@ -225,6 +233,8 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
     faiss.serialize_index(build_ann(vectors, parts.index_kind)).tofile(folder / VECTORS)
     np.save(folder / EMBEDDINGS, vectors)
     np.save(folder / HASHES, parts.hashes)
+    np.save(folder / CONTEXT_VECTORS, parts.contexts)
+    np.save(folder / CONTEXT_HASHES, parts.context_hashes)
     parts.lexical.save(folder / LEXICAL)
     parts.sentences.save(folder)
     np.save(folder / SENTENCE_HASHES, parts.sentence_hashes)
@@ -396,6 +406,7 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
         tune(sentence_search)
         sentences = SentenceTable.load(build)
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
+        contexts = np.load(build / CONTEXT_VECTORS, mmap_mode="r")
         lexical = Lexical.load(build / LEXICAL)
         groups = json.loads((build / DUPLICATES).read_text(encoding="utf-8"))
         passages = [Passage.from_dict(json.loads(line)) for line in (build / PASSAGES).open(encoding="utf-8")]
@@ -403,7 +414,8 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"the index at {index_dir} cannot be read ({exc}); rebuild with `build`") from None
     rows = [i for i, p in enumerate(passages) if p.answerable]
-    if vectors.ntotal != len(rows) or vectors.d != manifest.dimension or embeddings.shape != (len(rows), vectors.d):
+    if (vectors.ntotal != len(rows) or vectors.d != manifest.dimension or embeddings.shape != (len(rows), vectors.d)
+            or contexts.shape != embeddings.shape):
         raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
     if len(sentences.offsets) != len(rows) + 1 or sentence_search.ntotal != len(sentences.spans):
         raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
@@ -412,7 +424,7 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
     for passage in passages:
         by_source[passage.source_id].append(passage)
     return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
-                       sentences, sentence_search, sentences.rows(), by_source)
+                       sentences, sentence_search, sentences.rows(), by_source, contexts)
 
 
 def file_sha256(path: Path) -> str | None:

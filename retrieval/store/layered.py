@@ -140,6 +140,9 @@ class LayeredIndex:
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         return self.joined(rows, [self.layers[n].cosines_of(local, vector) for n, _, local in self.split(rows)])
 
+    def context_cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        return self.joined(rows, [self.layers[n].context_cosines_of(local, vector) for n, _, local in self.split(rows)])
+
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         return self.joined(rows, [self.layers[n].best_sentences_of(local, vector)
                                   for n, _, local in self.split(rows)])

@@ -1,6 +1,7 @@
-"""The index in Milvus: each build's passage vectors, sentence vectors and BM25 terms (Milvus's own BM25 function,
-over the words our analyser stems) in collections of its own, the passages' text and metadata beside them; one
-alias names the live build, so a build switches in atomically. Passages and vectors in, a SearchIndex out."""
+"""The index in Milvus: each build's passage vectors, the passages' vectors in context, sentence vectors and BM25
+terms (Milvus's own BM25 function, over the words our analyser stems) in collections of its own, the passages' text
+and metadata beside them; one alias names the live build, so a build switches in atomically. Passages and vectors
+in, a SearchIndex out."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from .ann import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, NPROBE, 
 from .build import build_parts
 from .index import BuiltParts, IndexManifest, manifest_from, new_manifest
 from .lexical import K1, Analyzer, B, LexicalHits, WordStatistics, ceiling, idf
+from .reuse import CONTEXTS as CONTEXTS_FILES
 from .reuse import NOTHING, PASSAGES, Previous
 from .reuse import previous_vectors as faiss_vectors
 
@@ -46,7 +48,10 @@ class StartFailure(logging.Filter):
 
 logging.getLogger("milvus_lite.server_manager").addFilter(StartFailure())
 
-ROWS, SENTENCES, RECORDS = "rows", "sentences", "records"  # the collections of one build
+ROWS, CONTEXTS, SENTENCES, RECORDS = "rows", "contexts", "sentences", "records"  # the collections of one build
+KINDS = (ROWS, CONTEXTS, SENTENCES, RECORDS)
+VECTOR_KINDS = (ROWS, CONTEXTS, SENTENCES)
+KEYED_BY_ROW = (ROWS, CONTEXTS)  # one entity a row; a sentence's entity is keyed by its own number
 # Milvus's code for "collection not loaded" (merr's ErrCollectionNotLoaded; Milvus Lite's legacy code as well)
 NOT_LOADED = 101
 MANIFEST = "manifest"  # the record written last: a build without one is unfinished
@@ -115,7 +120,7 @@ class MilvusPlace:
             names = client.list_collections()
         for name in names:
             prefix, build, kind = named(name)
-            if prefix == self.name and kind in (ROWS, SENTENCES, RECORDS):
+            if prefix == self.name and kind in KINDS:
                 found.setdefault(build, set()).add(kind)
         return found
 
@@ -168,7 +173,7 @@ class MilvusIndex:
     manifest: IndexManifest
     sources: dict[str, Source]
     spans: dict[str, tuple[int, int, int]]  # source id -> (first block's number, one past its last, answerable)
-    exact: frozenset[str] = frozenset()  # the kinds (ROWS, SENTENCES) whose vector index is FLAT
+    exact: frozenset[str] = frozenset()  # the kinds (of VECTOR_KINDS) whose vector index is FLAT
     analyzer: Analyzer = field(default_factory=Analyzer)
     # The words' document frequencies, rows' records (passage, copies, sentence numbers) and sources' blocks
     # read lately: a build never changes them, and a hit shown, highlighted and cited is fetched once
@@ -309,13 +314,18 @@ class MilvusIndex:
             return self.scored(ROWS, rows, vector)
         return self.embeddings_of(rows) @ vector
 
+    def context_cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        if CONTEXTS in self.exact:
+            return self.scored(CONTEXTS, rows, vector)
+        return self.embeddings_of(rows, CONTEXTS) @ vector
+
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         if SENTENCES in self.exact:
             return self.scored(SENTENCES, rows, vector)
         return self.sentences_of(rows).best(vector)
 
     def scored(self, kind: str, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        """The inner product of the question with each row's vector (ROWS), or with its best sentence's
+        """The inner product of the question with each row's vector (ROWS, CONTEXTS), or with its best sentence's
         (SENTENCES: the best of each row's group), computed in Milvus, so no vector crosses the network: for
         a FLAT index, whose distances are exact (an approximate index's are not, nor need it find every row)."""
         found: dict[int, float] = {}
@@ -329,8 +339,8 @@ class MilvusIndex:
         complete(found, set(rows.tolist()), f"the index at {self.place}", f"{kind}' vectors")
         return np.array([found[row] for row in rows.tolist()], dtype=np.float32)
 
-    def embeddings_of(self, rows: np.ndarray) -> np.ndarray:
-        vectors = self.by_key(ROWS, rows.tolist(), ["vector"])
+    def embeddings_of(self, rows: np.ndarray, kind: str = ROWS) -> np.ndarray:
+        vectors = self.by_key(kind, rows.tolist(), ["vector"])
         return np.array([vectors[row]["vector"] for row in rows.tolist()], dtype=np.float32).reshape(
             len(rows), self.manifest.dimension)
 
@@ -363,7 +373,7 @@ class MilvusIndex:
     def by_key(self, kind: str, keys: list[int], fields: list[str]) -> dict[int, dict]:
         """Entities by primary key (a row, or a sentence's number): looked up, not filtered."""
         found = self.call(lambda: looked_up(self.client, self.place.collection(self.build, kind),
-                                            "row" if kind == ROWS else "id", sorted(set(keys)), fields))
+                                            "row" if kind in KEYED_BY_ROW else "id", sorted(set(keys)), fields))
         return complete(found, set(keys), f"the index at {self.place}", kind)
 
 
@@ -398,6 +408,12 @@ def create_collections(client: MilvusClient, place: MilvusPlace, build: str, dim
     chosen.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                      params={"bm25_k1": K1, "bm25_b": B})
     create(client, place.collection(build, ROWS), schema, chosen)
+
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("row", DataType.INT64, is_primary=True)
+    schema.add_field("hash", DataType.VARCHAR, max_length=64)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    create(client, place.collection(build, CONTEXTS), schema, index_params(client, kind, rows))
 
     schema = client.create_schema(auto_id=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
@@ -479,6 +495,10 @@ def write_rows(client: MilvusClient, place: MilvusPlace, build: str, corpus: Cor
             raise IndexProblem(f"a passage of {len(row['words']):,} characters of words is too long for Milvus "
                                f"({MAX_VARCHAR:,} bytes); split it into paragraphs")
     insert(client, place.collection(build, ROWS), rows)
+    insert(client, place.collection(build, CONTEXTS), (
+        {"row": row, "hash": digest.hex(), "vector": vector}
+        for row, (digest, vector) in enumerate(zip(parts.context_hashes.tolist(), np.asarray(parts.contexts).tolist(),
+                                                   strict=True))))
     sentences = parts.sentences
     owners = sentences.rows()
     insert(client, place.collection(build, SENTENCES), (
@@ -499,7 +519,7 @@ def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: 
                 for term, df in parts.lexical.document_frequencies().items()]
     collection = place.collection(build, RECORDS)
     insert(client, collection, records)
-    for kind in (ROWS, SENTENCES, RECORDS):
+    for kind in KINDS:
         client.flush(place.collection(build, kind))
     insert(client, collection, [record(MANIFEST, MANIFEST, asdict(manifest))])
     client.flush(collection)
@@ -562,7 +582,7 @@ def started(build: str) -> datetime:
 
 
 def drop_build(client: MilvusClient, place: MilvusPlace, build: str) -> None:
-    for kind in (ROWS, SENTENCES, RECORDS):
+    for kind in KINDS:
         try:
             client.drop_collection(place.collection(build, kind))
         except MilvusException as exc:
@@ -578,7 +598,7 @@ def previous_vectors(place: MilvusPlace, client: MilvusClient, build: str, model
         return NOTHING
     if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         return NOTHING
-    kind, key = (ROWS, "row") if files == PASSAGES else (SENTENCES, "id")
+    kind, key = {PASSAGES: (ROWS, "row"), CONTEXTS_FILES: (CONTEXTS, "row")}.get(files, (SENTENCES, "id"))
     hashes: dict[bytes, int] = {}
     vectors: list[list[float]] = []
     with milvus_errors(place):
@@ -609,7 +629,7 @@ def read_manifest(place: MilvusPlace, client: MilvusClient, build: str) -> Index
 
 def load(client: MilvusClient, place: MilvusPlace, build: str) -> None:
     """Load a build's collections where they are not: a restarted Milvus (Milvus Lite always) has them released."""
-    for kind in (ROWS, SENTENCES, RECORDS):
+    for kind in KINDS:
         name = place.collection(build, kind)
         if client.get_load_state(name)["state"] != LoadState.Loaded:
             client.load_collection(name)
@@ -622,7 +642,7 @@ def open_milvus(place: MilvusPlace) -> MilvusIndex:
     manifest = read_manifest(place, client, build)
     with milvus_errors(place):
         read = list(numbered(client, place, build, "source", range(manifest.sources)))
-        exact = frozenset(kind for kind in (ROWS, SENTENCES) if client.describe_index(
+        exact = frozenset(kind for kind in VECTOR_KINDS if client.describe_index(
             place.collection(build, kind), "vector").get("index_type") == "FLAT")
     sources = [Source(**v["source"]) for v in read]
     if sum(v["blocks"][2] for v in read) != manifest.vectors:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..encode.embed import ModelIdentity, sha256_file
 from ..errors import IndexProblem
+from ..ingest.context import CONTEXT_HASHES, CONTEXT_VECTORS
 from ..ingest.sentences import SENTENCE_HASHES, SENTENCE_VECTORS
 from .index import EMBEDDINGS, HASHES, read_manifest
 
@@ -32,7 +33,8 @@ class Previous:
 
 
 NOTHING = Previous({}, np.zeros((0, 0), dtype=np.float32))
-PASSAGES = (EMBEDDINGS, HASHES)  # the (vectors, hashes) files of the passages, and of their sentences
+PASSAGES = (EMBEDDINGS, HASHES)  # the (vectors, hashes) files: passages, passages in context, sentences
+CONTEXTS = (CONTEXT_VECTORS, CONTEXT_HASHES)
 SENTENCES = (SENTENCE_VECTORS, SENTENCE_HASHES)
 
 

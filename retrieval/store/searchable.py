@@ -57,6 +57,9 @@ class SearchIndex(Protocol):
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Each row's passage cosine to the question, exact whatever the search index compresses."""
 
+    def context_cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each row's cosine to the question read in its context (ingest/context.py), exact likewise."""
+
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Each row's highest sentence cosine to the question, exact likewise."""
 

@@ -1,10 +1,14 @@
 """Searching the real seeds index with the real model: the right passage, cited, and nothing when off-topic."""
 
+from dataclasses import replace
+
 import pytest
 
-from retrieval import QueryError, Retriever
+from retrieval import QueryError, RetrievalConfig, Retriever, open_retriever
+from retrieval.settings import SearchSettings
 
 from ...conftest import SEEDS
+from ...encoders import WordHashEncoder
 
 
 @pytest.mark.slow
@@ -80,3 +84,22 @@ def test_highlighting_keeps_no_growing_state_and_embeds_only_the_question(fast_r
         assert any(hit.highlights for hit in answer.hits)
     first, again = encoded[:len(encoded) // 2], encoded[len(encoded) // 2:]
     assert set(encoded) == {1} and first == again and len(questions) <= len(first) <= 2 * len(questions)
+
+
+def test_a_paragraph_that_does_not_name_its_subject_is_found_by_the_paragraph_before_it(tmp_path):
+    """"Inaugurated in April 2010, it..." says when the Trust began only beside the paragraph before it."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "harbour.txt").write_text("The Harbour Trust was founded.\n\n"
+                                         "Inaugurated in April 2010, it rebuilt piers.\n", encoding="utf-8")
+    (sources / "ferry.txt").write_text("A ferry inaugurated in June 2012 sails daily.\n", encoding="utf-8")
+    retriever = open_retriever(RetrievalConfig(sources=sources, index=tmp_path / "index"), progress=False,
+                               encoder=WordHashEncoder())
+    question, dense = "When was the Harbour Trust inaugurated?", SearchSettings(mode="dense")
+
+    def first(settings: SearchSettings) -> str:
+        hits = retriever.answer(question, k=3, settings=settings, gate=False).hits
+        return next(h.text for h in hits if "inaugurated" in h.text.lower())
+
+    assert first(dense).startswith("Inaugurated in April 2010")
+    assert first(replace(dense, context_vectors=False)).startswith("A ferry")

@@ -9,6 +9,7 @@ import pytest
 
 from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
 from retrieval.encode.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
+from retrieval.ingest.context import CONTEXT_VECTORS
 from retrieval.store.build import build_index
 from retrieval.store.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
@@ -160,6 +161,7 @@ def test_reused_vectors_equal_freshly_computed_ones(fast_retriever, built: Retri
     fresh_dir = built.index.parent / "fresh"
     fresh = build_index(load_corpus(sources), fast_retriever.encoder, fresh_dir, sources, progress=False, reuse=False)
     assert (again.embedded, fresh.embedded) == (0, SEED_PASSAGES)
-    reused = np.load(built.index / CURRENT / EMBEDDINGS)
-    computed = np.load(fresh_dir / CURRENT / EMBEDDINGS)
-    assert np.allclose(reused, computed, atol=1e-5)
+    for vectors in (EMBEDDINGS, CONTEXT_VECTORS):
+        reused = np.load(built.index / CURRENT / vectors)
+        computed = np.load(fresh_dir / CURRENT / vectors)
+        assert np.allclose(reused, computed, atol=1e-5)

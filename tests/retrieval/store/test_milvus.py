@@ -55,7 +55,7 @@ def shown(retriever: Retriever, question: str) -> list[tuple]:
 
 @pytest.mark.slow
 def test_every_gold_question_gets_the_faiss_stores_answer(in_milvus: Retriever, fast_retriever: Retriever):
-    assert in_milvus.index.exact == {"rows", "sentences"}  # scored in Milvus
+    assert in_milvus.index.exact == {"rows", "contexts", "sentences"}  # scored in Milvus
     questions = [q.q for q in load_gold(GOLD) if readable(q.q)]
     assert [shown(in_milvus, q) for q in questions] == [shown(fast_retriever, q) for q in questions]
     assert in_milvus.index.manifest.vectors == SEED_PASSAGES
@@ -225,6 +225,8 @@ def test_the_approximate_index_kinds_are_milvus_indexes_too(tmp_path: Path, kind
     rows = np.arange(SEED_PASSAGES)
     np.testing.assert_allclose(in_milvus.index.cosines_of(rows, vector), fast_retriever.index.cosines_of(rows, vector),
                                atol=1e-6)
+    np.testing.assert_allclose(in_milvus.index.context_cosines_of(rows, vector),
+                               fast_retriever.index.context_cosines_of(rows, vector), atol=1e-6)
     np.testing.assert_allclose(in_milvus.index.best_sentences_of(rows, vector),
                                fast_retriever.index.best_sentences_of(rows, vector), atol=1e-6)
 
