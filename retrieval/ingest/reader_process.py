@@ -237,10 +237,21 @@ def serve_on(descriptor: int) -> None:
         except SourceError as error:
             pipe.send(("refused", str(error)))
         except MemoryError:  # RLIMIT_AS reached: say so and exit, the heap may be in pieces
+            unlimit()  # saying so takes memory too: at the very ceiling the message itself failed to allocate
             pipe.send(("memory",))
             return
         except Exception as error:  # a reader's failure the reader did not foresee: the file named, not a traceback
             pipe.send(("refused", f"{request.path} could not be read ({type(error).__name__}); {RESAVE}"))
+
+
+def unlimit() -> None:
+    """Lift the address-space ceiling `limit` set, back to the hard limit."""
+    try:
+        import resource
+    except ImportError:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def limit(reading: ReadSettings) -> None:
