@@ -233,6 +233,8 @@ def parser() -> argparse.ArgumentParser:
                           f"(default: {DEFAULTS.dense_weight})")
     evaluate.add_argument("--passage-vectors-only", action="store_true", help="rank by each passage's own vector, "
                           "without its sentences' vectors or its vector in context")
+    evaluate.add_argument("--without-context", action="store_true", help="rank without each passage's vector "
+                          "in context (README, \"How answers are chosen\")")
     add_gate_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)

@@ -150,6 +150,8 @@ def settings_from(args: argparse.Namespace, configured: SearchSettings) -> Searc
              if getattr(args, option, None) is not None}
     if getattr(args, "passage_vectors_only", False):
         given["sentence_vectors"] = given["context_vectors"] = False
+    if getattr(args, "without_context", False):
+        given["context_vectors"] = False
     try:
         return replace(configured, **given)
     except SettingError as exc:

@@ -12,16 +12,32 @@ WORD = re.compile(r"[^\W\d_][\w'’-]*")
 POSSESSIVE = re.compile(r"['’]s$")
 # bm25s's longer English list (what, which, by, ...): words a passage may capitalise that are never names
 NOT_NAMES = frozenset(STOPWORDS_EN_PLUS)
+# what a sentence's first word follows: its capital says nothing of whether it is a name
+SENTENCE_START = re.compile(r"(?:^|[.!?\"“”])\W*$")
 
 
-def names_in(texts: list[str]) -> set[str]:
-    """The words (lower case, possessive dropped) these texts always capitalise: the names they hold."""
-    capitalised, lower = set(), set()
+def names_in(texts: list[str], question: str = "") -> set[str]:
+    """The words (lower case, possessive dropped) these texts always capitalise: the names they hold. A word they
+    capitalise only at the start of a sentence ("Inaugurated in 2010, ...") counts only when the question too
+    capitalises it other than at its start."""
+    capitalised, initial, lower = set(), set(), set()
     for text in texts:
-        for word in WORD.findall(text):
-            word = POSSESSIVE.sub("", word)
-            (capitalised if word[0].isupper() else lower).add(word.lower())
-    return capitalised - lower - NOT_NAMES
+        for match in WORD.finditer(text):
+            word = POSSESSIVE.sub("", match.group())
+            if not word[0].isupper():
+                lower.add(word.lower())
+            elif starts_sentence(text, match.start()):
+                initial.add(word.lower())
+            else:
+                capitalised.add(word.lower())
+    asked = {POSSESSIVE.sub("", match.group()).lower() for match in WORD.finditer(question)
+             if match.group()[0].isupper() and not starts_sentence(question, match.start())}
+    return (capitalised | (initial & asked)) - lower - NOT_NAMES
+
+
+def starts_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` in the text begins a sentence (or the text)."""
+    return bool(SENTENCE_START.search(text[max(0, at - 3):at]))
 
 
 def without_names(question: str, names: set[str]) -> str:

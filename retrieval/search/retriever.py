@@ -318,7 +318,7 @@ class Retriever:
         unnamed = []
         for query, (_, groups) in zip(queries, ranked, strict=True):
             texts = [self.location(rows[0]).passage.text for _, rows in groups[:JUDGED]]
-            unnamed.append(without_names(query, names_in(texts)))
+            unnamed.append(without_names(query, names_in(texts, query)))
         changed = [i for i, (query, text) in enumerate(zip(queries, unnamed, strict=True)) if text and text != query]
         unnamed_vectors = vectors.copy()
         if changed:
@@ -334,7 +334,8 @@ class Retriever:
                                     self.index.best_sentences_of(rows, vector), settings)
             else:
                 again = dense
-            signals.append(Signals(dense, candidates.lexical_share()[positions], again, ranking[positions]))
+            signals.append(Signals(dense, candidates.lexical_share()[positions], again, ranking[positions],
+                                   float(unnamed_vectors[i] @ self.index.centroid)))
         return signals
 
     def shown(self, judged: Signals, covered: float, relevance: np.ndarray, settings: SearchSettings,

@@ -37,6 +37,7 @@ MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passag
 LEXICAL, DUPLICATES = "lexical", "duplicates.json"
 EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text
 SENTENCE_ANN = "sentences.faiss"
+CENTROID = "centroid.npy"  # the mean of the passage vectors
 T = TypeVar("T")
 BATCH_EXACT = 20  # FAISS's distance_compute_blas_threshold: from this many questions its flat search uses BLAS
 
@@ -94,6 +95,7 @@ class StoredIndex:
     sentence_rows: np.ndarray  # the row of each sentence
     by_source: dict[str, list[Passage]]
     contexts: np.ndarray  # each row's vector read after the paragraph before it (ingest/context.py), memory-mapped
+    centroid: np.ndarray  # the mean of the rows' own vectors: where the corpus's topics lie
 
     # What a Retriever reads (store/searchable.py: SearchIndex)
     def passages_at(self, rows: Sequence[int]) -> list[Passage]:
@@ -178,6 +180,11 @@ class BuiltParts:
     contexts: np.ndarray  # each row's vector in its context
     context_hashes: np.ndarray
 
+    @property
+    def centroid(self) -> np.ndarray:
+        """The mean of the passage vectors (zero for none)."""
+        return self.vectors.mean(axis=0) if len(self.vectors) else np.zeros(self.vectors.shape[1], np.float32)
+
 
 def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
@@ -235,6 +242,7 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
     np.save(folder / HASHES, parts.hashes)
     np.save(folder / CONTEXT_VECTORS, parts.contexts)
     np.save(folder / CONTEXT_HASHES, parts.context_hashes)
+    np.save(folder / CENTROID, parts.centroid)
     parts.lexical.save(folder / LEXICAL)
     parts.sentences.save(folder)
     np.save(folder / SENTENCE_HASHES, parts.sentence_hashes)
@@ -407,6 +415,7 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
         sentences = SentenceTable.load(build)
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
         contexts = np.load(build / CONTEXT_VECTORS, mmap_mode="r")
+        centroid = np.load(build / CENTROID)
         lexical = Lexical.load(build / LEXICAL)
         groups = json.loads((build / DUPLICATES).read_text(encoding="utf-8"))
         passages = [Passage.from_dict(json.loads(line)) for line in (build / PASSAGES).open(encoding="utf-8")]
@@ -415,7 +424,7 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
         raise IndexCorrupt(f"the index at {index_dir} cannot be read ({exc}); rebuild with `build`") from None
     rows = [i for i, p in enumerate(passages) if p.answerable]
     if (vectors.ntotal != len(rows) or vectors.d != manifest.dimension or embeddings.shape != (len(rows), vectors.d)
-            or contexts.shape != embeddings.shape):
+            or contexts.shape != embeddings.shape or centroid.shape != (vectors.d,)):
         raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
     if len(sentences.offsets) != len(rows) + 1 or sentence_search.ntotal != len(sentences.spans):
         raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
@@ -424,7 +433,7 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
     for passage in passages:
         by_source[passage.source_id].append(passage)
     return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
-                       sentences, sentence_search, sentences.rows(), by_source, contexts)
+                       sentences, sentence_search, sentences.rows(), by_source, contexts, centroid)
 
 
 def file_sha256(path: Path) -> str | None:

@@ -27,6 +27,9 @@ class LayeredIndex:
         self.layers = list(layers)
         self.manifest: IndexManifest = self.layers[0].manifest
         self.starts = np.cumsum([0, *(layer.count for layer in self.layers)]).astype(np.int64)
+        counts = np.array([layer.count for layer in self.layers], dtype=np.float64)
+        self.centroid = (np.stack([layer.centroid for layer in self.layers]).T @ counts / max(counts.sum(), 1)
+                         ).astype(np.float32)  # the mean over every layer's passages
         self.sources: dict[str, Source] = {}
         self.layer_of: dict[str, int] = {}
         self.hidden: list[set[str]] = []

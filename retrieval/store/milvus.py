@@ -55,6 +55,7 @@ KEYED_BY_ROW = (ROWS, CONTEXTS)  # one entity a row; a sentence's entity is keye
 # Milvus's code for "collection not loaded" (merr's ErrCollectionNotLoaded; Milvus Lite's legacy code as well)
 NOT_LOADED = 101
 MANIFEST = "manifest"  # the record written last: a build without one is unfinished
+CENTROID = "centroid"  # the record of the mean passage vector
 # Milvus needs a vector field in every collection; the records collection has no use for one.
 PLACEHOLDER = [1.0, 0.0]
 MAX_VARCHAR = 65_535  # Milvus's longest VARCHAR, in bytes
@@ -173,6 +174,7 @@ class MilvusIndex:
     manifest: IndexManifest
     sources: dict[str, Source]
     spans: dict[str, tuple[int, int, int]]  # source id -> (first block's number, one past its last, answerable)
+    centroid: np.ndarray  # the mean of the passages' own vectors
     exact: frozenset[str] = frozenset()  # the kinds (of VECTOR_KINDS) whose vector index is FLAT
     analyzer: Analyzer = field(default_factory=Analyzer)
     # The words' document frequencies, rows' records (passage, copies, sentence numbers) and sources' blocks
@@ -517,6 +519,7 @@ def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: 
     records += [record(f"passage:{at}", "passage", {"passage": p.to_dict()}) for at, p in enumerate(corpus.passages)]
     records += [record(f"term:{term}", "term", {"df": df})
                 for term, df in parts.lexical.document_frequencies().items()]
+    records.append(record(CENTROID, CENTROID, {"vector": parts.centroid.tolist()}))
     collection = place.collection(build, RECORDS)
     insert(client, collection, records)
     for kind in KINDS:
@@ -642,14 +645,17 @@ def open_milvus(place: MilvusPlace) -> MilvusIndex:
     manifest = read_manifest(place, client, build)
     with milvus_errors(place):
         read = list(numbered(client, place, build, "source", range(manifest.sources)))
+        centroid = looked_up(client, place.collection(build, RECORDS), "key", [CENTROID], ["value"])
         exact = frozenset(kind for kind in VECTOR_KINDS if client.describe_index(
             place.collection(build, kind), "vector").get("index_type") == "FLAT")
     sources = [Source(**v["source"]) for v in read]
     if sum(v["blocks"][2] for v in read) != manifest.vectors:
         raise IndexCorrupt(f"the index at {place} holds {sum(v['blocks'][2] for v in read)} passages with vectors, "
                            f"its manifest {manifest.vectors}; build again")
+    complete(centroid, {CENTROID}, f"the index at {place}", "centroid record")
     return MilvusIndex(place, client, build, manifest, {s.id: s for s in sources},
-                       {s.id: tuple(v["blocks"]) for s, v in zip(sources, read, strict=True)}, exact)
+                       {s.id: tuple(v["blocks"]) for s, v in zip(sources, read, strict=True)},
+                       np.array(centroid[CENTROID]["value"]["vector"], dtype=np.float32), exact)
 
 
 def numbered(client: MilvusClient, place: MilvusPlace, build: str, kind: str, numbers: range) -> Iterator[dict]:

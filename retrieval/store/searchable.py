@@ -20,6 +20,7 @@ class SearchIndex(Protocol):
 
     manifest: IndexManifest
     sources: dict[str, Source]
+    centroid: np.ndarray  # the mean of the passages' own vectors
 
     def passages_at(self, rows: Sequence[int]) -> list[Passage]:
         """The passage of each row."""

@@ -1,6 +1,6 @@
 """Each passage read in its context: the end of the paragraph before it in its document, then the passage whole."""
 
-from retrieval.ingest.context import CONTEXT_WORDS, in_context
+from retrieval.ingest.context import CONTEXT_SHARE, CONTEXT_WORDS, in_context
 from retrieval.records import Passage
 
 
@@ -22,12 +22,20 @@ def test_the_first_paragraph_of_each_document_is_its_own_context():
 
 def test_a_long_paragraph_before_gives_only_its_last_words_and_the_passage_is_never_cut():
     before = " ".join(f"w{n}" for n in range(500))
-    passage = "The pier reopened in May."
+    passage = " ".join(f"p{n}" for n in range(100))
     (_, context) = in_context(passages(before, passage), [before, passage])
     assert context.endswith(passage) and len(context.split()) == CONTEXT_WORDS
-    assert context.startswith(f"w{500 - (CONTEXT_WORDS - len(passage.split()))} ")
+    assert context.startswith(f"w{500 - (CONTEXT_WORDS - 100)} ")
     long = " ".join(["pier"] * (CONTEXT_WORDS + 5))
     assert in_context(passages(before, long), [before, long])[1] == long
+
+
+def test_a_short_passage_borrows_at_most_twice_its_own_words():
+    """Read after all of a long paragraph, a one-line one would be matched for what the long one says."""
+    before = "The Trust was funded by a grant of forty million euros from the Northern Science Foundation."
+    passage = "It studies planets."
+    (_, context) = in_context(passages(before, passage), [before, passage])
+    assert context == f"euros from the Northern Science Foundation. {passage}" and CONTEXT_SHARE == 2
 
 
 def test_the_indexed_text_is_what_is_read_in_context():

@@ -19,3 +19,10 @@ def test_the_names_leave_the_question_and_what_it_asks_stays():
     assert without_names("how tall is ji seong-ho", names) == "how tall is"
     assert without_names("When was NAUH founded?", names) == "When was founded?"
     assert without_names("Who painted the Mona Lisa?", names) == "Who painted the Mona Lisa?"
+
+
+def test_a_word_capitalised_only_where_a_sentence_starts_is_a_name_only_when_the_question_capitalises_it():
+    passages = ["Inaugurated in April 2010, NAUH is a human rights group. Robert Park wrote about it."]
+    question = "In what month was NAUH inaugurated?"
+    assert without_names(question, names_in(passages, question)) == "In what month was inaugurated?"
+    assert without_names("How old is Robert Park?", names_in(passages, "How old is Robert Park?")) == "How old is"
