@@ -85,6 +85,13 @@ def test_a_servers_document_competes_as_if_in_one_index_with_the_shared(split_se
                            merged.scores(np.arange(shared.count, shared.count + own.count)), rtol=0.01)
 
 
+def test_the_libraries_mean_vector_is_the_one_index_of_both_would_have(split_seeds):
+    """The gate reads a question's cosine to the corpus's mean passage vector: all libraries' passages count."""
+    shared, own, union = split_seeds
+    np.testing.assert_allclose(LayeredIndex([shared, own]).centroid, union.centroid, atol=1e-6)
+    np.testing.assert_allclose(union.centroid, np.asarray(union.embeddings).mean(axis=0), atol=1e-6)
+
+
 def test_a_servers_source_with_a_shared_id_is_hidden_not_misnamed(split_seeds, tmp_path: Path):
     shared, _, _ = split_seeds
     folder = tmp_path / "clash"
