@@ -3,7 +3,7 @@ another, each kind of candidate merged into one top list, and BM25 scored with t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -141,14 +141,17 @@ class LayeredIndex:
         return rows[np.argsort(-score(rows), kind="stable")[:depth]]
 
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        return self.joined(rows, [self.layers[n].cosines_of(local, vector) for n, _, local in self.split(rows)])
+        return self.per_layer(rows, lambda layer, local: layer.cosines_of(local, vector))
 
     def context_cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        return self.joined(rows, [self.layers[n].context_cosines_of(local, vector) for n, _, local in self.split(rows)])
+        return self.per_layer(rows, lambda layer, local: layer.context_cosines_of(local, vector))
 
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        return self.joined(rows, [self.layers[n].best_sentences_of(local, vector)
-                                  for n, _, local in self.split(rows)])
+        return self.per_layer(rows, lambda layer, local: layer.best_sentences_of(local, vector))
+
+    def per_layer(self, rows: np.ndarray, score: Callable[[SearchIndex, np.ndarray], np.ndarray]) -> np.ndarray:
+        """One score per row, each layer scoring its own rows."""
+        return self.joined(rows, [score(self.layers[n], local) for n, _, local in self.split(rows)])
 
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         parts = self.split(rows)

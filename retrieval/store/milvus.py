@@ -312,14 +312,17 @@ class MilvusIndex:
         return self.cached(self.frequencies, terms, read)
 
     def cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        if ROWS in self.exact:
-            return self.scored(ROWS, rows, vector)
-        return self.embeddings_of(rows) @ vector
+        return self.row_cosines(ROWS, rows, vector)
 
     def context_cosines_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        if CONTEXTS in self.exact:
-            return self.scored(CONTEXTS, rows, vector)
-        return self.embeddings_of(rows, CONTEXTS) @ vector
+        return self.row_cosines(CONTEXTS, rows, vector)
+
+    def row_cosines(self, kind: str, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each row's cosine to the question by its vector of `kind` (one of KEYED_BY_ROW): computed in Milvus
+        when the index is exact, else from the stored vectors."""
+        if kind in self.exact:
+            return self.scored(kind, rows, vector)
+        return self.embeddings_of(rows, kind) @ vector
 
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         if SENTENCES in self.exact:
@@ -341,7 +344,7 @@ class MilvusIndex:
         complete(found, set(rows.tolist()), f"the index at {self.place}", f"{kind}' vectors")
         return np.array([found[row] for row in rows.tolist()], dtype=np.float32)
 
-    def embeddings_of(self, rows: np.ndarray, kind: str = ROWS) -> np.ndarray:
+    def embeddings_of(self, rows: np.ndarray, kind: str) -> np.ndarray:
         vectors = self.by_key(kind, rows.tolist(), ["vector"])
         return np.array([vectors[row]["vector"] for row in rows.tolist()], dtype=np.float32).reshape(
             len(rows), self.manifest.dimension)
