@@ -32,7 +32,7 @@ class Reloader:
             raise RetrievalError("this bot was started without an index configuration, so it cannot reload")
         async with self.lock:
             load = functools.partial(open_retriever, self.config, progress=False,
-                                     encoder=self.current.get().encoder)
+                                     encoder=self.current.get().encoder, questions=self.current.get().questions)
             fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
             self.current.swap(fresh)
         manifest = fresh.index.manifest

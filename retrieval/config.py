@@ -40,6 +40,7 @@ class RetrievalConfig:
     auto_build: Literal["never", "missing", "stale"] = "missing"
     batch_size: int = 32
     backend: Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"] = "auto"
+    question_backend: Literal["onnx", "same", "onnx-int8"] = "onnx"  # how questions are encoded (encode/embed.py)
     model_cache: Path = Path(".cache/models")
     index_type: Literal["auto", "exact", "ivf-sq8", "hnsw"] = "auto"
     search: SearchSettings = field(default_factory=SearchSettings)  # the [retrieval.search] table

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from .config import RetrievalConfig
-from .encode.embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
+from .encode.embed import LazyEncoder, TextEncoder, load_encoder, question_encoder, resolve_model
 from .encode.rerank import Reranker
 from .errors import IndexMissing, IndexStale
 from .ingest.corpus import Corpus, load_corpus
@@ -19,11 +19,14 @@ LOG = logging.getLogger(__name__)
 
 
 def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
-                   rebuild: bool = False, progress: bool = True, encoder: TextEncoder | None = None) -> Retriever:
+                   rebuild: bool = False, progress: bool = True, encoder: TextEncoder | None = None,
+                   questions: TextEncoder | None = None) -> Retriever:
     """A ready Retriever for the configured index (or the FAISS folder `index`), built first when the config's
     `auto_build` (or `rebuild`) allows. An index answers from the sources it was built from (`build ../mydocs`, then
     any read); `sources`, when given, are the ones it must hold. The config's `sources` are what a first build
-    reads. Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading).
+    reads. Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading),
+    with its encoder of `questions` (else `encoder` encodes them too); without `encoder`, questions are encoded as
+    the config's `question_backend` says.
 
     Raises, each a RetrievalError whose message says what to do: IndexMissing or IndexStale when the index is not
     there or not current and may not be built; IndexCorrupt when its files are damaged; SourceError when the sources
@@ -54,8 +57,10 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
         place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
+    if encoder is None and questions is None:
+        questions = question_encoder(model, config.question_backend, config.batch_size, config.model_cache)
     return Retriever(place.open(), encoder or load_encoder(model, config.batch_size, config.model_cache),
-                     config.search, reranker)
+                     config.search, reranker, questions)
 
 
 def current_corpus(wanted: Path | None, manifest: IndexManifest, config: RetrievalConfig,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -49,6 +49,12 @@ class ModelIdentity:
 # The ONNX exports are checked against the model, but int8 moves vectors by about 0.01: they stay apart.
 VECTOR_FAMILY = {"torch": "torch", "torch-bf16": "torch", "onnx": "onnx", "onnx-int8": "onnx-int8"}
 BACKENDS = tuple(VECTOR_FAMILY)
+# How questions are encoded (`question_backend`): one or a few short texts a call, where sentence-transformers'
+# per-call work and torch's threads cost more than the model itself. "onnx" runs the model's ONNX float32 export
+# (made and checked on first use): its vectors agree with float32 torch's to cosine 0.9999996 at worst on the
+# seeds' gold questions (bf16's: 0.99987), and a question takes a tenth of the time (BENCHMARKS.md, "Answering
+# fast again"). "same" encodes questions as passages are, with `backend`.
+QUESTION_BACKENDS = ("onnx", "same", "onnx-int8")
 
 
 def native_bf16() -> bool:
@@ -166,6 +172,18 @@ def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Pa
     from .onnx_encoder import OnnxEncoder
 
     return OnnxEncoder(identity, batch_size, cache)
+
+
+def question_encoder(identity: ModelIdentity, question_backend: str, batch_size: int = 32,
+                     cache: Path = Path(".cache/models")) -> TextEncoder | None:
+    """The encoder of questions for `question_backend` (one of QUESTION_BACKENDS), loaded on first use; None when
+    questions are encoded by the passages' own encoder."""
+    if question_backend not in QUESTION_BACKENDS:
+        raise RetrievalError(f"unknown question_backend {question_backend!r}; choose one of "
+                             f"{', '.join(QUESTION_BACKENDS)}")
+    if question_backend in ("same", identity.backend):
+        return None
+    return LazyEncoder(replace(identity, backend=question_backend), batch_size, cache)
 
 
 class LazyEncoder:

@@ -102,7 +102,7 @@ def bench_backend(backend: str, scifact: Path, seeds: Path, gold: Path, work: Pa
     seeds_retriever = open_retriever(replace(config, sources=seeds, index=work / f"seeds-{backend}"))
     seeds_ms = latencies(seeds_retriever, [q.q for q in load_gold(gold)])
     sci = open_retriever(replace(config, sources=scifact / "corpus.jsonl", index=work / f"scifact-{backend}"),
-                         encoder=seeds_retriever.encoder)
+                         encoder=seeds_retriever.encoder, questions=seeds_retriever.questions)
     queries, qrels = load_beir(scifact, "test")
     sci_ms = latencies(sci, list(queries.values()))
     figures.seeds_p50_ms, figures.seeds_p95_ms = round(statistics.median(seeds_ms), 1), round(

@@ -30,9 +30,14 @@ def names_in(texts: list[str], question: str = "") -> set[str]:
                 initial.add(word.lower())
             else:
                 capitalised.add(word.lower())
-    asked = {POSSESSIVE.sub("", match.group()).lower() for match in WORD.finditer(question)
-             if match.group()[0].isupper() and not starts_sentence(question, match.start())}
-    return (capitalised | (initial & asked)) - lower - NOT_NAMES
+    return (capitalised | (initial & names_asked(question))) - lower - NOT_NAMES
+
+
+def names_asked(question: str) -> set[str]:
+    """The words (lower case, possessive dropped) the question capitalises other than where a sentence starts: the
+    names it asks about, as far as the question alone tells."""
+    return {POSSESSIVE.sub("", match.group()).lower() for match in WORD.finditer(question)
+            if match.group()[0].isupper() and not starts_sentence(question, match.start())} - NOT_NAMES
 
 
 def starts_sentence(text: str, at: int) -> bool:

@@ -1,12 +1,14 @@
 """A question in, the passages that answer it out (an `Answer`): each question is one record (`_Question`) passed
 through named stages, each a small function, in the order `_STAGES` (at the end of this module) lists them:
 
-  _encoded      the question's vector and stemmed words (one model call for every question asked together)
+  _encoded      the question's vector and stemmed words, and the vector of its copy without the names it
+                capitalises (one model call for every question asked together, and their copies)
   _candidates   the rows found by passage vector, sentence vector and BM25, pooled, with all their scores
   _fused        each candidate's score under the mode, and the candidates best first
   _cross_encoded  the first candidates re-ordered by the configured cross-encoder, when there is one
   _distinct     the first candidates that are not copies of one before, each with its duplicate group
-  _signals      what the gate and the cut read of the distinct passages (the question without names asked again)
+  _signals      what the gate and the cut read of the distinct passages, the question without their names among
+                them (encoded already when the guess was right)
   _gate         the probability that the sources answer the question, and each passage's probability
   _cut          the passages shown: none when not covered, the first alone when it clearly answers, else the likely
   _highlighted  the sentences of each hit closest to the question marked
@@ -40,7 +42,7 @@ from .coverage import JUDGED, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
-from .names import names_in, without_names
+from .names import names_asked, names_in, without_names
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
 SAME_SCORE = 1e-4  # fused scores this close are one score: copies of a paragraph differ by rounding alone
@@ -116,6 +118,8 @@ class _Question:
     highlight: bool
     vector: np.ndarray | None = None  # _encoded: the question's unit vector
     terms: set[str] = field(default_factory=set)  # _encoded: its stemmed words
+    guessed: str = ""  # _encoded: the question without the names it capitalises ("" when it capitalises none)
+    guessed_vector: np.ndarray | None = None  # _encoded: that copy's vector
     found: Candidates | None = None  # _candidates
     ranking: np.ndarray | None = None  # _fused: each candidate's score under the mode
     order: np.ndarray | None = None  # _fused (and _cross_encoded): the candidates' positions, best first
@@ -155,16 +159,21 @@ class Retriever:
     """An opened index with its model: search it, and look up its sources and passages."""
 
     def __init__(self, index: SearchIndex, encoder: TextEncoder, settings: SearchSettings | None = None,
-                 reranker: Reranker | None = None) -> None:
-        """RetrievalError when `encoder` is not the model (or a backend of the same vectors) `index` was built with."""
+                 reranker: Reranker | None = None, questions: TextEncoder | None = None) -> None:
+        """`questions` encodes the questions (`encoder` by default), `encoder` whatever the index needs. RetrievalError
+        when `encoder` is not the model (or a backend of the same vectors) `index` was built with, or `questions` is
+        another model."""
         if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
+        if questions is not None and questions.identity.sha256 != encoder.identity.sha256:
+            raise RetrievalError("the encoder of questions is not the model the index was built with")
         # A search multiplies a few hundred vectors at a time, one question after another: OpenBLAS's worker
         # threads then spin between products and starve the model's own (SciFact p50 117 ms -> 17 ms on two
         # cores; BENCHMARKS.md). One BLAS thread is plenty for products this small.
         threadpool_limits(limits=1, user_api="blas")
         self.index = index
         self.encoder = encoder
+        self.questions = questions or encoder
         self.settings = settings or SearchSettings()
         self.reranker = reranker
         self.language = LanguageCheck()
@@ -172,7 +181,7 @@ class Retriever:
     def over(self, index: SearchIndex) -> Retriever:
         """This retriever searching another index (a server's library layered over the shared one): the same
         model, settings and re-ranker, and the same language check, whose model is loaded once per process."""
-        other = Retriever(index, self.encoder, self.settings, self.reranker)
+        other = Retriever(index, self.encoder, self.settings, self.reranker, self.questions)
         other.language = self.language
         return other
 
@@ -257,7 +266,7 @@ class Retriever:
         QueryError for an empty or overlong question."""
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
-        vector = self.encoder.encode([query])
+        vector = self.questions.encode([query])
         found = _pooled_many(self, vector, self.index.terms_many([query]), [depth])[0]
         ranked: dict[str, None] = {}
         for passage in self.index.passages_at(found.rows[_best_first(_rank(found, settings))].tolist()):
@@ -282,12 +291,17 @@ def _each(stage: Callable[[Retriever, _Question], _Question]) -> Stage:
 
 
 def _encoded(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
-    """Every question's vector (one model call) and stemmed words (one tokenizer call)."""
+    """Every question's vector and stemmed words, and the vector of its copy without the names it capitalises: the
+    copy _signals asks again when its first passages hold those names (most questions that name someone), guessed
+    now so that one model call serves both. One model call and one tokenizer call for all the questions."""
     queries = [question.query for question in questions]
-    vectors = retriever.encoder.encode(queries)
+    guesses = [_guessed(query) for query in queries]
+    vectors = iter(retriever.questions.encode(queries + [guess for guess in guesses if guess]))
+    asked = [next(vectors) for _ in queries]
     terms = retriever.index.terms_many(queries)
-    return [replace(question, vector=vector, terms=words)
-            for question, vector, words in zip(questions, vectors, terms, strict=True)]
+    return [replace(question, vector=vector, terms=words, guessed=guess,
+                    guessed_vector=next(vectors) if guess else None)
+            for question, vector, words, guess in zip(questions, asked, terms, guesses, strict=True)]
 
 
 def _candidates(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
@@ -352,10 +366,12 @@ def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question
     """What the gate and the cut read of each question's distinct passages; the questions that name what their
     first passages name are asked again without those names, all in one model call."""
     unnamed = [_unnamed(retriever, question) for question in questions]
-    changed = [i for i, (question, text) in enumerate(zip(questions, unnamed, strict=True))
-               if text and text != question.query]
-    again = dict(zip(changed, retriever.encoder.encode([unnamed[i] for i in changed]), strict=True)) \
-        if changed else {}
+    changed = {i: text for i, (question, text) in enumerate(zip(questions, unnamed, strict=True))
+               if text and text != question.query}
+    guessed = {i: questions[i].guessed_vector for i, text in changed.items() if text == questions[i].guessed}
+    missed = [i for i in changed if i not in guessed]
+    again = guessed | (dict(zip(missed, retriever.questions.encode([changed[i] for i in missed]), strict=True))
+                       if missed else {})
     judged = []
     for i, question in enumerate(questions):
         positions = np.array([each.position for each in question.distinct], dtype=np.int64)
@@ -480,6 +496,12 @@ def _rank(found: Candidates, settings: SearchSettings) -> np.ndarray:
 def _best_first(ranking: np.ndarray) -> np.ndarray:
     """The positions of the scores, highest first (ties in row order)."""
     return np.argsort(-ranking, kind="stable")
+
+
+def _guessed(query: str) -> str:
+    """The question without the names it capitalises, or "" when that leaves it as it is (or leaves nothing)."""
+    guess = without_names(query, names_asked(query))
+    return guess if guess and guess != query else ""
 
 
 def _unnamed(retriever: Retriever, question: _Question) -> str:

@@ -65,8 +65,8 @@ def test_an_unknown_source_id_is_named(fast_retriever: Retriever):
 def test_highlighting_keeps_no_growing_state_and_embeds_only_the_question(fast_retriever: Retriever):
     # It once kept a cache of sentence vectors that lost what a question needed once full (KeyError on every
     # search after about 20,000 sentences). Sentences are embedded at build time now: a question embeds itself
-    # (and, when it names what its first passages name, itself without those names) and nothing else, the same
-    # whatever the process answered before.
+    # (and, when it names what its first passages name, itself without those names: in the same call when it
+    # capitalises them, after the passages when not) and nothing else, the same whatever the process answered before.
     encoded: list[int] = []
 
     class Counting:
@@ -83,7 +83,7 @@ def test_highlighting_keeps_no_growing_state_and_embeds_only_the_question(fast_r
         answer = counting.answer(question, k=5, gate=False)
         assert any(hit.highlights for hit in answer.hits)
     first, again = encoded[:len(encoded) // 2], encoded[len(encoded) // 2:]
-    assert set(encoded) == {1} and first == again and len(questions) <= len(first) <= 2 * len(questions)
+    assert set(encoded) <= {1, 2} and first == again and len(questions) <= len(first) <= 2 * len(questions)
 
 
 def test_a_paragraph_that_does_not_name_its_subject_is_found_by_the_paragraph_before_it(tmp_path):

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from retrieval import Retriever
 from retrieval.search import retriever as answer_path
+
+from ...encoders import WordHashEncoder
 
 QUESTIONS = ["Who founded NAUH?", "What is the Jangmadang?"]
 
@@ -38,3 +41,37 @@ def test_each_question_keeps_its_own_k_through_the_stages(fast_retriever: Retrie
     answers = fast_retriever.answer_many(QUESTIONS, [1, 4], gate=False)
     assert [len(answer.hits) for answer in answers] == [1, 4]
     assert [answer.k for answer in answers] == [1, 4]
+
+
+class CountingEncoder(WordHashEncoder):
+    """The stand-in model, keeping the texts of each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts, on_batch=None):
+        self.calls.append(list(texts))
+        return super().encode(texts, on_batch)
+
+
+@pytest.mark.parametrize(("question", "calls"), [
+    # it capitalises the name its passages hold: the copy without it was guessed, and encoded with it
+    ("How many refugees has NAUH resettled?", [["How many refugees has NAUH resettled?",
+                                                "How many refugees has resettled?"]]),
+    # written in lower case, the name is found only in the passages: the copy is asked for after them
+    ("how many refugees has nauh resettled?", [["how many refugees has nauh resettled?"],
+                                               ["how many refugees has resettled?"]]),
+])
+def test_the_question_without_names_is_encoded_with_it_when_guessed(fast_retriever: Retriever, question: str,
+                                                                     calls: list[list[str]],
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    counting = CountingEncoder()
+    retriever = Retriever(fast_retriever.index, fast_retriever.encoder, fast_retriever.settings, questions=counting)
+    answer = retriever.answer(question, gate=False)
+    assert counting.calls == calls
+    # and the signals are those of the copy asked for after the passages, as it was before the guess
+    monkeypatch.setattr(answer_path, "_guessed", lambda query: "")
+    asked_after = retriever.answer(question, gate=False)
+    assert np.array_equal(answer.signals.unnamed, asked_after.signals.unnamed)
+    assert answer.signals.topical == asked_after.signals.topical
+    assert counting.calls[len(calls):] == [[question], [calls[-1][-1]]]
