@@ -266,7 +266,9 @@ def parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser(
         "bench", parents=[common], help="measure speed, memory and quality of each backend side by side",
-        description="Index the seeds and BEIR SciFact with each backend (the plain sentence-transformers "
+        description="First time answer() against plain sentence-transformers + FAISS top 3 on the seeds' gold "
+        "questions, interleaved, and print the ratio of their p50s. Then index the seeds and BEIR SciFact with each "
+        "backend (the plain sentence-transformers "
         "baseline first), then print search latency p50/p95 (query encoding included), indexing throughput, "
         "the build's peak memory, nDCG@10 on SciFact test, and the time to rebuild after editing one "
         f"document. Takes about {BENCH_MINUTES} minutes on 2 cores ({BENCH_MINUTES_SMALL} with --large 0; "
@@ -280,6 +282,8 @@ def parser() -> argparse.ArgumentParser:
                        "embeddings (default: 1000000; 0 skips)")
     bench.add_argument("--large-kinds", nargs="+", default=list(LARGE_KINDS), choices=["exact", "ivf-sq8", "hnsw"],
                        help="index kinds for --large (default: exact ivf-sq8)")
+    bench.add_argument("--plain-only", action="store_true",
+                       help="only answer() against plain sentence-transformers + FAISS top 3 (a few minutes)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.set_defaults(run=run_bench_command)
 

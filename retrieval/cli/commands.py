@@ -289,10 +289,11 @@ def run_show(args: argparse.Namespace, config: RetrievalConfig) -> int:
 
 
 def run_bench_command(args: argparse.Namespace, config: RetrievalConfig) -> int:
-    if not (args.scifact / "corpus.jsonl").is_file():
+    if not args.plain_only and not (args.scifact / "corpus.jsonl").is_file():
         raise RetrievalError(f"{args.scifact} is not a BEIR SciFact folder; pass --scifact DIR")
     print(run_bench(args.scifact, config.sources, default_gold(config.sources),
-                    tuple(args.backends), args.json, args.large, tuple(args.large_kinds)))
+                    tuple(args.backends), args.json, args.large, tuple(args.large_kinds), args.plain_only,
+                    config.model_cache))
     return 0
 
 

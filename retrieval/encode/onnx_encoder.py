@@ -37,6 +37,10 @@ class OnnxEncoder:
         model_file = exported(identity, cache)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
+        # Threads that sleep between runs rather than spin: a question is one short run, and on a busy machine
+        # spinning threads only take turns from the one that works (a question's p50 16 ms against 22 ms on the
+        # loaded 2-core machine, float32; BENCHMARKS.md, "Answering fast again").
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 

@@ -1,5 +1,6 @@
-"""`python -m retrieval bench`: search latency, indexing throughput and memory, incremental rebuilds and
-quality, each backend beside the plain sentence-transformers baseline, measured in one run."""
+"""`python -m retrieval bench`: answer() against plain sentence-transformers + FAISS top 3, then search latency,
+indexing throughput and memory, incremental rebuilds and quality, each backend beside the plain
+sentence-transformers baseline, measured in one run."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ import numpy as np
 
 from ..config import RetrievalConfig
 from ..encode.embed import native_bf16
+from ..errors import QueryError
 from ..ingest.corpus import load_corpus
 from ..loader import open_retriever
+from ..search.retriever import Retriever
 from ..store.ann import build_ann
 from ..store.build import build_index
 from ..store.index import EMBEDDINGS
@@ -33,6 +36,23 @@ BACKENDS = ("torch", "torch-bf16", "onnx-int8")  # the baseline first
 LATENCY_REPEATS = 3
 LARGE_DEFAULT, LARGE_QUERIES, LARGE_TIMED, LARGE_SEED = 1_000_000, 1_000, 200, 20261122
 LARGE_KINDS = ("exact", "ivf-sq8")  # hnsw takes about 5 minutes to build at 1M on 2 cores: ask for it
+PLAIN_TOP = 3  # what the plain baseline returns: the 3 nearest paragraphs
+PLAIN_PASSES = 3  # times each question is asked of each side
+WARM_UP = 3  # questions asked of each side before timing (the first loads the question encoder)
+
+
+@dataclass
+class VersusPlain:
+    """answer() beside plain sentence-transformers + FAISS top 3, on the same model, paragraphs and questions."""
+
+    questions: int
+    passes: int
+    answer_p50_ms: float
+    answer_p95_ms: float
+    plain_p50_ms: float
+    plain_p95_ms: float
+    ratio: float  # answer() p50 over plain p50: at most 1 is the target
+    model_calls: float  # of the question encoder, per question answered
 
 
 @dataclass
@@ -76,6 +96,81 @@ def run_build(config_file: Path, sources: Path, index: Path) -> tuple[dict, floa
 def latencies(retriever, questions: list[str]) -> list[float]:
     retriever.answer(questions[0])  # warm up
     return [retriever.answer(q).took_ms for _ in range(LATENCY_REPEATS) for q in questions]
+
+
+class CountedCalls:
+    """An encoder that counts its calls, and is otherwise the one it wraps."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder, self.identity, self.calls = encoder, encoder.identity, 0
+
+    @property
+    def dimension(self) -> int:
+        return self.encoder.dimension
+
+    def encode(self, texts, on_batch=None) -> np.ndarray:
+        self.calls += 1
+        return self.encoder.encode(texts, on_batch)
+
+
+def versus_plain(retriever: Retriever, questions: list[str], passes: int = PLAIN_PASSES) -> VersusPlain:
+    """Each question asked of answer() and of plain sentence-transformers (float32, as it loads the model) + an exact
+    FAISS inner-product index of the retriever's own passages, top 3, in turn, which goes first alternating, so that
+    the machine's load falls on both alike; wall time around each call."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(retriever.encoder.identity.path), device="cpu")
+    paragraphs = [passage.text for passage in retriever.index.passages_at(range(retriever.index.count))]
+    plain_index = faiss.IndexFlatIP(model.get_embedding_dimension())
+    plain_index.add(model.encode(paragraphs, normalize_embeddings=True, convert_to_numpy=True))
+
+    def plain(question: str) -> list[str]:
+        vector = model.encode([question], normalize_embeddings=True, convert_to_numpy=True)
+        return [paragraphs[row] for row in plain_index.search(vector, PLAIN_TOP)[1][0]]
+
+    counted = CountedCalls(retriever.questions)
+    ours = Retriever(retriever.index, retriever.encoder, retriever.settings, retriever.reranker, counted)
+    sides = {"answer": ours.answer, "plain": plain}
+    for question in questions[:WARM_UP]:
+        for ask in sides.values():
+            ask(question)
+    counted.calls = 0
+    timings: dict[str, list[float]] = {name: [] for name in sides}
+    for turn in range(passes):
+        for at, question in enumerate(questions):
+            for name in (("answer", "plain") if (turn + at) % 2 == 0 else ("plain", "answer")):
+                start = time.perf_counter()
+                sides[name](question)
+                timings[name].append((time.perf_counter() - start) * 1000)
+    answer_p50, plain_p50 = statistics.median(timings["answer"]), statistics.median(timings["plain"])
+    return VersusPlain(len(questions), passes, round(answer_p50, 1), round(percentile(timings["answer"], 0.95), 1),
+                       round(plain_p50, 1), round(percentile(timings["plain"], 0.95), 1),
+                       round(answer_p50 / plain_p50, 2), round(counted.calls / (passes * len(questions)), 2))
+
+
+def versus_plain_table(figures: VersusPlain) -> str:
+    return table(["", "answer()", "plain ST + FAISS top 3"],
+                 [("p50 (ms)", str(figures.answer_p50_ms), str(figures.plain_p50_ms)),
+                  ("p95 (ms)", str(figures.answer_p95_ms), str(figures.plain_p95_ms)),
+                  ("model calls per question", str(figures.model_calls), "1"),
+                  ("answer() p50 / plain p50", f"{figures.ratio:.2f}x", "")])
+
+
+def bench_versus_plain(seeds: Path, gold: Path, work: Path, model_cache: Path, log) -> VersusPlain:
+    """versus_plain() over the seeds, indexed with the default settings, and their gold questions in English."""
+    log("[answer] indexing the seeds; answer() against plain sentence-transformers + FAISS, interleaved")
+    retriever = open_retriever(RetrievalConfig(sources=seeds, index=work / "seeds-answer", model_cache=model_cache),
+                               progress=False)
+    readable = []
+    for question in load_gold(gold):
+        try:
+            retriever.checked(question.q, None)
+        except QueryError:  # the gold set's questions in other languages are answered without a search
+            continue
+        readable.append(question.q)
+    figures = versus_plain(retriever, readable)
+    log(f"[answer] answer() p50 {figures.answer_p50_ms} ms, plain {figures.plain_p50_ms} ms: {figures.ratio:.2f}x")
+    return figures
 
 
 def edit_one_document(corpus: Path, target: Path) -> None:
@@ -195,22 +290,32 @@ def report_table(results: list[BackendFigures]) -> str:
 
 
 def run_bench(scifact: Path, seeds: Path, gold: Path, backends: tuple[str, ...] = BACKENDS,
-              as_json: bool = False, large: int = LARGE_DEFAULT, large_kinds: tuple[str, ...] = LARGE_KINDS) -> str:
+              as_json: bool = False, large: int = LARGE_DEFAULT, large_kinds: tuple[str, ...] = LARGE_KINDS,
+              plain_only: bool = False, model_cache: Path = Path(".cache/models")) -> str:
+    """Every section's table (or JSON); with `plain_only`, answer() against plain ST + FAISS alone."""
     work = Path(tempfile.mkdtemp(prefix="retrieval-bench-"))
 
     log = LOG.info  # progress, one line a step: the command line shows it on stderr
     if "torch-bf16" in backends and not native_bf16():
         log("this CPU has no bfloat16 units: leaving torch-bf16 out")
         backends = tuple(b for b in backends if b != "torch-bf16")
+    results: list[BackendFigures] = []
+    indexes: list[IndexFigures] = []
     try:
-        results = [bench_backend(b, scifact, seeds, gold, work, log) for b in backends]
-        real = np.load(work / f"scifact-{backends[0]}" / "current" / EMBEDDINGS)
-        indexes = bench_large(real, large, large_kinds, log) if large else []
+        plain = bench_versus_plain(seeds, gold, work, model_cache, log)
+        if not plain_only:
+            results = [bench_backend(b, scifact, seeds, gold, work, log) for b in backends]
+            real = np.load(work / f"scifact-{backends[0]}" / "current" / EMBEDDINGS)
+            indexes = bench_large(real, large, large_kinds, log) if large else []
     finally:
         shutil.rmtree(work, ignore_errors=True)
     machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, faiss {faiss.__version__}"
     if as_json:
-        return json.dumps({"machine": machine, "backends": [asdict(r) for r in results],
+        return json.dumps({"machine": machine, "versus_plain": asdict(plain), "backends": [asdict(r) for r in results],
                            "large": [asdict(f) for f in indexes]}, indent=1)
-    text = f"machine: {machine}\n\n{report_table(results)}"
+    text = (f"machine: {machine}\n\nanswer() against plain sentence-transformers + FAISS top 3, {plain.questions} "
+            f"seeds gold questions x {plain.passes}, interleaved\n{versus_plain_table(plain)}")
+    if plain_only:
+        return text
+    text += f"\n\n{report_table(results)}"
     return text + (f"\n\nsynthetic corpus shaped like SciFact's embeddings\n{large_table(indexes)}" if indexes else "")
