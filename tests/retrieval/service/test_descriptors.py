@@ -89,7 +89,7 @@ def health(url: str) -> bool:
 
 def test_more_half_sent_requests_than_the_file_limit_leave_health_answering_and_the_log_short(
         fast_config: RetrievalConfig, fast_retriever: Retriever, tmp_path: Path):
-    assert fast_retriever.index  # built
+    """fast_retriever: the seeds' index, built for the served process to open."""
     ours, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if ours != resource.RLIM_INFINITY and ours < HELD + 256:
         pytest.skip(f"this test holds {HELD} sockets; `ulimit -n` is {ours}")
