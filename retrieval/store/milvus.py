@@ -24,7 +24,6 @@ from pymilvus.exceptions import MilvusException
 from ..encode.embed import ModelIdentity, TextEncoder
 from ..errors import IndexCorrupt, IndexMissing, IndexProblem, StoreUnavailable
 from ..ingest.corpus import Corpus
-from ..ingest.sentences import SentenceTable
 from ..records import Passage, Source
 from .ann import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, NPROBE, index_kind, inverted_lists
 from .build import build_parts
@@ -33,6 +32,7 @@ from .lexical import K1, Analyzer, B, LexicalHits, WordStatistics, ceiling, idf
 from .reuse import CONTEXTS as CONTEXTS_FILES
 from .reuse import NOTHING, PASSAGES, Previous
 from .reuse import previous_vectors as faiss_vectors
+from .sentences import SentenceTable
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")

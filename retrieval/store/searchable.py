@@ -8,10 +8,10 @@ from typing import Protocol
 
 import numpy as np
 
-from ..ingest.sentences import SentenceTable
 from ..records import Passage, Source
 from .index import IndexManifest
 from .lexical import LexicalHits, WordStatistics
+from .sentences import SentenceTable
 
 
 class SearchIndex(Protocol):
