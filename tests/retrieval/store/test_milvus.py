@@ -25,7 +25,8 @@ from retrieval import (
 from retrieval.benchmarks.milvus_lite import MilvusServer
 from retrieval.errors import StoreUnavailable
 from retrieval.evaluate.evaluate import load_gold
-from retrieval.store.milvus import RECORDS, MilvusPlace
+from retrieval.store.milvus import MilvusPlace
+from retrieval.store.milvus.common import RECORDS
 
 from ...conftest import GOLD, SEED_PASSAGES, SEEDS, readable
 from ...encoders import WordHashEncoder
