@@ -16,12 +16,13 @@ from ..ingest.context import in_context
 from ..ingest.corpus import Corpus
 from ..ingest.dedupe import COMPARISONS_PER_PASSAGE
 from ..ingest.reader_process import group_bounded
-from ..ingest.sentences import SentenceTable, split_all
+from ..ingest.sentences import split_all
 from ..records import Passage
 from ..settings import DEFAULT_READING, ReadSettings
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
+from .sentences import SentenceTable
 
 LOG = logging.getLogger(__name__)
 

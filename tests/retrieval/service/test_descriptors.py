@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, RetrievalError, Retriever
+from retrieval.benchmarks.milvus_lite import free_port
 from retrieval.service import descriptors
 from retrieval.service.descriptors import connection_budget
-from retrieval.store.milvus_lite import free_port
 
 from ...conftest import PROJECT
 from .test_guard import HALF_SENT

@@ -1,6 +1,6 @@
-"""`python -m retrieval.evaluate.dedupe_bench`: how long a build's near-duplicate search takes, and its peak memory,
-over growing numbers of passages of three kinds (prose-like text with some near copies, and two hostile texts), each
-run in a child process of its own so that its peak is its own; a table (or JSON) out."""
+"""`python -m retrieval.benchmarks.near_duplicates`: how long a build's near-duplicate search takes, and its peak
+memory, over growing numbers of passages of three kinds (prose-like text with some near copies, and two hostile
+texts), each run in a child process of its own so that its peak is its own; a table (or JSON) out."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ KINDS = ("prose", "tiny-vocabulary", "alike")
 # The child: build the passages, then time the search alone; its peak resident memory from the kernel.
 CHILD = """
 import json, resource, sys, time
-from retrieval.evaluate.dedupe_bench import passages, rss_mb
+from retrieval.benchmarks.near_duplicates import passages, rss_mb
 from retrieval.ingest.dedupe import duplicate_groups
 given = passages(sys.argv[1], int(sys.argv[2]))
 before = rss_mb()
