@@ -125,7 +125,8 @@ def find_duplicates(passages: list[Passage], threshold: float = DUPLICATE_JACCAR
     firsts = [sets[rows[0]] for rows in copies]
     budget = COMPARISONS_PER_PASSAGE * len(copies)
     compared = undecided = 0
-    for a, b in zip(*candidate_pairs(firsts, threshold), strict=True):
+    lefts, rights = candidate_pairs(firsts, threshold)
+    for a, b in zip(lefts.tolist(), rights.tolist(), strict=True):  # Python ints: numpy's are slow to index with
         if len(sources[a] | sources[b]) == 1 or root(copies[a][0]) == root(copies[b][0]):
             continue  # both in one source alone, or already one group: comparing them changes nothing
         if compared == budget:
