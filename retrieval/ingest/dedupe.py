@@ -204,7 +204,7 @@ def band_keys(band: np.ndarray) -> np.ndarray:
 
 def agreements(signature: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """How many of the permutations each pair's signatures agree on (their estimated Jaccard, times PERMUTATIONS)."""
-    counts = np.zeros(len(a), dtype=np.int64)
+    counts = np.zeros(len(a), dtype=np.int16)  # at most PERMUTATIONS; kept for every proposed pair
     for start in range(0, len(a), CHUNK_PAIRS):
         end = start + CHUNK_PAIRS
         counts[start:end] = np.count_nonzero(signature[a[start:end]] == signature[b[start:end]], axis=1)
