@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+import sys
+
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
@@ -39,6 +42,13 @@ def needs_data(*paths: Path) -> pytest.MarkDecorator:
     missing = [str(path) for path in paths if not path.exists()]
     return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} not found: the README's \"Evaluation "
                               "data\" says where the data set comes from and how to lay it out")
+
+
+@pytest.fixture(autouse=True)
+def virtualenv_active(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shell as a user with the project's virtualenv active has it: `python` is this interpreter, so the
+    commands the command line prints read `python -m retrieval ...` (tests of the other cases set PATH themselves)."""
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import TOKEN_HELP
-from retrieval.cli.cli import BENCH_MINUTES, BENCH_MINUTES_SMALL, main, parser
+from retrieval.cli.benchmarks import BENCH_MINUTES, BENCH_MINUTES_SMALL
+from retrieval.cli.cli import main, parser
 from retrieval.config import RetrievalConfig
 
 from .conftest import PROJECT
