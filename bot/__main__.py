@@ -88,8 +88,20 @@ def connect_retriever(config: FileConfig) -> Retriever | RemoteRetriever:
     return remote
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a program that SIGINT (Ctrl-C) ended
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Run what the command line asks for; Ctrl-C before the bot is connected (loading the index, at the console's
+    prompt) ends it with one line, not a traceback: the running bot handles SIGINT itself (stop_on_signal)."""
+    try:
+        return run(parse_args(argv))
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing was changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace) -> int:
     if args.report:
         try:
             print_report(args.report, args.json)

@@ -4,10 +4,9 @@ once per session, for tests of what the model finds. `make test-fast` runs only 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
 import sys
+from pathlib import Path
 
 import pytest
 

@@ -38,8 +38,11 @@ from .formats import READERS, read_any
 from .formats.pdf import LONG_PDF_PAGES
 from .readers import Document, read_document
 
-# The worker's program: serve() on the socket whose descriptor it is given.
-WORKER_CODE = "import sys; from retrieval.ingest.reader_process import serve_on; serve_on(int(sys.argv[1]))"
+# The worker's program: serve() on the socket whose descriptor it is given. It ignores SIGINT first thing: Ctrl-C in
+# a terminal reaches the whole process group, and the owner (which gets it too) stops the worker itself; a worker
+# interrupted on its own would print a traceback under the owner's one-line "interrupted".
+WORKER_CODE = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+               "from retrieval.ingest.reader_process import serve_on; serve_on(int(sys.argv[1]))")
 # Starting a worker (an interpreter importing the readers) took 0.6 s here; this much means something is wrong
 # with the machine, not with any file.
 START_SECONDS = 60.0
