@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import bot.__main__ as bot_main
 from bot.console import run_console
 from retrieval import Retriever
 
@@ -114,3 +115,31 @@ def test_piped_logs_carry_no_colour_codes(fast_retriever: Retriever, monkeypatch
             root.removeHandler(handler)
     logged = sys.stderr.getvalue()
     assert "a line to the log" in logged and "\033[" not in logged
+
+
+def test_the_footer_the_bot_shows_works_typed_back_into_the_console(fast_retriever: Retriever, capsys):
+    run_console(fast_retriever, ["How many North Korean refugees has NAUH resettled?"])
+    footer = next(line for line in capsys.readouterr().out.splitlines() if "Full text: " in line)
+    typed = footer.split("Full text: ")[1]
+    assert typed.startswith("/source id:park-hero paragraph:")
+    paragraph = int(typed.rsplit(":", 1)[1])
+    for line in (typed, f"/source paragraph:{paragraph} id:park-hero", f"/source park-hero {paragraph}"):
+        run_console(fast_retriever, [line])
+        assert f"▶ **¶{paragraph}**" in capsys.readouterr().out, line
+    run_console(fast_retriever, ["/source id:park-hero paragraph:", "/source id:park-hero id:park-hero"])
+    assert capsys.readouterr().out.count("Usage: /source ID [PARAGRAPH]") == 2
+
+
+def test_ctrl_c_at_the_prompt_ends_the_console_with_one_line(fast_retriever: Retriever, capsys,
+                                                            monkeypatch: pytest.MonkeyPatch):
+    class Interrupted(io.StringIO):
+        def __next__(self) -> str:
+            raise KeyboardInterrupt
+
+        def reconfigure(self, **_) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stdin", Interrupted())
+    monkeypatch.setattr(bot_main, "connect_retriever", lambda _: fast_retriever)
+    assert bot_main.main(["--console"]) == bot_main.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err.strip() == "interrupted; nothing was changed"
