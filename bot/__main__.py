@@ -27,7 +27,7 @@ TOKEN_VARIABLE = "DISCORD_TOKEN"
 # Discord tokens are base64url parts joined by dots; printable ASCII without spaces covers them with room to
 # spare, and refuses what breaks the HTTP header the token goes in (a line break, a pasted second line).
 TOKEN_SHAPE = re.compile(r"[!-~]+")
-TOKEN_HELP = 'README.md, "Run it for real"'  # where the README says how to get a token (a test checks it is there)
+TOKEN_HELP = 'docs/bot.md, "Run it for real"'  # where the docs say how to get a token (a test checks it is there)
 PLAIN_LOG_FORMAT = "[{asctime}] [{levelname:<8}] {name}: {message}"  # discord.py's own, without colour
 
 
