@@ -141,5 +141,7 @@ def test_ctrl_c_at_the_prompt_ends_the_console_with_one_line(fast_retriever: Ret
 
     monkeypatch.setattr(sys, "stdin", Interrupted())
     monkeypatch.setattr(bot_main, "connect_retriever", lambda _: fast_retriever)
+    # discord.py's handler on the root logger would outlive this test's captured stderr
+    monkeypatch.setattr(bot_main, "setup_logging", lambda _: None)
     assert bot_main.main(["--console"]) == bot_main.EXIT_INTERRUPTED == 130
     assert capsys.readouterr().err.strip() == "interrupted; nothing was changed"
