@@ -14,6 +14,7 @@ from pathlib import Path
 import discord
 
 from retrieval import ConfigError, RetrievalError, Retriever, open_retriever
+from retrieval.cli.program import as_run
 from retrieval.service.client import TOKEN_VARIABLE as SERVICE_TOKEN_VARIABLE
 from retrieval.service.client import RemoteRetriever
 
@@ -115,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
         token = None if args.console else resolve_token(config.bot, config_path, dict(os.environ))
         setup_logging(config.bot.log_level)
         retriever = connect_retriever(config)
-    except RetrievalError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except RetrievalError as error:  # the fix it names (`python -m retrieval build seeds`) as this shell runs it
+        print(as_run(f"error: {error}"), file=sys.stderr)
         return 2
     if args.console:
         run_console(retriever)
