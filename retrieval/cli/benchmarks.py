@@ -11,19 +11,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..benchmarks.backends import BACKENDS, LARGE_DEFAULT, LARGE_KINDS, run_bench
+from ..benchmarks.batching import CONCURRENCY, QUESTIONS_PER_LEVEL, batch_table, bench_batching
+from ..benchmarks.batching import to_json as batch_json
+from ..benchmarks.libraries import bench_libraries, libraries_table
+from ..benchmarks.soak import soak, soak_questions
+from ..benchmarks.stores import SPEED_QUESTIONS as STORE_QUESTIONS
+from ..benchmarks.stores import bench_stores, stores_table
+from ..benchmarks.uploads import folders_table, run_upload_bench, time_folder, upload_table
 from ..config import RetrievalConfig
 from ..encode.embed import BACKENDS as ALL_BACKENDS
 from ..encode.embed import load_encoder, resolve_model
 from ..errors import RetrievalError
-from ..evaluate.batch_bench import CONCURRENCY, QUESTIONS_PER_LEVEL, batch_table, bench_batching
-from ..evaluate.batch_bench import to_json as batch_json
-from ..evaluate.bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS, run_bench
 from ..evaluate.evaluate import default_gold, load_beir
-from ..evaluate.library_bench import bench_libraries, libraries_table
-from ..evaluate.soak import soak, soak_questions
-from ..evaluate.store_bench import SPEED_QUESTIONS as STORE_QUESTIONS
-from ..evaluate.store_bench import bench_stores, stores_table
-from ..evaluate.upload_bench import folders_table, run_upload_bench, time_folder, upload_table
 from ..settings import ServeSettings
 from .common import EXIT_ERROR, SharedOptions, beir_option, cached_index, cached_retriever, serve_settings_from
 

@@ -26,11 +26,11 @@ from ..evaluate.evaluate import (
     read_jsonl,
     to_json,
 )
-from ..evaluate.feedback import report_from_file
 from ..evaluate.followups import evaluate_followups, followup_table, load_followups
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
 from ..evaluate.writers import read_articles
 from ..loader import open_retriever
+from ..questions.report import report_from_file
 from ..settings import FUSIONS, MODES, SearchSettings
 from .common import CACHE, DEFAULTS, SharedOptions, cached_index, cached_retriever, opened, settings_from
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from ..config import RetrievalConfig
 from ..errors import RetrievalError
 from ..ingest.formats import FORMAT_SUFFIXES
-from ..ingest.formats.pages import on_page
 from ..ingest.readers import TEXT_SUFFIXES
 from ..loader import build_from
 from ..records import Role
 from ..service.payloads import sources_json
 from ..store.places import place_of
 from .common import SharedOptions, opened
+from .pages import on_page
 from .render import WRAP_COLUMNS
 
 DOCUMENT_SUFFIXES = sorted(FORMAT_SUFFIXES | set(TEXT_SUFFIXES))

@@ -17,8 +17,8 @@ from typing import TypeVar
 
 from ..config import RetrievalConfig
 from ..errors import RetrievalError
-from ..ingest.utf8 import check_utf8, printable
 from ..search.retriever import Answer, Retriever, clean_question
+from ..search.utf8 import check_utf8, printable
 from ..settings import MODES, SearchSettings
 from .common import DEFAULTS, SharedOptions, opened, settings_from
 from .program import program

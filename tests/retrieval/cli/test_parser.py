@@ -31,10 +31,11 @@ def test_every_command_takes_config_and_index_from_one_parent():
                for command in subparsers.choices.values())
 
 
-@pytest.mark.parametrize(("command", "imports_evaluation"), [("search", False), ("build", False), ("eval", True)])
+@pytest.mark.parametrize(("command", "imports_evaluation"),
+                         [("search", False), ("build", False), ("eval", True), ("bench", True)])
 def test_a_command_imports_only_its_own_group(command: str, imports_evaluation: bool):
     check = (f"import sys; from retrieval.cli.cli import parser; parser({command!r}); "
-             "print(any(name.startswith('retrieval.evaluate') for name in sys.modules))")
+             "print(any(name.startswith(('retrieval.evaluate', 'retrieval.benchmarks')) for name in sys.modules))")
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=PROJECT, timeout=120)
     assert done.stdout.strip() == str(imports_evaluation), done.stderr
 
