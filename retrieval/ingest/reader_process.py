@@ -102,7 +102,12 @@ class Worker:
                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=same_imports())
         theirs.close()  # so that its death reads here as the end of the pipe
         self.pipe = Connection(ours.detach())
-        if not self.pipe.poll(START_SECONDS) or self.receive() != ("ready",):
+        try:
+            started = self.pipe.poll(START_SECONDS) and self.receive() == ("ready",)
+        except BaseException:  # Ctrl-C while it starts: it must not outlive us, nor be left half started
+            self.stop()
+            raise
+        if not started:
             self.stop()
             raise RetrievalError(f"the document reader process did not start within {START_SECONDS:g} s; check "
                                  "that this machine can start Python processes")
@@ -221,8 +226,14 @@ class PageBar:
 
 def serve_on(descriptor: int) -> None:
     """The worker: read each requested file and send back what came of it, until the socket closes (its owner is
-    gone)."""
+    gone, even between a request and its answer: then there is no one to tell)."""
     pipe = Connection(descriptor)
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        serve(pipe)
+
+
+def serve(pipe: Connection) -> None:
+    """Say it is ready, then answer each request on `pipe` until it closes."""
     pipe.send(("ready",))
     while True:
         try:

@@ -160,3 +160,21 @@ def test_ctrl_c_in_the_terminal_leaves_the_reader_to_its_owner(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(PROJECT)})
     assert (done.stdout, done.stderr) == ("True\n", "")
+
+
+def test_ctrl_c_while_a_reader_starts_leaves_nothing_behind_to_complain():
+    # interrupted while waiting for a new worker's "ready": the worker, still importing, must not be left to find
+    # its owner gone and print a BrokenPipeError under the owner's one line
+    script = ("import signal, sys, time\n"
+              "from retrieval.ingest.reader_process import Worker\n"
+              "def interrupt(*_):\n"
+              "    raise KeyboardInterrupt\n"
+              "signal.signal(signal.SIGALRM, interrupt)\n"
+              "signal.setitimer(signal.ITIMER_REAL, 0.05)\n"
+              "try:\n"
+              "    Worker()\n"
+              "except KeyboardInterrupt:\n"
+              "    print('interrupted')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert (done.stdout, done.stderr) == ("interrupted\n", "")
