@@ -232,3 +232,8 @@ def test_the_library_example_prints_what_the_readme_says(seeds_config: Retrieval
     exec(code.replace('"seeds"', repr(str(seeds_config.sources))).replace('"index"', repr(str(seeds_config.index))),
          {})
     assert capsys.readouterr().out.splitlines()[-1] == said
+
+
+def test_the_readme_leads_to_every_page_of_the_docs():
+    linked = {Path(target.split("#")[0]).name for target in LINK.findall(section(README, "Where to read on"))}
+    assert {path.name for path in DOCS} - {"index.md"} <= linked
