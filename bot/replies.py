@@ -10,7 +10,7 @@ from retrieval import Answer, Hit, Passage, Source
 from retrieval.search.coverage import label
 
 from . import limits
-from .markdown import bold, escape
+from .markdown import bold, escape, without_bidi_controls
 
 NOT_COVERED = "The sources do not cover this question, so there is nothing to quote."
 NOT_SEARCHED = "Something went wrong; the question was not searched."
@@ -59,8 +59,9 @@ def answer_replies(answer: Answer, own: frozenset[str] = frozenset()) -> list[Re
 
 
 def passage_embeds(hits: list[Hit], own: frozenset[str] = frozenset()) -> list[Embed]:
-    """One embed per passage, the text cut so that all of them fit in one message."""
-    titles = [limits.fit(hit.citation, limits.EMBED_TITLE) for hit in hits]
+    """One embed per passage under its citation (escaped: a title names a source as its document calls itself),
+    the text cut so that all of them fit in one message."""
+    titles = [limits.fit(hit.citation, limits.EMBED_TITLE, escape) for hit in hits]
     footers = [hit_footer(hit, hit.source.id in own) for hit in hits]
     overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
     room = share_budget_for(hits, limits.EMBEDS_TOTAL - overhead)
@@ -78,7 +79,8 @@ def highlighter(hit: Hit) -> Callable[[str], str]:
 
 
 def hit_footer(hit: Hit, own: bool = False) -> str:
-    also = "".join(f" · Also in {place.citation}" for place in hit.also_in)
+    """Plain text (Discord shows a footer's markdown as typed), so only the direction controls are dropped."""
+    also = "".join(f" · Also in {without_bidi_controls(place.citation)}" for place in hit.also_in)
     where = f" · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
     relevance = (f"{OWN_SOURCE} · " if own else "") + \
         f"{label(hit.relevance).capitalize()} (relevance {hit.relevance:.2f})"

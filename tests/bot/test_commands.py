@@ -192,8 +192,8 @@ LIGHTHOUSE = "The harbour lighthouse opens at dawn for every visitor who climbs 
 def shown_as_written(markdown: str) -> str:
     """The text Discord shows for `markdown`; fails on live markdown, a mention or a direction control."""
     assert not BIDI_CONTROLS.search(markdown), f"a direction control in {markdown!r}"
-    assert not re.search(r"@(everyone|here)|<@", markdown), f"a mention in {markdown!r}"
     live = re.sub(r"\\.", "", markdown)  # what is left once escaped characters are taken out
+    assert not re.search(r"@(everyone|here)|<@", live), f"a mention in {markdown!r}"
     assert not re.search(r"[*_~|`\[\]<]", live), f"live markdown in {markdown!r}"
     return re.sub(r"\\(.)", r"\1", markdown).replace("@\u200b", "@")
 

@@ -60,7 +60,7 @@ def total_embed_chars(reply: replies.Reply) -> int:
 def test_each_passage_is_quoted_under_its_citation(fast_retriever: Retriever):
     (reply,) = replies.answer_replies(fast_retriever.answer("How many North Korean refugees has NAUH resettled?"))
     first = reply.embeds[0]
-    assert first.title.startswith("[Robert Park") and first.title.endswith("¶8]")
+    assert first.title.startswith("\\[Robert Park") and first.title.endswith("¶8\\]")  # escaped: "[" as written
     assert first.description.startswith("**To date, about 215 North Korean refugees")  # the answering sentence
     assert first.description.replace("**", "") == fast_retriever.search("How many North Korean refugees has NAUH "
                                                                     "resettled?")[0].text
