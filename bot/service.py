@@ -122,7 +122,9 @@ class Service:
         """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
         server keeps its previous settings)."""
         if self.settings_store is None:
-            raise FeedbackError("the settings database could not be opened when the bot started")
+            raise FeedbackError("the settings database could not be opened when the bot started",
+                                public="the bot could not open its settings database when it started; tell "
+                                "whoever runs the bot")
         changes = as_stored(settings, self.defaults)
         await asyncio.get_running_loop().run_in_executor(self.writer, self.settings_store.save, guild_id, changes,
                                                          user_id)

@@ -17,6 +17,7 @@ from bot.cogs.admin import NOT_INDEXED_ADDED, NOT_INDEXED_REMOVED
 from retrieval import RetrievalConfig, Retriever, open_retriever
 from retrieval.evaluate.upload_bench import slow_pdf, word_bomb
 from retrieval.settings import ReadSettings
+from retrieval.store import index
 from retrieval.store.milvus_lite import MilvusServer
 from tests.retrieval.ingest.test_formats import make_docx, report_pdf
 
@@ -206,18 +207,27 @@ async def test_a_full_disk_or_a_damaged_folder_is_told_without_the_bots_paths(fa
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return write_bytes(path, data)
 
+    def index_disk_full(folder: Path, *args) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder))
+
     async with running_bot(fake, retriever, retrieval=config) as bot:
         folder = bot.service.config.server_sources / str(fake.guild_id)
         await command(fake, "add-source", {"document": fake.upload("note.txt", b"Note\n\nA note on harbours.\n")})
         with monkeypatch.context() as patched:
             patched.setattr(Path, "write_bytes", disk_full)
             full = await command(fake, "add-source", {"document": fake.upload("tides.txt", b"Tides\n\nTables.\n")})
+        with monkeypatch.context() as patched:  # the document is saved; the disk fills as its index is written
+            patched.setattr(index, "write_build", index_disk_full)
+            unindexed = await command(fake, "add-source", {"document": fake.upload("fish.txt", b"Fish\n\nCod.\n")})
+        (folder / "fish.txt").unlink()
         (folder / "note.txt").rename(folder / "scan.pdf")  # by hand: the only document is now unreadable
         damaged = await command(fake, "reindex", {})
     internal = str(bot.service.config.server_sources.parent)
     assert full.startswith("The document was not added: the bot could not save tides.txt")
     assert "No space left on device" in full and "whoever runs the bot" in full
+    assert unindexed == f"{NOT_INDEXED_ADDED}: the index could not be written (No space left on device); tell " \
+        "whoever runs the bot"
     assert damaged.startswith("This server's library was not rebuilt: no document in it can be read")
     assert "scan.pdf" in damaged
-    assert internal not in full and internal not in damaged
+    assert all(internal not in text for text in (full, unindexed, damaged))
     assert warnings_naming(caplog, str(folder))  # the log has the paths
