@@ -80,11 +80,11 @@ def highlighter(hit: Hit) -> Callable[[str], str]:
 
 def hit_footer(hit: Hit, own: bool = False) -> str:
     """Plain text (Discord shows a footer's markdown as typed), so only the direction controls are dropped."""
-    also = "".join(f" · Also in {without_bidi_controls(place.citation)}" for place in hit.also_in)
+    also = "".join(f" · Also in {place.citation}" for place in hit.also_in)
     where = f" · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
     relevance = (f"{OWN_SOURCE} · " if own else "") + \
         f"{label(hit.relevance).capitalize()} (relevance {hit.relevance:.2f})"
-    return limits.fit(f"{relevance}{also}", limits.EMBED_FOOTER - len(where)) + where
+    return without_bidi_controls(limits.fit(f"{relevance}{also}", limits.EMBED_FOOTER - len(where)) + where)
 
 
 def unknown_source_reply(source_id: str) -> Reply:
@@ -136,7 +136,8 @@ def source_pages(source: Source, passages: list[Passage]) -> list[Reply]:
     title = limits.fit(source.title, limits.EMBED_TITLE, escape)
     facts = source_facts(source)
     return [Reply(content=facts,
-                  embeds=[Embed(title, "\n\n".join(page), f"{source.id} · page {n + 1} of {len(pages)}")])
+                  embeds=[Embed(title, "\n\n".join(page),
+                                without_bidi_controls(f"{source.id} · page {n + 1} of {len(pages)}"))])
             for n, page in enumerate(pages)]
 
 
