@@ -15,10 +15,10 @@ import pytest
 
 from bot.cogs.admin import NOT_INDEXED_ADDED, NOT_INDEXED_REMOVED
 from retrieval import RetrievalConfig, Retriever, open_retriever
-from retrieval.evaluate.upload_bench import slow_pdf, word_bomb
+from retrieval.benchmarks.milvus_lite import MilvusServer
+from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.settings import ReadSettings
 from retrieval.store import index
-from retrieval.store.milvus_lite import MilvusServer
 from tests.retrieval.ingest.test_formats import make_docx, report_pdf
 
 from ..conftest import SEEDS

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from bot import feedback, votes_store
-from bot.feedback import NOT_KEPT_NOW
+from bot import votes_store
 from bot.replies import FAILED
+from bot.vote_buttons import NOT_KEPT_NOW
 from bot.votes_store import FeedbackStore
 from retrieval import Retriever
 
@@ -88,7 +88,8 @@ async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retrieve
 async def test_answers_are_recorded_again_soon_after_the_lock_is_let_go(fake, fast_retriever: Retriever, tmp_path,
                                                                        caplog: pytest.LogCaptureFixture, monkeypatch):
     monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.2)
-    monkeypatch.setattr(feedback, "RETRY_SECONDS", 0.5)  # records are dropped untried this long after a failure
+    retry = 0.5  # records are dropped untried this long after a failure
+    monkeypatch.setattr("bot.vote_buttons.RETRY_SECONDS", retry)
     votes = tmp_path / "votes.sqlite"
     async with running_bot(fake, fast_retriever, feedback_db=votes) as bot:
         other = sqlite3.connect(votes, isolation_level=None)
@@ -98,7 +99,7 @@ async def test_answers_are_recorded_again_soon_after_the_lock_is_let_go(fake, fa
         await fake.wait_sent(5, timeout=10)
         await fake.wait_until(lambda: warnings_logged(caplog, "votes are not being kept"), 10, "the failure")
         other.close()
-        await asyncio.sleep(feedback.RETRY_SECONDS)
+        await asyncio.sleep(retry)
         await fake.send_message(RESETTLED, mention_bot=True)  # its record tries the database again, and is kept
         await fake.wait_sent(6, timeout=10)
         await bot.service.votes.settled()  # written: the next answer's buttons can be kept
