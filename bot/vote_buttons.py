@@ -57,7 +57,8 @@ class Votes:
     def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
         """The id that votes on this answer will refer to, its record queued on the writer thread: the answer
         never waits for it, and a vote, queued after it, finds it. None (no buttons) when votes are not kept or
-        the last write failed; the record is still queued, to notice when writes work again."""
+        the last write failed; the record is still queued, to be tried (and notice that writes work again) once
+        RETRY_SECONDS have passed since that failure, else dropped at once."""
         if self.store is None:
             return None
         answer_id = new_answer_id()
