@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import votes_store
 from bot.config import BotConfig
 from retrieval import Retriever
 
@@ -158,7 +159,10 @@ def locked_by_another_process(database: Path) -> Iterator[None]:
 
 @pytest.mark.asyncio
 async def test_a_change_is_acknowledged_at_once_and_told_not_saved_while_the_database_is_locked(
-        fake, fast_retriever: Retriever, tmp_path: Path):
+        fake, fast_retriever: Retriever, tmp_path: Path, monkeypatch):
+    # each write waits this long for the lock before it fails (1.5 s in use): 20 of them in a row are still
+    # far past the 3 s Discord gives a bot to acknowledge
+    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.5)
     db = tmp_path / "bot.sqlite"
     async with running_bot(fake, fast_retriever, feedback_db=db) as bot:
         with locked_by_another_process(db):
