@@ -10,7 +10,7 @@ from retrieval import Answer, Hit, Passage, Source
 from retrieval.search.coverage import label
 
 from . import limits
-from .markdown import bold, escape, without_bidi_controls
+from .markdown import bold, code, escape, without_bidi_controls
 
 NOT_COVERED = "The sources do not cover this question, so there is nothing to quote."
 NOT_SEARCHED = "Something went wrong; the question was not searched."
@@ -121,7 +121,7 @@ def source_line(source: Source, passages: int, own: bool = False) -> str:
     file_format = FILE_FORMATS.get(PurePath(source.file).suffix.lower()) if source.file else None
     facts = [who, *(x for x in (source.publication, source.kind, file_format) if x), f"{passages} passages",
              *([OWN_SOURCE.lower()] if own else [])]
-    line = f"`{source.id}` **{escape(source.title)}** ({escape('; '.join(facts))})"
+    line = f"{code(source.id)} **{escape(source.title)}** ({escape('; '.join(facts))})"
     return limits.fit(line, 400)
 
 
@@ -150,11 +150,11 @@ def source_facts(source: Source) -> str:
     facts = [("Author", source.author), ("Date", source.date), ("Publication", source.publication),
              ("Kind", source.kind), ("URL", source.url)]
     lines = [f"**{name}:** {escape(value)}" for name, value in facts if value]
-    return limits.fit("\n".join([f"Source `{source.id}`", *lines]), limits.CONTENT)
+    return limits.fit("\n".join([f"Source {code(source.id)}", *lines]), limits.CONTENT)
 
 
 def no_such_paragraph(source: Source, passages: list[Passage]) -> str:
-    return f"`{source.id}` has paragraphs 1 to {passages[-1].paragraph}."
+    return f"{code(source.id)} has paragraphs 1 to {passages[-1].paragraph}."
 
 
 def page_of_paragraph(pages: list[Reply], paragraph: int) -> int:
