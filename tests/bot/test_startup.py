@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import discord
 import pytest
 
+from bot import app
 from bot.__main__ import resolve_token
 from bot.app import create_bot
 from bot.config import BotConfig
@@ -50,6 +52,13 @@ async def test_the_service_is_held_by_async_with_around_the_client(fake, fast_re
     with pytest.raises(sqlite3.ProgrammingError):  # closed on leaving the block, its records written first
         service.votes.store.db.execute("SELECT 1")
     assert sqlite3.connect(config.feedback_db).execute("SELECT COUNT(*) FROM answers").fetchone() == (1,)
+
+
+@pytest.mark.asyncio
+async def test_a_refused_token_ends_run_bot(fake, fast_retriever: Retriever, tmp_path: Path):
+    config = BotConfig(feedback_db=tmp_path / "bot.sqlite", server_sources=tmp_path / "server-sources")
+    with pytest.raises(discord.LoginFailure):  # what `python -m bot` turns into "Discord refused the token"
+        await app.run_bot(config, fast_retriever, None, "not-the-token", guild_ready_timeout=0.05)
 
 
 @pytest.mark.asyncio
