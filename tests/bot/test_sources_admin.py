@@ -192,7 +192,7 @@ async def test_changes_while_milvus_is_down_tell_managers_what_to_do_and_only_th
     assert added.startswith(NOT_INDEXED_ADDED) and removed.startswith(NOT_INDEXED_REMOVED)
     assert rebuilt.startswith("This server's library was not rebuilt")
     assert all("whoever runs the bot" in text for text in told)  # what a manager can do: tell them
-    assert len(warnings_naming(caplog, server.url)) == 3  # where it failed is for the operator, in the log
+    assert len(warnings_naming(caplog, server.url)) >= 3  # where it failed is for the operator, in the log
     assert fake.violations == []
 
 
