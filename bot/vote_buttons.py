@@ -71,7 +71,7 @@ class Votes:
         return answer_id if kept else None
 
     async def settled(self) -> None:
-        """Once every record queued so far is written (or has failed): a report read then holds them all."""
+        """Once every record queued so far is written (or failed, or was dropped): a report read then holds them."""
         await asyncio.wrap_future(self.writer.submit(int))
 
     async def vote(self, answer_id: int, user_id: int, value: int) -> bool:
