@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: Discord refused the token; check {TOKEN_VARIABLE} or [bot] token", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C before the bot took over SIGINT (it stops gently after that)
-        return 130
+        return EXIT_INTERRUPTED
     return 0
 
 
