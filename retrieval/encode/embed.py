@@ -174,16 +174,15 @@ def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Pa
     return OnnxEncoder(identity, batch_size, cache)
 
 
-def question_encoder(identity: ModelIdentity, question_backend: str, batch_size: int = 32,
-                     cache: Path = Path(".cache/models")) -> TextEncoder | None:
-    """The encoder of questions for `question_backend` (one of QUESTION_BACKENDS), loaded on first use; None when
-    questions are encoded by the passages' own encoder."""
+def question_identity(identity: ModelIdentity, question_backend: str) -> ModelIdentity | None:
+    """The model of `identity` run as `question_backend` (one of QUESTION_BACKENDS) says questions are encoded; None
+    when questions are encoded by the passages' own encoder."""
     if question_backend not in QUESTION_BACKENDS:
         raise RetrievalError(f"unknown question_backend {question_backend!r}; choose one of "
                              f"{', '.join(QUESTION_BACKENDS)}")
     if question_backend in ("same", identity.backend):
         return None
-    return LazyEncoder(replace(identity, backend=question_backend), batch_size, cache)
+    return replace(identity, backend=question_backend)
 
 
 class LazyEncoder:

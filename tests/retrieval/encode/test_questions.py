@@ -8,29 +8,26 @@ import numpy as np
 import pytest
 
 from retrieval import RetrievalConfig, RetrievalError, Retriever, open_retriever
-from retrieval.encode.embed import LazyEncoder, load_encoder, question_encoder, resolve_model
+from retrieval.encode.embed import LazyEncoder, load_encoder, question_identity, resolve_model
 
 from ...encoders import WordHashEncoder
 
 QUESTIONS = ["How many North Korean refugees has NAUH resettled?", "What is the Jangmadang?", "Who founded NAUH?"]
 
 
-def test_the_default_encodes_questions_with_the_onnx_export_loaded_on_first_use():
+def test_the_default_encodes_questions_with_the_onnx_export():
     assert RetrievalConfig().question_backend == "onnx"
-    identity = WordHashEncoder.identity
-    encoder = question_encoder(identity, "onnx")
-    assert isinstance(encoder, LazyEncoder) and encoder.loaded is None
-    assert encoder.identity == replace(identity, backend="onnx")
+    assert question_identity(WordHashEncoder.identity, "onnx") == replace(WordHashEncoder.identity, backend="onnx")
 
 
 @pytest.mark.parametrize(("index_backend", "question_backend"), [("torch", "same"), ("onnx", "onnx")])
 def test_same_or_the_index_backend_needs_no_encoder_of_its_own(index_backend: str, question_backend: str):
-    assert question_encoder(replace(WordHashEncoder.identity, backend=index_backend), question_backend) is None
+    assert question_identity(replace(WordHashEncoder.identity, backend=index_backend), question_backend) is None
 
 
 def test_an_unknown_question_backend_is_named():
     with pytest.raises(RetrievalError, match="unknown question_backend 'gpu'; choose one of onnx, same, onnx-int8"):
-        question_encoder(WordHashEncoder.identity, "gpu")
+        question_identity(WordHashEncoder.identity, "gpu")
 
 
 def test_questions_encoded_by_another_model_are_refused(fast_retriever: Retriever):
@@ -47,7 +44,9 @@ def test_an_encoder_handed_in_encodes_the_questions_too(fast_config: RetrievalCo
 
 @pytest.mark.slow
 def test_onnx_question_vectors_are_float32_torchs(retriever: Retriever, tmp_path: Path):
-    onnx = question_encoder(resolve_model(backend="torch"), "onnx", cache=tmp_path)
+    onnx = load_encoder(question_identity(resolve_model(backend="torch"), "onnx"), cache=tmp_path)
     float32 = load_encoder(resolve_model(backend="torch"))
     assert (onnx.encode(QUESTIONS) * float32.encode(QUESTIONS)).sum(axis=1).min() > 0.99999
+    # the retriever the config opens encodes its questions so, loaded on first use
+    assert isinstance(retriever.questions, LazyEncoder) and retriever.questions.identity.backend == "onnx"
     assert np.allclose(retriever.questions.encode(QUESTIONS), onnx.encode(QUESTIONS), atol=1e-5)

@@ -22,13 +22,13 @@ import numpy as np
 from ..config import RetrievalConfig
 from ..encode.embed import native_bf16
 from ..errors import QueryError
+from ..evaluate.evaluate import evaluate_beir, load_beir, load_gold, table
 from ..ingest.corpus import load_corpus
 from ..loader import open_retriever
 from ..search.retriever import Retriever
 from ..store.ann import build_ann
 from ..store.build import build_index
 from ..store.index import EMBEDDINGS
-from .evaluate import evaluate_beir, load_beir, load_gold, table
 from .synthetic import EmbeddingShape
 
 LOG = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def report_table(results: list[BackendFigures]) -> str:
     return table(["", *(r.backend for r in results)], [(name, *values) for name, values in rows])
 
 
-def run_bench(scifact: Path, seeds: Path, gold: Path, backends: tuple[str, ...] = BACKENDS,
+def run_bench(scifact: Path | None, seeds: Path, gold: Path, backends: tuple[str, ...] = BACKENDS,
               as_json: bool = False, large: int = LARGE_DEFAULT, large_kinds: tuple[str, ...] = LARGE_KINDS,
               plain_only: bool = False, model_cache: Path = Path(".cache/models")) -> str:
     """Every section's table (or JSON); with `plain_only`, answer() against plain ST + FAISS alone."""
