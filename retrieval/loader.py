@@ -34,6 +34,8 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     not the expected model."""
     place = place_of(config, index)
     model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
+    if encoder is None and questions is None and (asked := question_identity(model, config.question_backend)):
+        questions = LazyEncoder(asked, config.batch_size, config.model_cache)  # loaded by the first question
     checked: tuple[Path, Corpus | None] | None = None  # the sources read to check the index, kept for a build
     try:
         manifest = place.manifest()
@@ -59,8 +61,6 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     if sources is None and index is None:
         note_other_folder(place, config)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
-    if encoder is None and questions is None and (asked := question_identity(model, config.question_backend)):
-        questions = LazyEncoder(asked, config.batch_size, config.model_cache)  # loaded by the first question
     return Retriever(place.open(), encoder or load_encoder(model, config.batch_size, config.model_cache),
                      config.search, reranker, questions)
 

@@ -2,9 +2,7 @@
 another model."""
 
 from dataclasses import replace
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from retrieval import RetrievalConfig, RetrievalError, Retriever, open_retriever
@@ -43,10 +41,8 @@ def test_an_encoder_handed_in_encodes_the_questions_too(fast_config: RetrievalCo
 
 
 @pytest.mark.slow
-def test_onnx_question_vectors_are_float32_torchs(retriever: Retriever, tmp_path: Path):
-    onnx = load_encoder(question_identity(resolve_model(backend="torch"), "onnx"), cache=tmp_path)
-    float32 = load_encoder(resolve_model(backend="torch"))
-    assert (onnx.encode(QUESTIONS) * float32.encode(QUESTIONS)).sum(axis=1).min() > 0.99999
-    # the retriever the config opens encodes its questions so, loaded on first use
+def test_onnx_question_vectors_are_float32_torchs(retriever: Retriever):
+    # the retriever the config opens encodes its questions with the ONNX export, loaded on first use
     assert isinstance(retriever.questions, LazyEncoder) and retriever.questions.identity.backend == "onnx"
-    assert np.allclose(retriever.questions.encode(QUESTIONS), onnx.encode(QUESTIONS), atol=1e-5)
+    float32 = load_encoder(resolve_model(backend="torch"))
+    assert (retriever.questions.encode(QUESTIONS) * float32.encode(QUESTIONS)).sum(axis=1).min() > 0.99999
