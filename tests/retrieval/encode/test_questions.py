@@ -2,12 +2,14 @@
 another model."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from retrieval import RetrievalConfig, RetrievalError, Retriever, open_retriever
+from retrieval import RetrievalConfig, RetrievalError, Retriever, loader, open_retriever
 from retrieval.encode.embed import LazyEncoder, load_encoder, question_identity, resolve_model
 
+from ...conftest import SEEDS
 from ...encoders import WordHashEncoder
 
 QUESTIONS = ["How many North Korean refugees has NAUH resettled?", "What is the Jangmadang?", "Who founded NAUH?"]
@@ -46,3 +48,12 @@ def test_onnx_question_vectors_are_float32_torchs(retriever: Retriever):
     assert isinstance(retriever.questions, LazyEncoder) and retriever.questions.identity.backend == "onnx"
     float32 = load_encoder(resolve_model(backend="torch"))
     assert (retriever.questions.encode(QUESTIONS) * float32.encode(QUESTIONS)).sum(axis=1).min() > 0.99999
+
+
+def test_a_first_build_leaves_the_questions_to_their_own_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    questions = WordHashEncoder()
+    monkeypatch.setattr(loader, "resolve_model", lambda *_, **__: WordHashEncoder.identity)
+    monkeypatch.setattr(loader, "load_encoder", lambda *_, **__: WordHashEncoder())  # the build's
+    monkeypatch.setattr(loader, "LazyEncoder", lambda identity, *_: questions if identity.backend == "onnx" else None)
+    retriever = open_retriever(RetrievalConfig(sources=SEEDS, index=tmp_path / "index"), progress=False)
+    assert retriever.questions is questions and retriever.encoder is not questions
