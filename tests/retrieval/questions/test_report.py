@@ -142,6 +142,20 @@ def test_report_csv_holds_no_live_formula(start: str):
     assert text.splitlines()[1].startswith('"not covered","\'')  # every cell quoted, as OWASP advises
 
 
+def test_questions_from_one_template_are_compared_with_few_groups(comparisons: list[int]):
+    """Questions alike but for their rare words ("order 1234 for customer 56") are not near-duplicates: each is a
+    group, all filed under the template's common pair of words. Those groups are too alike in length and position
+    of that pair to be close to the question, and are not compared (before: the cap, 200 each; /report over a
+    log of 100,000 such took 81 s)."""
+    rng = random.Random(11)
+    orders, customers = rng.sample(range(10**5, 10**6), 3000), rng.sample(range(10**4), 3000)  # no number twice
+    questions = [asked(f"What is the status of order {order} for customer {customer}?", at=n)
+                 for n, (order, customer) in enumerate(zip(orders, customers, strict=True))]
+    groups = group(questions)
+    assert len(groups) == len({question_report.words(a.question) for a in questions})  # none near-duplicates
+    assert comparisons[0] <= len(questions)
+
+
 def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(comparisons: list[int]):
     rng = random.Random(5)
     vocabulary = [f"word{n}" for n in range(30)]  # few words in many combinations: every pair is common
