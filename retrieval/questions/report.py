@@ -8,7 +8,6 @@ import csv
 import heapq
 import io
 import itertools
-import json
 import math
 import re
 import sqlite3
@@ -20,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import Stemmer
+import tomli_w
 
 from ..errors import RetrievalError
 from .log import Asked, read_log
@@ -126,8 +126,10 @@ class Report:
                 if g.question in seen:
                     continue
                 seen.add(g.question)
-                lines += ["[[question]]", f"q = {json.dumps(g.question, ensure_ascii=False)}", "expect = []",
-                          f'kind = "direct"   # from the log: {kind}, asked {g.times}x', ""]
+                # tomli_w writes what people asked as TOML reads it back (U+007F and other controls escaped); the
+                # table header is ours, as tomli_w writes an array of tables inline
+                entry = tomli_w.dumps({"q": g.question, "expect": [], "kind": "direct"})
+                lines += [f"# from the log: {kind}, asked {g.times}x", "[[question]]", entry]
         return "\n".join(lines)
 
 

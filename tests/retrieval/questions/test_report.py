@@ -111,6 +111,16 @@ def test_grouping_finds_what_comparing_every_pair_finds():
     assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find
 
 
+@pytest.mark.parametrize("question", ["delete\x7f me?", "tab\tand\nnewline?", 'quote " and \\ backslash?',
+                                      "bell\x07 and escape\x1b?", "'''single''' \"\"\"triple\"\"\"?",
+                                      "emoji 🙂 and ñ?"])
+def test_candidate_gold_reads_back_as_the_question_asked(question: str):
+    found = question_report.report([asked(question, covered=False, at=1)], days=30)
+    gold = tomllib.loads(found.gold())
+    assert gold["question"] == [{"q": question, "expect": [], "kind": "direct"}]
+    assert "# from the log: not covered, asked 1x" in found.gold()
+
+
 @pytest.fixture
 def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A one-item list counting the calls of question_report.similar, the pairwise comparison grouping makes."""
