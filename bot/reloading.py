@@ -13,7 +13,7 @@ from retrieval import RetrievalConfig, RetrievalError, Retriever, open_retriever
 if TYPE_CHECKING:
     from .service import CurrentRetriever
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 
 
 class Reloader:
@@ -36,7 +36,7 @@ class Reloader:
             fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
             self.current.swap(fresh)
         manifest = fresh.index.manifest
-        log.info("index reloaded: %d passages from %d sources (%d embedded), built %s", manifest.vectors,
+        LOG.info("index reloaded: %d passages from %d sources (%d embedded), built %s", manifest.vectors,
                  manifest.sources, manifest.embedded, manifest.built_at)
         return fresh
 
@@ -45,7 +45,7 @@ class Reloader:
         try:
             await self.reload()
         except RetrievalError as error:
-            log.error("reload failed, still answering from the previous index: %s", error)
+            LOG.error("reload failed, still answering from the previous index: %s", error)
 
     def close(self) -> None:
         self.builder.shutdown(wait=True, cancel_futures=True)

@@ -30,7 +30,7 @@ from .threads import ThreadMemory
 from .vote_buttons import Votes, vote_view
 from .votes_store import FeedbackError
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 SERVICE_DOWN = "The sources cannot be searched right now; your question was not searched. Try again in a minute."
 
 
@@ -89,7 +89,7 @@ class Service:
             self.settings_store = await loop.run_in_executor(self.writer, SettingsStore, self.config.feedback_db)
             self.server_changes = await loop.run_in_executor(self.writer, self.settings_store.load)
         except FeedbackError as error:  # answers go on with the config file's settings
-            log.warning("server settings are the config file's: %s", error)
+            LOG.warning("server settings are the config file's: %s", error)
 
     def close(self) -> None:
         if self.settings_store is not None:
@@ -162,18 +162,18 @@ class Service:
         except (Unavailable, IndexProblem) as error:
             # the services or the index's store, not the question: the asker hears so privately, without the
             # internal address the error names; the log has it all, as the outage it is
-            log.error("question not searched %s question=%.80r: %s", where, question, error)
+            LOG.error("question not searched %s question=%.80r: %s", where, question, error)
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
         except Unreadable as error:  # said to the asker alone: the channel needs no notice of it
-            log.info("question not in English %s language=%s", where, error.language)
+            LOG.info("question not in English %s language=%s", where, error.language)
             return None, [replies.error_reply(str(error), private=True)]
         except RetrievalError as error:
-            log.info("question refused %s question=%.80r: %s", where, question, error)
+            LOG.info("question refused %s question=%.80r: %s", where, question, error)
             return None, [replies.error_reply(f"Sorry, I can't search that: {error}")]
         except Exception:  # a fault in the library must still get the asker a reply
-            log.exception("question failed %s question=%.80r", where, question)
+            LOG.exception("question failed %s question=%.80r", where, question)
             return None, [replies.Reply(content=replies.NOT_SEARCHED, private=True)]
-        log.info("question %s hits=%d took_ms=%.1f question=%.80r", where, len(answer.hits), answer.took_ms,
+        LOG.info("question %s hits=%d took_ms=%.1f question=%.80r", where, len(answer.hits), answer.took_ms,
                  question)
         return answer, pages
 

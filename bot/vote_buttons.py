@@ -18,7 +18,7 @@ from .discord_reply import NO_PINGS
 from .notices import answer_fault
 from .votes_store import DOWN, UP, FeedbackError, FeedbackStore, new_answer_id
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 VOTE_ID = r"vote:(?P<answer>[0-9]+):(?P<vote>up|down)"
 VOTES = {"up": (UP, "👍", "Helpful"), "down": (DOWN, "👎", "Not helpful")}
 THANKS = "Thanks, your {emoji} is recorded. Press the other button to change it."
@@ -45,7 +45,7 @@ class Votes:
         try:
             self.store = await asyncio.get_running_loop().run_in_executor(self.writer, FeedbackStore, self.path)
         except FeedbackError as error:
-            log.warning("votes are off: %s", error)
+            LOG.warning("votes are off: %s", error)
 
     def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
         """The id that votes on this answer will refer to, its record queued on the writer thread: the answer
@@ -86,18 +86,18 @@ class Votes:
         if isinstance(error, FeedbackError):
             self._failed(error)
         elif error is not None:  # a bug: nobody awaits this write, so the log must say it
-            log.error("an answer could not be recorded", exc_info=error)
+            LOG.error("an answer could not be recorded", exc_info=error)
         else:
             self._kept()
 
     def _failed(self, error: FeedbackError) -> None:
         if not self.failing:
-            log.warning("votes are not being kept, answers go out without vote buttons: %s", error)
+            LOG.warning("votes are not being kept, answers go out without vote buttons: %s", error)
         self.failing = True
 
     def _kept(self) -> None:
         if self.failing:
-            log.info("votes are being kept again")
+            LOG.info("votes are being kept again")
         self.failing = False
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from ..settings import MAX_SEARCH_K, ServeSettings
 from .guard import TOKEN_VARIABLE, Guard, protocol_for
 from .payloads import source_json, sources_json
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 # Latency buckets (seconds) around what BENCHMARKS.md measures: a few ms alone, tens of ms in batches under load.
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -71,7 +71,7 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
                                 status_code=400 if isinstance(error, QueryError) else 503)
         except Unavailable as error:  # the index's store is down: another replica may reach it; the log says where
             metrics.errors.labels("unavailable").inc()
-            log.error("question not answered: %s", error)
+            LOG.error("question not answered: %s", error)
             return JSONResponse({"query": q, "error": "the index's store is unavailable"}, status_code=503)
         except Exception as error:
             metrics.errors.labels("unexpected").inc()
@@ -121,6 +121,6 @@ def serve(retriever: Retriever, settings: ServeSettings) -> None:
     """Serve until stopped (Ctrl-C or SIGTERM); with a bearer token when $RETRIEVAL_SERVICE_TOKEN is set."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
     if token is None and settings.host not in LOOPBACK:
-        log.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
+        LOG.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
                     TOKEN_VARIABLE)
     uvicorn.Server(server_config(retriever, settings, token)).run()
