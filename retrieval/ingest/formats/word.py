@@ -8,10 +8,19 @@ from pathlib import Path
 
 from ...errors import SourceError
 from ...records import Role
-from ...settings import MAX_UNZIPPED_MB
 from ..layout import Block
 from ..readers import Document
-from .common import clean, file_meta, in_header, iso_date, out_of_memory, prose_role, with_sections
+from .common import (
+    READ_PLAINLY,
+    ReadOptions,
+    clean,
+    file_meta,
+    in_header,
+    iso_date,
+    out_of_memory,
+    prose_role,
+    with_sections,
+)
 from .zipped import check_zip
 
 HEADING_STYLES = ("Title", "Heading", "Subtitle")
@@ -21,13 +30,13 @@ TEMPLATE_CREATED = "2013-12-23"
 RESAVE = "save it again from Word (or LibreOffice) as .docx"
 
 
-def read_docx(path: Path, key: str, max_unzipped_mb: float = MAX_UNZIPPED_MB) -> Document:
+def read_docx(path: Path, key: str, options: ReadOptions = READ_PLAINLY) -> Document:
     """The Word file's paragraphs and table rows, after its zip directory is checked (zipped.py): a part that would
-    unzip past `max_unzipped_mb` in all, or like a zip bomb, is never inflated."""
+    unzip past `options.reading.max_unzipped_mb` in all, or like a zip bomb, is never inflated."""
     import docx
     from docx.table import Table
 
-    check_zip(path, max_unzipped_mb, RESAVE)
+    check_zip(path, options.reading.max_unzipped_mb, RESAVE)
     try:
         document = docx.Document(str(path))
         style_of = style_names()
