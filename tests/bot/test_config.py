@@ -8,7 +8,7 @@ from bot.config import BotConfig, load_bot_config
 from retrieval import ConfigError, load_config
 from retrieval.settings import SettingError
 
-from ..retrieval.test_config import assert_refused, write
+from ..support.configs import assert_refused, write
 
 
 def test_defaults_without_a_file():

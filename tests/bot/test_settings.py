@@ -14,8 +14,8 @@ from bot.config import BotConfig
 from retrieval import Retriever
 
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL, OptionType
 
-EPHEMERAL = 64
 MODERATOR, MEMBER = 0, 1
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
@@ -24,7 +24,7 @@ def options(fake, group: str, sub: str, values: dict) -> list[dict]:
     """A subcommand's options as Discord sends them, typed from the synced command."""
     command = next(c for c in fake.commands if c["name"] == group)
     spec = {o["name"]: o for o in next(s for s in command["options"] if s["name"] == sub).get("options", [])}
-    return [{"name": sub, "type": 1, "options": [{"name": k, "type": spec[k]["type"], "value": v}
+    return [{"name": sub, "type": OptionType.SUB_COMMAND, "options": [{"name": k, "type": spec[k]["type"], "value": v}
                                                  for k, v in values.items()]}]
 
 

@@ -13,8 +13,8 @@ from retrieval import Retriever
 
 from ..conftest import PROJECT
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL
 
-EPHEMERAL = 64
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 SEARCH_SECONDS = 0.4  # each search is slowed to this, so that a queue of them outlasts the grace period
 GRACE_SECONDS = 1.0

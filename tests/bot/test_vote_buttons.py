@@ -13,8 +13,8 @@ from bot.votes_store import FeedbackStore
 from retrieval import Retriever
 
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL
 
-EPHEMERAL = 64
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 

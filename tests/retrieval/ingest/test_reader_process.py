@@ -16,7 +16,7 @@ from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.ingest.reader_process import WORKERS, Request, Worker, read_bounded
 from retrieval.settings import ReadSettings, SettingError
 
-from .test_formats import make_docx
+from ...support.documents import make_docx
 
 MB = 1_000_000
 

@@ -1,0 +1,59 @@
+"""The project's folders as its imports draw them: the bot and the library never depend on the benchmarks or the
+evaluation, documents become passages in ingest/ without reaching into the stages after it, and each test module
+takes what it shares from conftest.py or tests/support, never from another test module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from .conftest import PROJECT
+
+MEASURING = ("retrieval.evaluate", "retrieval.benchmarks")
+AFTER_INGEST = ("retrieval.encode", "retrieval.store", "retrieval.search", "retrieval.cli", "retrieval.service",
+                "retrieval.questions", *MEASURING)
+
+
+def module_of(path: Path) -> str:
+    parts = path.relative_to(PROJECT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """Every module `path` imports, relative imports resolved."""
+    package = module_of(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found |= {module} | {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def reaching(folder: str, forbidden: tuple[str, ...]) -> dict[str, set[str]]:
+    return {module_of(path): bad for path in sorted(PROJECT.glob(f"{folder}/**/*.py"))
+            if (bad := {m for m in imported(path) if m.startswith(forbidden)})}
+
+
+@pytest.mark.parametrize("folder", ["bot", "retrieval/ingest", "retrieval/encode", "retrieval/store",
+                                    "retrieval/search",
+                                    "retrieval/service", "retrieval/questions"])
+def test_the_bot_and_the_library_never_import_the_benchmarks_or_the_evaluation(folder: str):
+    assert reaching(folder, MEASURING) == {}
+
+
+def test_ingest_turns_documents_into_passages_without_the_stages_after_it():
+    assert reaching("retrieval/ingest", AFTER_INGEST) == {}
+
+
+def test_no_test_module_imports_another():
+    found = {module_of(path): {m for m in imported(path) if m.split(".")[-1].startswith("test_")}
+             for path in sorted(PROJECT.glob("tests/**/test_*.py"))}
+    assert {module: names for module, names in found.items() if names} == {}
