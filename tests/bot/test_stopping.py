@@ -96,7 +96,8 @@ async def test_a_second_signal_ends_the_grace_period_at_once(fake, fast_retrieve
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+# Both signals reach one handler (bot/app.py, STOP_SIGNALS): SIGINT's run, a second bot process, is in the slow tier.
+@pytest.mark.parametrize("stop", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)])
 async def test_the_process_stops_on_a_signal_with_status_zero_and_nobody_left_thinking(fake, tmp_path, stop):
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.bot.stoppable_bot", fake.base_url.removesuffix("/api/v10"), fake.token,
