@@ -19,6 +19,7 @@ from retrieval.store.layered import LayeredIndex
 
 from . import replies
 from .config import BotConfig
+from .database import DatabaseError
 from .delivery import LostReplies
 from .discord_reply import message_kwargs
 from .paging import PAGER_TIMEOUT_SECONDS
@@ -28,7 +29,6 @@ from .settings_store import ServerSettings, SettingsStore, as_stored
 from .stopping import InFlight
 from .threads import ThreadMemory
 from .vote_buttons import Votes, vote_view
-from .votes_store import FeedbackError
 
 LOG = logging.getLogger(__name__)
 SERVICE_DOWN = "The sources cannot be searched right now; your question was not searched. Try again in a minute."
@@ -88,7 +88,7 @@ class Service:
         try:
             self.settings_store = await loop.run_in_executor(self.writer, SettingsStore, self.config.feedback_db)
             self.server_changes = await loop.run_in_executor(self.writer, self.settings_store.load)
-        except FeedbackError as error:  # answers go on with the config file's settings
+        except DatabaseError as error:  # answers go on with the config file's settings
             LOG.warning("server settings are the config file's: %s", error)
 
     def close(self) -> None:
@@ -111,10 +111,10 @@ class Service:
         return self.cooldown.retry_after(user_id, seconds=self.settings_for(guild_id).cooldown_seconds)
 
     async def change_settings(self, guild_id: int, settings: ServerSettings, user_id: int) -> None:
-        """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
+        """Store a server's settings and use them at once; DatabaseError when they cannot be stored (then the
         server keeps its previous settings)."""
         if self.settings_store is None:
-            raise FeedbackError("the settings database could not be opened when the bot started")
+            raise DatabaseError("the settings database could not be opened when the bot started")
         changes = as_stored(settings, self.defaults)
         await asyncio.get_running_loop().run_in_executor(self.writer, self.settings_store.save, guild_id, changes,
                                                          user_id)

@@ -14,9 +14,10 @@ import discord
 
 from retrieval import Answer
 
+from .database import DatabaseError
 from .discord_reply import NO_PINGS
 from .notices import answer_fault
-from .votes_store import DOWN, UP, FeedbackError, FeedbackStore, new_answer_id
+from .question_log import DOWN, UP, QuestionLog, new_answer_id
 
 LOG = logging.getLogger(__name__)
 VOTE_ID = r"vote:(?P<answer>[0-9]+):(?P<vote>up|down)"
@@ -34,7 +35,7 @@ class Votes:
         self.path = path
         self.writer = writer
         self.failing = False
-        self.store: FeedbackStore | None = None
+        self.store: QuestionLog | None = None
         # discord.py rebuilds a pressed button from its custom id through its class, so the class holds the store
         self.button: type[VoteButton] = type("BoundVoteButton", (VoteButton,), {"votes": self}, template=VOTE_ID)
 
@@ -43,8 +44,8 @@ class Votes:
         if self.path is None:
             return
         try:
-            self.store = await asyncio.get_running_loop().run_in_executor(self.writer, FeedbackStore, self.path)
-        except FeedbackError as error:
+            self.store = await asyncio.get_running_loop().run_in_executor(self.writer, QuestionLog, self.path)
+        except DatabaseError as error:
             LOG.warning("votes are off: %s", error)
 
     def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
@@ -68,13 +69,13 @@ class Votes:
         await asyncio.wrap_future(self.writer.submit(int))
 
     async def vote(self, answer_id: int, user_id: int, value: int) -> bool:
-        """Whether the vote was kept (False: the answer is unknown or votes are off); raises FeedbackError."""
+        """Whether the vote was kept (False: the answer is unknown or votes are off); raises DatabaseError."""
         if self.store is None:
             return False
         try:
             recorded = await asyncio.get_running_loop().run_in_executor(self.writer, self.store.vote, answer_id,
                                                                         user_id, value)
-        except FeedbackError as error:
+        except DatabaseError as error:
             self._failed(error)
             raise
         self._kept()
@@ -83,14 +84,14 @@ class Votes:
     def _written(self, written: Future) -> None:
         """How a queued record went; called on the writer thread."""
         error = written.exception()
-        if isinstance(error, FeedbackError):
+        if isinstance(error, DatabaseError):
             self._failed(error)
         elif error is not None:  # a bug: nobody awaits this write, so the log must say it
             LOG.error("an answer could not be recorded", exc_info=error)
         else:
             self._kept()
 
-    def _failed(self, error: FeedbackError) -> None:
+    def _failed(self, error: DatabaseError) -> None:
         if not self.failing:
             LOG.warning("votes are not being kept, answers go out without vote buttons: %s", error)
         self.failing = True
@@ -128,7 +129,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_ID):
         try:
             recorded = await self.votes.vote(self.answer_id, interaction.user.id, value)
             text = THANKS.format(emoji=emoji) if recorded else NOT_KEPT_ANY_MORE
-        except FeedbackError:
+        except DatabaseError:
             text = NOT_KEPT_NOW
         except Exception as error:  # discord.py only logs a dynamic item's errors: the voter must still hear back
             await answer_fault(interaction, error)

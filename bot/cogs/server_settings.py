@@ -18,12 +18,13 @@ from discord.ext import commands
 from retrieval.questions.report import Report
 
 from .. import limits
+from ..database import DatabaseError
 from ..discord_reply import NO_PINGS
 from ..markdown import escape
 from ..notices import tell
+from ..question_log import QuestionLog
 from ..service import Service
 from ..settings_store import ServerSettings
-from ..votes_store import FeedbackError, FeedbackStore
 from .admin import allowed
 
 T = TypeVar("T")
@@ -115,7 +116,7 @@ class ServerSettingsCog(commands.GroupCog, group_name="settings",
     async def save(self, interaction: discord.Interaction, settings: ServerSettings) -> None:
         try:
             await self.service.change_settings(interaction.guild_id, settings, interaction.user.id)
-        except FeedbackError as error:
+        except DatabaseError as error:
             await tell(interaction, NOT_SAVED.format(error=escape(str(error))))
             return
         await tell(interaction, "Saved; in effect now.\n" + describe(settings, self.service))
@@ -168,7 +169,7 @@ class ReportCog(commands.Cog):
 
 
 async def with_question_log(service: Service, interaction: discord.Interaction, failed: str,
-                            work: Callable[[FeedbackStore], T], thread: Executor) -> T | None:
+                            work: Callable[[QuestionLog], T], thread: Executor) -> T | None:
     """`work` on the question log, on `thread` (the writer's to change it, the reader's to read it), after
     deferring privately; None (and the user told why, after `failed`) when the log cannot be used."""
     store = service.votes.store
@@ -179,7 +180,7 @@ async def with_question_log(service: Service, interaction: discord.Interaction, 
     await service.votes.settled()  # the questions answered just before are in the log
     try:
         return await asyncio.get_running_loop().run_in_executor(thread, work, store)
-    except FeedbackError as error:
+    except DatabaseError as error:
         await interaction.followup.send(f"{failed}: {escape(str(error))}", ephemeral=True, allowed_mentions=NO_PINGS)
         return None
 
