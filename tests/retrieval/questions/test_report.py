@@ -102,13 +102,13 @@ def grouped_comparing_every_pair(questions: list[Asked]) -> list[list[str]]:
 
 
 def test_grouping_finds_what_comparing_every_pair_finds():
-    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(2000, seed=7))]
-    questions += [asked(q, at=2000 + n) for n, q in enumerate(["?", "the?", "Who founded NAUH?", "who founded nauh",
+    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(1000, seed=7))]
+    questions += [asked(q, at=1000 + n) for n, q in enumerate(["?", "the?", "Who founded NAUH?", "who founded nauh",
                                                                "Who founded NAUH then?", "When was NAUH founded?"])]
     found = [[a.question for a in g.asked] for g in group(questions)]
     expected = grouped_comparing_every_pair(questions)
     assert found == expected
-    assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find
+    assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find (234 groups)
 
 
 @pytest.mark.parametrize("question", ["delete\x7f me?", "tab\tand\nnewline?", 'quote " and \\ backslash?',
@@ -119,6 +119,19 @@ def test_candidate_gold_reads_back_as_the_question_asked(question: str):
     gold = tomllib.loads(found.gold())
     assert gold["question"] == [{"q": question, "expect": [], "kind": "direct"}]
     assert "# from the log: not covered, asked 1x" in found.gold()
+
+
+def test_grouping_of_template_questions_of_every_length_finds_what_comparing_every_pair_finds():
+    """Where the length and position filters decide: one template's questions, shorter and longer forms of it,
+    numbers that come again (near-duplicates), each compared with the slow way."""
+    rng = random.Random(13)
+    forms = ["What is the status of order {o}?", "What is the status of order {o} for customer {c}?",
+             "Status of order {o} for customer {c} shipped to {c} street?", "order {o} customer {c}",
+             "What is the delivery status of order {o} for customer {c} today?"]
+    questions = [asked(rng.choice(forms).format(o=rng.randrange(40), c=rng.randrange(40)), at=n) for n in range(600)]
+    found = [[a.question for a in g.asked] for g in group(questions)]
+    assert found == grouped_comparing_every_pair(questions)
+    assert sum(len(g) > 1 for g in found) > 40  # near-duplicates to find (46 groups)
 
 
 @pytest.fixture
@@ -169,7 +182,7 @@ def test_questions_from_one_template_are_compared_with_few_groups(comparisons: l
 def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(comparisons: list[int]):
     rng = random.Random(5)
     vocabulary = [f"word{n}" for n in range(30)]  # few words in many combinations: every pair is common
-    questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(3000)]
+    questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(1500)]
     group(questions)
     assert comparisons[0] <= question_report.MAX_COMPARED * len(questions)
     assert comparisons[0] > 20 * len(questions)  # the filter does not help here: the cap is what bounds it
