@@ -57,3 +57,12 @@ def test_no_test_module_imports_another():
     found = {module_of(path): {m for m in imported(path) if m.split(".")[-1].startswith("test_")}
              for path in sorted(PROJECT.glob("tests/**/test_*.py"))}
     assert {module: names for module, names in found.items() if names} == {}
+
+
+def test_every_module_logs_through_one_logger_named_after_it():
+    found = {}
+    for path in sorted([*PROJECT.glob("retrieval/**/*.py"), *PROJECT.glob("bot/**/*.py")]):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and "getLogger" in ast.unparse(node.value):
+                found[module_of(path)] = ast.unparse(node)
+    assert found and set(found.values()) == {"LOG = logging.getLogger(__name__)"}
