@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cache
 from pathlib import Path
 
 import Stemmer
@@ -39,6 +38,7 @@ NEAR_DUPLICATE = 0.6
 # without them each was compared with every earlier one up to MAX_COMPARED. Exact arithmetic, as 0.6 * 5 is
 # 3.0000000000000004 in floating point.
 PREFIX_SHARE = Fraction(NEAR_DUPLICATE).limit_denominator(100)
+SHARE_NUMERATOR, SHARE_DENOMINATOR = PREFIX_SHARE.numerator, PREFIX_SHARE.denominator  # plain ints: quicker
 # Keys of more words than this are found by their first single words instead, as their pairs grow as the square;
 # a question of up to LONG_QUESTION words may be close to a key of SHORT_KEY words, so it looks for pairs too.
 SHORT_KEY = 12
@@ -183,15 +183,13 @@ def signatures(key: frozenset[str], rarity: dict[str, tuple[int, str]]) -> tuple
     return filed, looked_up
 
 
-@cache  # a few thousand combinations of small numbers, asked for millions of times in a long log
 def may_be_similar(length: int, at: int, other_length: int, other_at: int, shared: int) -> bool:
     """Whether keys of these lengths can be similar when `shared` words, the last at these positions, are the first
     they share: their lengths within a factor t of each other, and enough words after those to share
     ceil(t (n + m) / (1 + t)), the overlap that Jaccard t needs."""
-    t = PREFIX_SHARE
-    if t.numerator * max(length, other_length) > t.denominator * min(length, other_length):
+    if SHARE_NUMERATOR * max(length, other_length) > SHARE_DENOMINATOR * min(length, other_length):
         return False
-    needed = -(-t.numerator * (length + other_length) // (t.numerator + t.denominator))
+    needed = -(-SHARE_NUMERATOR * (length + other_length) // (SHARE_NUMERATOR + SHARE_DENOMINATOR))
     return shared + min(length - at - 1, other_length - other_at - 1) >= needed
 
 
