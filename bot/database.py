@@ -19,6 +19,8 @@ BUSY_TIMEOUT_SECONDS = 1.5
 class DatabaseError(RetrievalError):
     """The bot's database cannot be read or written: locked by another program, damaged, or the disk is full."""
 
+    PUBLIC = "the bot's database is busy or cannot be written; try again in a minute"
+
 
 class Database:
     """One table set in the bot's SQLite file, used one thread at a time; any SQLite failure becomes a

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.markdown import escape
 from bot.service import SERVICE_DOWN
 from retrieval import RetrievalConfig, open_retriever
 from retrieval.benchmarks.milvus_lite import MilvusServer
@@ -16,6 +17,7 @@ from tests.conftest import SEEDS
 from tests.encoders import WordHashEncoder
 
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
@@ -33,7 +35,7 @@ async def test_a_store_outage_is_told_privately_without_the_address(fake, tmp_pa
         (asked,) = await handle.wait_followups(1, timeout=15)
     assert notice["content"] == SERVICE_DOWN
     assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, not in the channel
-    assert asked["content"] == SERVICE_DOWN and asked["flags"] & 64 and handle.original_deleted
+    assert asked["content"] == SERVICE_DOWN and asked["flags"] & EPHEMERAL and handle.original_deleted
     shown = [m.get("content", "") for m in fake.sent_messages()] + [m.get("content", "") for m in handle.followups]
     assert not any("127.0.0.1" in text or str(server.port) in text for text in shown)
     logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR" and "not searched" in r.getMessage()]
@@ -48,7 +50,7 @@ async def test_questions_are_answered_again_once_milvus_is_back(fake, tmp_path, 
         await asyncio.to_thread(open_retriever, config, progress=False, encoder=WordHashEncoder())
         replica = await asyncio.to_thread(open_retriever, replace(config, auto_build="never"),
                                           encoder=WordHashEncoder())
-    expected = fast_retriever.answer(RESETTLED).hits[0].citation
+    expected = escape(fast_retriever.answer(RESETTLED).hits[0].citation)
     with server:  # restarted on the same port: every collection is released
         async with running_bot(fake, replica):
             answered = []
