@@ -5,6 +5,7 @@ takes what it shares from conftest.py or tests/support, never from another test 
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,28 @@ def reaching(folder: str, forbidden: tuple[str, ...]) -> dict[str, set[str]]:
                                     "retrieval/service", "retrieval/questions"])
 def test_the_bot_and_the_library_never_import_the_benchmarks_or_the_evaluation(folder: str):
     assert reaching(folder, MEASURING) == {}
+
+
+def floor(module: str) -> str:
+    """The unit the structure is drawn in: a folder of retrieval/ (ingest, store, ...), bot/cogs, or a module."""
+    parts = module.split(".")
+    if (parts[0] == "retrieval" and len(parts) > 2) or parts[:2] == ["bot", "cogs"]:
+        return ".".join(parts[:2])
+    return module
+
+
+def test_no_folder_or_module_imports_one_that_imports_it_back():
+    """Lazy and type-only imports included: a circle drawn from the imports is one whichever way it is written."""
+    paths = [*PROJECT.glob("retrieval/**/*.py"), *PROJECT.glob("bot/**/*.py")]
+    ours = {module_of(path) for path in paths}
+    graph: dict[str, set[str]] = {}
+    for path in paths:
+        here = floor(module_of(path))
+        graph.setdefault(here, set()).update(floor(m) for m in imported(path) if m in ours and floor(m) != here)
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as error:
+        pytest.fail(f"import circle: {' -> '.join(error.args[1])}")
 
 
 def test_ingest_turns_documents_into_passages_without_the_stages_after_it():
