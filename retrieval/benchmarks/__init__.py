@@ -1,2 +1,3 @@
 """A retriever, a library or a store in, speed and memory tables out: backends, batching, libraries, stores,
-uploads, the question report and soak runs, and the Milvus Lite server they (and the tests) start."""
+uploads, near-duplicate search, the question report and soak runs, and the Milvus Lite server they (and the
+tests) start."""
