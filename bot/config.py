@@ -46,7 +46,7 @@ class BotConfig:
     shard_ids: list[int] = field(default_factory=list)  # this process's shards of shard_count; empty: all
     # On SIGTERM/SIGINT, questions being answered get this long to finish before their askers are told the bot is
     # restarting: a question takes well under a second, so 20 s covers a full queue; keep the process manager's
-    # stop timeout above it (README: stopping the bot).
+    # stop timeout above it (docs/bot.md, "Stopping the bot").
     stop_grace_seconds: float = 20.0
 
     def __post_init__(self) -> None:

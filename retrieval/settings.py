@@ -54,7 +54,7 @@ class SearchSettings:
     # model reads English only. Turn off for a model of your own that reads other languages.
     english_only: bool = True
     # A local sentence-transformers CrossEncoder folder that re-orders the first `rerank_depth` candidates;
-    # off by default: no cross-encoder can be installed here (README, "Re-ranking with a cross-encoder").
+    # off by default: no cross-encoder can be installed here (docs/answers.md, "Re-ranking with a cross-encoder").
     reranker: Path | None = None
     rerank_depth: int = 20
 
@@ -136,7 +136,7 @@ MAX_UNZIPPED_MB = 200.0
 class ReadSettings:
     """Bounds on reading one document, in a build and in /add-source alike: how long its reader may take, how much
     memory beyond its own start, and what a Word file's parts may unzip to. A file past one is refused with the
-    reason (the [retrieval.reading] table; README, "Limits")."""
+    reason (the [retrieval.reading] table; docs/documents.md, "Limits on reading a document")."""
 
     seconds: float = READ_SECONDS
     memory_mb: float = READ_MEMORY_MB
