@@ -5,15 +5,15 @@ members without Manage Server, and answers privately."""
 from __future__ import annotations
 
 import asyncio
-import functools
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from retrieval import RetrievalError
-from retrieval.libraries import Libraries, NotIndexed
-from retrieval.store.index import IndexManifest
+from retrieval.libraries import Built, Libraries, NotIndexed
 
 from .. import limits
 from ..discord_reply import NO_PINGS
@@ -57,7 +57,8 @@ class Admin(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         manifest = await self.change(interaction, "This server's library was not rebuilt",
-                                     libraries.rebuild, interaction.guild_id)
+                                     Stopped("this server's library", "rebuilt"), libraries.rebuild,
+                                     interaction.guild_id)
         if manifest is not None:
             await private(interaction, f"This server's library rebuilt and in use: {built(manifest)}"
                           f"{skipped(manifest)}")
@@ -85,8 +86,10 @@ class Admin(commands.Cog):
             await private(interaction, f"Discord did not give me the file ({error.status}); send it again.")
             return
         shared = frozenset(self.service.retriever.get().sources)
-        done = await self.change(interaction, "The document was not added", libraries.add, interaction.guild_id,
-                                 document.filename, data, limit_mb, shared, not_indexed=NOT_INDEXED_ADDED)
+        done = await self.change(interaction, "The document was not added",
+                                 Stopped(escape(document.filename), "added to this server's sources"), libraries.add,
+                                 interaction.guild_id, document.filename, data, limit_mb, shared,
+                                 not_indexed=NOT_INDEXED_ADDED)
         if done is not None:
             added, manifest = done
             await private(interaction, f"Added `{added.source_id}`, **{escape(added.title)}**, to this server's "
@@ -106,8 +109,10 @@ class Admin(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         shared = frozenset(self.service.retriever.get().sources)
-        done = await self.change(interaction, "Nothing was removed", libraries.remove, interaction.guild_id,
-                                 source_id, shared, not_indexed=NOT_INDEXED_REMOVED)
+        done = await self.change(interaction, "Nothing was removed",
+                                 Stopped(f"`{escape(source_id)}`", "removed from this server's sources"),
+                                 libraries.remove, interaction.guild_id, source_id, shared,
+                                 not_indexed=NOT_INDEXED_REMOVED)
         if done is not None:
             moved, manifest = done
             left = built(manifest) if manifest is not None else "it holds no documents now."
@@ -126,18 +131,42 @@ class Admin(commands.Cog):
             await tell(interaction, NO_CONFIG)
         return self.service.libraries
 
-    async def change(self, interaction: discord.Interaction, failed: str, work, *args, not_indexed: str = ""):
-        """Run a change of a server's library on the build thread; on failure say `failed` (`not_indexed` when
-        the change was made but the library not rebuilt) and why, and return None."""
-        run = functools.partial(work, *args)
+    async def change(self, interaction: discord.Interaction, failed: str, stopped: Stopped, work, *args,
+                     not_indexed: str = ""):
+        """Run a change of a server's library on the library pool, in the server's own queue; on failure say
+        `failed` (`not_indexed` when the change was made but the library not rebuilt) and why, and return None.
+        Should a stop cut the command short, its asker is told how far the change got (`stopped`)."""
+        future = self.service.libraries.submit(interaction.guild_id, work, *args)
+        self.service.in_flight.on_stop(lambda: stopped.told(future))
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.service.reloader.builder, run)
+            return await asyncio.wrap_future(future)
         except NotIndexed as error:
             await private(interaction, f"{not_indexed or failed}: {escape(str(error))}")
             return None
         except RetrievalError as error:
             await private(interaction, f"{failed}: {escape(str(error))}")
             return None
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """What a change's asker is told when a stop cuts the command short, by how far the change got: `thing`
+    was (not, or is being) `done`."""
+
+    thing: str
+    done: str
+
+    def told(self, change: Future) -> str:
+        if change.cancelled():  # still queued: it never started
+            return (f"The bot is restarting, so {self.thing} was not {self.done}; nothing changed. Try again in a "
+                    "minute.")
+        if not change.done():
+            return (f"The bot is restarting while {self.thing} was being {self.done}: it finishes that before it "
+                    "stops, and indexes what it saved but could not index when it starts again; /sources shows "
+                    "the result in a minute.")
+        if (error := change.exception()) is not None:
+            return f"The bot is restarting; {self.thing} was not {self.done}: {escape(str(error))}"
+        return f"The bot is restarting; {self.thing} was {self.done} before it stopped."
 
 
 async def allowed(interaction: discord.Interaction, what: str) -> bool:
@@ -151,12 +180,12 @@ async def private(interaction: discord.Interaction, text: str) -> None:
     await interaction.followup.send(limits.fit(text, limits.CONTENT), ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-def built(manifest: IndexManifest) -> str:
+def built(manifest: Built) -> str:
     return (f"{manifest.vectors} passages from {manifest.sources} sources ({manifest.embedded} embedded, the rest "
             f"unchanged) in {manifest.build_seconds:.1f} s.")
 
 
-def skipped(manifest: IndexManifest) -> str:
+def skipped(manifest: Built) -> str:
     """The files the build left out, and why, so a manager can fix them."""
     left_out = manifest.skipped
     if not left_out:

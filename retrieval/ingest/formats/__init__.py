@@ -33,10 +33,11 @@ def read_any(path: Path, key: str, reading: ReadSettings = DEFAULT_READING,
              pages_done: pdf.PagesDone | None = None) -> Document:
     """The file read by its format's reader, here and unbounded (reader_process.read_bounded is the bounded
     way); a .txt file (or any other) as plain text. `pages_done` hears of each page of a PDF (the one format
-    slow enough to need a bar); a Word file's parts may unzip to `reading.max_unzipped_mb` together."""
+    slow enough to need a bar); a Word file's parts may unzip to `reading.max_unzipped_mb` together, and it may
+    hold `reading.passages` paragraphs with text."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return pdf.read_pdf(path, key, pages_done)
     if suffix == ".docx":
-        return word.read_docx(path, key, reading.max_unzipped_mb)
+        return word.read_docx(path, key, reading.max_unzipped_mb, reading.passages)
     return READERS.get(suffix, read_document)(path, key)
