@@ -273,11 +273,11 @@ class Libraries:
         LOG.info("server %s's library rebuilt: %s", server, built)
         return built
 
-    def recover(self) -> list[Path]:
+    def recover(self) -> dict[Path, Future]:
         """At start: documents whose /add-source was cut short (the process killed after the file was saved,
         before it was indexed) are indexed on the pool, or moved aside when they cannot be; each is logged.
-        The documents found."""
-        found = []
+        The documents found, each with its work on the pool."""
+        found = {}
         for server in sorted(self.holding):
             for mark in sorted(self.documents_folder(server).glob(f"{INDEXING_MARK}*")):
                 file = mark.with_name(mark.name[len(INDEXING_MARK):])
@@ -286,8 +286,7 @@ class Libraries:
                     continue
                 LOG.warning("server %s's document %s was saved but not indexed when the bot stopped: indexing it "
                             "now", server, file.name)
-                self.submit(server, self.recovered, server, file, mark)
-                found.append(file)
+                found[file] = self.submit(server, self.recovered, server, file, mark)
         return found
 
     def recovered(self, server: int, file: Path, mark: Path) -> None:
