@@ -26,7 +26,7 @@ from .fair_pool import FairPool
 from .ingest.adding import REMOVED_FOLDER, Added, add_document, existing_ids, remove_document
 from .ingest.corpus import Corpus, Skipped, document_files, load_document, reason
 from .search.retriever import Retriever
-from .store.index import DOCUMENTS, SERVERS
+from .store.index import CURRENT, DOCUMENTS, SERVERS, IndexManifest
 from .store.layered import LayeredIndex
 from .store.places import IndexPlace, document_place, server_place
 from .store.searchable import SearchIndex
@@ -346,12 +346,19 @@ class Libraries:
     def index_document(self, server: int, file: Path, corpus: Corpus, start: float) -> Built:
         """Index one document of the server's (read into `corpus`) and use it at once."""
         key = document_key(self.documents_folder(server), file)
-        place = self.place(server, key)
-        manifest = place.build(corpus, self.encoder, file, progress=False, index_type=self.config.index_type)
+        manifest = self.build_document(server, key, file, corpus)
         built = self.refresh(server, start, kept_but=key, embedded=manifest.embedded)
         if built is None:
             raise IndexProblem(f"{file.name} was indexed but is no longer in this server's folder")
         return built
+
+    def build_document(self, server: int, key: str, file: Path, corpus: Corpus) -> IndexManifest:
+        """Index one document apart. The vectors its last index holds are reused, or, at its first index, those
+        of the whole-library index that servers had before their documents were indexed apart (FAISS)."""
+        whole = Path(self.config.index) / SERVERS / str(server)
+        return self.place(server, key).build(corpus, self.encoder, file, progress=False,
+                                             index_type=self.config.index_type,
+                                             vectors_from=whole if (whole / CURRENT).exists() else None)
 
     def check_room(self, folder: Path, size: int) -> None:
         held = document_files(folder) if folder.is_dir() else []
@@ -402,9 +409,7 @@ class Libraries:
                 self.skip(server, key, file, error, skipped)
                 self.place(server, key).remove()
                 continue
-            manifest = self.place(server, key).build(corpus, self.encoder, file, progress=False,
-                                                      index_type=self.config.index_type)
-            embedded += manifest.embedded
+            embedded += self.build_document(server, key, file, corpus).embedded
             documents[key] = self.opened_document(server, key)
         self.drop_strays(server)
         library = Library(documents, LayeredIndex(list(documents.values()))) if documents else None
@@ -422,8 +427,7 @@ class Libraries:
         def build(key: str, file: Path) -> SearchIndex:
             nonlocal embedded
             corpus = load_document(folder, file, self.config.max_file_mb, self.config.reading)
-            embedded += self.place(server, key).build(corpus, self.encoder, file, progress=False,
-                                                      index_type=self.config.index_type).embedded
+            embedded += self.build_document(server, key, file, corpus).embedded
             return self.opened_document(server, key)
 
         def built_or_skipped(key: str, file: Path) -> SearchIndex | None:

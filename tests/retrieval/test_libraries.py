@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import RetrievalConfig, Retriever, SourceError
+from retrieval import RetrievalConfig, Retriever, SourceError, load_corpus
 from retrieval.libraries import Libraries, LibraryLimits, NotIndexed
 from retrieval.settings import ReadSettings
 from retrieval.store.layered import LayeredIndex
+from retrieval.store.places import server_place
 from tests.retrieval.ingest.test_formats import make_docx
 
 from ..conftest import PROJECT
@@ -201,3 +202,17 @@ def test_a_saved_document_that_cannot_be_indexed_at_the_next_start_is_moved_asid
     assert (folder / ".removed" / "scan.pdf").exists() and not (folder / "scan.pdf").exists()
     assert "scan.pdf cannot be indexed" in caplog.text and "moved aside" in caplog.text
     assert not made.has_library(6)
+
+
+def test_a_library_indexed_whole_by_an_earlier_version_is_indexed_apart_reusing_its_vectors(fast_retriever,
+                                                                                            tmp_path: Path):
+    folder = tmp_path / "servers" / "7"
+    folder.mkdir(parents=True)
+    (folder / "tides.txt").write_bytes(NOTE)
+    (folder / "bells.txt").write_bytes(b"Bells\n\nThe bell rings twice at noon.\n")
+    made = libraries(fast_retriever, tmp_path)
+    server_place(made.config, 7).build(load_corpus(folder), fast_retriever.encoder, folder, progress=False)
+    assert not made.has_index(7)  # its documents' own indexes are missing
+    built = made.rebuild(7)  # as the first question's rebuild in the background does, or /reindex
+    assert built.sources == 2 and built.embedded == 0  # every vector taken from the whole-library index
+    assert {"tides", "bells"} <= set(made.retriever_for(7, fast_retriever).sources)
