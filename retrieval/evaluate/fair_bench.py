@@ -1,6 +1,7 @@
 """`python -m retrieval.evaluate.fair_bench`: servers' library work as the bot runs it (retrieval/libraries.py) in;
 a table out of (1) how long server B's /add-source of a 20-byte file waits while server A adds a hostile or a
-heavy document, and (2) how long adding and removing one small document takes in a server's library of 20.
+heavy document, (2) how long adding and removing one small document takes in a server's library of 20, and a
+question's time in that server (the seeds are the shared library).
 
 Run it on this code and on an older checkout (PYTHONPATH) to compare: where the libraries have no pool of their
 own (before issue 27), the changes run, as the bot ran them then, one at a time on one build thread.
@@ -24,6 +25,7 @@ from pathlib import Path
 from ..config import RetrievalConfig, load_config
 from ..errors import RetrievalError
 from ..libraries import Libraries, LibraryLimits
+from ..loader import open_retriever
 
 BODY_OPEN = b"<w:body>"
 SERVER_A, SERVER_B, SERVER_C = 1, 2, 3
@@ -31,6 +33,9 @@ SMALL = b"Note\n\nQuays at six.\n"  # B's 20-byte file
 HOSTILE_PARAGRAPHS = 200_000  # issue 27's probe: a Word file of 200,000 one-word paragraphs
 LIBRARY_DOCUMENTS = 20  # the bot's default server_max_documents: a library at its limit
 REPEATS = 3  # each add and remove in the full library, timed this many times
+QUESTIONS = ["When does the east quay open?", "Which keeper rings the harbour bell at dawn?",
+             "How many refugees were resettled?", "What does the tide ledger list?"]
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"  # the shared library: the project's seed documents
 PARAGRAPH_BYTES = 430  # what one of prose()'s paragraphs takes, measured: 60 words of 6 letters and 2 digits
 
 
@@ -78,6 +83,8 @@ class LibraryChange:
     library_mb: float
     add_seconds: float  # median over REPEATS
     remove_seconds: float
+    question_ms: float  # a question in that server (the shared library and its 20 documents), median of the best
+    question_shared_ms: float  # the same questions over the shared library alone
 
 
 class Runner:
@@ -123,8 +130,9 @@ def b_waits(config: RetrievalConfig, encoder, work: Path, heavy: str, data: byte
     return Wait(heavy, round(a_seconds, 2), a_outcome, round(b_seconds, 2))
 
 
-def full_library(config: RetrievalConfig, encoder, work: Path, document_kb: int) -> LibraryChange:
-    """Server C's library at 20 documents; adding a 21st small one and removing it, each timed REPEATS times."""
+def full_library(config: RetrievalConfig, encoder, work: Path, document_kb: int, shared) -> LibraryChange:
+    """Server C's library at 20 documents; adding a 21st small one and removing it, each timed REPEATS times;
+    then questions in C, each its best of REPEATS, against the shared library alone."""
     libraries = Libraries(config, work / "servers-full", LibraryLimits(LIBRARY_DOCUMENTS + 1, 500.0, 64, 30),
                           encoder)
     runner = Runner(libraries)
@@ -142,9 +150,19 @@ def full_library(config: RetrievalConfig, encoder, work: Path, document_kb: int)
         runner.submit(SERVER_C, libraries.remove, SERVER_C, "small", frozenset()).result()
         removes.append(time.perf_counter() - began)
         shutil.rmtree(work / "servers-full" / str(SERVER_C) / ".removed")
+    in_c, alone = [], []
+    for question in QUESTIONS:
+        for retriever, times in ((libraries.retriever_for(SERVER_C, shared), in_c), (shared, alone)):
+            best = float("inf")
+            for _ in range(REPEATS):
+                began = time.perf_counter()
+                retriever.answer(question)
+                best = min(best, time.perf_counter() - began)
+            times.append(best)
     runner.close()
     return LibraryChange(LIBRARY_DOCUMENTS, round(held / 1e6, 2), round(statistics.median(adds), 2),
-                         round(statistics.median(removes), 2))
+                         round(statistics.median(removes), 2), round(statistics.median(in_c) * 1000, 1),
+                         round(statistics.median(alone) * 1000, 1))
 
 
 def make_encoder(kind: str, config: RetrievalConfig):
@@ -161,14 +179,16 @@ def make_encoder(kind: str, config: RetrievalConfig):
 def run(config: RetrievalConfig, encoder_kind: str, work: Path, heavy_kb: int, document_kb: int) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    config = replace(config, index=work / "index", store="faiss")
+    config = replace(config, sources=SEEDS, index=work / "index", store="faiss")
     encoder = make_encoder(encoder_kind, config)
+    shared = open_retriever(config, rebuild=True, progress=False, encoder=encoder)
     hostile = many_paragraphs_docx(work / "hostile.docx", HOSTILE_PARAGRAPHS).read_bytes()
     heavy = prose(max(1, heavy_kb * 1000 // PARAGRAPH_BYTES), 99)
     waits = [b_waits(config, encoder, work, "hostile", hostile, "tides.docx"),
              b_waits(config, encoder, work, "heavy", heavy, "ledger.txt")]
+    library = full_library(config, encoder, work, document_kb, shared)
     return {"encoder": encoder_kind, "heavy_mb": round(len(heavy) / 1e6, 2),
-            "waits": [asdict(w) for w in waits], "library": asdict(full_library(config, encoder, work, document_kb)),
+            "waits": [asdict(w) for w in waits], "library": asdict(library),
             "cores": os.cpu_count(), "load_average": round(os.getloadavg()[0], 1)}
 
 
@@ -179,7 +199,9 @@ def table(figures: dict) -> str:
     lib = figures["library"]
     rows += [(f"add a small document to a library of {lib['documents']} ({lib['library_mb']} MB)",
               f"{lib['add_seconds']} s (median of {REPEATS})"),
-             ("remove it again", f"{lib['remove_seconds']} s (median of {REPEATS})")]
+             ("remove it again", f"{lib['remove_seconds']} s (median of {REPEATS})"),
+             ("a question in that server (median of each one's best)", f"{lib['question_ms']} ms"),
+             ("the same questions over the shared library alone", f"{lib['question_shared_ms']} ms")]
     width = max(len(name) for name, _ in rows)
     return "\n".join([f"| {'measure'.ljust(width)} | value |", f"|{'-' * (width + 2)}|-------|",
                       *(f"| {name.ljust(width)} | {value} |" for name, value in rows)])
