@@ -50,6 +50,8 @@ class LayeredIndex:
     def split(self, rows: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """(layer, positions in `rows`, the layer's own row numbers) for each layer some of `rows` are in."""
         rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return []
         layer_of = np.searchsorted(self.starts, rows, side="right") - 1
         # grouped by one stable sort, not a pass per layer: a server's library is a layer per document
         order = np.argsort(layer_of, kind="stable")
