@@ -21,13 +21,13 @@ from . import limits, replies
 from .config import BotConfig
 from .delivery import LostReplies
 from .discord_reply import message_kwargs
-from .feedback import Votes, vote_view
 from .paging import PAGER_TIMEOUT_SECONDS
 from .reloading import Reloader
 from .routing import Cooldown, Turns
 from .settings_store import ServerSettings, SettingsStore, as_stored
 from .stopping import InFlight
 from .threads import ThreadMemory
+from .vote_buttons import Votes, vote_view
 from .votes_store import FeedbackError
 
 log = logging.getLogger("bot")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval import Hit, RetrievalError
-from retrieval.evaluate.feedback import SCHEMA, Report, read_log, report, shown_reference, stored_shown
+from retrieval.questions.log import SCHEMA, read_log, shown_reference, stored_shown
+from retrieval.questions.report import Report, report
 
 UP, DOWN = 1, -1
 REPORT_WORST = 10

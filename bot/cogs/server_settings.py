@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from retrieval.evaluate.feedback import Report
+from retrieval.questions.report import Report
 
 from .. import limits
 from ..discord_reply import NO_PINGS

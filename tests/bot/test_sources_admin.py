@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
-from retrieval.evaluate.upload_bench import slow_pdf, word_bomb
+from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.settings import ReadSettings
 from tests.retrieval.ingest.test_formats import make_docx, report_pdf
 

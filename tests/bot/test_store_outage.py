@@ -11,7 +11,7 @@ import pytest
 
 from bot.service import SERVICE_DOWN
 from retrieval import RetrievalConfig, open_retriever
-from retrieval.store.milvus_lite import MilvusServer
+from retrieval.benchmarks.milvus_lite import MilvusServer
 from tests.conftest import SEEDS
 from tests.encoders import WordHashEncoder
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from bot import votes_store
-from bot.feedback import NOT_KEPT_NOW
 from bot.replies import FAILED
+from bot.vote_buttons import NOT_KEPT_NOW
 from bot.votes_store import FeedbackStore
 from retrieval import Retriever
 
