@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
-from retrieval.evaluate.fair_bench import many_paragraphs_docx
+from retrieval.benchmarks.fairness import many_paragraphs_docx
 from tests.bot.fake_discord import FakeDiscord
 
 from ..conftest import SEEDS

@@ -1,4 +1,4 @@
-"""`python -m retrieval.evaluate.fair_bench`: servers' library work as the bot runs it (retrieval/libraries.py) in;
+"""`python -m retrieval.benchmarks.fairness`: servers' library work as the bot runs it (retrieval/libraries.py) in;
 a table out of (1) how long server B's /add-source of a 20-byte file waits while server A adds a hostile or a
 heavy document, (2) how long adding and removing one small document takes in a server's library of 20, and a
 question's time in that server (the seeds are the shared library).
@@ -208,7 +208,7 @@ def table(figures: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrieval.evaluate.fair_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m retrieval.benchmarks.fairness", description=__doc__)
     parser.add_argument("--config", type=Path, default=None, help="config file (default: the built-in settings)")
     parser.add_argument("--encoder", choices=("words", "model"), default="words",
                         help="a stand-in that hashes words (logistics alone), or the configured model")
