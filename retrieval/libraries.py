@@ -262,6 +262,7 @@ class Libraries:
                 self.repairing.discard(server)
 
     def repaired(self, server: int) -> Built | None:
+        """The background rebuild: what of the server's library cannot be opened is built again, and logged."""
         try:
             built = self.refresh(server, time.perf_counter())
         except RetrievalError as error:
@@ -298,7 +299,7 @@ class Libraries:
             mark.unlink(missing_ok=True)
             LOG.warning("server %s's document %s cannot be indexed (%s): moved aside to %s", server, file.name,
                         reason(error, file), aside)
-            self.refresh(server, time.perf_counter())
+            self.repaired(server)  # the rest of its library, as it is now
             return
         try:
             self.index_document(server, file, corpus, time.perf_counter())
