@@ -394,9 +394,9 @@ class Libraries:
             raise NotIndexed(str(error)) from None
         return moved, built
 
-    def rebuild(self, server: int) -> Built | None:
+    def rebuild(self, server: int) -> Built:
         """Index each of the server's documents again (only what changed is embedded) and use them from now on;
-        what the library holds, or None when it now holds nothing. A file that cannot be read is left out."""
+        what the library holds. A file that cannot be read is left out; SourceError when none can be."""
         start = time.perf_counter()
         folder = self.documents_folder(server)
         embedded = 0
@@ -414,7 +414,12 @@ class Libraries:
             documents[key] = self.opened_document(server, key)
         self.drop_strays(server)
         library = Library(documents, LayeredIndex(list(documents.values()))) if documents else None
-        return self.use(server, library, embedded, start, skipped)
+        built = self.use(server, library, embedded, start, skipped)
+        if built is None:
+            left_out = f"; skipped {', '.join(map(str, skipped))}" if skipped else ""
+            raise SourceError(f"this server's folder holds no document that can be read{left_out}; add one with "
+                              "/add-source")
+        return built
 
     def refresh(self, server: int, start: float, kept_but: str | None = None, embedded: int = 0) -> Built | None:
         """Open the server's documents again (those already open kept, but `kept_but`), building any that

@@ -75,6 +75,9 @@ def test_a_library_that_cannot_be_built_leaves_the_shared_answering(fast_retriev
     (broken / "scan.pdf").write_bytes(b"%PDF-1.4 not really")  # put there by hand: nothing readable
     made = libraries(fast_retriever, tmp_path)
     assert made.has_library(5) and made.retriever_for(5, fast_retriever) is fast_retriever
+    made.close()  # the rebuild that began in the background is done: none runs beside the next
+    with pytest.raises(SourceError, match=r"holds no document that can be read; skipped scan\.pdf"):
+        made.rebuild(5)  # /reindex says why
 
 
 def test_a_saved_document_that_cannot_be_indexed_says_so(fast_retriever, tmp_path: Path):
