@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The fast tier: logic tests over an index built with a word-hashing stand-in for the model (README: how long).
+# The fast tier: logic tests over an index built with a word-hashing stand-in for the model (BENCHMARKS.md: how long).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 

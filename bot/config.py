@@ -86,4 +86,4 @@ class FileConfig:
 
 def load_bot_config(path: Path | str | None) -> FileConfig:
     """The whole config file (defaults when None); the bot owns it, so any other section is an error naming it."""
-    return load_config(path, FileConfig, whole_file=True)
+    return load_config(path, FileConfig, others=())

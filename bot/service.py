@@ -55,7 +55,8 @@ class CurrentRetriever:
 
 
 class Service:
-    """Everything the bot's parts share. `open` before use (on the event loop), `close` once at the end."""
+    """Everything the bot's parts share, held open around the client that uses it, as discord.py's examples hold
+    theirs: `async with Service(...) as service:`."""
 
     def __init__(self, config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None = None) -> None:
         self.config = config
@@ -85,7 +86,8 @@ class Service:
             retriever.encoder)
         self.pager_timeout = PAGER_TIMEOUT_SECONDS  # seconds until page buttons are disabled
 
-    async def open(self) -> None:
+    async def __aenter__(self) -> Service:
+        """Open the databases, on the writer thread."""
         await self.votes.open()
         loop = asyncio.get_running_loop()
         try:
@@ -95,13 +97,14 @@ class Service:
             log.warning("server settings are the config file's: %s", error)
         if self.libraries is not None:  # documents a killed /add-source saved but did not index
             await loop.run_in_executor(self.writer, self.libraries.recover)
+        return self
 
-    async def library_work(self, guild_id: int | str, work, *args):
-        """`work(*args)` on the library pool, behind the server's own earlier changes and beside other servers';
-        its result. Cancelled (a stop), the work is cancelled too unless it has started (then it finishes)."""
-        return await asyncio.wrap_future(self.libraries.submit(guild_id, work, *args))
+    async def __aexit__(self, *exc: object) -> None:
+        """Once the client is closed: stop the threads and close the databases, off the event loop, since the
+        records still queued are written first."""
+        await asyncio.to_thread(self._close)
 
-    def close(self) -> None:
+    def _close(self) -> None:
         if self.settings_store is not None:
             self.settings_store.close()
         self.reloader.close()
@@ -111,6 +114,11 @@ class Service:
         self.reader.shutdown(wait=True, cancel_futures=True)
         self.writer.shutdown(wait=True)  # answers' records queued are written before the file is closed
         self.votes.close()
+
+    async def library_work(self, guild_id: int | str, work, *args):
+        """`work(*args)` on the library pool, behind the server's own earlier changes and beside other servers';
+        its result. Cancelled (a stop), the work is cancelled too unless it has started (then it finishes)."""
+        return await asyncio.wrap_future(self.libraries.submit(guild_id, work, *args))
 
     def settings_for(self, guild_id: int | None) -> ServerSettings:
         """The settings in effect in a server (None: direct messages, which get the config file's)."""
@@ -126,7 +134,9 @@ class Service:
         """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
         server keeps its previous settings)."""
         if self.settings_store is None:
-            raise FeedbackError("the settings database could not be opened when the bot started")
+            raise FeedbackError("the settings database could not be opened when the bot started",
+                                public="the bot could not open its settings database when it started; tell "
+                                "whoever runs the bot")
         changes = as_stored(settings, self.defaults)
         await asyncio.get_running_loop().run_in_executor(self.writer, self.settings_store.save, guild_id, changes,
                                                          user_id)
@@ -181,10 +191,10 @@ class Service:
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
         except Unreadable as error:  # said to the asker alone: the channel needs no notice of it
             log.info("question not in English %s language=%s", where, error.language)
-            return None, [replies.error_reply(str(error), private=True)]
+            return None, [replies.error_reply(error.public, private=True)]
         except RetrievalError as error:
             log.info("question refused %s question=%.80r: %s", where, question, error)
-            return None, [replies.error_reply(f"Sorry, I can't search that: {error}")]
+            return None, [replies.error_reply(f"Sorry, I can't search that: {error.public}")]
         except Exception:  # a fault in the library must still get the asker a reply
             log.exception("question failed %s question=%.80r", where, question)
             return None, [replies.Reply(content=replies.NOT_SEARCHED, private=True)]

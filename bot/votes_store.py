@@ -35,6 +35,8 @@ def new_answer_id() -> int:
 class FeedbackError(RetrievalError):
     """The vote database cannot be read or written: locked by another program, damaged, or the disk is full."""
 
+    PUBLIC = "the bot's database is busy or cannot be written; try again in a minute"
+
 
 @dataclass(frozen=True)
 class FeedbackReport:

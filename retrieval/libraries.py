@@ -322,7 +322,9 @@ class Libraries:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SourceError(f"cannot make this server's folder {folder}: {error.strerror}; give the bot a "
-                              "writable `server_sources` folder") from None
+                              "writable `server_sources` folder",
+                              public=f"the bot could not make this server's folder ({error.strerror}); tell "
+                              "whoever runs the bot") from None
         marks: list[Path] = []
 
         def saving(target: Path) -> None:
@@ -339,7 +341,7 @@ class Libraries:
         try:
             built = self.index_document(server, added.path, added.corpus, start)
         except RetrievalError as error:
-            raise NotIndexed(str(error)) from None  # the mark stays: the next start indexes it
+            raise NotIndexed(str(error), public=error.public) from None  # the mark stays: the next start indexes it
         for mark in marks:
             mark.unlink(missing_ok=True)
         return added, built
@@ -391,7 +393,7 @@ class Libraries:
                 self.place(server, key).remove()
             built = self.refresh(server, start)
         except RetrievalError as error:
-            raise NotIndexed(str(error)) from None
+            raise NotIndexed(str(error), public=error.public) from None
         return moved, built
 
     def rebuild(self, server: int) -> Built:

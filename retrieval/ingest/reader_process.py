@@ -40,8 +40,11 @@ from .formats.pdf import LONG_PDF_PAGES
 from .readers import Document, read_document
 from .split import split_paragraph
 
-# The worker's program: serve() on the socket whose descriptor it is given.
-WORKER_CODE = "import sys; from retrieval.ingest.reader_process import serve_on; serve_on(int(sys.argv[1]))"
+# The worker's program: serve() on the socket whose descriptor it is given. It ignores SIGINT first thing: Ctrl-C in
+# a terminal reaches the whole process group, and the owner (which gets it too) stops the worker itself; a worker
+# interrupted on its own would print a traceback under the owner's one-line "interrupted".
+WORKER_CODE = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+               "from retrieval.ingest.reader_process import serve_on; serve_on(int(sys.argv[1]))")
 # Starting a worker (an interpreter importing the readers) took 0.6 s here; this much means something is wrong
 # with the machine, not with any file.
 START_SECONDS = 60.0
@@ -104,6 +107,8 @@ def read_in_worker(path: Path, key: str, reading: ReadSettings, progress: bool) 
 class WorkerGone(RetrievalError):
     """An idle worker could not be sent a file: it is no longer there."""
 
+    PUBLIC = "the bot's document reader stopped; send the document again"
+
 
 def same_imports() -> dict[str, str]:
     """The environment for a child Python that imports what this one does (this very code, not another copy)."""
@@ -119,7 +124,12 @@ class Worker:
                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=same_imports())
         theirs.close()  # so that its death reads here as the end of the pipe
         self.pipe = Connection(ours.detach())
-        if not self.pipe.poll(START_SECONDS) or self.receive() != ("ready",):
+        try:
+            started = self.pipe.poll(START_SECONDS) and self.receive() == ("ready",)
+        except BaseException:  # Ctrl-C while it starts: it must not outlive us, nor be left half started
+            self.stop()
+            raise
+        if not started:
             self.stop()
             raise RetrievalError(f"the document reader process did not start within {START_SECONDS:g} s; check "
                                  "that this machine can start Python processes")
@@ -238,8 +248,14 @@ class PageBar:
 
 def serve_on(descriptor: int) -> None:
     """The worker: read each requested file and send back what came of it, until the socket closes (its owner is
-    gone)."""
+    gone, even between a request and its answer: then there is no one to tell)."""
     pipe = Connection(descriptor)
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        serve(pipe)
+
+
+def serve(pipe: Connection) -> None:
+    """Say it is ready, then answer each request on `pipe` until it closes."""
     pipe.send(("ready",))
     while True:
         try:

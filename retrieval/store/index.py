@@ -231,7 +231,9 @@ def unwritable(index_dir: Path, error: OSError) -> IndexProblem:
         remedy = "check its permissions"
     else:
         remedy = "check the folder and its disk"
-    return IndexProblem(f"cannot write the index at {index_dir} ({error.strerror or error}); {remedy} and build again")
+    return IndexProblem(f"cannot write the index at {index_dir} ({error.strerror or error}); {remedy} and build again",
+                        public=f"the index could not be written ({error.strerror or 'an error'}); tell whoever runs "
+                        "the bot")
 
 
 def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity,

@@ -35,6 +35,7 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     ("[bot]\nquestion_channels = [1, \"two\"]\n", r"`question_channels`\[1\] must be int"),
     ("[bot]\ncooldown_seconds = -1\n", r"\[bot\] `cooldown_seconds` must be between 0.0 and 3600.0"),
     ("[server]\nport = 1\n", r"unknown section \[server\]; known sections: retrieval, bot"),
+    ("[retrival]\nsources = 1\n", r"unknown section \[retrival\]; did you mean \[retrieval\]\?"),
 ])
 def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, message: str):
     assert_refused(load_bot_config, tmp_path, text, message)

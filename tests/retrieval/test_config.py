@@ -76,6 +76,17 @@ def test_sections_other_programs_own_are_left_to_them(tmp_path: Path):
     assert config.retrieval.batch_size == 8 and not hasattr(config, "bot")
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('[retrival]\nsources = "docs"\n', r"unknown section \[retrival\]; did you mean \[retrieval\]\? known sections: "
+     "retrieval, bot"),
+    ("[bots]\ncooldown_seconds = 1\n", r"unknown section \[bots\]; did you mean \[bot\]\?"),
+    ("[server]\nport = 1\n", r"unknown section \[server\]; known sections: retrieval, bot"),
+])
+def test_a_misspelt_section_is_refused_naming_the_nearest(tmp_path: Path, text: str, message: str):
+    # left alone it would be skipped, and every setting in it silently left at its default
+    assert_refused(load_config, tmp_path, text, message)
+
+
 def test_a_folder_is_not_a_config_file(tmp_path: Path):
     with pytest.raises(ConfigError, match="is a folder"):
         load_config(tmp_path)

@@ -16,7 +16,7 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
 from retrieval import RetrievalConfig, SourceError, load_corpus, loader, open_retriever
-from retrieval.cli import commands as commands_module
+from retrieval.cli import common as cli_common
 from retrieval.cli.cli import main
 from retrieval.ingest.readers import MAX_META_CHARS, MAX_URL_CHARS
 from retrieval.records import Hit, Passage, Role
@@ -372,7 +372,7 @@ def test_an_index_over_pdf_html_and_docx_answers_with_the_page_cited(tmp_path: P
     assert hits[0].citation == '[Ana Lind, "Rivers of the North", p. 2, § Early years, ¶5]'
     assert hits[0].to_dict()["page"] == 2
 
-    monkeypatch.setattr(commands_module, "open_retriever",
+    monkeypatch.setattr(cli_common, "open_retriever",
                         functools.partial(open_retriever, encoder=WordHashEncoder()))
     toml = tmp_path / "config.toml"
     toml.write_text(f'[retrieval]\nsources = "{docs}"\nindex = "{tmp_path / "index"}"\n', encoding="utf-8")
