@@ -419,8 +419,8 @@ class Libraries:
         built = self.use(server, library, embedded, start, skipped)
         if built is None:
             left_out = f"; skipped {', '.join(map(str, skipped))}" if skipped else ""
-            raise SourceError(f"this server's folder holds no document that can be read{left_out}; add one with "
-                              "/add-source")
+            raise SourceError(f"{self.documents_folder(server)} holds no document that can be read{left_out}",
+                              public=f"no document in it can be read{left_out}; add one with /add-source")
         return built
 
     def refresh(self, server: int, start: float, kept_but: str | None = None, embedded: int = 0) -> Built | None:

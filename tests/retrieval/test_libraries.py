@@ -76,7 +76,7 @@ def test_a_library_that_cannot_be_built_leaves_the_shared_answering(fast_retriev
     made = libraries(fast_retriever, tmp_path)
     assert made.has_library(5) and made.retriever_for(5, fast_retriever) is fast_retriever
     made.close()  # the rebuild that began in the background is done: none runs beside the next
-    with pytest.raises(SourceError, match=r"holds no document that can be read; skipped scan\.pdf"):
+    with pytest.raises(SourceError, match=r"servers/5 holds no document that can be read; skipped scan\.pdf"):
         made.rebuild(5)  # /reindex says why
 
 
