@@ -42,11 +42,6 @@ class FairPool:
                 self.changed.notify()
         return future
 
-    def waiting(self, key: Hashable) -> int:
-        """How many of the key's jobs wait (the one running not counted)."""
-        with self.changed:
-            return len(self.queues.get(key, ()))
-
     def work(self) -> None:
         while True:
             with self.changed:
