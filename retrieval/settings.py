@@ -93,7 +93,8 @@ DEFAULT_PORT = 8780
 # a millisecond; nginx gives 60 s to headers alone, which lets a slow client hold a connection that long.
 REQUEST_TIMEOUT_SECONDS = 10.0
 # Open connections at most: below the 1,024 file descriptors a process gets by default on Linux (`ulimit -n`),
-# with room for the index's files and the replica's own connections (Milvus).
+# with room for the index's files and the replica's own connections (Milvus). The service lowers it at start when
+# its own file limit leaves less room (service/descriptors.py).
 MAX_CONNECTIONS = 512
 # Requests in progress at most; more get 503 at once. Far above what batching needs (max_batch questions at a time).
 MAX_REQUESTS = 256

@@ -11,11 +11,14 @@ import numpy as np
 from tqdm import tqdm
 
 from ..encode.embed import TextEncoder
+from ..errors import RetrievalError
 from ..ingest.context import in_context
 from ..ingest.corpus import Corpus
-from ..ingest.dedupe import duplicate_groups
+from ..ingest.dedupe import COMPARISONS_PER_PASSAGE
+from ..ingest.reader_process import group_bounded
 from ..ingest.sentences import split_all
 from ..records import Passage
+from ..settings import DEFAULT_READING, ReadSettings
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
@@ -26,22 +29,24 @@ LOG = logging.getLogger(__name__)
 
 def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
                 progress: bool = True, reuse: bool = True, index_kind: str = "auto",
-                vectors_from: Path | None = None) -> IndexManifest:
+                vectors_from: Path | None = None, reading: ReadSettings = DEFAULT_READING) -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
     Passages whose indexed text the live build (or the one at `vectors_from`) already embedded with this model
-    are not embedded again."""
+    are not embedded again. Near-duplicates are found within `reading`'s bounds."""
     start = time.perf_counter()
     reuse_from = Path(vectors_from or index_dir) if reuse else None
     parts = build_parts(corpus, encoder, index_kind, progress,
-                        lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files))
+                        lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files), reading)
     return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
 
 
 def build_parts(corpus: Corpus, encoder: TextEncoder, index_kind: str, progress: bool,
-                previous: Callable[[tuple[str, str]], Previous | None]) -> BuiltParts:
+                previous: Callable[[tuple[str, str]], Previous | None],
+                reading: ReadSettings = DEFAULT_READING) -> BuiltParts:
     """Embed (or take from `previous`, asked with PASSAGES, CONTEXTS or SENTENCES) and BM25-index the answerable
-    passages, each also in its context, and their sentences, whichever store will hold them. Each document the
-    corpus skipped is warned about here, once a build (the manifest keeps the list)."""
+    passages, each also in its context, and their sentences, whichever store will hold them; group the passages
+    found in several sources, within `reading`'s bounds. Each document the corpus skipped is warned about here,
+    once a build (the manifest keeps the list)."""
     for skipped in corpus.skipped:
         LOG.warning("skipped %s", skipped)
     passages = corpus.answerable()
@@ -58,9 +63,25 @@ def build_parts(corpus: Corpus, encoder: TextEncoder, index_kind: str, progress:
                                        previous(CONTEXTS), progress, "Embedding passages in context")
     sentence_vectors, _ = embed(sentences, sentence_hashes, encoder, previous(SENTENCES), progress,
                                 "Embedding sentences")
-    return BuiltParts(vectors, hashes, Lexical.build(texts), duplicate_groups(passages), embedded, index_kind,
+    return BuiltParts(vectors, hashes, Lexical.build(texts), near_duplicates(passages, reading), embedded, index_kind,
                       SentenceTable(offsets, spans, sentence_vectors), sentence_hashes, texts,
                       context_vectors, context_hashes)
+
+
+def near_duplicates(passages: list[Passage], reading: ReadSettings) -> list[list[int]]:
+    """The passages' near-duplicate groups, found in a worker process within `reading`'s bounds (never in this
+    one, which may be the bot's); none when the search meets a bound: each copy is then shown on its own."""
+    try:
+        grouping = group_bounded(passages, reading)
+    except RetrievalError as error:
+        LOG.warning("%s; this build groups no near-duplicates: a passage in several sources is shown once for "
+                    "each", error)
+        return []
+    if grouping.undecided:
+        LOG.warning("near-duplicate search: %d likely pairs were left unchecked after %d comparisons (%d a passage "
+                    "at most); some near copies may be shown once for each source", grouping.undecided,
+                    grouping.compared, COMPARISONS_PER_PASSAGE)
+    return grouping.groups
 
 
 def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
