@@ -19,6 +19,7 @@ from retrieval.store.layered import LayeredIndex
 
 from . import limits, replies
 from .config import BotConfig
+from .database import DatabaseError
 from .delivery import LostReplies
 from .discord_reply import message_kwargs
 from .paging import PAGER_TIMEOUT_SECONDS
@@ -28,9 +29,8 @@ from .settings_store import ServerSettings, SettingsStore, as_stored
 from .stopping import InFlight
 from .threads import ThreadMemory
 from .vote_buttons import Votes, vote_view
-from .votes_store import FeedbackError
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 SERVICE_DOWN = "The sources cannot be searched right now; your question was not searched. Try again in a minute."
 OWN_LEFT_OUT = ("This server's own documents are being indexed again, so this answer comes from the shared sources "
                 "only; ask again in a few minutes to search them too.")
@@ -93,8 +93,8 @@ class Service:
         try:
             self.settings_store = await loop.run_in_executor(self.writer, SettingsStore, self.config.feedback_db)
             self.server_changes = await loop.run_in_executor(self.writer, self.settings_store.load)
-        except FeedbackError as error:  # answers go on with the config file's settings
-            log.warning("server settings are the config file's: %s", error)
+        except DatabaseError as error:  # answers go on with the config file's settings
+            LOG.warning("server settings are the config file's: %s", error)
         if self.libraries is not None:  # documents a killed /add-source saved but did not index
             await loop.run_in_executor(self.writer, self.libraries.recover)
         return self
@@ -131,10 +131,10 @@ class Service:
         return self.cooldown.retry_after(user_id, seconds=self.settings_for(guild_id).cooldown_seconds)
 
     async def change_settings(self, guild_id: int, settings: ServerSettings, user_id: int) -> None:
-        """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
+        """Store a server's settings and use them at once; DatabaseError when they cannot be stored (then the
         server keeps its previous settings)."""
         if self.settings_store is None:
-            raise FeedbackError("the settings database could not be opened when the bot started",
+            raise DatabaseError("the settings database could not be opened when the bot started",
                                 public="the bot could not open its settings database when it started; tell "
                                 "whoever runs the bot")
         changes = as_stored(settings, self.defaults)
@@ -187,18 +187,18 @@ class Service:
         except (Unavailable, IndexProblem) as error:
             # the services or the index's store, not the question: the asker hears so privately, without the
             # internal address the error names; the log has it all, as the outage it is
-            log.error("question not searched %s question=%.80r: %s", where, question, error)
+            LOG.error("question not searched %s question=%.80r: %s", where, question, error)
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
         except Unreadable as error:  # said to the asker alone: the channel needs no notice of it
-            log.info("question not in English %s language=%s", where, error.language)
+            LOG.info("question not in English %s language=%s", where, error.language)
             return None, [replies.error_reply(error.public, private=True)]
         except RetrievalError as error:
-            log.info("question refused %s question=%.80r: %s", where, question, error)
+            LOG.info("question refused %s question=%.80r: %s", where, question, error)
             return None, [replies.error_reply(f"Sorry, I can't search that: {error.public}")]
         except Exception:  # a fault in the library must still get the asker a reply
-            log.exception("question failed %s question=%.80r", where, question)
+            LOG.exception("question failed %s question=%.80r", where, question)
             return None, [replies.Reply(content=replies.NOT_SEARCHED, private=True)]
-        log.info("question %s hits=%d took_ms=%.1f question=%.80r", where, len(answer.hits), answer.took_ms,
+        LOG.info("question %s hits=%d took_ms=%.1f question=%.80r", where, len(answer.hits), answer.took_ms,
                  question)
         return answer, pages
 

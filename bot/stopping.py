@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 RESTARTING = "The bot is restarting, so this was not answered. Try again in a minute."
 # Telling the askers still waiting is a handful of REST calls; a Discord that does not take them in this long
 # must not keep the process from exiting (the process manager would kill it anyway).
@@ -68,7 +68,7 @@ class InFlight:
         tell their askers privately that the bot is restarting. Returns how many were told."""
         self.stopping = True
         waiting = {entry.task for entry in self.asking}
-        log.info("stopping: %d question(s) being answered get up to %g s to finish", len(waiting), grace_seconds)
+        LOG.info("stopping: %d question(s) being answered get up to %g s to finish", len(waiting), grace_seconds)
         if waiting:
             finished = asyncio.ensure_future(asyncio.wait(waiting))
             hurried = asyncio.ensure_future(self.hurry.wait())
@@ -87,8 +87,8 @@ class InFlight:
             except TimeoutError:
                 told = [TimeoutError(f"Discord did not take the notices within {NOTICE_SECONDS:g} s")]
             for failure in (t for t in told if isinstance(t, BaseException)):
-                log.warning("could not tell an asker that the bot is restarting: %s", failure)
-        log.info("stopping: %d question(s) not finished in time were told the bot is restarting", len(left))
+                LOG.warning("could not tell an asker that the bot is restarting: %s", failure)
+        LOG.info("stopping: %d question(s) not finished in time were told the bot is restarting", len(left))
         return len(left)
 
 

@@ -23,7 +23,7 @@ from ..notices import tell
 from ..service import Service, own_sources
 from .library import choices
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can {what}."
 NO_CONFIG = ("This bot has no index of its own (it answers from a retrieval service, or was started without an "
              "index configuration), so its sources cannot be changed from Discord.")
@@ -147,7 +147,7 @@ class Admin(commands.Cog):
         except RetrievalError as error:
             said = not_indexed if isinstance(error, NotIndexed) and not_indexed else failed
             level = logging.INFO if error.public == str(error) else logging.WARNING
-            log.log(level, "%s in guild %s: %s", said, interaction.guild_id, error)
+            LOG.log(level, "%s in guild %s: %s", said, interaction.guild_id, error)
             await private(interaction, f"{said}: {escape(error.public)}")
             return None
 

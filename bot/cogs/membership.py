@@ -11,7 +11,7 @@ from discord.ext import commands, tasks
 
 from ..service import Service
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 EXPIRY_CHECK_HOURS = 6  # grace periods are days long: a few hours late in removing a library is no matter
 EXPIRY = "expiry"  # the library pool's queue for removing expired libraries, beside every server's own
 
@@ -34,7 +34,7 @@ class Membership(commands.Cog):
         if libraries is None or not libraries.documents_folder(guild.id).is_dir():
             return
         await self.service.library_work(guild.id, libraries.left, guild.id, datetime.now(UTC))
-        log.info("left guild %s: its library is kept %g days, then removed", guild.id,
+        LOG.info("left guild %s: its library is kept %g days, then removed", guild.id,
                  libraries.limits.grace_days)
 
     @commands.Cog.listener()

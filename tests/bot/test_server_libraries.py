@@ -21,7 +21,7 @@ from tests.bot.fake_discord import FakeDiscord
 
 from ..conftest import SEEDS
 from .conftest import plain, running_bot
-from .test_sources_admin import EPHEMERAL
+from .fake_discord.codes import EPHEMERAL, Callback
 
 GUILD_A, GUILD_B = 1_200_000_000_000_000_000, 1_200_000_000_000_000_100
 # A former /add-source upload: before per-server libraries it went into the shared sources folder, and stays there
@@ -65,7 +65,7 @@ async def run(fake: FakeDiscord, name: str, options: dict, who: int, guild: int 
     where = {"dm": True} if guild is None else {"channel_id": fake.channel_id("general", guild)}
     handle = await fake.send_interaction(name, options, user=who, **where)
     response = await handle.wait_response()
-    if response["type"] == 4:  # answered at once
+    if response["type"] == Callback.CHANNEL_MESSAGE:  # answered at once
         data = response["data"]
         return " ".join([data.get("content") or "", *(f"{e['title']} {e['description']}"
                                                         for e in data.get("embeds", []))]).strip()

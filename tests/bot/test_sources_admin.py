@@ -20,12 +20,12 @@ from retrieval.benchmarks.milvus_lite import MilvusServer
 from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.settings import ReadSettings
 from retrieval.store import index
-from tests.retrieval.ingest.test_formats import make_docx, report_pdf
 
 from ..conftest import SEEDS
+from ..support.documents import make_docx, report_pdf
 from .conftest import plain, running_bot
+from .fake_discord.codes import EPHEMERAL, Callback
 
-EPHEMERAL = 64
 MODERATOR, MEMBER = 0, 1  # fake.human_ids: alice has Manage Server, bob has not
 
 
@@ -41,7 +41,7 @@ async def command(fake, name: str, options: dict, user: int = MODERATOR) -> str:
     """Run a manager's command; the text of its private answer."""
     handle = await fake.send_interaction(name, options, user=fake.human_ids[user])
     response = await handle.wait_response()
-    if response["type"] == 4:  # answered at once (a refusal)
+    if response["type"] == Callback.CHANNEL_MESSAGE:  # answered at once (a refusal)
         assert response["data"]["flags"] & EPHEMERAL
         return response["data"]["content"]
     (done,) = await handle.wait_followups(1, timeout=30)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import RetrievalConfig, Retriever, load_corpus, loader
+from retrieval import RetrievalConfig, Retriever, load_corpus
 from retrieval.cli.cli import main, show_library_log
 from retrieval.store.build import build_index
 
 from ...conftest import PROJECT
-from ...encoders import WordHashEncoder
 
 
 def cli_over(index: RetrievalConfig, tmp_path: Path):
@@ -31,14 +30,6 @@ def cli_over(index: RetrievalConfig, tmp_path: Path):
 def cli(seeds_config: RetrievalConfig, retriever, tmp_path: Path):
     """The command line over the session's real seeds index, with the real model."""
     return cli_over(seeds_config, tmp_path)
-
-
-@pytest.fixture
-def word_hash_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line configured with the word-hash stand-in instead of the packaged model."""
-    monkeypatch.setattr(loader, "resolve_model", lambda *_, **__: WordHashEncoder.identity)
-    monkeypatch.setattr(loader, "load_encoder", lambda *_, **__: WordHashEncoder())
-    monkeypatch.setattr(loader, "LazyEncoder", lambda *_, **__: WordHashEncoder())  # a rebuild's
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from retrieval.store.build import build_index
 from retrieval.store.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
 from ...conftest import SEED_PASSAGES, SEEDS
+from ...encoders import WordHashEncoder
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_manifest_records_model_dimension_fingerprint_and_counts(retriever):
 def test_a_missing_index_says_how_to_build_it(tmp_path: Path):
     config = RetrievalConfig(sources=SEEDS, index=tmp_path / "none", auto_build="never")
     with pytest.raises(IndexMissing, match="python -m retrieval build"):
-        open_retriever(config)
+        open_retriever(config, encoder=WordHashEncoder())  # the packaged model's file is not read (about 3 s)
 
 
 def test_a_truncated_vectors_file_is_reported_and_left_alone(built: RetrievalConfig):
