@@ -21,9 +21,11 @@ from retrieval.benchmarks.fairness import many_paragraphs_docx
 from tests.bot.fake_discord import FakeDiscord
 
 from ..conftest import SEEDS
-from .conftest import running_bot
-from .test_server_libraries import GUILD_A, GUILD_B, REFUGEES, add, run, users
+from .conftest import plain, running_bot
+from .fake_discord.codes import EPHEMERAL, Callback
 
+GUILD_A, GUILD_B = 1_200_000_000_000_000_000, 1_200_000_000_000_000_100
+REFUGEES = "How many North Korean refugees has NAUH resettled?"
 # A's document holds a word that makes the stand-in encoder as slow as a real model with a large file
 SLOW_WORD = "zephyrine"
 SLOW_DOC = f"Slow Ledger\n\nThe {SLOW_WORD} ledger lists every tide of the year.\n".encode()
@@ -45,6 +47,30 @@ def shared(fast_retriever: Retriever, tmp_path: Path) -> Iterator[tuple[Retrieva
     sources = Path(shutil.copytree(SEEDS, tmp_path / "sources"))
     config = RetrievalConfig(sources=sources, index=tmp_path / "index")
     yield config, open_retriever(config, progress=False, encoder=fast_retriever.encoder)
+
+
+def users(fake: FakeDiscord) -> dict[str, int]:
+    alice, bob, carol = fake.human_ids
+    return {"alice": alice, "bob": bob, "carol": carol}
+
+
+async def run(fake: FakeDiscord, name: str, options: dict, who: int, guild: int) -> str:
+    """A command's reply text in #general of `guild`: its content and embeds; a manager's command's, private."""
+    handle = await fake.send_interaction(name, options, user=who, channel_id=fake.channel_id("general", guild))
+    response = await handle.wait_response()
+    if response["type"] == Callback.CHANNEL_MESSAGE:  # answered at once
+        done = response["data"]
+    else:
+        (done,) = await handle.wait_followups(1, timeout=WAIT)
+    if name != "ask":
+        assert done["flags"] & EPHEMERAL
+    return " ".join([done.get("content") or "", *(
+        f"{e.get('title', '')} {plain(e.get('description', ''))} {e.get('footer', {}).get('text', '')}"
+        for e in done.get("embeds", []))]).strip()
+
+
+async def add(fake: FakeDiscord, who: int, guild: int, name: str, data: bytes) -> str:
+    return await run(fake, "add-source", {"document": fake.upload(name, data)}, who, guild)
 
 
 class SlowOnWord:

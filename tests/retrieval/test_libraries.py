@@ -18,7 +18,7 @@ from retrieval.libraries import Libraries, LibraryLimits, NotIndexed
 from retrieval.settings import ReadSettings
 from retrieval.store.layered import LayeredIndex
 from retrieval.store.places import server_place
-from tests.retrieval.ingest.test_formats import make_docx
+from tests.support.documents import make_docx
 
 from ..conftest import PROJECT
 
