@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from retrieval import RetrievalConfig, load_config
+from retrieval.libraries import LIBRARY_WORKERS
 from retrieval.settings import within
 
 
@@ -41,6 +42,9 @@ class BotConfig:
     # takes about 7 KB open, and opens in about 3 ms (BENCHMARKS.md, "Per-server libraries")
     server_libraries_open: int = 64
     server_grace_days: float = 30.0  # a server's library is removed this long after the bot leaves the server
+    # Threads adding, removing and rebuilding servers' documents, each server's work queued apart and run in turn
+    # (retrieval/libraries.py: LIBRARY_WORKERS says why 2)
+    server_library_workers: int = LIBRARY_WORKERS
     sharded: bool = False
     shard_count: int = 0
     shard_ids: list[int] = field(default_factory=list)  # this process's shards of shard_count; empty: all
@@ -64,6 +68,7 @@ class BotConfig:
         within("server_max_mb", self.server_max_mb, 0.01, 100_000.0)
         within("server_libraries_open", self.server_libraries_open, 1, 100_000)
         within("server_grace_days", self.server_grace_days, 0.0, 3650.0)
+        within("server_library_workers", self.server_library_workers, 1, 64)
         within("stop_grace_seconds", self.stop_grace_seconds, 0.0, 600.0)
         for url in self.retrieval_url:
             if not url.startswith(("http://", "https://")):

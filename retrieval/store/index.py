@@ -33,6 +33,7 @@ FORMAT_VERSION = 7
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 SERVERS = "servers"  # the shared index's folder holds each server's own index in servers/<id>/ (libraries.py)
+DOCUMENTS = "documents"  # ... and there each of its documents' index, in documents/<key>/ (places.document_place)
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
 LEXICAL, DUPLICATES = "lexical", "duplicates.json"
 EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text

@@ -12,7 +12,7 @@ from ..config import RetrievalConfig
 from ..encode.embed import TextEncoder
 from ..ingest.corpus import Corpus
 from .build import build_index
-from .index import CURRENT, SERVERS, IndexManifest, open_index, read_manifest
+from .index import CURRENT, DOCUMENTS, SERVERS, IndexManifest, open_index, read_manifest
 from .searchable import SearchIndex
 
 
@@ -84,3 +84,15 @@ def server_place(config: RetrievalConfig, server: int) -> IndexPlace:
 
         return MilvusPlace(config.milvus_uri, f"{config.milvus_collection}_server_{server}")
     return FaissFolder(Path(config.index) / SERVERS / str(server))
+
+
+def document_place(config: RetrievalConfig, server: int, key: str) -> IndexPlace:
+    """Where one document of a server's library is indexed (`key`: a name made from its file's, letters and
+    digits), so that adding or removing a document indexes, writes or drops that document alone: a FAISS folder
+    servers/<id>/documents/<key>/, or on Milvus collections of its own. A server's library is searched as the
+    layers of its documents (store/layered.py), whose BM25 takes word statistics from every layer together."""
+    if config.store == "milvus":
+        from .milvus import MilvusPlace
+
+        return MilvusPlace(config.milvus_uri, f"{config.milvus_collection}_server_{server}_{key}")
+    return FaissFolder(Path(config.index) / SERVERS / str(server) / DOCUMENTS / key)

@@ -35,6 +35,7 @@ def read_any(path: Path, key: str, reading: ReadSettings = DEFAULT_READING,
              pages_done: PagesDone | None = None) -> Document:
     """The file read by its format's reader, here and unbounded (reader_process.read_bounded is the bounded
     way); a .txt file (or any other) as plain text. `pages_done` hears of each page of a PDF (the one format
-    slow enough to need a bar); a Word file's parts may unzip to `reading.max_unzipped_mb` together."""
+    slow enough to need a bar); a Word file's parts may unzip to `reading.max_unzipped_mb` together, and it may
+    hold `reading.passages` paragraphs with text."""
     reader = READERS.get(path.suffix.lower())
     return read_document(path, key) if reader is None else reader(path, key, ReadOptions(reading, pages_done))
