@@ -360,7 +360,7 @@ class Libraries:
         of the whole-library index that servers had before their documents were indexed apart (FAISS)."""
         whole = Path(self.config.index) / SERVERS / str(server)
         return self.place(server, key).build(corpus, self.encoder, file, progress=False,
-                                             index_type=self.config.index_type,
+                                             index_type=self.config.index_type, reading=self.config.reading,
                                              vectors_from=whole if (whole / CURRENT).exists() else None)
 
     def check_room(self, folder: Path, size: int) -> None:

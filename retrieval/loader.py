@@ -47,7 +47,8 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
                   else load_corpus(source_path, config.max_file_mb, progress, config.reading))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
-        place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type)
+        place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type,
+                    reading=config.reading)
     if sources is None and index is None:
         note_other_folder(place, config)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
@@ -112,4 +113,4 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     encoder = LazyEncoder(model, config.batch_size, config.model_cache) if lazy else load_encoder(
         model, config.batch_size, config.model_cache)
     return place.build(corpus, encoder, sources, progress=progress, reuse=reuse, index_type=config.index_type,
-                       vectors_from=vectors_from)
+                       vectors_from=vectors_from, reading=config.reading)

@@ -15,6 +15,7 @@ from pymilvus import MilvusClient
 from ...encode.embed import ModelIdentity, TextEncoder
 from ...errors import IndexProblem
 from ...ingest.corpus import Corpus
+from ...settings import DEFAULT_READING, ReadSettings
 from ..build import build_parts
 from ..index import IndexManifest, new_manifest
 from ..reuse import CONTEXTS as CONTEXTS_FILES
@@ -34,7 +35,7 @@ STALE_BUILD = timedelta(hours=6)
 
 def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sources_path: Path,
                  progress: bool = True, reuse: bool = True, index_type: str = "auto",
-                 vectors_from: Path | None = None) -> IndexManifest:
+                 vectors_from: Path | None = None, reading: ReadSettings = DEFAULT_READING) -> IndexManifest:
     """Build the corpus into new collections, reusing the live build's vectors for unchanged texts (or, with no
     live build, those of the FAISS index at `vectors_from`: moving to Milvus embeds nothing again), then point
     the alias at them; the build that was live stays until the next one, so a reader on it finishes on it."""
@@ -42,7 +43,7 @@ def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sourc
     client = place.connect()
     live = place.live_build(client)
     lend = lender(place, client, live, encoder.identity, vectors_from) if reuse else (lambda files: None)
-    parts = build_parts(corpus, encoder, index_type, progress, lend)
+    parts = build_parts(corpus, encoder, index_type, progress, lend, reading)
     build = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     try:
         with milvus_errors(place):

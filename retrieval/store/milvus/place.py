@@ -13,6 +13,7 @@ from pymilvus.exceptions import MilvusException
 from ...encode.embed import TextEncoder
 from ...errors import IndexCorrupt, IndexMissing, IndexProblem
 from ...ingest.corpus import Corpus
+from ...settings import DEFAULT_READING, ReadSettings
 from ..index import IndexManifest
 from .build import build_milvus
 from .common import KINDS, RECORDS, message, milvus_errors, named, read_manifest
@@ -97,8 +98,9 @@ class MilvusPlace:
         return self.live_build(self.connect()) is not None
 
     def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
-              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
-        return build_milvus(self, corpus, encoder, sources_path, progress, reuse, index_type, vectors_from)
+              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None,
+              reading: ReadSettings = DEFAULT_READING) -> IndexManifest:
+        return build_milvus(self, corpus, encoder, sources_path, progress, reuse, index_type, vectors_from, reading)
 
     def open(self) -> MilvusIndex:
         return open_milvus(self)
