@@ -25,6 +25,7 @@ from .errors import IndexProblem, RetrievalError, SourceError
 from .fair_pool import FairPool
 from .ingest.adding import REMOVED_FOLDER, Added, add_document, existing_ids, remove_document
 from .ingest.corpus import Corpus, Skipped, document_files, load_document, reason
+from .ingest.prepared import prepare
 from .search.retriever import Retriever
 from .store.index import CURRENT, DOCUMENTS, SERVERS, IndexManifest
 from .store.layered import LayeredIndex
@@ -359,8 +360,8 @@ class Libraries:
         """Index one document apart. The vectors its last index holds are reused, or, at its first index, those
         of the whole-library index that servers had before their documents were indexed apart (FAISS)."""
         whole = Path(self.config.index) / SERVERS / str(server)
-        return self.place(server, key).build(corpus, self.encoder, file, progress=False,
-                                             index_type=self.config.index_type, reading=self.config.reading,
+        return self.place(server, key).build(prepare(corpus, self.config.reading), self.encoder, file,
+                                             progress=False, index_type=self.config.index_type,
                                              vectors_from=whole if (whole / CURRENT).exists() else None)
 
     def check_room(self, folder: Path, size: int) -> None:

@@ -1,6 +1,7 @@
 """The project's folders as its imports draw them: the bot and the library never depend on the benchmarks or the
-evaluation, documents become passages in ingest/ without reaching into the stages after it, and each test module
-takes what it shares from conftest.py or tests/support, never from another test module."""
+evaluation, documents become passages in ingest/ without reaching into the stages after it (nor the store back
+into ingest), and each test module takes what it shares from conftest.py or tests/support, never from another test
+module."""
 
 from __future__ import annotations
 
@@ -74,6 +75,12 @@ def test_no_folder_or_module_imports_one_that_imports_it_back():
 
 def test_ingest_turns_documents_into_passages_without_the_stages_after_it():
     assert reaching("retrieval/ingest", AFTER_INGEST) == {}
+
+
+def test_the_store_takes_prepared_passages_and_never_reads_documents():
+    """Ingest prepares what an index holds once (ingest/prepared.py); the store is handed that record and calls
+    nothing of ingest's, not even for a type."""
+    assert reaching("retrieval/store", ("retrieval.ingest",)) == {}
 
 
 def test_no_test_module_imports_another():

@@ -10,8 +10,7 @@ from typing import Protocol
 
 from ..config import RetrievalConfig
 from ..encode.embed import TextEncoder
-from ..ingest.corpus import Corpus
-from ..settings import DEFAULT_READING, ReadSettings
+from ..records import PreparedCorpus
 from .build import build_index
 from .index import CURRENT, DOCUMENTS, SERVERS, IndexManifest, open_index, read_manifest
 from .searchable import SearchIndex
@@ -26,12 +25,11 @@ class IndexPlace(Protocol):
     def has_build(self) -> bool:
         """Whether a build is live, to lend its vectors to the next."""
 
-    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
-              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None,
-              reading: ReadSettings = DEFAULT_READING) -> IndexManifest:
-        """Index the corpus and switch to it once complete. With `reuse`, the vectors of texts the live build
-        (or else the FAISS index at `vectors_from`) embedded with this model are not embedded again. Near-duplicates
-        are found within `reading`'s bounds."""
+    def build(self, corpus: PreparedCorpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
+        """Index the prepared corpus (ingest/prepared.py) and switch to it once complete. With `reuse`, the vectors
+        of texts the live build (or else the FAISS index at `vectors_from`) embedded with this model are not
+        embedded again."""
 
     def open(self) -> SearchIndex:
         """The live build, ready to search."""
@@ -55,12 +53,10 @@ class FaissFolder:
     def has_build(self) -> bool:
         return (self.path / CURRENT).exists()
 
-    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
-              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None,
-              reading: ReadSettings = DEFAULT_READING) -> IndexManifest:
+    def build(self, corpus: PreparedCorpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+              reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
         return build_index(corpus, encoder, self.path, sources_path, progress=progress, reuse=reuse,
-                           index_kind=index_type, vectors_from=None if self.has_build() else vectors_from,
-                           reading=reading)
+                           index_kind=index_type, vectors_from=None if self.has_build() else vectors_from)
 
     def open(self) -> SearchIndex:
         return open_index(self.path)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, SourceError, load_corpus
+from retrieval.ingest.prepared import prepare
 from retrieval.libraries import Libraries, LibraryLimits, NotIndexed
 from retrieval.settings import ReadSettings
 from retrieval.store.layered import LayeredIndex
@@ -214,7 +215,7 @@ def test_a_library_indexed_whole_by_an_earlier_version_is_indexed_apart_reusing_
     (folder / "tides.txt").write_bytes(NOTE)
     (folder / "bells.txt").write_bytes(b"Bells\n\nThe bell rings twice at noon.\n")
     made = libraries(fast_retriever, tmp_path)
-    server_place(made.config, 7).build(load_corpus(folder), fast_retriever.encoder, folder, progress=False)
+    server_place(made.config, 7).build(prepare(load_corpus(folder)), fast_retriever.encoder, folder, progress=False)
     assert not made.has_index(7)  # its documents' own indexes are missing
     built = made.rebuild(7)  # as the first question's rebuild in the background does, or /reindex
     assert built.sources == 2 and built.embedded == 0  # every vector taken from the whole-library index

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, open_retriever
+from retrieval.ingest import prepared
 from retrieval.loader import build_from
 from retrieval.settings import ReadSettings
-from retrieval.store import build
 
 from ..conftest import SEED_PASSAGES, SEEDS
 from ..encoders import WordHashEncoder
@@ -61,8 +61,8 @@ def test_a_build_finds_near_duplicates_within_the_configured_reading_bounds(tmp_
                                                                             monkeypatch: pytest.MonkeyPatch):
     """[retrieval.reading] bounds the near-duplicate search of every build, not the defaults (issue 27, item 4)."""
     asked: list[ReadSettings] = []
-    real = build.near_duplicates
-    monkeypatch.setattr(build, "near_duplicates", lambda passages, reading: asked.append(reading) or real(
+    real = prepared.near_duplicates
+    monkeypatch.setattr(prepared, "near_duplicates", lambda passages, reading: asked.append(reading) or real(
         passages, reading))
     reading = ReadSettings(seconds=45.0, memory_mb=900.0)
     config = RetrievalConfig(sources=SEEDS, index=tmp_path / "first", reading=reading)

@@ -16,6 +16,7 @@ from pypdf import PdfReader, PdfWriter
 from retrieval import RetrievalConfig, SourceError, load_corpus, loader, open_retriever
 from retrieval.cli import common as cli_common
 from retrieval.cli.cli import main
+from retrieval.ingest.prepared import prepare
 from retrieval.ingest.readers import MAX_META_CHARS, MAX_URL_CHARS
 from retrieval.records import Hit, Passage, Role
 from retrieval.search.cite import citation
@@ -256,7 +257,7 @@ def test_an_index_over_pdf_html_and_docx_answers_with_the_page_cited(tmp_path: P
     report_pdf(docs / "report.pdf")
     (docs / "river.html").write_text(ARTICLE, encoding="utf-8")
     make_docx(docs / "ferry.docx")
-    build_index(load_corpus(docs), WordHashEncoder(), tmp_path / "index", docs, progress=False)
+    build_index(prepare(load_corpus(docs)), WordHashEncoder(), tmp_path / "index", docs, progress=False)
     config = RetrievalConfig(sources=docs, index=tmp_path / "index")
     retriever = open_retriever(config, encoder=WordHashEncoder(), progress=False)
     hits = retriever.search("When did the survey start with two boats and a notebook?", k=3)
@@ -297,7 +298,7 @@ def test_a_folder_with_broken_documents_builds_from_the_good_ones_and_records_th
     assert skipped["notes.docx"].startswith("not a readable Word document")
     assert caplog.messages == []
 
-    manifest = build_index(corpus, WordHashEncoder(), tmp_path / "index", docs, progress=False)
+    manifest = build_index(prepare(corpus), WordHashEncoder(), tmp_path / "index", docs, progress=False)
     assert manifest.skipped == [{"file": s.file, "reason": s.reason} for s in corpus.skipped]
     said = [r.getMessage() for r in caplog.records if r.name.startswith("retrieval")]
     assert said == [f"skipped {s}" for s in corpus.skipped]  # the build says each, once
