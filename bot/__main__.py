@@ -22,7 +22,7 @@ from retrieval.service.client import RemoteRetriever
 from .app import run_bot
 from .config import BotConfig, FileConfig, load_bot_config
 from .console import run_console
-from .votes_store import FeedbackStore
+from .question_log import QuestionLog
 
 DEFAULT_CONFIG = Path("config.toml")
 TOKEN_VARIABLE = "DISCORD_TOKEN"
@@ -75,7 +75,7 @@ def print_report(database: Path, as_json: bool) -> None:
     """What the votes kept in `database` say; RetrievalError when it is missing or cannot be read."""
     if not database.is_file():
         raise RetrievalError(f"feedback database {database} not found (the bot writes it: `feedback_db`)")
-    report = FeedbackStore(database).report()
+    report = QuestionLog(database).report()
     print(json.dumps(asdict(report), ensure_ascii=False, indent=1) if as_json else report.table())
 
 

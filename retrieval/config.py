@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
-from .settings import ReadSettings, SearchSettings, ServeSettings, SettingError
+from .settings import ReadSettings, SearchSettings, ServeSettings, SettingError, within
 
 PACKAGED_MODEL = "packaged"
 # A document larger than this is skipped with a warning. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
@@ -58,8 +58,8 @@ class RetrievalConfig:
         # Python callers may pass strings where paths are meant, as the TOML loader does
         for name in ("sources", "index", "model_cache"):
             object.__setattr__(self, name, Path(getattr(self, name)))
-        check_range("batch_size", self.batch_size, 1, 4096)
-        check_range("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
+        within("batch_size", self.batch_size, 1, 4096)
+        within("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
         if self.store == "milvus":
             uri = str(self.milvus_uri)
             if not uri:
@@ -166,11 +166,6 @@ def check_value(hint: Any, value: Any, where: str, base: Path, secret: bool = Fa
         (item,) = typing.get_args(hint)
         return [expect(item, v, f"{where}[{i}]", secret) for i, v in enumerate(expect(list, value, where, secret))]
     return expect(hint, value, where, secret)
-
-
-def check_range(name: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise ValueError(f"`{name}` must be between {low} and {high}, not {value}")
 
 
 def expect(kind: type, value: Any, where: str, secret: bool = False) -> Any:

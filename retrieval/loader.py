@@ -11,6 +11,7 @@ from .encode.embed import LazyEncoder, TextEncoder, load_encoder, question_ident
 from .encode.rerank import Reranker
 from .errors import IndexMissing, IndexStale
 from .ingest.corpus import Corpus, load_corpus
+from .ingest.prepared import prepare
 from .search.retriever import Retriever
 from .store.index import IndexManifest, check_fresh
 from .store.places import FaissFolder, IndexPlace, place_of
@@ -40,7 +41,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     try:
         manifest = place.manifest()
         checked = current_corpus(sources, manifest, config, progress)
-        check_fresh(manifest, model, checked[1], place, checked[0])
+        check_fresh(manifest, model, checked[1] and checked[1].fingerprint, place, checked[0])
         needs_build = rebuild
         if rebuild:
             LOG.info("rebuilding the index at %s from %s", place, sources or checked[0])
@@ -57,7 +58,8 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
                   else load_corpus(source_path, config.max_file_mb, progress, config.reading))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
-        place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type)
+        place.build(prepare(corpus, config.reading), encoder, source_path, progress=progress,
+                    index_type=config.index_type)
     if sources is None and index is None:
         note_other_folder(place, config)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
@@ -121,5 +123,5 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     lazy = reuse and (place.has_build() or vectors_from is not None)
     encoder = LazyEncoder(model, config.batch_size, config.model_cache) if lazy else load_encoder(
         model, config.batch_size, config.model_cache)
-    return place.build(corpus, encoder, sources, progress=progress, reuse=reuse, index_type=config.index_type,
-                       vectors_from=vectors_from)
+    return place.build(prepare(corpus, config.reading), encoder, sources, progress=progress, reuse=reuse,
+                       index_type=config.index_type, vectors_from=vectors_from)

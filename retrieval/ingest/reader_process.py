@@ -38,12 +38,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import RetrievalError, SourceError
-from ..records import Passage
+from ..records import ANSWERS, Passage
 from ..settings import DEFAULT_READING, ReadSettings
 from .dedupe import Grouping, find_duplicates
 from .formats import READERS, read_any
 from .formats.pdf import LONG_PDF_PAGES
 from .readers import Document, read_document
+from .split import split_paragraph
 
 # The worker's program: serve() on the socket whose descriptor it is given. It ignores SIGINT first thing: Ctrl-C in
 # a terminal reaches the whole process group, and the owner (which gets it too) stops the worker itself; a worker
@@ -79,7 +80,25 @@ class GroupRequest:
 
 def read_bounded(path: Path, key: str, reading: ReadSettings = DEFAULT_READING, progress: bool = False) -> Document:
     """The file read by its format's reader in a worker process, within `reading`'s deadline and memory; a .txt
-    file (or any without a format reader) read here. With `progress`, a long PDF shows a bar over its pages."""
+    file (or any without a format reader) read here. With `progress`, a long PDF shows a bar over its pages.
+    A document of more than `reading.passages` passages is refused (a Word file's before its paragraphs are read)."""
+    return within_passages(read_in_worker(path, key, reading, progress), path, reading)
+
+
+def within_passages(document: Document, path: Path, reading: ReadSettings) -> Document:
+    """The document, unless it gives more passages than `reading.passages`: then SourceError saying so."""
+    count = sum(len(split_paragraph(block.text)) for block in document.blocks if block.role in ANSWERS)
+    if count > reading.passages:
+        raise SourceError(too_many_passages(path, f"gives {count:,} passages", reading.passages))
+    return document
+
+
+def too_many_passages(path: Path, found: str, limit: int) -> str:
+    return (f"{path} {found}, over the {limit:,} one document may give (`passages` in the config's "
+            f"[retrieval.reading] table); split it into several files, or join its short paragraphs")
+
+
+def read_in_worker(path: Path, key: str, reading: ReadSettings, progress: bool) -> Document:
     if path.suffix.lower() not in READERS:
         return read_document(path, key)
     request = Request(str(path), key, reading, progress)

@@ -25,7 +25,7 @@ from .guard import TOKEN_VARIABLE, Guard, protocol_for
 from .payloads import source_json, sources_json
 from .repeats import quiet_repeats
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 # Latency buckets (seconds) around what BENCHMARKS.md measures: a few ms alone, tens of ms in batches under load.
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -74,7 +74,7 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
                                 status_code=400 if isinstance(error, QueryError) else 503)
         except Unavailable as error:  # the index's store is down: another replica may reach it; the log says where
             metrics.errors.labels("unavailable").inc()
-            log.error("question not answered: %s", error)
+            LOG.error("question not answered: %s", error)
             return JSONResponse({"query": q, "error": "the index's store is unavailable"}, status_code=503)
         except Exception as error:
             metrics.errors.labels("unexpected").inc()
@@ -117,7 +117,7 @@ def server_config(retriever: Retriever, settings: ServeSettings, token: str | No
     backlog to match: descriptors.py) and `max_requests` in progress, and with `token` every path but /health needs
     it as a bearer token."""
     budget = connection_budget(settings.max_connections)
-    log.info("serving %s", budget)
+    LOG.info("serving %s", budget)
     app = Guard(create_app(retriever, settings), settings.max_requests, token)
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level, backlog=budget.backlog,
                           http=protocol_for(replace(settings, max_connections=budget.max_connections)), ws="none")
@@ -128,7 +128,7 @@ def serve(retriever: Retriever, settings: ServeSettings) -> None:
     or error repeated within a minute is logged once, with a count (repeats.py)."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
     if token is None and settings.host not in LOOPBACK:
-        log.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
+        LOG.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
                     TOKEN_VARIABLE)
     config = server_config(retriever, settings, token)  # sets up uvicorn's logging, which quiet_repeats extends
     quiet_repeats()

@@ -17,7 +17,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ..settings import ServeSettings
 from .client import TOKEN_VARIABLE
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 __all__ = ["TOKEN_VARIABLE", "Guard", "protocol_for"]
 OPEN_PATHS = frozenset({"/health"})  # what a load balancer's or process manager's health check may ask untokened
 Scope = dict[str, Any]

@@ -1,8 +1,8 @@
-"""Build an index from a corpus: embed (or reuse) and BM25-index the answerable passages, then write atomically."""
+"""Build an index from a prepared corpus (ingest/prepared.py): embed (or reuse) and BM25-index its answerable
+passages, then write atomically."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,51 +11,35 @@ import numpy as np
 from tqdm import tqdm
 
 from ..encode.embed import TextEncoder
-from ..errors import RetrievalError
-from ..ingest.context import in_context
-from ..ingest.corpus import Corpus
-from ..ingest.dedupe import COMPARISONS_PER_PASSAGE
-from ..ingest.reader_process import group_bounded
-from ..ingest.sentences import split_all
-from ..records import Passage
-from ..settings import DEFAULT_READING, ReadSettings
+from ..records import PreparedCorpus
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
 from .sentences import SentenceTable
 
-LOG = logging.getLogger(__name__)
 
-
-def build_index(corpus: Corpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
+def build_index(corpus: PreparedCorpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
                 progress: bool = True, reuse: bool = True, index_kind: str = "auto",
-                vectors_from: Path | None = None, reading: ReadSettings = DEFAULT_READING) -> IndexManifest:
+                vectors_from: Path | None = None) -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
     Passages whose indexed text the live build (or the one at `vectors_from`) already embedded with this model
-    are not embedded again. Near-duplicates are found within `reading`'s bounds."""
+    are not embedded again."""
     start = time.perf_counter()
     reuse_from = Path(vectors_from or index_dir) if reuse else None
     parts = build_parts(corpus, encoder, index_kind, progress,
-                        lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files), reading)
-    return write_index(corpus, parts, encoder.identity, index_dir, sources_path, time.perf_counter() - start)
+                        lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files))
+    return write_index(corpus, parts, encoder.identity, index_dir, sources_path,
+                       corpus.seconds + time.perf_counter() - start)
 
 
-def build_parts(corpus: Corpus, encoder: TextEncoder, index_kind: str, progress: bool,
-                previous: Callable[[tuple[str, str]], Previous | None],
-                reading: ReadSettings = DEFAULT_READING) -> BuiltParts:
+def build_parts(corpus: PreparedCorpus, encoder: TextEncoder, index_kind: str, progress: bool,
+                previous: Callable[[tuple[str, str]], Previous | None]) -> BuiltParts:
     """Embed (or take from `previous`, asked with PASSAGES, CONTEXTS or SENTENCES) and BM25-index the answerable
-    passages, each also in its context, and their sentences, whichever store will hold them; group the passages
-    found in several sources, within `reading`'s bounds. Each document the corpus skipped is warned about here,
-    once a build (the manifest keeps the list)."""
-    for skipped in corpus.skipped:
-        LOG.warning("skipped %s", skipped)
-    passages = corpus.answerable()
-    texts = index_texts(corpus, passages)
+    passages, each also in its context, and their sentences, whichever store will hold them."""
+    texts, contexts, sentences = corpus.texts, corpus.contexts, corpus.sentences
     hashes = text_hashes(texts)
-    offsets, spans, sentences = split_all([p.text for p in passages])
     sentence_hashes = text_hashes(sentences)
     vectors, embedded = embed(texts, hashes, encoder, previous(PASSAGES), progress, "Embedding passages")
-    contexts = in_context(passages, texts)
     context_hashes = text_hashes(contexts)
     context_vectors = vectors.copy()  # a passage first in its document, or long, is its own context
     framed = [i for i, (context, text) in enumerate(zip(contexts, texts, strict=True)) if context != text]
@@ -63,25 +47,9 @@ def build_parts(corpus: Corpus, encoder: TextEncoder, index_kind: str, progress:
                                        previous(CONTEXTS), progress, "Embedding passages in context")
     sentence_vectors, _ = embed(sentences, sentence_hashes, encoder, previous(SENTENCES), progress,
                                 "Embedding sentences")
-    return BuiltParts(vectors, hashes, Lexical.build(texts), near_duplicates(passages, reading), embedded, index_kind,
-                      SentenceTable(offsets, spans, sentence_vectors), sentence_hashes, texts,
-                      context_vectors, context_hashes)
-
-
-def near_duplicates(passages: list[Passage], reading: ReadSettings) -> list[list[int]]:
-    """The passages' near-duplicate groups, found in a worker process within `reading`'s bounds (never in this
-    one, which may be the bot's); none when the search meets a bound: each copy is then shown on its own."""
-    try:
-        grouping = group_bounded(passages, reading)
-    except RetrievalError as error:
-        LOG.warning("%s; this build groups no near-duplicates: a passage in several sources is shown once for "
-                    "each", error)
-        return []
-    if grouping.undecided:
-        LOG.warning("near-duplicate search: %d likely pairs were left unchecked after %d comparisons (%d a passage "
-                    "at most); some near copies may be shown once for each source", grouping.undecided,
-                    grouping.compared, COMPARISONS_PER_PASSAGE)
-    return grouping.groups
+    return BuiltParts(vectors, hashes, Lexical.build(texts), corpus.duplicates, embedded, index_kind,
+                      SentenceTable(corpus.sentence_offsets, corpus.sentence_spans, sentence_vectors),
+                      sentence_hashes, texts, context_vectors, context_hashes)
 
 
 def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
@@ -98,14 +66,3 @@ def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: 
         if missing:
             vectors[missing] = encoder.encode([texts[i] for i in missing], on_batch=bar.update)
     return vectors, len(missing)
-
-
-def index_texts(corpus: Corpus, passages: list[Passage]) -> list[str]:
-    """What is embedded and BM25-indexed for each passage: its text, led by the document's title when the
-    passage is the document's whole body (an abstract, a note), since the title then speaks for it alone."""
-    bodies: dict[str, int] = {}
-    for passage in passages:
-        bodies[passage.source_id] = bodies.get(passage.source_id, 0) + 1
-    return [f"{corpus.sources[p.source_id].title} {p.text}"
-            if bodies[p.source_id] == 1 and corpus.sources[p.source_id].title != p.source_id else p.text
-            for p in passages]

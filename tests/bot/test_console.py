@@ -11,6 +11,7 @@ import pytest
 import bot.__main__ as bot_main
 from bot.console import run_console
 from retrieval import Retriever, load_corpus, loader
+from retrieval.ingest.prepared import prepare
 from retrieval.store.build import build_index
 
 from ..conftest import PROJECT, SEEDS
@@ -158,7 +159,7 @@ def test_the_fix_a_start_up_error_names_works_in_the_shell_it_ran_from(tmp_path:
     monkeypatch.setattr(loader, "resolve_model", lambda *_, **__: WordHashEncoder.identity)
     (tmp_path / "mydocs").mkdir()
     (tmp_path / "mydocs" / "tide.txt").write_text("Tides\n\nThe tide turns twice a day.\n", encoding="utf-8")
-    build_index(load_corpus(tmp_path / "mydocs"), WordHashEncoder(), tmp_path / "index", tmp_path / "mydocs",
+    build_index(prepare(load_corpus(tmp_path / "mydocs")), WordHashEncoder(), tmp_path / "index", tmp_path / "mydocs",
                 progress=False)
     (tmp_path / "config.toml").write_text(f'[retrieval]\nsources = "{SEEDS}"\n', encoding="utf-8")
     venv = tmp_path / ".venv" / "bin"

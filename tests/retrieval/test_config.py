@@ -7,11 +7,7 @@ import pytest
 from retrieval import ConfigError, RetrievalConfig, load_config
 from retrieval.settings import SearchSettings
 
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from ..support.configs import assert_refused, write
 
 
 def test_defaults_without_a_file():
@@ -60,14 +56,6 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
 ])
 def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, message: str):
     assert_refused(load_config, tmp_path, text, message)
-
-
-def assert_refused(load, tmp_path: Path, text: str, message: str) -> None:
-    """`load` refuses a config file holding `text` with a ConfigError matching `message` and naming the file."""
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigError, match=message) as error:
-        load(path)
-    assert str(path) in str(error.value)
 
 
 def test_sections_other_programs_own_are_left_to_them(tmp_path: Path):

@@ -14,13 +14,12 @@ from retrieval import loader
 from retrieval.cli.cli import main
 
 from ...conftest import SEEDS
-from .test_cli import word_hash_model  # noqa: F401 - the fixture, shared
 
 TIDE = "Tides\n\nThe tide turns twice a day, pulled by the moon.\n\nSpring tides come at the new and full moon.\n"
 
 
 @pytest.fixture
-def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word_hash_model) -> Path:  # noqa: F811
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word_hash_model) -> Path:
     """A checkout's working folder: the seeds, and a folder of the user's own documents beside them."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
     (tmp_path / "mydocs").mkdir()

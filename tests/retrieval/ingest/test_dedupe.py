@@ -12,6 +12,7 @@ import pytest
 
 from retrieval import RetrievalError, load_corpus
 from retrieval.ingest import dedupe
+from retrieval.ingest.prepared import prepare
 from retrieval.ingest.reader_process import group_bounded
 from retrieval.records import Passage
 from retrieval.settings import ReadSettings
@@ -84,7 +85,7 @@ def test_the_search_runs_in_the_reader_process_not_the_callers(tmp_path: Path, m
     text = "The ferry leaves the harbour at dawn and returns before the evening tide turns."
     (sources / "timetable.txt").write_text(f"Timetable\n\n{text}\n\nTickets are sold on board.\n")
     (sources / "notice.txt").write_text(f"Notice\n\nA note on crossings.\n\n{text.replace('dawn', 'sunrise')}\n")
-    build_index(load_corpus(sources), WordHashEncoder(), tmp_path / "index", sources, progress=False)
+    build_index(prepare(load_corpus(sources)), WordHashEncoder(), tmp_path / "index", sources, progress=False)
     index = open_index(tmp_path / "index")
     copied = [row for row in range(len(index.rows)) if "harbour" in index.passages_at([row])[0].text]
     assert len(copied) == 2 and index.copies_of(copied[0]) == copied
@@ -102,7 +103,7 @@ def test_a_search_past_the_reading_deadline_is_stopped_and_the_build_goes_on_wit
     (sources / "pages.txt").write_text("\n\n".join(p.text for p in passages))
     (sources / "copy.txt").write_text(passages[0].text)
     with caplog.at_level(logging.WARNING):
-        build_index(load_corpus(sources), WordHashEncoder(), tmp_path / "index", sources, progress=False,
-                    reading=ReadSettings(seconds=0.05))
+        build_index(prepare(load_corpus(sources), ReadSettings(seconds=0.05)), WordHashEncoder(), tmp_path / "index",
+                    sources, progress=False)
     assert "this build groups no near-duplicates" in caplog.text
     assert open_index(tmp_path / "index").duplicates == {}

@@ -20,7 +20,7 @@ from retrieval.ingest.reader_process import WORKERS, Request, Worker, read_bound
 from retrieval.settings import ReadSettings, SettingError
 
 from ...conftest import PROJECT
-from .test_formats import make_docx
+from ...support.documents import make_docx
 
 MB = 1_000_000
 

@@ -23,7 +23,7 @@ from retrieval.service import descriptors
 from retrieval.service.descriptors import connection_budget
 
 from ...conftest import PROJECT
-from .test_guard import HALF_SENT
+from .conftest import HALF_SENT
 
 FILE_LIMIT = 256  # the served process's RLIMIT_NOFILE: a quarter of the common 1,024, so that the test is quick
 HELD = 3 * FILE_LIMIT  # half-sent requests held open at once, more than the process may open files
