@@ -338,9 +338,10 @@ def test_pdf_a_full_line_at_the_foot_of_a_page_goes_on_with_the_next_page(tmp_pa
 
 @pytest.fixture
 def word_hash_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Builds from the command line with the word-hash stand-in for the model."""
+    """Builds (and searches) from the command line with the word-hash stand-in for the model."""
     monkeypatch.setattr(loader, "resolve_model", lambda *_, **__: WordHashEncoder.identity)
     monkeypatch.setattr(loader, "load_encoder", lambda *_, **__: WordHashEncoder())
+    monkeypatch.setattr(loader, "LazyEncoder", lambda *_, **__: WordHashEncoder())  # the questions' encoder
 
 
 LEDGER = ["Salmon passed the weir at dawn.", "The ferryman counted trout by the mill.",
