@@ -15,6 +15,9 @@ Fusion = Literal["weighted", "rrf"]
 MODES: tuple[str, ...] = get_args(Mode)
 FUSIONS: tuple[str, ...] = get_args(Fusion)
 MAX_SEARCH_K = 1000  # batch evaluation asks for the top 100 or more; a reader sees far fewer
+# Passages re-read by late interaction at most: each is run through the model at question time (BENCHMARKS.md, "Late
+# interaction": about N ms a passage), so a few dozen already cost more than the rest of a search.
+MAX_LATE_DEPTH = 50
 
 
 class SettingError(ConfigError, ValueError):
@@ -57,6 +60,13 @@ class SearchSettings:
     # off by default: no cross-encoder can be installed here (README, "Re-ranking with a cross-encoder").
     reranker: Path | None = None
     rerank_depth: int = 20
+    # Re-order the first `late_depth` distinct passages by their fused score blended with how well each of the
+    # question's word pieces finds its match in the passage (MaxSim over the model's own token vectors,
+    # search/late_interaction.py), and let the gate and each passage's relevance read it too. The blend is fitted
+    # by `calibrate` (search/coverage.py); the figures behind both defaults are in BENCHMARKS.md ("Late
+    # interaction"). Needs a torch backend: the ONNX exports give no token vectors.
+    late_interaction: bool = True
+    late_depth: int = 5
 
     def __post_init__(self) -> None:
         choose("mode", self.mode, MODES)
@@ -69,6 +79,7 @@ class SearchSettings:
         within("related", self.related, 0.0, 1.0)
         within("max_question_chars", self.max_question_chars, 1, 100_000)
         within("rerank_depth", self.rerank_depth, 1, 1000)
+        within("late_depth", self.late_depth, 1, MAX_LATE_DEPTH)
         if self.reranker is not None:
             object.__setattr__(self, "reranker", Path(self.reranker))
 

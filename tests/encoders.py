@@ -18,7 +18,18 @@ class WordHashEncoder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
-                vectors[row, zlib.crc32(word.strip(".,?!;:").encode()) % self.dimension] += 1
+                vectors[row, dimension_of(word, self.dimension)] += 1
         if on_batch:
             on_batch(len(texts))
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+
+    def token_vectors(self, texts) -> list[np.ndarray]:
+        """One token per word: the unit vector along its dimension."""
+        return [np.eye(self.dimension, dtype=np.float32)[[dimension_of(word, self.dimension)
+                                                          for word in text.lower().split()]].reshape(-1,
+                                                                                                    self.dimension)
+                for text in texts]
+
+
+def dimension_of(word: str, dimensions: int) -> int:
+    return zlib.crc32(word.strip(".,?!;:").encode()) % dimensions

@@ -154,7 +154,19 @@ class Encoder:
             if on_batch:
                 on_batch(len(rows))
         # normalised in float32, whatever precision the model ran in
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
+        return unit(vectors)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's unit-length token vectors (the model's last layer, one row per word piece), [CLS] and
+        [SEP] left out; sentence-transformers already drops the padding."""
+        encoded = self.model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
+                                    show_progress_bar=False)
+        return [unit(tokens.float().numpy()[1:-1]) for tokens in encoded]
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """The rows scaled to length 1 (a zero row stays zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
 
 
 def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Path(".cache/models")) -> TextEncoder:

@@ -83,3 +83,29 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, weights: np.ndarray |
         if np.abs(step).max() < 1e-9:
             break
     return tuple(float(v) for v in w)
+
+
+def fit_choice(groups: list[tuple[np.ndarray, int]], weights: np.ndarray | None = None, iterations: int = 100,
+               ridge: float = 1e-3) -> tuple[float, ...]:
+    """Coefficients (no intercept) of a conditional logit: in each group (one row of features per candidate, and
+    which candidate is the right one) the right one is chosen with probability softmax(features @ w); w maximises
+    the weighted likelihood of the choices made, by Newton's method. Only the ratios between coefficients change
+    a ranking."""
+    dimensions = groups[0][0].shape[1]
+    weights = np.ones(len(groups)) if weights is None else np.asarray(weights, dtype=float)
+    w = np.zeros(dimensions)
+    for _ in range(iterations):
+        gradient = -ridge * w
+        hessian = ridge * np.eye(dimensions)
+        for (x, chosen), weight in zip(groups, weights, strict=True):
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            mean = p @ x
+            gradient += weight * (x[chosen] - mean)
+            hessian += weight * ((x * p[:, None]).T @ x - np.outer(mean, mean))
+        step = np.linalg.solve(hessian, gradient)
+        w += step
+        if np.abs(step).max() < 1e-9:
+            break
+    return tuple(float(v) for v in w)
