@@ -20,10 +20,15 @@ LOG = logging.getLogger(__name__)
 
 def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, index: Path | None = None,
                    rebuild: bool = False, progress: bool = True, encoder: TextEncoder | None = None) -> Retriever:
-    """A ready Retriever for the configured index (or the FAISS folder `index`), or a RetrievalError that says what
-    to do. An index answers from the sources it was built from (`build ../mydocs`, then any read); `sources`, when
-    given, are the ones it must hold. The config's `sources` are what a first build reads. Pass an already loaded
-    `encoder` of the configured model to skip loading it again (a bot reloading)."""
+    """A ready Retriever for the configured index (or the FAISS folder `index`), built first when the config's
+    `auto_build` (or `rebuild`) allows. An index answers from the sources it was built from (`build ../mydocs`, then
+    any read); `sources`, when given, are the ones it must hold. The config's `sources` are what a first build
+    reads. Pass an already loaded `encoder` of the configured model to skip loading it again (a bot reloading).
+
+    Raises, each a RetrievalError whose message says what to do: IndexMissing or IndexStale when the index is not
+    there or not current and may not be built; IndexCorrupt when its files are damaged; SourceError when the sources
+    cannot be read; ConfigError for a bad `reranker` folder; RetrievalError when the model folder is missing or is
+    not the expected model."""
     place = place_of(config, index)
     model = encoder.identity if encoder else resolve_model(config.model, config.model_sha256, config.backend)
     checked: tuple[Path, Corpus | None] | None = None  # the sources read to check the index, kept for a build

@@ -1,11 +1,27 @@
-"""Answer a question with the passages that answer it: dense (passage and sentence vectors) and lexical
-candidates, fused, duplicates shown once, a calibrated "covered?" decision, and as many passages as the first
-leaves in doubt, each with its calibrated probability of answering."""
+"""A question in, the passages that answer it out (an `Answer`): each question is one record (`_Question`) passed
+through named stages, each a small function, in the order `_STAGES` (at the end of this module) lists them:
+
+  _encoded      the question's vector and stemmed words (one model call for every question asked together)
+  _candidates   the rows found by passage vector, sentence vector and BM25, pooled, with all their scores
+  _fused        each candidate's score under the mode, and the candidates best first
+  _cross_encoded  the first candidates re-ordered by the configured cross-encoder, when there is one
+  _distinct     the first candidates that are not copies of one before, each with its duplicate group
+  _signals      what the gate and the cut read of the distinct passages (the question without names asked again)
+  _gate         the probability that the sources answer the question, and each passage's probability
+  _cut          the passages shown: none when not covered, the first alone when it clearly answers, else the likely
+  _highlighted  the sentences of each hit closest to the question marked
+
+How to add a stage (a re-ranker, an answer checker): write `def _stage(retriever, question) -> _Question` that
+returns the record with its own fields filled (`dataclasses.replace`; add them to `_Question`, each with a comment
+naming the stage that fills it), wrap it in `_each(...)` (or write `(retriever, questions) -> questions` when one
+model call should serve every question asked together), and put it in `_STAGES` where what it reads is ready. A
+re-ranker of the distinct passages goes at the marked place between `_distinct` and `_signals`: it re-orders
+`question.distinct`, best first, and the gate and cut then read the new order."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -80,6 +96,43 @@ class Candidates:
         return self.bm25 / self.bm25_ceiling if self.bm25_ceiling > 0 else np.zeros_like(self.bm25)
 
 
+@dataclass(frozen=True)
+class _Distinct:
+    """A passage no candidate before it copies: its position among the candidates, and every row holding its text
+    (the one shown first)."""
+
+    position: int
+    rows: list[int]
+
+
+@dataclass(frozen=True)
+class _Question:
+    """One question on its way through the stages: what was asked, then what each stage made of it."""
+
+    query: str  # cleaned (white space folded), checked
+    k: int  # passages wanted at most
+    settings: SearchSettings
+    gated: bool  # False: the top k as ranked, no "covered?" decision or cut
+    highlight: bool
+    vector: np.ndarray | None = None  # _encoded: the question's unit vector
+    terms: set[str] = field(default_factory=set)  # _encoded: its stemmed words
+    found: Candidates | None = None  # _candidates
+    ranking: np.ndarray | None = None  # _fused: each candidate's score under the mode
+    order: np.ndarray | None = None  # _fused (and _cross_encoded): the candidates' positions, best first
+    distinct: list[_Distinct] = field(default_factory=list)  # _distinct: best first, max(k, JUDGED) at most
+    signals: Signals | None = None  # _signals: of the distinct passages, in their order
+    covered: float = 0.0  # _gate: the probability that the sources answer the question
+    relevance: np.ndarray | None = None  # _gate: each distinct passage's probability of answering it
+    rows: list[int] = field(default_factory=list)  # _cut: the rows of the hits
+    hits: list[Hit] = field(default_factory=list)  # _cut, then _highlighted
+
+    def answer(self, took_ms: float) -> Answer:
+        return Answer(self.query, self.hits, took_ms, self.settings, self.k, self.gated, self.covered, self.signals)
+
+
+Stage = Callable[["Retriever", list[_Question]], list[_Question]]
+
+
 def dense_score(own: np.ndarray, context: np.ndarray, sentence: np.ndarray, settings: SearchSettings) -> np.ndarray:
     """The best of a passage's own cosine, its cosine in context less CONTEXT_DISCOUNT and its best sentence's,
     of those the settings read."""
@@ -103,6 +156,7 @@ class Retriever:
 
     def __init__(self, index: SearchIndex, encoder: TextEncoder, settings: SearchSettings | None = None,
                  reranker: Reranker | None = None) -> None:
+        """RetrievalError when `encoder` is not the model (or a backend of the same vectors) `index` was built with."""
         if not encoder.identity.same_vectors(index.manifest.model_sha256, index.manifest.model_backend):
             raise RetrievalError("the encoder is not the model the index was built with")
         # A search multiplies a few hundred vectors at a time, one question after another: OpenBLAS's worker
@@ -127,6 +181,7 @@ class Retriever:
         return self.index.sources
 
     def source(self, source_id: str) -> Source:
+        """The source with this id; RetrievalError naming it when there is none."""
         try:
             return self.index.sources[source_id]
         except KeyError:
@@ -146,12 +201,15 @@ class Retriever:
         return passages[max(0, at - around):at], passages[at + 1:at + 1 + around]
 
     def search(self, question: str, k: int | None = None, settings: SearchSettings | None = None) -> list[Hit]:
-        """The passages that answer the question, best first; empty when the sources do not cover it."""
+        """The passages that answer the question, best first (at most k, the settings' top_k by default); empty
+        when the sources do not cover it. Raises QueryError (Unreadable for a language the model cannot read)
+        when the question cannot be searched, and RetrievalError (IndexCorrupt...) when the index fails."""
         return self.answer(question, k, settings).hits
 
     def answer(self, question: str, k: int | None = None, settings: SearchSettings | None = None,
                highlight: bool = True, gate: bool = True) -> Answer:
-        """Up to k passages (the settings' top_k by default). With `gate` off, the top k as ranked."""
+        """The Answer to one question: up to k hits (the settings' top_k by default), none when the gate finds the
+        sources do not cover it; with `gate` off, the top k as ranked. Raises as search() does."""
         return self.answer_many([question], k, settings, highlight, gate)[0]
 
     def answer_many(self, questions: Sequence[str], k: int | Sequence[int | None] | None = None,
@@ -160,45 +218,26 @@ class Retriever:
         """answer() for each question, in order, computed together: one model call for all the questions, one
         search of each kind (passage vectors, sentence vectors, BM25) for all of them, one tokenizer call for
         all their words and another for the sentences highlighted. `k` is one for all or one per question.
-        Each answer's took_ms is the whole batch's time. QueryError (naming the question) when any is not
-        searchable, before any work."""
+        Each answer's took_ms is the whole batch's time. Raises QueryError (naming the question) when any is not
+        searchable, before any work, and RetrievalError when the index fails."""
         start = time.perf_counter()
         settings = settings or self.settings
         ks = list(k) if isinstance(k, Sequence) else [k] * len(questions)
         if len(ks) != len(questions):
             raise QueryError(f"{len(ks)} values of k for {len(questions)} questions")
-        checked = [self.checked(question, each, settings, len(questions) > 1)
-                   for question, each in zip(questions, ks, strict=True)]
-        if not checked:
+        asked = [_Question(*self.checked(question, each, settings, len(questions) > 1), settings, gate, highlight)
+                 for question, each in zip(questions, ks, strict=True)]
+        if not asked:
             return []
-        queries = [query for query, _ in checked]
-        vectors = self.encoder.encode(queries)
-        asked = self.index.terms_many(queries)
-        found = self.candidates_many(queries, asked, vectors, [max(CANDIDATES, each) for _, each in checked])
-        ranked = []
-        for (query, each), candidates in zip(checked, found, strict=True):
-            ranking, order = self.ordered(candidates, settings)
-            order = self.reranked(query, candidates, order, settings.rerank_depth)
-            ranked.append((ranking, self.distinct(candidates, order, ranking, max(each, JUDGED))))
-        signals = self.signals_many(queries, vectors, found, ranked, settings)
-        answers: list[tuple[list[int], list[Hit]]] = []
-        covered = [judged.covered() for judged in signals]
-        for (_, each), candidates, (ranking, groups), judged, chance in zip(checked, found, ranked, signals, covered,
-                                                                            strict=True):
-            relevance = judged.answers()
-            shown = self.shown(judged, chance, relevance, settings, each) if gate else list(range(each))
-            answers.append(self.collect(candidates, groups, ranking, relevance, shown))
-        if highlight:
-            highlighted = self.highlight_many(asked, vectors, answers)
-            answers = [(rows, hits) for (rows, _), hits in zip(answers, highlighted, strict=True)]
+        for stage in _STAGES:
+            asked = stage(self, asked)
         took = (time.perf_counter() - start) * 1000
-        return [Answer(query, hits, took, settings, each, gate, chance, judged)
-                for (query, each), (_, hits), judged, chance in zip(checked, answers, signals, covered, strict=True)]
+        return [question.answer(took) for question in asked]
 
     def checked(self, question: str, k: int | None, settings: SearchSettings | None = None,
                 numbered: bool = False) -> tuple[str, int]:
         """The question cleaned and the k it asks for, or the QueryError answering it would raise (Unreadable for
-        a question in a language the model cannot read)."""
+        a question in a language the model cannot read; with `numbered`, the message quotes the question)."""
         settings = settings or self.settings
         k = settings.top_k if k is None else k
         try:
@@ -214,188 +253,257 @@ class Retriever:
         return query, k
 
     def ranked_sources(self, question: str, depth: int, settings: SearchSettings | None = None) -> list[str]:
-        """Source ids in rank order (each once, at its best passage), with no threshold: for evaluation."""
+        """Source ids in rank order (each once, at its best passage), with no threshold: for evaluation. Raises
+        QueryError for an empty or overlong question."""
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
-        found, _, order = self.ranked(query, self.encoder.encode([query])[0], depth, settings)
+        vector = self.encoder.encode([query])
+        found = _pooled_many(self, vector, self.index.terms_many([query]), [depth])[0]
         ranked: dict[str, None] = {}
-        for passage in self.index.passages_at(found.rows[order].tolist()):
+        for passage in self.index.passages_at(found.rows[_best_first(_rank(found, settings))].tolist()):
             ranked.setdefault(passage.source_id)
         return list(ranked)[:depth]
 
-    def ranked(self, query: str, vector: np.ndarray, depth: int,
-               settings: SearchSettings) -> tuple[Candidates, np.ndarray, np.ndarray]:
-        """The candidates, their scores under the settings, and their positions best first."""
-        found = self.candidates(query, vector, depth)
-        return found, *self.ordered(found, settings)
-
-    def ordered(self, found: Candidates, settings: SearchSettings) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates' scores under the settings, and their positions best first (ties in row order)."""
-        ranking = self.rank(found, settings)
-        return ranking, np.argsort(-ranking, kind="stable")
-
-    def candidates(self, query: str, vector: np.ndarray, depth: int) -> Candidates:
-        """The top `depth` rows by passage vector, by sentence vector and by BM25, pooled."""
-        return self.candidates_many([query], self.index.terms_many([query]), vector[None, :], [depth])[0]
-
-    def candidates_many(self, queries: list[str], asked: list[set[str]], vectors: np.ndarray,
-                        depths: list[int]) -> list[Candidates]:
-        """candidates() of each query (its terms `asked`, its row of `vectors`), with one search per kind for
-        all the queries of the same depth."""
-        index = self.index
-        found: list[Candidates | None] = [None] * len(queries)
-        for depth in set(depths):
-            which = [i for i, each in enumerate(depths) if each == depth]
-            depth = min(depth, index.count)
-            dense = index.nearest(vectors[which], depth)
-            by_sentence = index.nearest_by_sentence(vectors[which], depth)
-            lexical = index.lexical_hits([asked[i] for i in which], depth)
-            for i, rows, sentence_rows, words in zip(which, dense, by_sentence, lexical, strict=True):
-                found[i] = self.pooled(vectors[i], rows, sentence_rows, words)
-        return found
-
-    def pooled(self, vector: np.ndarray, dense_rows: np.ndarray, sentence_rows: np.ndarray,
-               lexical: LexicalHits) -> Candidates:
-        """The rows found by either kind of vector or by BM25, and all their scores."""
-        rows = np.union1d(np.union1d(dense_rows, sentence_rows), lexical.top).astype(np.int64)
-        if not len(rows):
-            empty = np.zeros(0, dtype=np.float32)
-            return Candidates(rows, empty, empty, empty, empty, lexical.ceiling)
-        return Candidates(rows, self.index.cosines_of(rows, vector), self.index.context_cosines_of(rows, vector),
-                          self.index.best_sentences_of(rows, vector), lexical.scores(rows), lexical.ceiling)
-
-    def reranked(self, query: str, found: Candidates, order: np.ndarray, depth: int) -> np.ndarray:
-        """The order with its first `depth` candidates re-ordered by the cross-encoder, when there is one."""
-        if self.reranker is None or not len(order):
-            return order
-        head = order[:depth]
-        scores = self.reranker.scores(query, [self.location(int(found.rows[p])).passage.text for p in head])
-        return np.concatenate([head[np.argsort(-scores, kind="stable")], order[depth:]])
-
-    def rank(self, found: Candidates, settings: SearchSettings) -> np.ndarray:
-        """A score per candidate under the mode: dense score, BM25, or their fusion."""
-        dense = found.dense(settings)
-        if settings.mode == "dense":
-            return dense
-        if settings.mode == "lexical":
-            return found.bm25
-        if settings.fusion == "rrf":
-            return reciprocal_rank(dense, found.bm25)
-        return weighted(dense, found.bm25, settings.dense_weight)
-
-    def distinct(self, found: Candidates, order: np.ndarray, ranking: np.ndarray,
-                 depth: int) -> list[tuple[int, list[int]]]:
-        """The first `depth` candidates in order that are not copies of one before, each with its duplicate group
-        (every row holding the same text, itself first)."""
-        groups: list[tuple[int, list[int]]] = []
-        at = {int(row): position for position, row in enumerate(found.rows.tolist())}
-        seen: set[int] = set()
-        texts: set[str] = set()  # the same words twice in one source are not grouped as copies, but read as such
-        # the passages likely wanted, asked for at once: a store that fetches them (Milvus) then has them at hand
-        self.index.passages_at(found.rows[order[:LOOKED_UP * depth]].tolist())
-        for position in order.tolist():
-            if len(groups) == depth:
-                break
-            row = int(found.rows[position])
-            text = self.location(row).passage.text
-            if row in seen or text in texts:
-                continue
-            group = self.index.copies_of(row)
-            seen.update(group)
-            texts.add(text)
-            # of copies scored alike but for rounding (which two stores round alike only by luck), the first in
-            # the index is the one shown, whichever store holds it
-            row = min(other for other in group if other == row or (
-                other in at and ranking[at[other]] >= ranking[position] - SAME_SCORE))
-            groups.append((at.get(row, position), [row, *(other for other in group if other != row)]))
-        return groups
-
-    def signals_many(self, queries: list[str], vectors: np.ndarray, found: list[Candidates],
-                     ranked: list[tuple[np.ndarray, list[tuple[int, list[int]]]]],
-                     settings: SearchSettings) -> list[Signals]:
-        """What the gate and the cut read of each question's distinct passages; the questions that name what their
-        first passages name are asked again without those names, all in one model call."""
-        unnamed = []
-        for query, (_, groups) in zip(queries, ranked, strict=True):
-            texts = [self.location(rows[0]).passage.text for _, rows in groups[:JUDGED]]
-            unnamed.append(without_names(query, names_in(texts, query)))
-        changed = [i for i, (query, text) in enumerate(zip(queries, unnamed, strict=True)) if text and text != query]
-        unnamed_vectors = vectors.copy()
-        if changed:
-            unnamed_vectors[changed] = self.encoder.encode([unnamed[i] for i in changed])
-        asked_again = set(changed)
-        signals = []
-        for i, (candidates, (ranking, groups)) in enumerate(zip(found, ranked, strict=True)):
-            positions = np.array([position for position, _ in groups], dtype=np.int64)
-            dense = candidates.dense(settings)[positions]
-            if i in asked_again:
-                again = self.dense_of(candidates.rows[positions], unnamed_vectors[i], settings)
-            else:
-                again = dense
-            signals.append(Signals(dense, candidates.lexical_share()[positions], again, ranking[positions],
-                                   float(unnamed_vectors[i] @ self.index.centroid)))
-        return signals
-
-    def dense_of(self, rows: np.ndarray, vector: np.ndarray, settings: SearchSettings) -> np.ndarray:
-        """The dense score of these rows for another vector, asking the store only for the cosines the settings
-        read (on Milvus each is a call)."""
-        own = self.index.cosines_of(rows, vector)
-        context = self.index.context_cosines_of(rows, vector) if settings.context_vectors else own
-        sentence = self.index.best_sentences_of(rows, vector) if settings.sentence_vectors else own
-        return dense_score(own, context, sentence, settings)
-
-    def shown(self, judged: Signals, covered: float, relevance: np.ndarray, settings: SearchSettings,
-              k: int) -> list[int]:
-        """Which of the distinct passages to show, by their place: none unless the gate finds the question covered
-        and the first clears the cosine floor; only the first when it clearly answers; else each of the first k
-        likely enough to be related."""
-        if not len(relevance) or covered < settings.min_relevance or judged.dense[0] < settings.min_score:
-            return []
-        if relevance[0] >= settings.clear:
-            return [0]
-        return [0, *(i for i in range(1, min(k, len(relevance))) if relevance[i] >= settings.related)]
-
-    def collect(self, found: Candidates, groups: list[tuple[int, list[int]]], ranking: np.ndarray,
-                relevance: np.ndarray, shown: list[int]) -> tuple[list[int], list[Hit]]:
-        """The hits at the places shown, best first, each with where else its text appears, and their rows."""
-        rows: list[int] = []
-        hits: list[Hit] = []
-        for at in shown:
-            if at >= len(groups):
-                break
-            position, group = groups[at]
-            place = self.location(group[0])
-            hits.append(Hit(len(hits) + 1, float(ranking[position]), place.passage, place.source, place.citation,
-                            float(found.cosine[position]), float(relevance[at]),
-                            tuple(self.location(other) for other in group[1:])))
-            rows.append(group[0])
-        return rows, hits
-
-    def highlight_many(self, asked: list[set[str]], vectors: np.ndarray,
-                       answers: list[tuple[list[int], list[Hit]]]) -> list[list[Hit]]:
-        """Each answer's hits with the sentence(s) closest to its question marked (by their stored vectors and
-        the stemmed words `asked` they share), every sentence of every hit split into words in one call."""
-        every_row = [row for rows, _ in answers for row in rows]
-        sentences = self.index.sentences_of(np.array(every_row, dtype=np.int64))
-        at = iter(range(len(every_row)))
-        picked = [[sentences.of(next(at)) for _ in rows] for rows, _ in answers]
-        spans = [[[tuple(span) for span in sentences.spans[which].tolist()] for which in rows] for rows in picked]
-        texts = [text for (_, hits), of_hits in zip(answers, spans, strict=True)
-                 for hit, of_hit in zip(hits, of_hits, strict=True)
-                 for text in [topic_of(hit), *(hit.text[a:b] for a, b in of_hit)]]
-        said = iter(self.index.terms_many(texts))
-        highlighted = []
-        for question, vector, (_, hits), rows, of_hits in zip(asked, vectors, answers, picked, spans, strict=True):
-            marked = []
-            for hit, which, of_hit in zip(hits, rows, of_hits, strict=True):
-                topic = next(said)
-                words = [next(said) for _ in of_hit]
-                scores = sentence_scores(sentences.vectors[which] @ vector, words, question, topic)
-                marked.append(replace(hit, highlights=tuple(best_spans(of_hit, scores))))
-            highlighted.append(marked)
-        return highlighted
-
-    def location(self, row: int) -> Location:
+    def _location(self, row: int) -> Location:
         (passage,) = self.index.passages_at([row])
         source = self.index.sources[passage.source_id]
         return Location(source, passage, citation(source, passage))
+
+
+# --- the stages, in the order _STAGES runs them ---
+
+def _each(stage: Callable[[Retriever, _Question], _Question]) -> Stage:
+    """A stage of one question at a time, run over every question asked together."""
+    def each(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
+        return [stage(retriever, question) for question in questions]
+
+    each.__name__ = each.__qualname__ = stage.__name__
+    return each
+
+
+def _encoded(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
+    """Every question's vector (one model call) and stemmed words (one tokenizer call)."""
+    queries = [question.query for question in questions]
+    vectors = retriever.encoder.encode(queries)
+    terms = retriever.index.terms_many(queries)
+    return [replace(question, vector=vector, terms=words)
+            for question, vector, words in zip(questions, vectors, terms, strict=True)]
+
+
+def _candidates(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
+    """The top max(CANDIDATES, k) rows of each question by passage vector, by sentence vector and by BM25, pooled;
+    one search of each kind for all the questions wanting as many."""
+    found = _pooled_many(retriever, np.stack([question.vector for question in questions]),
+                         [question.terms for question in questions],
+                         [max(CANDIDATES, question.k) for question in questions])
+    return [replace(question, found=each) for question, each in zip(questions, found, strict=True)]
+
+
+def _fused(retriever: Retriever, question: _Question) -> _Question:
+    """Each candidate's score under the mode (dense, BM25 or their fusion), and the candidates best first."""
+    ranking = _rank(question.found, question.settings)
+    return replace(question, ranking=ranking, order=_best_first(ranking))
+
+
+def _cross_encoded(retriever: Retriever, question: _Question) -> _Question:
+    """The first `rerank_depth` candidates re-ordered by the cross-encoder, when one is configured."""
+    order = question.order
+    if retriever.reranker is None or not len(order):
+        return question
+    head = order[:question.settings.rerank_depth]
+    texts = [retriever._location(int(question.found.rows[position])).passage.text for position in head]
+    scores = retriever.reranker.scores(question.query, texts)
+    return replace(question, order=np.concatenate([head[np.argsort(-scores, kind="stable")], order[len(head):]]))
+
+
+def _distinct(retriever: Retriever, question: _Question) -> _Question:
+    """The first max(k, JUDGED) candidates in order that are not copies of one before, each with its duplicate
+    group (every row holding the same text, the one shown first)."""
+    found, order, ranking, index = question.found, question.order, question.ranking, retriever.index
+    depth = max(question.k, JUDGED)
+    distinct: list[_Distinct] = []
+    at = {int(row): position for position, row in enumerate(found.rows.tolist())}
+    seen: set[int] = set()
+    texts: set[str] = set()  # the same words twice in one source are not grouped as copies, but read as such
+    # the passages likely wanted, asked for at once: a store that fetches them (Milvus) then has them at hand
+    index.passages_at(found.rows[order[:LOOKED_UP * depth]].tolist())
+    for position in order.tolist():
+        if len(distinct) == depth:
+            break
+        row = int(found.rows[position])
+        text = retriever._location(row).passage.text
+        if row in seen or text in texts:
+            continue
+        group = index.copies_of(row)
+        seen.update(group)
+        texts.add(text)
+        # of copies scored alike but for rounding (which two stores round alike only by luck), the first in
+        # the index is the one shown, whichever store holds it
+        row = min(other for other in group if other == row or (
+            other in at and ranking[at[other]] >= ranking[position] - SAME_SCORE))
+        distinct.append(_Distinct(at.get(row, position), [row, *(other for other in group if other != row)]))
+    return replace(question, distinct=distinct)
+
+
+# A re-ranker of the distinct passages goes here, between _distinct and _signals (see the module's docstring).
+
+
+def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
+    """What the gate and the cut read of each question's distinct passages; the questions that name what their
+    first passages name are asked again without those names, all in one model call."""
+    unnamed = [_unnamed(retriever, question) for question in questions]
+    changed = [i for i, (question, text) in enumerate(zip(questions, unnamed, strict=True))
+               if text and text != question.query]
+    again = dict(zip(changed, retriever.encoder.encode([unnamed[i] for i in changed]), strict=True)) \
+        if changed else {}
+    judged = []
+    for i, question in enumerate(questions):
+        positions = np.array([each.position for each in question.distinct], dtype=np.int64)
+        found, settings = question.found, question.settings
+        dense = found.dense(settings)[positions]
+        vector = again.get(i, question.vector)
+        without = _dense_of(retriever, found.rows[positions], vector, settings) if i in again else dense
+        signals = Signals(dense, found.lexical_share()[positions], without, question.ranking[positions],
+                          float(vector @ retriever.index.centroid))
+        judged.append(replace(question, signals=signals))
+    return judged
+
+
+def _gate(retriever: Retriever, question: _Question) -> _Question:
+    """The gate's probability that the sources answer the question, and each passage's probability of answering."""
+    return replace(question, covered=question.signals.covered(), relevance=question.signals.answers())
+
+
+def _cut(retriever: Retriever, question: _Question) -> _Question:
+    """The hits at the places shown, best first, each with where else its text appears: with the gate, none unless
+    the question is covered and the first passage clears the cosine floor, only the first when it clearly answers,
+    else each of the first k likely enough to be related; without it, the first k."""
+    shown = _shown(question) if question.gated else range(question.k)
+    rows: list[int] = []
+    hits: list[Hit] = []
+    for at in shown:
+        if at >= len(question.distinct):
+            break
+        position, group = question.distinct[at].position, question.distinct[at].rows
+        place = retriever._location(group[0])
+        hits.append(Hit(len(hits) + 1, float(question.ranking[position]), place.passage, place.source,
+                        place.citation, float(question.found.cosine[position]), float(question.relevance[at]),
+                        tuple(retriever._location(other) for other in group[1:])))
+        rows.append(group[0])
+    return replace(question, rows=rows, hits=hits)
+
+
+def _highlighted(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
+    """Each hit with the sentence(s) closest to its question marked (by their stored vectors and the stemmed words
+    the question shares with them), every sentence of every hit split into words in one tokenizer call."""
+    wanted = [question for question in questions if question.highlight]
+    if not wanted:
+        return questions
+    every_row = [row for question in wanted for row in question.rows]
+    sentences = retriever.index.sentences_of(np.array(every_row, dtype=np.int64))
+    at = iter(range(len(every_row)))
+    picked = [[sentences.of(next(at)) for _ in question.rows] for question in wanted]
+    spans = [[[tuple(span) for span in sentences.spans[which].tolist()] for which in rows] for rows in picked]
+    texts = [text for question, of_hits in zip(wanted, spans, strict=True)
+             for hit, of_hit in zip(question.hits, of_hits, strict=True)
+             for text in [topic_of(hit), *(hit.text[a:b] for a, b in of_hit)]]
+    said = iter(retriever.index.terms_many(texts))
+    marked: dict[int, list[Hit]] = {}
+    for question, rows, of_hits in zip(wanted, picked, spans, strict=True):
+        hits = []
+        for hit, which, of_hit in zip(question.hits, rows, of_hits, strict=True):
+            topic = next(said)
+            words = [next(said) for _ in of_hit]
+            scores = sentence_scores(sentences.vectors[which] @ question.vector, words, question.terms, topic)
+            hits.append(replace(hit, highlights=tuple(best_spans(of_hit, scores))))
+        marked[id(question)] = hits
+    return [replace(question, hits=marked[id(question)]) if id(question) in marked else question
+            for question in questions]
+
+
+_STAGES: tuple[Stage, ...] = (
+    _encoded,
+    _candidates,
+    _each(_fused),
+    _each(_cross_encoded),
+    _each(_distinct),
+    # a re-ranker of the distinct passages goes here
+    _signals,
+    _each(_gate),
+    _each(_cut),
+    _highlighted,
+)
+
+
+# --- what the stages share ---
+
+def _pooled_many(retriever: Retriever, vectors: np.ndarray, terms: list[set[str]],
+                 depths: list[int]) -> list[Candidates]:
+    """Each question's candidates (its row of `vectors`, its stemmed `terms`): the top `depth` rows by passage
+    vector, by sentence vector and by BM25, pooled, with one search per kind for the questions of one depth."""
+    index = retriever.index
+    found: list[Candidates | None] = [None] * len(depths)
+    for depth in set(depths):
+        which = [i for i, each in enumerate(depths) if each == depth]
+        depth = min(depth, index.count)
+        dense = index.nearest(vectors[which], depth)
+        by_sentence = index.nearest_by_sentence(vectors[which], depth)
+        lexical = index.lexical_hits([terms[i] for i in which], depth)
+        for i, rows, sentence_rows, words in zip(which, dense, by_sentence, lexical, strict=True):
+            found[i] = _pooled(index, vectors[i], rows, sentence_rows, words)
+    return found
+
+
+def _pooled(index: SearchIndex, vector: np.ndarray, dense_rows: np.ndarray, sentence_rows: np.ndarray,
+            lexical: LexicalHits) -> Candidates:
+    """The rows found by either kind of vector or by BM25, and all their scores."""
+    rows = np.union1d(np.union1d(dense_rows, sentence_rows), lexical.top).astype(np.int64)
+    if not len(rows):
+        empty = np.zeros(0, dtype=np.float32)
+        return Candidates(rows, empty, empty, empty, empty, lexical.ceiling)
+    return Candidates(rows, index.cosines_of(rows, vector), index.context_cosines_of(rows, vector),
+                      index.best_sentences_of(rows, vector), lexical.scores(rows), lexical.ceiling)
+
+
+def _rank(found: Candidates, settings: SearchSettings) -> np.ndarray:
+    """A score per candidate under the mode: dense score, BM25, or their fusion."""
+    dense = found.dense(settings)
+    if settings.mode == "dense":
+        return dense
+    if settings.mode == "lexical":
+        return found.bm25
+    if settings.fusion == "rrf":
+        return reciprocal_rank(dense, found.bm25)
+    return weighted(dense, found.bm25, settings.dense_weight)
+
+
+def _best_first(ranking: np.ndarray) -> np.ndarray:
+    """The positions of the scores, highest first (ties in row order)."""
+    return np.argsort(-ranking, kind="stable")
+
+
+def _unnamed(retriever: Retriever, question: _Question) -> str:
+    """The question without the names its first JUDGED distinct passages hold."""
+    texts = [retriever._location(each.rows[0]).passage.text for each in question.distinct[:JUDGED]]
+    return without_names(question.query, names_in(texts, question.query))
+
+
+def _dense_of(retriever: Retriever, rows: np.ndarray, vector: np.ndarray, settings: SearchSettings) -> np.ndarray:
+    """The dense score of these rows for another vector, asking the store only for the cosines the settings
+    read (on Milvus each is a call)."""
+    index = retriever.index
+    own = index.cosines_of(rows, vector)
+    context = index.context_cosines_of(rows, vector) if settings.context_vectors else own
+    sentence = index.best_sentences_of(rows, vector) if settings.sentence_vectors else own
+    return dense_score(own, context, sentence, settings)
+
+
+def _shown(question: _Question) -> list[int]:
+    """Which of the distinct passages the gate lets through, by their place."""
+    relevance, settings = question.relevance, question.settings
+    if not len(relevance) or question.covered < settings.min_relevance \
+            or question.signals.dense[0] < settings.min_score:
+        return []
+    if relevance[0] >= settings.clear:
+        return [0]
+    return [0, *(i for i in range(1, min(question.k, len(relevance))) if relevance[i] >= settings.related)]
