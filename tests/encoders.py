@@ -31,5 +31,9 @@ class WordHashEncoder:
                 for text in texts]
 
 
+    def token_words(self, text) -> list[str]:
+        return text.lower().split()
+
+
 def dimension_of(word: str, dimensions: int) -> int:
     return zlib.crc32(word.strip(".,?!;:").encode()) % dimensions

@@ -235,6 +235,8 @@ def parser() -> argparse.ArgumentParser:
                           "without its sentences' vectors or its vector in context")
     evaluate.add_argument("--without-context", action="store_true", help="rank without each passage's vector "
                           "in context (README, \"How answers are chosen\")")
+    evaluate.add_argument("--without-late-interaction", action="store_true", help="rank and judge without "
+                          "re-reading the first passages word piece by word piece (late interaction, MaxSim)")
     add_gate_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the reports as JSON")
     evaluate.set_defaults(run=run_eval)

@@ -25,7 +25,7 @@ from ..errors import IndexMissing, IndexProblem, RetrievalError
 from ..evaluate.batch_bench import batch_table, bench_batching
 from ..evaluate.batch_bench import to_json as batch_json
 from ..evaluate.bench import run_bench
-from ..evaluate.calibrate import Asked, fit, judge
+from ..evaluate.calibrate import Asked, fit, fit_blend, judge
 from ..evaluate.evaluate import (
     GoldQuestion,
     beir_table,
@@ -152,6 +152,8 @@ def settings_from(args: argparse.Namespace, configured: SearchSettings) -> Searc
         given["sentence_vectors"] = given["context_vectors"] = False
     if getattr(args, "without_context", False):
         given["context_vectors"] = False
+    if getattr(args, "without_late_interaction", False):
+        given["late_interaction"] = False
     try:
         return replace(configured, **given)
     except SettingError as exc:
@@ -394,11 +396,18 @@ def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
         path = Path(sources)
         asked.setdefault(path, []).extend(Asked(str(path), Path(questions).name, q)
                                           for q in load_questions(Path(questions)))
-    judged = []
-    for path, questions in asked.items():
-        retriever = open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
-        judged += judge(retriever, questions)
-    print(json.dumps(fit(judged, args.covered_at), indent=1))
+    retrievers = {path: open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+                  for path in asked}
+    judged = [each for path, questions in asked.items() for each in judge(retrievers[path], questions)]
+    late_blend = fit_blend(judged)
+    if late_blend is not None:  # the other models are fitted on the passages in the order this blend gives them
+        for retriever in retrievers.values():
+            retriever.late_blend = late_blend
+        judged = [each for path, questions in asked.items() for each in judge(retrievers[path], questions)]
+    fitted = fit(judged, args.covered_at)
+    if late_blend is not None:
+        fitted["late_blend"] = [round(w, 3) for w in late_blend]
+    print(json.dumps(fitted, indent=1))
     return 0
 
 

@@ -163,6 +163,17 @@ class Encoder:
                                     show_progress_bar=False)
         return [unit(tokens.float().numpy()[1:-1]) for tokens in encoded]
 
+    def token_words(self, text: str) -> list[str]:
+        """For each of token_vectors(text)'s rows, the word (as the tokenizer splits words) it is a piece of."""
+        tokenizer = self.model.tokenizer
+        pieces = tokenizer(text, add_special_tokens=False, truncation=True, return_offsets_mapping=True,
+                           max_length=self.model.max_seq_length - 2)  # room for [CLS] and [SEP]
+        spans: dict[int, tuple[int, int]] = {}
+        for word, (start, end) in zip(pieces.word_ids(), pieces["offset_mapping"], strict=True):
+            first = spans.get(word, (start, end))[0]
+            spans[word] = (first, end)
+        return [text[slice(*spans[word])] for word in pieces.word_ids()]
+
 
 def unit(vectors: np.ndarray) -> np.ndarray:
     """The rows scaled to length 1 (a zero row stays zero)."""

@@ -19,6 +19,14 @@ COVERED = (-6.408, 6.821, 1.916, 10.322, 6.075)
 # A passage answers: intercept, then its dense score, BM25 share and dense score without names, how far its fused
 # score is behind the first's, and how far ahead of the next passage's it is.
 ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
+# With late interaction (search/late_interaction.py), both models read each passage's MaxSim too: the gate the first
+# passage's (after COVERED's features), the relevance model each passage's (after ANSWERS' features). Fitted the
+# same way with `late_interaction` on; without it (or with an encoder that gives no token vectors) the two above.
+COVERED_LATE = (-6.408, 6.821, 1.916, 10.322, 6.075, 0.0)
+ANSWERS_LATE = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071, 0.0)
+# The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
+# MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
+LATE_BLEND = (1.0, 1.0)
 # A first passage at or above this "likely answers"; on the development sets 96% (seeds) and 98% (SQuAD) of
 # first passages so labelled answer the question (BENCHMARKS.md, "Answer precision").
 LIKELY = 0.85
@@ -37,26 +45,32 @@ class Signals:
     # the question without those names: its cosine to the mean of the corpus's passage vectors (its mean cosine to
     # them: how near the corpus's topics what it asks lies, whichever passage names whom)
     topical: float = 0.0
+    late: np.ndarray | None = None  # its MaxSim (search/late_interaction.py); None when late interaction is off
 
-    def covered(self, coefficients: tuple[float, ...] = COVERED) -> float:
+    def covered(self, coefficients: tuple[float, ...] | None = None) -> float:
         """The probability that the sources answer the question; 0 when nothing was found."""
         if not len(self.dense):
             return 0.0
-        return float(logistic(self.gate_features()[None, :], coefficients)[0])
+        chosen = coefficients or (COVERED if self.late is None else COVERED_LATE)
+        return float(logistic(self.gate_features()[None, :], chosen)[0])
 
     def gate_features(self) -> np.ndarray:
-        """The gate's features: the first passage's dense score and BM25 share, the best score without names, and
-        the question without names' mean cosine to the corpus."""
-        return np.array([self.dense[0], self.share[0], self.unnamed[:JUDGED].max(), self.topical])
+        """The gate's features: the first passage's dense score and BM25 share, the best score without names, the
+        question without names' mean cosine to the corpus, and (with late interaction) the first passage's MaxSim."""
+        features = [self.dense[0], self.share[0], self.unnamed[:JUDGED].max(), self.topical]
+        return np.array(features if self.late is None else [*features, self.late[0]])
 
-    def answers(self, coefficients: tuple[float, ...] = ANSWERS) -> np.ndarray:
+    def answers(self, coefficients: tuple[float, ...] | None = None) -> np.ndarray:
         """Each passage's probability of answering the question."""
-        return logistic(self.matrix(), coefficients)
+        return logistic(self.matrix(), coefficients or (ANSWERS if self.late is None else ANSWERS_LATE))
 
     def matrix(self) -> np.ndarray:
+        """The relevance model's features, one row per passage (its fused score's distance behind the first's and
+        ahead of the next's read in the order shown, which late interaction may have changed)."""
         behind = self.fused[0] - self.fused if len(self.fused) else self.fused
         lead = np.append(self.fused[:-1] - self.fused[1:], 0.0) if len(self.fused) else self.fused
-        return np.column_stack([self.dense, self.share, self.unnamed, behind, lead])
+        columns = [self.dense, self.share, self.unnamed, behind, lead]
+        return np.column_stack(columns if self.late is None else [*columns, self.late])
 
 
 def logistic(features: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:

@@ -17,21 +17,26 @@ REMEMBERED = 256
 
 @runtime_checkable
 class TokenEncoder(Protocol):
-    """An encoder that also gives each text's token vectors: one unit-length row per word piece, [CLS], [SEP]
-    and padding left out."""
+    """An encoder that also gives each text's token vectors (one unit-length row per word piece, [CLS], [SEP] and
+    padding left out) and, for each of those rows, the word it is a piece of."""
 
     def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]: ...
 
+    def token_words(self, text: str) -> list[str]: ...
 
-def maxsim(question: np.ndarray, passages: Sequence[np.ndarray]) -> np.ndarray:
-    """One score per passage: the mean over the question's token vectors of the best cosine to the passage's.
-    0 for an empty question or passage (nothing to match)."""
+
+def maxsim(question: np.ndarray, passages: Sequence[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
+    """One score per passage: over the question's token vectors, the weighted mean (plain mean without `weights`,
+    or when they are all 0) of each one's best cosine to any of the passage's. 0 for an empty question or passage
+    (nothing to match)."""
     scores = np.zeros(len(passages), dtype=np.float32)
     if not len(question):
         return scores
+    if weights is None or not np.any(weights > 0):
+        weights = np.ones(len(question))
     for i, tokens in enumerate(passages):
         if len(tokens):
-            scores[i] = float((question @ tokens.T).max(axis=1).mean())
+            scores[i] = float((question @ tokens.T).max(axis=1) @ weights / weights.sum())
     return scores
 
 
@@ -45,12 +50,16 @@ class LateInteraction:
         self.known: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def questions(self, questions: Sequence[str]) -> list[np.ndarray]:
-        """Each question's token vectors, in order."""
+        """Each question's token vectors, in order (one model call)."""
         return self.encoder.token_vectors(list(questions)) if questions else []
 
-    def scores(self, question: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """MaxSim of the question's token vectors against each text's, in the order of `texts`."""
-        return maxsim(question, self.passages(texts))
+    def words(self, question: str) -> list[str]:
+        """The word each of the question's token vectors is a piece of."""
+        return self.encoder.token_words(question)
+
+    def scores(self, question: np.ndarray, texts: Sequence[str], weights: np.ndarray | None = None) -> np.ndarray:
+        """MaxSim of the question's token vectors (weighted by `weights`) against each text's, in their order."""
+        return maxsim(question, self.passages(texts), weights)
 
     def passages(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Each text's token vectors; the texts not remembered are encoded in one call."""
@@ -66,15 +75,15 @@ class LateInteraction:
         return found
 
 
-def blend(fused: np.ndarray, late: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct passages' fused scores, best first, and the MaxSim of the first len(late) of them, in; their new
-    order, each one's ranking score (fused + weight x MaxSim) and each one's MaxSim out, all in the new order.
-    Only those first passages move: one further down is taken to match no better than the worst of them, which
-    keeps it behind them (its fused score is no higher and MaxSim is never negative with a weight that is not)."""
-    head = len(late)
-    if not head:
-        return np.arange(len(fused)), fused.copy(), np.zeros_like(fused)
-    matched = np.concatenate([late, np.full(len(fused) - head, late.min(), dtype=late.dtype)])
-    scores = fused + weight * matched
-    order = np.concatenate([np.argsort(-scores[:head], kind="stable"), np.arange(head, len(fused))])
-    return order, scores[order], matched[order]
+def blend(fused: np.ndarray, late: np.ndarray, weights: tuple[float, float]) -> np.ndarray:
+    """The first passages' fused scores and MaxSim in, their new order out: by the blend `weights` of the two, each
+    as a z-score among these passages (so that the blend reads how far apart the passages are, not how high the
+    question's scores run). One passage, or passages all alike, keep their order."""
+    score = weights[0] * standardised(fused) + weights[1] * standardised(late)
+    return np.argsort(-score, kind="stable")
+
+
+def standardised(values: np.ndarray) -> np.ndarray:
+    """(value - mean) / standard deviation; all 0 when the values are all alike."""
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)

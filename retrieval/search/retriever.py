@@ -6,6 +6,8 @@ through named stages, each a small function, in the order `_STAGES` (at the end 
   _fused        each candidate's score under the mode, and the candidates best first
   _cross_encoded  the first candidates re-ordered by the configured cross-encoder, when there is one
   _distinct     the first candidates that are not copies of one before, each with its duplicate group
+  _late_read    the first `late_depth` of them re-ordered by their fused score blended with MaxSim over the model's
+                token vectors (search/late_interaction.py), when `late_interaction` is on
   _signals      what the gate and the cut read of the distinct passages (the question without names asked again)
   _gate         the probability that the sources answer the question, and each passage's probability
   _cut          the passages shown: none when not covered, the first alone when it clearly answers, else the likely
@@ -36,10 +38,11 @@ from ..settings import MAX_SEARCH_K, SearchSettings
 from ..store.lexical import LexicalHits
 from ..store.searchable import SearchIndex
 from .cite import citation
-from .coverage import JUDGED, Signals
+from .coverage import JUDGED, LATE_BLEND, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
+from .late_interaction import LateInteraction, TokenEncoder, blend
 from .names import names_in, without_names
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
@@ -120,6 +123,7 @@ class _Question:
     ranking: np.ndarray | None = None  # _fused: each candidate's score under the mode
     order: np.ndarray | None = None  # _fused (and _cross_encoded): the candidates' positions, best first
     distinct: list[_Distinct] = field(default_factory=list)  # _distinct: best first, max(k, JUDGED) at most
+    late: np.ndarray | None = None  # _late_read: each distinct passage's MaxSim (those not read: the least read)
     signals: Signals | None = None  # _signals: of the distinct passages, in their order
     covered: float = 0.0  # _gate: the probability that the sources answer the question
     relevance: np.ndarray | None = None  # _gate: each distinct passage's probability of answering it
@@ -168,12 +172,17 @@ class Retriever:
         self.settings = settings or SearchSettings()
         self.reranker = reranker
         self.language = LanguageCheck()
+        # None for an encoder that gives no token vectors (the ONNX exports): `late_interaction` is then skipped
+        self.late = LateInteraction(encoder) if isinstance(encoder, TokenEncoder) else None
+        self.late_blend = LATE_BLEND  # `calibrate` sets the blend it is fitting the other models under
 
     def over(self, index: SearchIndex) -> Retriever:
         """This retriever searching another index (a server's library layered over the shared one): the same
         model, settings and re-ranker, and the same language check, whose model is loaded once per process."""
         other = Retriever(index, self.encoder, self.settings, self.reranker)
         other.language = self.language
+        other.late = self.late
+        other.late_blend = self.late_blend
         return other
 
     @property
@@ -320,7 +329,7 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
     """The first max(k, JUDGED) candidates in order that are not copies of one before, each with its duplicate
     group (every row holding the same text, the one shown first)."""
     found, order, ranking, index = question.found, question.order, question.ranking, retriever.index
-    depth = max(question.k, JUDGED)
+    depth = max(question.k, JUDGED, question.settings.late_depth if _reads_late(retriever, question) else 0)
     distinct: list[_Distinct] = []
     at = {int(row): position for position, row in enumerate(found.rows.tolist())}
     seen: set[int] = set()
@@ -345,7 +354,43 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
     return replace(question, distinct=distinct)
 
 
-# A re-ranker of the distinct passages goes here, between _distinct and _signals (see the module's docstring).
+def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
+    """The first `late_depth` distinct passages of each question re-ordered by the blend (fitted by `calibrate`) of
+    their fused score and their MaxSim: each of the question's word pieces' best cosine to any of the passage's,
+    weighted by the BM25 idf of the word it is part of (stopwords and punctuation weigh nothing). Every question's
+    token vectors come from one model call, and every passage not remembered from another. Trimmed back to
+    max(k, JUDGED) passages."""
+    reading = [question for question in questions if _reads_late(retriever, question)]
+    if not reading:
+        return questions
+    late = retriever.late
+    vectors = late.questions([question.query for question in reading])
+    heads = [[retriever._location(each.rows[0]).passage.text
+              for each in question.distinct[:question.settings.late_depth]] for question in reading]
+    late.passages([text for texts in heads for text in texts])  # one model call for every passage not remembered
+    read: dict[int, _Question] = {}
+    for question, tokens, texts in zip(reading, vectors, heads, strict=True):
+        scores = late.scores(tokens, texts, _word_weights(retriever, late.words(question.query)))
+        positions = np.array([each.position for each in question.distinct[:len(texts)]], dtype=np.int64)
+        order = blend(question.ranking[positions], scores, retriever.late_blend)
+        distinct = [question.distinct[i] for i in order] + question.distinct[len(texts):]
+        matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(texts), scores.min())])
+        depth = max(question.k, JUDGED)
+        read[id(question)] = replace(question, distinct=distinct[:depth], late=matched[:depth])
+    return [read.get(id(question), question) for question in questions]
+
+
+def _reads_late(retriever: Retriever, question: _Question) -> bool:
+    return question.settings.late_interaction and retriever.late is not None
+
+
+def _word_weights(retriever: Retriever, words: list[str]) -> np.ndarray:
+    """Each word's BM25 idf in the index (its highest over the stemmed terms it makes; 0 for a stopword)."""
+    terms = retriever.index.terms_many(words) if words else []
+    statistics = retriever.index.word_statistics(set().union(*terms)) if terms else None
+    return np.array([max((statistics.idf(term) for term in each), default=0.0) for each in terms])
+
+
 
 
 def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
@@ -364,7 +409,7 @@ def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question
         vector = again.get(i, question.vector)
         without = _dense_of(retriever, found.rows[positions], vector, settings) if i in again else dense
         signals = Signals(dense, found.lexical_share()[positions], without, question.ranking[positions],
-                          float(vector @ retriever.index.centroid))
+                          float(vector @ retriever.index.centroid), question.late)
         judged.append(replace(question, signals=signals))
     return judged
 
@@ -427,7 +472,7 @@ _STAGES: tuple[Stage, ...] = (
     _each(_fused),
     _each(_cross_encoded),
     _each(_distinct),
-    # a re-ranker of the distinct passages goes here
+    _late_read,
     _signals,
     _each(_gate),
     _each(_cut),

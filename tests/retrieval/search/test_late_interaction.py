@@ -45,10 +45,17 @@ def test_a_passage_is_encoded_once_while_remembered():
     assert encoder.encoded[-2:] == ["c z", "a x"]
 
 
-def test_the_blend_reorders_only_the_passages_read_and_keeps_the_rest_behind_them():
-    fused = np.array([0.9, 0.8, 0.7, 0.6], dtype=np.float32)
-    order, scores, late = blend(fused, np.array([0.1, 0.5, 0.4], dtype=np.float32), weight=1.0)
-    assert order.tolist() == [1, 2, 0, 3]
-    assert np.allclose(scores, [1.3, 1.1, 1.0, 0.7]) and np.allclose(late, [0.5, 0.4, 0.1, 0.1])
-    unmoved, same, _ = blend(fused, np.array([0.2, 0.5], dtype=np.float32), weight=0.0)
-    assert unmoved.tolist() == [0, 1, 2, 3] and np.allclose(same, fused)
+def test_a_weighted_question_token_counts_for_more():
+    question = np.eye(3, dtype=np.float32)[:2]
+    only_first = np.eye(3, dtype=np.float32)[[0]]
+    assert maxsim(question, [only_first], np.array([3.0, 1.0])).tolist() == [0.75]
+    assert maxsim(question, [only_first], np.zeros(2)).tolist() == [0.5]  # nothing weighs: the plain mean
+
+
+def test_the_blend_reads_each_score_as_a_z_score_among_the_passages():
+    fused = np.array([0.95, 0.94, 0.60], dtype=np.float32)  # the first two all but tied on the fused score
+    late = np.array([0.60, 0.70, 0.65], dtype=np.float32)
+    assert blend(fused, late, (1.0, 1.0)).tolist() == [1, 0, 2]
+    assert blend(fused, late, (1.0, 0.0)).tolist() == [0, 1, 2]
+    assert blend(fused, late, (0.0, 1.0)).tolist() == [1, 2, 0]
+    assert blend(fused[:1], late[:1], (1.0, 1.0)).tolist() == [0]
