@@ -268,8 +268,16 @@ class Retriever:
         query = clean_question(question, settings.max_question_chars)
         vector = self.encoder.encode([query])
         found = _pooled_many(self, vector, self.index.terms_many([query]), [depth])[0]
+        ranking = _rank(found, settings)
+        order = _best_first(ranking)
+        if settings.late_interaction and self.late is not None and len(order):
+            head = order[:settings.late_depth]  # rows, not distinct passages: a BEIR corpus holds no copies
+            texts = [self._location(int(row)).passage.text for row in found.rows[head]]
+            (tokens,) = self.late.questions([query])
+            moved, _ = _late_order(self, query, tokens, texts, ranking[head])
+            order = np.concatenate([head[moved], order[len(head):]])
         ranked: dict[str, None] = {}
-        for passage in self.index.passages_at(found.rows[_best_first(_rank(found, settings))].tolist()):
+        for passage in self.index.passages_at(found.rows[order].tolist()):
             ranked.setdefault(passage.source_id)
         return list(ranked)[:depth]
 
@@ -370,14 +378,21 @@ def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Questi
     late.passages([text for texts in heads for text in texts])  # one model call for every passage not remembered
     read: dict[int, _Question] = {}
     for question, tokens, texts in zip(reading, vectors, heads, strict=True):
-        scores = late.scores(tokens, texts, _word_weights(retriever, late.words(question.query)))
         positions = np.array([each.position for each in question.distinct[:len(texts)]], dtype=np.int64)
-        order = blend(question.ranking[positions], scores, retriever.late_blend)
+        order, scores = _late_order(retriever, question.query, tokens, texts, question.ranking[positions])
         distinct = [question.distinct[i] for i in order] + question.distinct[len(texts):]
         matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(texts), scores.min())])
         depth = max(question.k, JUDGED)
         read[id(question)] = replace(question, distinct=distinct[:depth], late=matched[:depth])
     return [read.get(id(question), question) for question in questions]
+
+
+def _late_order(retriever: Retriever, query: str, tokens: np.ndarray, texts: list[str],
+                fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order late interaction gives passages (their texts and fused scores) for a question (its text and token
+    vectors), and each passage's MaxSim."""
+    scores = retriever.late.scores(tokens, texts, _word_weights(retriever, retriever.late.words(query)))
+    return blend(fused, scores, retriever.late_blend), scores
 
 
 def _reads_late(retriever: Retriever, question: _Question) -> bool:

@@ -1,7 +1,10 @@
 """MaxSim over token vectors (with the word-hash stand-in: one token vector per word), and what is encoded when."""
 
+from dataclasses import replace
+
 import numpy as np
 
+from retrieval import Retriever
 from retrieval.search.late_interaction import LateInteraction, TokenEncoder, blend, maxsim
 
 from ...encoders import WordHashEncoder
@@ -59,3 +62,21 @@ def test_the_blend_reads_each_score_as_a_z_score_among_the_passages():
     assert blend(fused, late, (1.0, 0.0)).tolist() == [0, 1, 2]
     assert blend(fused, late, (0.0, 1.0)).tolist() == [1, 2, 0]
     assert blend(fused[:1], late[:1], (1.0, 1.0)).tolist() == [0]
+
+
+def test_the_stage_reorders_the_first_passages_and_the_gate_reads_their_maxsim(fast_retriever: Retriever):
+    question = "What character does Illyong Ju play in the NAUH performances in the U.S.?"
+    plain = fast_retriever.answer(question, k=5, gate=False,
+                                  settings=replace(fast_retriever.settings, late_interaction=False))
+    assert plain.signals.late is None
+    by_maxsim = fast_retriever.over(fast_retriever.index)
+    by_maxsim.late_blend = (0.0, 1.0)
+    read = by_maxsim.answer(question, k=5, gate=False)
+    late = read.signals.late.tolist()
+    assert late == sorted(late, reverse=True) and len(set(late)) > 1
+    assert sorted(hit.text for hit in read.hits) == sorted(hit.text for hit in plain.hits)  # the same five, moved
+    assert read.hits[0].text != plain.hits[0].text
+    by_fused = fast_retriever.over(fast_retriever.index)
+    by_fused.late_blend = (1.0, 0.0)
+    assert [hit.text for hit in by_fused.answer(question, k=5, gate=False).hits] == [hit.text for hit in plain.hits]
+    assert len(read.signals.gate_features()) == len(plain.signals.gate_features()) + 1
