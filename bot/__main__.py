@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from retrieval import ConfigError, RetrievalError, Retriever, open_retriever
 from retrieval.service.client import TOKEN_VARIABLE as SERVICE_TOKEN_VARIABLE
 from retrieval.service.client import RemoteRetriever
 
-from .app import create_bot
+from .app import run_bot
 from .config import BotConfig, FileConfig, load_bot_config
 from .console import run_console
 from .votes_store import FeedbackStore
@@ -110,12 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         run_console(retriever)
         return 0
     # a bot answering from services has no index of its own to rebuild or change
-    bot = create_bot(config.bot, retriever, None if config.bot.retrieval_url else config.retrieval)
+    retrieval = None if config.bot.retrieval_url else config.retrieval
     try:
-        bot.run(token, log_handler=None)
+        asyncio.run(run_bot(config.bot, retriever, retrieval, token))
     except discord.LoginFailure:
         print(f"error: Discord refused the token; check {TOKEN_VARIABLE} or [bot] token", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the bot took over SIGINT (it stops gently after that)
+        return 130
     return 0
 
 

@@ -38,7 +38,6 @@ class SourceBot(commands.Bot):
         self.tree.error(on_tree_error)
 
     async def setup_hook(self) -> None:
-        await self.service.open()
         await add_cogs(self, self.service)
         self.add_dynamic_items(self.service.votes.button)
         loop = asyncio.get_running_loop()
@@ -82,7 +81,6 @@ class SourceBot(commands.Bot):
         for handled in (signal.SIGHUP, *STOP_SIGNALS):
             loop.remove_signal_handler(handled)
         await super().close()
-        self.service.close()
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (id %s) in %d guilds", self.user, self.user.id if self.user else "?",
@@ -112,11 +110,18 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
     await answer_fault(interaction, getattr(error, "original", error))
 
 
-def create_bot(config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None = None,
-               **options) -> SourceBot:
-    """A SourceBot over a new Service, sharded when the config says so (all shards, or `shard_ids` of
+async def run_bot(config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None, token: str,
+                  **options) -> None:
+    """The bot on Discord until it stops (a signal, or the connection given up): its Service held open around
+    the client, both closed after. discord.LoginFailure when Discord refuses the token."""
+    async with Service(config, retriever, retrieval) as service, create_bot(service, **options) as bot:
+        await bot.start(token)
+
+
+def create_bot(service: Service, **options) -> SourceBot:
+    """A SourceBot over an open Service, sharded when its config says so (all shards, or `shard_ids` of
     `shard_count` across processes); `options` go to discord.py's client."""
-    service = Service(config, retriever, retrieval)
+    config = service.config
     if not (config.sharded or config.shard_ids):
         return SourceBot(service, **options)
     if config.shard_count:

@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from retrieval import RetrievalError, Retriever
-from retrieval.ingest.utf8 import check_utf8
+from retrieval.search.utf8 import check_utf8
 
 from . import replies
-from .feedback import VOTES
 from .markdown import escape
+from .vote_buttons import VOTES
 
 HELP = ("Type a question, or /sources, or /source ID [PARAGRAPH] (the page holding that paragraph, marked ▶), "
         "or /help. Ctrl-D quits.")

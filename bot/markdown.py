@@ -43,6 +43,12 @@ def without_bidi_controls(text: str) -> str:
     return BIDI_CONTROL.sub("", text)
 
 
+def code(text: str) -> str:
+    """`text` (an id, which holds no backtick) in a code span, where Discord shows markdown and mentions as
+    typed: only the direction controls dropped."""
+    return f"`{without_bidi_controls(text)}`"
+
+
 def escape(text: str) -> str:
     """Show text exactly as written: no markdown formatting and no mention syntax take effect."""
     return "".join(escaped_characters(text))

@@ -10,7 +10,7 @@ from retrieval import Answer, Hit, Passage, Source
 from retrieval.search.coverage import label
 
 from . import limits
-from .markdown import bold, escape
+from .markdown import bold, code, escape, without_bidi_controls
 
 NOT_COVERED = "The sources do not cover this question, so there is nothing to quote."
 NOT_SEARCHED = "Something went wrong; the question was not searched."
@@ -59,8 +59,9 @@ def answer_replies(answer: Answer, own: frozenset[str] = frozenset()) -> list[Re
 
 
 def passage_embeds(hits: list[Hit], own: frozenset[str] = frozenset()) -> list[Embed]:
-    """One embed per passage, the text cut so that all of them fit in one message."""
-    titles = [limits.fit(hit.citation, limits.EMBED_TITLE) for hit in hits]
+    """One embed per passage under its citation (escaped: a title names a source as its document calls itself),
+    the text cut so that all of them fit in one message."""
+    titles = [limits.fit(hit.citation, limits.EMBED_TITLE, escape) for hit in hits]
     footers = [hit_footer(hit, hit.source.id in own) for hit in hits]
     overhead = sum(len(t) + len(f) for t, f in zip(titles, footers, strict=True))
     room = share_budget_for(hits, limits.EMBEDS_TOTAL - overhead)
@@ -78,11 +79,12 @@ def highlighter(hit: Hit) -> Callable[[str], str]:
 
 
 def hit_footer(hit: Hit, own: bool = False) -> str:
+    """Plain text (Discord shows a footer's markdown as typed), so only the direction controls are dropped."""
     also = "".join(f" · Also in {place.citation}" for place in hit.also_in)
     where = f" · Full text: /source id:{hit.source.id} paragraph:{hit.passage.paragraph}"
     relevance = (f"{OWN_SOURCE} · " if own else "") + \
         f"{label(hit.relevance).capitalize()} (relevance {hit.relevance:.2f})"
-    return limits.fit(f"{relevance}{also}", limits.EMBED_FOOTER - len(where)) + where
+    return without_bidi_controls(limits.fit(f"{relevance}{also}", limits.EMBED_FOOTER - len(where)) + where)
 
 
 def unknown_source_reply(source_id: str) -> Reply:
@@ -119,7 +121,7 @@ def source_line(source: Source, passages: int, own: bool = False) -> str:
     file_format = FILE_FORMATS.get(PurePath(source.file).suffix.lower()) if source.file else None
     facts = [who, *(x for x in (source.publication, source.kind, file_format) if x), f"{passages} passages",
              *([OWN_SOURCE.lower()] if own else [])]
-    line = f"`{source.id}` **{escape(source.title)}** ({escape('; '.join(facts))})"
+    line = f"{code(source.id)} **{escape(source.title)}** ({escape('; '.join(facts))})"
     return limits.fit(line, 400)
 
 
@@ -134,7 +136,8 @@ def source_pages(source: Source, passages: list[Passage]) -> list[Reply]:
     title = limits.fit(source.title, limits.EMBED_TITLE, escape)
     facts = source_facts(source)
     return [Reply(content=facts,
-                  embeds=[Embed(title, "\n\n".join(page), f"{source.id} · page {n + 1} of {len(pages)}")])
+                  embeds=[Embed(title, "\n\n".join(page),
+                                without_bidi_controls(f"{source.id} · page {n + 1} of {len(pages)}"))])
             for n, page in enumerate(pages)]
 
 
@@ -147,11 +150,11 @@ def source_facts(source: Source) -> str:
     facts = [("Author", source.author), ("Date", source.date), ("Publication", source.publication),
              ("Kind", source.kind), ("URL", source.url)]
     lines = [f"**{name}:** {escape(value)}" for name, value in facts if value]
-    return limits.fit("\n".join([f"Source `{source.id}`", *lines]), limits.CONTENT)
+    return limits.fit("\n".join([f"Source {code(source.id)}", *lines]), limits.CONTENT)
 
 
 def no_such_paragraph(source: Source, passages: list[Passage]) -> str:
-    return f"`{source.id}` has paragraphs 1 to {passages[-1].paragraph}."
+    return f"{code(source.id)} has paragraphs 1 to {passages[-1].paragraph}."
 
 
 def page_of_paragraph(pages: list[Reply], paragraph: int) -> int:

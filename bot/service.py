@@ -21,13 +21,13 @@ from . import replies
 from .config import BotConfig
 from .delivery import LostReplies
 from .discord_reply import message_kwargs
-from .feedback import Votes, vote_view
 from .paging import PAGER_TIMEOUT_SECONDS
 from .reloading import Reloader
 from .routing import Cooldown, Turns
 from .settings_store import ServerSettings, SettingsStore, as_stored
 from .stopping import InFlight
 from .threads import ThreadMemory
+from .vote_buttons import Votes, vote_view
 from .votes_store import FeedbackError
 
 log = logging.getLogger("bot")
@@ -53,7 +53,8 @@ class CurrentRetriever:
 
 
 class Service:
-    """Everything the bot's parts share. `open` before use (on the event loop), `close` once at the end."""
+    """Everything the bot's parts share, held open around the client that uses it, as discord.py's examples hold
+    theirs: `async with Service(...) as service:`."""
 
     def __init__(self, config: BotConfig, retriever: Retriever, retrieval: RetrievalConfig | None = None) -> None:
         self.config = config
@@ -82,7 +83,8 @@ class Service:
             retriever.encoder)
         self.pager_timeout = PAGER_TIMEOUT_SECONDS  # seconds until page buttons are disabled
 
-    async def open(self) -> None:
+    async def __aenter__(self) -> Service:
+        """Open the databases, on the writer thread."""
         await self.votes.open()
         loop = asyncio.get_running_loop()
         try:
@@ -90,8 +92,14 @@ class Service:
             self.server_changes = await loop.run_in_executor(self.writer, self.settings_store.load)
         except FeedbackError as error:  # answers go on with the config file's settings
             log.warning("server settings are the config file's: %s", error)
+        return self
 
-    def close(self) -> None:
+    async def __aexit__(self, *exc: object) -> None:
+        """Once the client is closed: stop the threads and close the databases, off the event loop, since the
+        records still queued are written first."""
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
         if self.settings_store is not None:
             self.settings_store.close()
         self.reloader.close()
@@ -114,7 +122,9 @@ class Service:
         """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
         server keeps its previous settings)."""
         if self.settings_store is None:
-            raise FeedbackError("the settings database could not be opened when the bot started")
+            raise FeedbackError("the settings database could not be opened when the bot started",
+                                public="the bot could not open its settings database when it started; tell "
+                                "whoever runs the bot")
         changes = as_stored(settings, self.defaults)
         await asyncio.get_running_loop().run_in_executor(self.writer, self.settings_store.save, guild_id, changes,
                                                          user_id)
@@ -166,10 +176,10 @@ class Service:
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
         except Unreadable as error:  # said to the asker alone: the channel needs no notice of it
             log.info("question not in English %s language=%s", where, error.language)
-            return None, [replies.error_reply(str(error), private=True)]
+            return None, [replies.error_reply(error.public, private=True)]
         except RetrievalError as error:
             log.info("question refused %s question=%.80r: %s", where, question, error)
-            return None, [replies.error_reply(f"Sorry, I can't search that: {error}")]
+            return None, [replies.error_reply(f"Sorry, I can't search that: {error.public}")]
         except Exception:  # a fault in the library must still get the asker a reply
             log.exception("question failed %s question=%.80r", where, question)
             return None, [replies.Reply(content=replies.NOT_SEARCHED, private=True)]

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval import Hit, RetrievalError
-from retrieval.evaluate.feedback import SCHEMA, Report, read_log, report, shown_reference, stored_shown
+from retrieval.questions.log import SCHEMA, read_log, shown_reference, stored_shown
+from retrieval.questions.report import Report, report
 
 UP, DOWN = 1, -1
 REPORT_WORST = 10
@@ -33,6 +34,8 @@ def new_answer_id() -> int:
 
 class FeedbackError(RetrievalError):
     """The vote database cannot be read or written: locked by another program, damaged, or the disk is full."""
+
+    PUBLIC = "the bot's database is busy or cannot be written; try again in a minute"
 
 
 @dataclass(frozen=True)

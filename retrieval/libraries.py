@@ -156,7 +156,9 @@ class Libraries:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SourceError(f"cannot make this server's folder {folder}: {error.strerror}; give the bot a "
-                              "writable `server_sources` folder") from None
+                              "writable `server_sources` folder",
+                              public=f"the bot could not make this server's folder ({error.strerror}); tell "
+                              "whoever runs the bot") from None
         added = add_document(folder, filename, data, max_file_mb, self.config.reading, reserved)
         self.holding.add(server)
         return added, self.rebuilt_after_change(server)
@@ -190,7 +192,7 @@ class Libraries:
         try:
             return self.rebuild(server)
         except RetrievalError as error:
-            raise NotIndexed(str(error)) from None
+            raise NotIndexed(str(error), public=error.public) from None
 
     def rebuild(self, server: int) -> IndexManifest | None:
         """Index the server's documents again (only what changed is embedded) and use that index from now on;

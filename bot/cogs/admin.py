@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 
 import discord
 from discord import app_commands
@@ -22,15 +23,16 @@ from ..notices import tell
 from ..service import Service, own_sources
 from .library import choices
 
+log = logging.getLogger(__name__)
 MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can {what}."
 NO_CONFIG = ("This bot has no index of its own (it answers from a retrieval service, or was started without an "
              "index configuration), so its sources cannot be changed from Discord.")
 NOTHING_OWN = ("This server has added no documents of its own, so there is nothing of its own to rebuild; the "
                "shared sources are the bot operator's.")
-NOT_INDEXED_ADDED = "The document was saved, but this server's library was not rebuilt, so it does not answer yet; " \
-    "/reindex once this is fixed"
+NOT_INDEXED_ADDED = "The document was saved, but this server's library was not rebuilt, so it does not answer yet " \
+    "(/reindex once this is fixed)"
 NOT_INDEXED_REMOVED = "The document was moved aside, but this server's library was not rebuilt, so it still " \
-    "answers; /reindex once this is fixed"
+    "answers (/reindex once this is fixed)"
 SKIPPED_SHOWN = 10  # skipped files named in a reply; the rest are counted (the build's log names them all)
 
 
@@ -128,15 +130,17 @@ class Admin(commands.Cog):
 
     async def change(self, interaction: discord.Interaction, failed: str, work, *args, not_indexed: str = ""):
         """Run a change of a server's library on the build thread; on failure say `failed` (`not_indexed` when
-        the change was made but the library not rebuilt) and why, and return None."""
+        the change was made but the library not rebuilt) and why, in words for a manager, and return None. The
+        log gets the error in full (the folder, the store's address): a warning when the manager was told less,
+        since only whoever runs the bot can act on that."""
         run = functools.partial(work, *args)
         try:
             return await asyncio.get_running_loop().run_in_executor(self.service.reloader.builder, run)
-        except NotIndexed as error:
-            await private(interaction, f"{not_indexed or failed}: {escape(str(error))}")
-            return None
         except RetrievalError as error:
-            await private(interaction, f"{failed}: {escape(str(error))}")
+            said = not_indexed if isinstance(error, NotIndexed) and not_indexed else failed
+            level = logging.INFO if error.public == str(error) else logging.WARNING
+            log.log(level, "%s in guild %s: %s", said, interaction.guild_id, error)
+            await private(interaction, f"{said}: {escape(error.public)}")
             return None
 
 

@@ -14,6 +14,7 @@ from retrieval import RetrievalError, Source
 
 from .. import limits, replies
 from ..discord_reply import message_kwargs
+from ..markdown import without_bidi_controls
 from ..notices import tell
 from ..paging import Pager
 from ..service import Service, own_sources
@@ -75,8 +76,10 @@ class Library(commands.Cog):
 
 
 def choices(sources: Iterable[Source], typed: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete's choices among these sources for what was typed."""
-    return [app_commands.Choice(name=limits.fit(f"{s.id} — {s.title}", limits.CHOICE_TEXT), value=s.id)
+    """Autocomplete's choices among these sources for what was typed. A choice's name is plain text (Discord shows
+    its markdown and mentions as typed, and a backslash too), so only the direction controls are dropped."""
+    return [app_commands.Choice(name=limits.fit(without_bidi_controls(f"{s.id} — {s.title}"), limits.CHOICE_TEXT),
+                                value=s.id)
             for s in matching_sources(sources, typed)]
 
 

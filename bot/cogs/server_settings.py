@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import io
+import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
@@ -15,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from retrieval.evaluate.feedback import Report
+from retrieval.questions.report import Report
 
 from .. import limits
 from ..discord_reply import NO_PINGS
@@ -24,10 +25,11 @@ from ..notices import tell
 from ..service import Service
 from ..settings_store import ServerSettings
 from ..votes_store import FeedbackError, FeedbackStore
-from .admin import allowed
+from .admin import allowed, private
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
-NOT_SAVED = "Your change was not saved: {error}. This server keeps its previous settings."
+NOT_SAVED = "Your change was not saved: {reason}. This server keeps its previous settings."
 MAX_QUESTION_CHANNELS = 50  # more than any server needs; keeps /settings show within one message
 REPORT_LISTED = 5  # groups listed per part in the Discord summary; the CSV has them all
 
@@ -113,12 +115,16 @@ class ServerSettingsCog(commands.GroupCog, group_name="settings",
                                             allowed_mentions=NO_PINGS)
 
     async def save(self, interaction: discord.Interaction, settings: ServerSettings) -> None:
+        """Store the settings, then say so. Acknowledged first: another program holding the database (a backup,
+        an sqlite3 shell) can make the write wait longer than the 3 s Discord gives a bot to answer."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             await self.service.change_settings(interaction.guild_id, settings, interaction.user.id)
         except FeedbackError as error:
-            await tell(interaction, NOT_SAVED.format(error=escape(str(error))))
+            log.warning("settings of guild %s not saved: %s", interaction.guild_id, error)
+            await private(interaction, NOT_SAVED.format(reason=escape(error.public)))
             return
-        await tell(interaction, "Saved; in effect now.\n" + describe(settings, self.service))
+        await private(interaction, "Saved; in effect now.\n" + describe(settings, self.service))
 
 
 def describe(settings: ServerSettings, service: Service) -> str:
@@ -180,7 +186,8 @@ async def with_question_log(service: Service, interaction: discord.Interaction, 
     try:
         return await asyncio.get_running_loop().run_in_executor(thread, work, store)
     except FeedbackError as error:
-        await interaction.followup.send(f"{failed}: {escape(str(error))}", ephemeral=True, allowed_mentions=NO_PINGS)
+        log.warning("%s for guild %s: %s", failed, interaction.guild_id, error)
+        await private(interaction, f"{failed}: {escape(error.public)}.")
         return None
 
 

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from ..benchmarks.backends import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
+from ..benchmarks.batching import CONCURRENCY, QUESTIONS_PER_LEVEL
+from ..benchmarks.stores import SPEED_QUESTIONS as STORE_QUESTIONS
 from ..config import load_config
 from ..encode.embed import BACKENDS as ALL_BACKENDS
 from ..errors import RetrievalError
-from ..evaluate.batch_bench import CONCURRENCY, QUESTIONS_PER_LEVEL
-from ..evaluate.bench import BACKENDS, LARGE_DEFAULT, LARGE_KINDS
-from ..evaluate.store_bench import SPEED_QUESTIONS as STORE_QUESTIONS
 from ..ingest.formats import FORMAT_SUFFIXES
 from ..ingest.readers import TEXT_SUFFIXES
 from ..settings import FUSIONS, MODES, SearchSettings, ServeSettings

@@ -19,12 +19,16 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
+from ..benchmarks.backends import run_bench
+from ..benchmarks.batching import batch_table, bench_batching
+from ..benchmarks.batching import to_json as batch_json
+from ..benchmarks.libraries import bench_libraries, libraries_table
+from ..benchmarks.soak import soak, soak_questions
+from ..benchmarks.stores import bench_stores, stores_table
+from ..benchmarks.uploads import folders_table, run_upload_bench, time_folder, upload_table
 from ..config import RetrievalConfig
 from ..encode.embed import load_encoder, resolve_model
 from ..errors import IndexMissing, IndexProblem, RetrievalError
-from ..evaluate.batch_bench import batch_table, bench_batching
-from ..evaluate.batch_bench import to_json as batch_json
-from ..evaluate.bench import run_bench
 from ..evaluate.calibrate import Asked, fit, fit_blend, judge
 from ..evaluate.evaluate import (
     GoldQuestion,
@@ -39,22 +43,18 @@ from ..evaluate.evaluate import (
     read_jsonl,
     to_json,
 )
-from ..evaluate.feedback import report_from_file
 from ..evaluate.followups import evaluate_followups, followup_table, load_followups
 from ..evaluate.formats import evaluate_formats, formats_table, write_formats
-from ..evaluate.library_bench import bench_libraries, libraries_table
-from ..evaluate.soak import soak, soak_questions
-from ..evaluate.store_bench import bench_stores, stores_table
-from ..evaluate.upload_bench import folders_table, run_upload_bench, time_folder, upload_table
 from ..evaluate.writers import read_articles
-from ..ingest.formats.pages import on_page
-from ..ingest.utf8 import check_utf8, printable
 from ..loader import build_from, open_retriever
+from ..questions.report import report_from_file
 from ..records import Role
 from ..search.retriever import Answer, Retriever, clean_question
+from ..search.utf8 import check_utf8, printable
 from ..service.payloads import sources_json
 from ..settings import SearchSettings, ServeSettings, SettingError
 from ..store.places import FaissFolder, place_of
+from .pages import on_page
 from .render import MARK_OFF, MARK_ON, PLAIN_MARKS, WRAP_COLUMNS, render
 
 BEIR_CACHE = Path(".cache")

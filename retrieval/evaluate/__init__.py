@@ -1,2 +1,2 @@
-"""A retriever and questions in, figures out: gold and BEIR evaluation, metrics, gate calibration, benchmarks
-and soak runs."""
+"""A retriever and questions in, quality figures out: gold and BEIR evaluation, metrics, gate calibration,
+follow-ups and the same articles in every format."""

@@ -84,7 +84,7 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
         try:
             staged.write_bytes(data)
         except OSError as error:
-            raise SourceError(f"cannot write {target.name} into {folder}: {error.strerror}") from None
+            raise not_written(target, error) from None
         try:
             # the format's own reader, then the check a build makes: at least one paragraph to search
             corpus = assemble([read_bounded(staged, source_id, reading)], staged)
@@ -96,7 +96,7 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
             raise SourceError(f"{target.name} appeared in the sources while it was being checked; "
                               "send it again") from None
         except OSError as error:
-            raise SourceError(f"cannot write {target.name} into {folder}: {error.strerror}") from None
+            raise not_written(target, error) from None
     source = corpus.sources[source_id]
     return Added(target, source_id, source.title, len(corpus.answerable()))
 
@@ -126,13 +126,23 @@ def remove_document(folder: Path, source_id: str, keep_one: bool = True) -> Path
     return target
 
 
+def not_written(target: Path, error: OSError) -> SourceError:
+    """A document that could not be written into its folder (a full disk, no permission): the folder is for
+    whoever runs the program, not for whoever sent the document."""
+    return SourceError(f"cannot write {target.name} into {target.parent}: {error.strerror}",
+                       public=f"the bot could not save {target.name} ({error.strerror}); tell whoever runs the bot")
+
+
 def writable_folder(folder: Path) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise SourceError(f"the sources are {folder}, not a folder, so documents cannot be added to or removed "
-                          "from them; use a folder of documents")
+                          "from them; use a folder of documents",
+                          public="the bot's sources are not a folder, so documents cannot be added or removed; "
+                          "tell whoever runs the bot")
     if not os.access(folder, os.W_OK):
-        raise SourceError(f"the sources folder {folder} cannot be written; give the bot write access to it")
+        raise SourceError(f"the sources folder {folder} cannot be written; give the bot write access to it",
+                          public="the bot cannot write its sources folder; tell whoever runs the bot")
     return folder
 
 

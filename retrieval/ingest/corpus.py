@@ -93,7 +93,9 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB, skipped: list[Sk
     if not documents:
         left_out = f"; skipped {', '.join(map(str, skipped))}" if skipped else ""
         raise SourceError(f"{folder} holds no documents; add .txt, .md, .pdf, .html or .docx files "
-                          f"(or a corpus.jsonl){left_out}")
+                          f"(or a corpus.jsonl){left_out}",
+                          public=f"no document in it can be read; add .txt, .md, .pdf, .html or .docx files"
+                          f"{left_out}")
     return documents
 
 
@@ -142,7 +144,8 @@ def assemble(documents: list[Document], origin: Path) -> Corpus:
         if doc.key in sources:
             where = doc.meta.get("file") or origin
             raise SourceError(
-                f"duplicate source id {doc.key!r} in {where}; give each document its own id in {MANIFEST_NAME}"
+                f"duplicate source id {doc.key!r} in {where}; give each document its own id in {MANIFEST_NAME}",
+                public=f"two documents have the source id {doc.key!r}; remove or rename one"
             )
         meta = {k: v for k, v in doc.meta.items() if v}
         sources[doc.key] = Source(id=doc.key, **{"title": doc.key, **meta})
@@ -150,7 +153,8 @@ def assemble(documents: list[Document], origin: Path) -> Corpus:
                      for n, block in enumerate(doc.blocks, start=1)
                      for part, text in enumerate(split_paragraph(block.text), start=1)]
     if not any(p.answerable for p in passages):
-        raise SourceError(f"{origin} holds no paragraphs of text to search")
+        raise SourceError(f"{origin} holds no paragraphs of text to search",
+                          public="the documents hold no paragraphs of text to search")
     return Corpus(sources, passages, fingerprint(sources, passages))
 
 

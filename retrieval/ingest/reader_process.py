@@ -84,6 +84,8 @@ def read_bounded(path: Path, key: str, reading: ReadSettings = DEFAULT_READING, 
 class WorkerGone(RetrievalError):
     """An idle worker could not be sent a file: it is no longer there."""
 
+    PUBLIC = "the bot's document reader stopped; send the document again"
+
 
 def same_imports() -> dict[str, str]:
     """The environment for a child Python that imports what this one does (this very code, not another copy)."""

@@ -32,7 +32,6 @@ from threadpoolctl import threadpool_limits
 from ..encode.embed import TextEncoder
 from ..encode.rerank import Reranker
 from ..errors import QueryError, RetrievalError
-from ..ingest.utf8 import check_utf8, printable
 from ..records import Hit, Location, Passage, Source
 from ..settings import MAX_SEARCH_K, SearchSettings
 from ..store.lexical import LexicalHits
@@ -44,6 +43,7 @@ from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
 from .late_interaction import LateInteraction, TokenEncoder, blend
 from .names import names_in, without_names
+from .utf8 import check_utf8, printable
 
 CANDIDATES = 100  # taken from each of the dense and lexical rankings before fusing
 SAME_SCORE = 1e-4  # fused scores this close are one score: copies of a paragraph differ by rounding alone

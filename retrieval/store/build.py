@@ -14,11 +14,12 @@ from ..encode.embed import TextEncoder
 from ..ingest.context import in_context
 from ..ingest.corpus import Corpus
 from ..ingest.dedupe import duplicate_groups
-from ..ingest.sentences import SentenceTable, split_all
+from ..ingest.sentences import split_all
 from ..records import Passage
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
+from .sentences import SentenceTable
 
 LOG = logging.getLogger(__name__)
 

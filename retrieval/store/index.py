@@ -20,11 +20,11 @@ from ..encode.embed import ModelIdentity, sha256_file
 from ..errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
 from ..ingest.context import CONTEXT_HASHES, CONTEXT_VECTORS
 from ..ingest.corpus import Corpus
-from ..ingest.sentences import SENTENCE_HASHES, SentenceTable
 from ..records import Passage, Source
 from .ann import build_ann, tune
 from .lexical import Lexical, LexicalHits, WordStatistics
 from .lock import LOCK, writer_lock
+from .sentences import SENTENCE_HASHES, SentenceTable
 
 # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
 # 5: model_sha256 covers every model file that shapes the vectors, not only the weights; 6: sentence vectors;
@@ -230,7 +230,9 @@ def unwritable(index_dir: Path, error: OSError) -> IndexProblem:
         remedy = "check its permissions"
     else:
         remedy = "check the folder and its disk"
-    return IndexProblem(f"cannot write the index at {index_dir} ({error.strerror or error}); {remedy} and build again")
+    return IndexProblem(f"cannot write the index at {index_dir} ({error.strerror or error}); {remedy} and build again",
+                        public=f"the index could not be written ({error.strerror or 'an error'}); tell whoever runs "
+                        "the bot")
 
 
 def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity,

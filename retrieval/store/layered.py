@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..ingest.sentences import SentenceTable
 from ..records import Passage, Source
 from .index import IndexManifest
 from .lexical import LexicalHits, WordStatistics
 from .searchable import SearchIndex
+from .sentences import SentenceTable
 
 
 class LayeredIndex:

@@ -1,5 +1,5 @@
 """Where an index lives, as the one object the loader asks: its manifest, a build into it, the opened index.
-A folder of FAISS files (the default), or Milvus (store/milvus.py, imported only when configured)."""
+A folder of FAISS files (the default), or Milvus (store/milvus/, imported only when configured)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What a Retriever reads from a store, whichever holds the index: FAISS files on disk (store/index.py) or
-Milvus (store/milvus.py). Questions' vectors and words in; rows, scores, passage and sentence vectors out."""
+Milvus (store/milvus/). Questions' vectors and words in; rows, scores, passage and sentence vectors out."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Protocol
 
 import numpy as np
 
-from ..ingest.sentences import SentenceTable
 from ..records import Passage, Source
 from .index import IndexManifest
 from .lexical import LexicalHits, WordStatistics
+from .sentences import SentenceTable
 
 
 class SearchIndex(Protocol):

@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from bot.app import SourceBot, create_bot
 from bot.config import BotConfig
+from bot.service import Service
 from retrieval import RetrievalConfig, Retriever, load_corpus
 from retrieval.store.build import build_index
 from retrieval.store.index import open_index
@@ -45,12 +46,13 @@ async def running_bot(fake: FakeDiscord, retriever: Retriever, retrieval: Retrie
     config = BotConfig(**{"cooldown_seconds": 0.0, "question_channels": [fake.channel_id("questions")],
                           "feedback_db": state / "feedback.sqlite", "server_sources": state / "server-sources",
                           **settings})
-    bot = create_bot(config, retriever, retrieval, guild_ready_timeout=0.05)
-    if config.sharded:
-        # discord.py waits 5 s before each further IDENTIFY to respect Discord's rate limit; the fake has none
-        bot.before_identify_hook = no_identify_wait
-    async with fake.running(bot):
-        yield bot
+    async with Service(config, retriever, retrieval) as service:
+        bot = create_bot(service, guild_ready_timeout=0.05)
+        if config.sharded:
+            # discord.py waits 5 s before each further IDENTIFY to respect Discord's rate limit; the fake has none
+            bot.before_identify_hook = no_identify_wait
+        async with fake.running(bot):
+            yield bot
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ a fake Discord at the URL given. `python -m tests.bot.stoppable_bot URL TOKEN FE
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import tempfile
 import time
@@ -13,7 +14,7 @@ import discord.gateway
 import discord.http
 import yarl
 
-from bot.app import create_bot
+from bot.app import run_bot
 from bot.config import BotConfig
 from retrieval import RetrievalConfig, open_retriever
 from tests.conftest import SEEDS
@@ -36,8 +37,8 @@ def main(base: str, token: str, feedback_db: str, grace: str, search_seconds: st
 
     retriever.answer = slow_answer
     config = BotConfig(cooldown_seconds=0.0, feedback_db=Path(feedback_db), stop_grace_seconds=float(grace))
-    bot = create_bot(config, retriever, guild_ready_timeout=0.05)
-    bot.run(token, log_handler=None)  # returns once the bot has stopped; the signal must not kill the process
+    # returns once the bot has stopped; the signal must not kill the process
+    asyncio.run(run_bot(config, retriever, None, token, guild_ready_timeout=0.05))
     print("stopped cleanly", flush=True)
     return 0
 

@@ -28,7 +28,7 @@ async def test_a_claim_is_checked_privately_then_posted_in_reply(fake, fast_retr
         (private,) = await handle.wait_followups(1, timeout=10)
         assert handle.ephemeral and private["flags"] & EPHEMERAL
         embed = private["embeds"][0]
-        assert embed["title"].startswith("[Robert Park,") and "about 215" in plain(embed["description"])
+        assert embed["title"].startswith("\\[Robert Park,") and "about 215" in plain(embed["description"])
         assert fake.sent_messages(channel_id=general) == []  # nothing public yet
 
         post = buttons(private)["Post publicly"]
@@ -64,4 +64,4 @@ async def test_a_claim_about_nauh_rescues_gets_robert_parks_passage(fake, retrie
         handle = await fake.send_interaction("Check against sources", target=claim)
         (private,) = await handle.wait_followups(1, timeout=10)
     assert private["flags"] & EPHEMERAL
-    assert any(embed["title"].startswith("[Robert Park,") for embed in private["embeds"])
+    assert any(embed["title"].startswith("\\[Robert Park,") for embed in private["embeds"])

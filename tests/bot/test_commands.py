@@ -1,11 +1,16 @@
 """Slash commands end to end: /ask, /sources and /source with autocomplete and paging buttons."""
 
+import json
+import re
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from retrieval import Retriever
+from retrieval import RetrievalConfig, Retriever, open_retriever
 
+from ..conftest import SEEDS
 from .conftest import plain, running_bot
 
 EPHEMERAL = 64
@@ -176,3 +181,52 @@ async def test_ask_at_every_allowed_count_answers_within_discords_limits(fake, f
             assert sum(len(m["embeds"]) for m in messages) == count
             assert all(len(m["embeds"]) <= 10 for m in messages)
     assert fake.violations == []  # every message within Discord's limits
+
+
+# what a hostile document may call itself: markdown, a masked link, mentions, a spoiler and a right-to-left override
+HOSTILE = "**Official** [Click here](http://evil.example/nitro) @everyone <@&1200000000000000001> ||x|| \u202eevil"
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+LIGHTHOUSE = "The harbour lighthouse opens at dawn for every visitor who climbs its spiral stairs."
+
+
+def shown_as_written(markdown: str) -> str:
+    """The text Discord shows for `markdown`; fails on live markdown, a mention or a direction control."""
+    assert not BIDI_CONTROLS.search(markdown), f"a direction control in {markdown!r}"
+    live = re.sub(r"\\.", "", markdown)  # what is left once escaped characters are taken out
+    assert not re.search(r"@(everyone|here)|<@", live), f"a mention in {markdown!r}"
+    assert not re.search(r"[*_~|`\[\]<]", live), f"live markdown in {markdown!r}"
+    return re.sub(r"\\(.)", r"\1", markdown).replace("@\u200b", "@")
+
+
+@pytest.fixture
+def hostile_retriever(fast_retriever: Retriever, tmp_path: Path) -> Retriever:
+    """The seeds and one document whose title and author are hostile."""
+    sources = Path(shutil.copytree(SEEDS, tmp_path / "sources"))
+    (sources / "notice.txt").write_text(f"Notice\n\n{LIGHTHOUSE}\n", encoding="utf-8")
+    with (sources / "sources.toml").open("a", encoding="utf-8") as manifest:  # JSON's escapes are TOML's too
+        manifest.write(f'\n[[source]]\nid = "notice"\nfile = "notice.txt"\ntitle = {json.dumps(HOSTILE)}\n'
+                       f'author = {json.dumps(HOSTILE)}\n')
+    config = RetrievalConfig(sources=sources, index=tmp_path / "index")
+    return open_retriever(config, progress=False, encoder=fast_retriever.encoder)
+
+
+@pytest.mark.asyncio
+async def test_a_hostile_title_is_shown_as_written_in_citations_listings_and_choices(fake, hostile_retriever):
+    async with running_bot(fake, hostile_retriever):
+        asked = await fake.send_interaction("ask", {"question": LIGHTHOUSE, "count": 1})
+        (answer,) = await asked.wait_followups(1, timeout=10)
+        opened = await fake.send_interaction("source", {"id": "notice"})
+        page = (await opened.wait_response())["data"]
+        typed = await fake.send_interaction("source", {"id": "notice"}, focused="id")
+        (choice,) = (await typed.wait_response())["data"]["choices"]
+    (cited,) = answer["embeds"]
+    written = BIDI_CONTROLS.sub("", HOSTILE)
+    assert shown_as_written(cited["title"]).startswith(f'[{written}, "{written}", ¶')
+    assert not BIDI_CONTROLS.search(cited["footer"]["text"])
+    assert shown_as_written(page["embeds"][0]["title"]) == written
+    author = next(line for line in page["content"].splitlines() if line.startswith("**Author:** "))
+    assert shown_as_written(author.removeprefix("**Author:** ")) == written
+    # a choice is plain text (Discord shows its markdown as typed): only the direction controls go
+    assert choice["value"] == "notice" and choice["name"].startswith("notice — **Official** [Click here](http")
+    assert not BIDI_CONTROLS.search(choice["name"])
+    assert fake.violations == []  # allowed_mentions parse nothing on every message

@@ -17,7 +17,8 @@ from ..conftest import PROJECT
 def test_console_prints_the_cited_passages_and_the_not_covered_line(retriever: Retriever, capsys):
     run_console(retriever, ["How many North Korean refugees has NAUH resettled?", "", "Who won the 2018 World Cup?"])
     out = capsys.readouterr().out
-    assert '┌ [Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8]' in out
+    # the citation as sent, escaped (Discord shows "\\[" as "[")
+    assert '┌ \\[Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8\\]' in out
     assert "│ **To date, about 215 North Korean refugees" in out
     assert "The sources do not cover this question" in out
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
+from retrieval.benchmarks.milvus_lite import MilvusServer
 from retrieval.evaluate.evaluate import load_gold
 from retrieval.service.client import RemoteRetriever
-from retrieval.store.milvus_lite import MilvusServer
 from tests.retrieval.service.conftest import ServiceThread
 
 from ..conftest import GOLD, REPORTS, SEEDS

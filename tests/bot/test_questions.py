@@ -14,7 +14,8 @@ from ..conftest import GOLD, REPORTS
 from .conftest import GIANT_PARAGRAPH, plain, running_bot
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
-PARK_CITATION = '[Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8]'
+# as sent: escaped, so that a title's own markdown stays text (Discord shows "\[" as "[")
+PARK_CITATION = '\\[Robert Park, "Ji Seong-ho: Hero fostering unity and inspiring change", Korea Herald, ¶8\\]'
 
 
 def embeds_of(message: dict) -> list[dict]:

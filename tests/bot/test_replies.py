@@ -6,6 +6,7 @@ import pytest
 
 from bot import limits, replies
 from retrieval import Answer, Hit, Passage, Retriever, Source
+from retrieval.records import Location
 from retrieval.search.cite import citation
 from retrieval.settings import SearchSettings
 
@@ -60,7 +61,7 @@ def total_embed_chars(reply: replies.Reply) -> int:
 def test_each_passage_is_quoted_under_its_citation(fast_retriever: Retriever):
     (reply,) = replies.answer_replies(fast_retriever.answer("How many North Korean refugees has NAUH resettled?"))
     first = reply.embeds[0]
-    assert first.title.startswith("[Robert Park") and first.title.endswith("¶8]")
+    assert first.title.startswith("\\[Robert Park") and first.title.endswith("¶8\\]")  # escaped: "[" as written
     assert first.description.startswith("**To date, about 215 North Korean refugees")  # the answering sentence
     assert first.description.replace("**", "") == fast_retriever.search("How many North Korean refugees has NAUH "
                                                                     "resettled?")[0].text
@@ -137,3 +138,18 @@ def test_a_highlight_never_splits_a_link():
     text = "Charts: http://example.com/charts.v2/index. Ask the keeper."
     (reply,) = replies.answer_replies(highlighted(text, "Charts: http://example.com/charts."))
     assert reply.embeds[0].description == "**Charts: http://example.com/charts.v2/index**. Ask the keeper."
+
+
+def test_a_hostile_title_is_escaped_in_the_citation_and_loses_its_direction_controls_everywhere():
+    title = "**Official** [Click here](http://evil.example/nitro) @everyone ||x|| \u202eevil"
+    source = Source(id="notice", title=title, author="\u2067Harbour Office\u2069")
+    passage = Passage("notice", 1, "The lighthouse opens at dawn.")
+    repeat = Location(source, Passage("notice", 4, passage.text), citation(source, Passage("notice", 4, "")))
+    hit = Hit(1, 0.5, passage, source, citation(source, passage), also_in=(repeat,))
+    (reply,) = replies.answer_replies(Answer("a question", [hit], 1.0, SearchSettings(), 1))
+    (embed,) = reply.embeds
+    shown, bold = as_discord_shows(embed.title)
+    written = title.replace("\u202e", "")
+    assert shown.replace("\u200b", "") == f'[Harbour Office, "{written}", ¶1]' and bold == []
+    assert "Also in [Harbour Office" in embed.footer  # a footer is plain text: only the controls go
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", embed.title + embed.footer)

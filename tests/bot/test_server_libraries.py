@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from bot.app import SourceBot
 from retrieval import RetrievalConfig, Retriever, open_retriever
-from retrieval.store.milvus_lite import MilvusServer
+from retrieval.benchmarks.milvus_lite import MilvusServer
 from tests.bot.fake_discord import FakeDiscord
 
 from ..conftest import SEEDS

@@ -3,13 +3,18 @@ the sources don't cover. Both are for members with Manage Server only."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import subprocess
+import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot import votes_store
 from bot.config import BotConfig
 from retrieval import Retriever
 
@@ -33,6 +38,10 @@ async def settings(fake, sub: str, values: dict | None = None, user: int = MODER
                                          user=fake.human_ids[user])
     response = await handle.wait_response()
     assert response["data"]["flags"] & EPHEMERAL
+    if response["type"] == 5:  # deferred while the change is written
+        (done,) = await handle.wait_followups(1, timeout=10)
+        assert done["flags"] & EPHEMERAL
+        return done["content"]
     return response["data"]["content"]
 
 
@@ -124,3 +133,54 @@ async def test_with_keep_questions_off_nothing_members_write_is_stored(fake, fas
 
 def test_the_config_file_gives_the_defaults():
     assert BotConfig().feedback is True  # keep_questions is on by default, as votes were
+
+
+# another program holding the database, as an sqlite3 shell in a transaction or a backup does, until told to let go
+LOCK_HOLDER = """import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()
+"""
+QUEUED_ANSWERS = 20  # answers whose records wait on the lock before the change is asked for (the probe saw 20)
+
+
+@contextlib.contextmanager
+def locked_by_another_process(database: Path) -> Iterator[None]:
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(database)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+@pytest.mark.asyncio
+async def test_a_change_is_acknowledged_at_once_and_told_not_saved_while_the_database_is_locked(
+        fake, fast_retriever: Retriever, tmp_path: Path, monkeypatch):
+    # each write waits this long for the lock before it fails (1.5 s in use): 20 of them in a row are still
+    # far past the 3 s Discord gives a bot to acknowledge
+    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.5)
+    db = tmp_path / "bot.sqlite"
+    async with running_bot(fake, fast_retriever, feedback_db=db) as bot:
+        with locked_by_another_process(db):
+            for _ in range(QUEUED_ANSWERS):
+                asked = await fake.send_interaction("ask", {"question": RESETTLED})
+                await asked.wait_followups(1, timeout=10)  # answered; its record waits on the lock
+            changing = await fake.send_interaction("settings", options(fake, "settings", "set", {"count": 3}))
+            forgetting = await fake.send_interaction("settings", options(fake, "settings", "forget-questions", {}))
+            acknowledged = [await h.wait_response(timeout=3) for h in (changing, forgetting)]
+            (not_saved,) = await changing.wait_followups(1, timeout=10)
+            (not_deleted,) = await forgetting.wait_followups(1, timeout=10)
+            assert bot.service.settings_for(fake.guild_id).count is None  # the server keeps what it had
+        saved = await settings(fake, "set", {"count": 3})
+        assert bot.service.settings_for(fake.guild_id).count == 3
+    assert [r["type"] for r in acknowledged] == [5, 5]  # deferred, privately, before the database is touched
+    assert not changing.rejections and not forgetting.rejections  # none was too late (10062)
+    assert not_saved["content"].startswith("Your change was not saved") and "try again" in not_saved["content"]
+    assert not_deleted["content"].startswith("Nothing was deleted") and "try again" in not_deleted["content"]
+    assert str(tmp_path) not in not_saved["content"] + not_deleted["content"]
+    assert saved.startswith("Saved; in effect now.")
+    assert fake.violations == []

@@ -4,15 +4,21 @@ test_server_libraries.py.)"""
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.cogs.admin import NOT_INDEXED_ADDED, NOT_INDEXED_REMOVED
 from retrieval import RetrievalConfig, Retriever, open_retriever
-from retrieval.evaluate.upload_bench import slow_pdf, word_bomb
+from retrieval.benchmarks.milvus_lite import MilvusServer
+from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.settings import ReadSettings
+from retrieval.store import index
 from tests.retrieval.ingest.test_formats import make_docx, report_pdf
 
 from ..conftest import SEEDS
@@ -161,3 +167,67 @@ async def test_hostile_uploads_are_refused_privately_with_the_bound_they_met(fak
     assert "mixes letters of 2 scripts" in look_alike
     assert sorted(p.name for p in config.sources.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
     assert fake.violations == []
+
+
+def warnings_naming(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and text in r.getMessage()]
+
+
+@pytest.mark.asyncio
+async def test_changes_while_milvus_is_down_tell_managers_what_to_do_and_only_the_log_where(
+        fake, fast_retriever: Retriever, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    server = MilvusServer(tmp_path / "milvus")
+    config = RetrievalConfig(sources=SEEDS, store="milvus", milvus_uri=server.url)
+    with server:
+        retriever = await asyncio.to_thread(open_retriever, config, progress=False, encoder=fast_retriever.encoder)
+        async with running_bot(fake, retriever, retrieval=config):
+            first = await command(fake, "add-source", {"document": fake.upload("note.txt", b"Note\n\nHarbours.\n")})
+            assert first.startswith("Added `note`")
+            server.stop()  # Milvus is down from here on
+            added = await command(fake, "add-source", {"document": fake.upload("tides.txt", b"Tides\n\nTables.\n")})
+            rebuilt = await command(fake, "reindex", {})
+            removed = await command(fake, "remove-source", {"id": "note"})
+    told = [added, rebuilt, removed]
+    assert not any("127.0.0.1" in text or str(server.port) in text or "Milvus" in text for text in told)
+    assert added.startswith(NOT_INDEXED_ADDED) and removed.startswith(NOT_INDEXED_REMOVED)
+    assert rebuilt.startswith("This server's library was not rebuilt")
+    assert all("whoever runs the bot" in text for text in told)  # what a manager can do: tell them
+    assert len(warnings_naming(caplog, server.url)) >= 3  # where it failed is for the operator, in the log
+    assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_full_disk_or_a_damaged_folder_is_told_without_the_bots_paths(fake, own_index, monkeypatch,
+                                                                             caplog: pytest.LogCaptureFixture):
+    config, retriever = own_index
+    write_bytes = Path.write_bytes
+
+    def disk_full(path: Path, data: bytes) -> int:
+        if "server-sources" in str(path):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_bytes(path, data)
+
+    def index_disk_full(folder: Path, *args) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder))
+
+    async with running_bot(fake, retriever, retrieval=config) as bot:
+        folder = bot.service.config.server_sources / str(fake.guild_id)
+        await command(fake, "add-source", {"document": fake.upload("note.txt", b"Note\n\nA note on harbours.\n")})
+        with monkeypatch.context() as patched:
+            patched.setattr(Path, "write_bytes", disk_full)
+            full = await command(fake, "add-source", {"document": fake.upload("tides.txt", b"Tides\n\nTables.\n")})
+        with monkeypatch.context() as patched:  # the document is saved; the disk fills as its index is written
+            patched.setattr(index, "write_build", index_disk_full)
+            unindexed = await command(fake, "add-source", {"document": fake.upload("fish.txt", b"Fish\n\nCod.\n")})
+        (folder / "fish.txt").unlink()
+        (folder / "note.txt").rename(folder / "scan.pdf")  # by hand: the only document is now unreadable
+        damaged = await command(fake, "reindex", {})
+    internal = str(bot.service.config.server_sources.parent)
+    assert full.startswith("The document was not added: the bot could not save tides.txt")
+    assert "No space left on device" in full and "whoever runs the bot" in full
+    assert unindexed == f"{NOT_INDEXED_ADDED}: the index could not be written (No space left on device); tell " \
+        "whoever runs the bot"
+    assert damaged.startswith("This server's library was not rebuilt: no document in it can be read")
+    assert "scan.pdf" in damaged
+    assert all(internal not in text for text in (full, unindexed, damaged))
+    assert warnings_naming(caplog, str(folder))  # the log has the paths

@@ -1,14 +1,19 @@
 """Starting the bot: commands synced in setup_hook, and config or token mistakes stop it with a message."""
 
 import logging
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import discord
 import pytest
 
+from bot import app
 from bot.__main__ import resolve_token
+from bot.app import create_bot
 from bot.config import BotConfig
+from bot.service import Service
 from retrieval import ConfigError, Retriever
 
 from ..conftest import PROJECT
@@ -32,6 +37,28 @@ async def test_commands_are_synced_with_names_options_and_descriptions(fake, fas
         (document,) = commands["add-source"]["options"]
         assert document["type"] == 11 and document["required"] is True  # an attachment
     assert fake.violations == []
+
+
+@pytest.mark.asyncio
+async def test_the_service_is_held_by_async_with_around_the_client(fake, fast_retriever: Retriever, tmp_path: Path):
+    config = BotConfig(feedback_db=tmp_path / "bot.sqlite", server_sources=tmp_path / "server-sources")
+    async with Service(config, fast_retriever) as service:
+        assert service.votes.store is not None and service.settings_store is not None  # open before any client
+        async with fake.running(create_bot(service, guild_ready_timeout=0.05)):
+            await fake.send_message("How many North Korean refugees has NAUH resettled?", mention_bot=True)
+            (answer,) = await fake.wait_sent(1, timeout=10)
+        service.votes.store.db.execute("SELECT 1")  # the client closed; the service is still its holder's
+    assert answer["embeds"]
+    with pytest.raises(sqlite3.ProgrammingError):  # closed on leaving the block, its records written first
+        service.votes.store.db.execute("SELECT 1")
+    assert sqlite3.connect(config.feedback_db).execute("SELECT COUNT(*) FROM answers").fetchone() == (1,)
+
+
+@pytest.mark.asyncio
+async def test_a_refused_token_ends_run_bot(fake, fast_retriever: Retriever, tmp_path: Path):
+    config = BotConfig(feedback_db=tmp_path / "bot.sqlite", server_sources=tmp_path / "server-sources")
+    with pytest.raises(discord.LoginFailure):  # what `python -m bot` turns into "Discord refused the token"
+        await app.run_bot(config, fast_retriever, None, "not-the-token", guild_ready_timeout=0.05)
 
 
 @pytest.mark.asyncio

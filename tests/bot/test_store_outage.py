@@ -9,9 +9,10 @@ from dataclasses import replace
 
 import pytest
 
+from bot.markdown import escape
 from bot.service import SERVICE_DOWN
 from retrieval import RetrievalConfig, open_retriever
-from retrieval.store.milvus_lite import MilvusServer
+from retrieval.benchmarks.milvus_lite import MilvusServer
 from tests.conftest import SEEDS
 from tests.encoders import WordHashEncoder
 
@@ -48,7 +49,7 @@ async def test_questions_are_answered_again_once_milvus_is_back(fake, tmp_path, 
         await asyncio.to_thread(open_retriever, config, progress=False, encoder=WordHashEncoder())
         replica = await asyncio.to_thread(open_retriever, replace(config, auto_build="never"),
                                           encoder=WordHashEncoder())
-    expected = fast_retriever.answer(RESETTLED).hits[0].citation
+    expected = escape(fast_retriever.answer(RESETTLED).hits[0].citation)
     with server:  # restarted on the same port: every collection is released
         async with running_bot(fake, replica):
             answered = []

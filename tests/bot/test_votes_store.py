@@ -11,7 +11,7 @@ import pytest
 from bot.__main__ import main
 from bot.votes_store import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, FeedbackStore
 from retrieval import RetrievalError, Retriever
-from retrieval.evaluate.feedback import report_from_file
+from retrieval.questions.report import report_from_file
 from retrieval.search.cite import citation
 
 

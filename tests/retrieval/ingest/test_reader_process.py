@@ -12,7 +12,7 @@ import docx
 import pytest
 
 from retrieval import ConfigError, SourceError, add_document, load_config, load_corpus
-from retrieval.evaluate.upload_bench import slow_pdf, word_bomb
+from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.ingest.reader_process import WORKERS, Request, Worker, read_bounded
 from retrieval.settings import ReadSettings, SettingError
 

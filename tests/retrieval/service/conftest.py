@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import uvicorn
 
 from retrieval import Retriever
+from retrieval.benchmarks.milvus_lite import free_port
 from retrieval.service.app import server_config
 from retrieval.settings import ServeSettings
-from retrieval.store.milvus_lite import free_port
 
 
 class ServiceThread:

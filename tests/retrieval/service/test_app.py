@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from retrieval import RetrievalConfig, Retriever, open_retriever
+from retrieval.benchmarks.milvus_lite import MilvusServer
 from retrieval.service.payloads import sources_json
-from retrieval.store.milvus_lite import MilvusServer
 
 from ...conftest import SEEDS
 from ...encoders import WordHashEncoder

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from retrieval import QueryError, RetrievalError, Retriever
+from retrieval.benchmarks.milvus_lite import free_port
 from retrieval.service.client import RemoteRetriever, ServiceUnavailable
-from retrieval.store.milvus_lite import free_port
 
 from .conftest import running_service
 

@@ -22,10 +22,11 @@ from retrieval import (
     load_config,
     open_retriever,
 )
+from retrieval.benchmarks.milvus_lite import MilvusServer
 from retrieval.errors import StoreUnavailable
 from retrieval.evaluate.evaluate import load_gold
-from retrieval.store.milvus import RECORDS, MilvusPlace
-from retrieval.store.milvus_lite import MilvusServer
+from retrieval.store.milvus import MilvusPlace
+from retrieval.store.milvus.common import RECORDS
 
 from ...conftest import GOLD, SEED_PASSAGES, SEEDS, readable
 from ...encoders import WordHashEncoder

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, load_corpus
+from retrieval.benchmarks.stores import bench_stores, stores_table
 from retrieval.evaluate.evaluate import load_beir
-from retrieval.evaluate.store_bench import bench_stores, stores_table
 
 from ...conftest import SEEDS
 from ...encoders import WordHashEncoder

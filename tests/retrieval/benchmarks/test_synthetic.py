@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from retrieval import Retriever
-from retrieval.evaluate.synthetic import EmbeddingShape
+from retrieval.benchmarks.synthetic import EmbeddingShape
 
 pytestmark = pytest.mark.slow  # the real model
 

@@ -20,12 +20,12 @@ import numpy as np
 
 from ..config import RetrievalConfig
 from ..encode.embed import native_bf16
+from ..evaluate.evaluate import evaluate_beir, load_beir, load_gold, table
 from ..ingest.corpus import load_corpus
 from ..loader import open_retriever
 from ..store.ann import build_ann
 from ..store.build import build_index
 from ..store.index import EMBEDDINGS
-from .evaluate import evaluate_beir, load_beir, load_gold, table
 from .synthetic import EmbeddingShape
 
 LOG = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
-"""The question log (questions asked, the passages they got, readers' votes; kept by the bot in SQLite) in; a
-report of what the sources don't cover out: questions not covered, answers voted down, the most asked, each
-grouped with its near-duplicates, as a table, CSV, or candidate gold questions."""
+"""The question log's records (questions asked, the passages they got, readers' votes; log.py) in; a report of
+what the sources don't cover out: questions not covered, answers voted down, the most asked, each grouped with its
+near-duplicates, as a table, CSV, or candidate gold questions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import json
 import math
 import re
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,23 +21,10 @@ from pathlib import Path
 import Stemmer
 
 from ..errors import RetrievalError
-from ..ingest.readers import cap_field
+from .log import Asked, read_log
 
-# The log's tables: one owner (here), written by the bot's vote store, read by this report. guild_id and
-# channel_id say where a question was asked; user_id is a voter's. Passages is a JSON list of what was shown
-# ([] when the sources did not cover the question), each a reference ({"source_id", "paragraph"}), never a copy of
-# its citation: a source's metadata would otherwise be stored again with every answer (logs written before kept
-# a "citation" too, which is read as it was).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id INTEGER PRIMARY KEY, asked_at REAL NOT NULL, question TEXT NOT NULL, passages TEXT NOT NULL,
-    guild_id INTEGER, channel_id INTEGER);
-CREATE TABLE IF NOT EXISTS votes (
-    answer_id INTEGER NOT NULL REFERENCES answers(id), user_id INTEGER NOT NULL, vote INTEGER NOT NULL,
-    voted_at REAL NOT NULL, PRIMARY KEY (answer_id, user_id));
-"""
 # Two questions are near-duplicates when their stemmed word sets overlap this much (Jaccard). Set on the examples
-# in tests/retrieval/evaluate/test_feedback.py: case, punctuation, tense and one added word group ("Who founded
+# in tests/retrieval/questions/test_report.py: case, punctuation, tense and one added word group ("Who founded
 # NAUH?", "who founded nauh", "Who founded NAUH then?"); another question word does not ("When was NAUH founded?").
 NEAR_DUPLICATE = 0.6
 # A question is compared only with the groups it shares a rare pair of words with. Word sets with Jaccard
@@ -62,20 +48,6 @@ STEMMER = Stemmer.Stemmer("english")  # the stemmer BM25 uses: "resettled" and "
 TOP_GROUPS = 20  # groups listed per part of the report
 # What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula: OWASP, "CSV Injection"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-READ_PAGE = 5000  # questions read at a time: a few milliseconds, the longest a write of the bot waits for a report
-
-
-@dataclass(frozen=True)
-class Asked:
-    """One question the log holds: when and where, whether the sources covered it, what it showed, its votes."""
-
-    question: str
-    asked_at: float
-    covered: bool
-    citations: list[str]
-    up: int = 0
-    down: int = 0
-    guild_id: int | None = None
 
 
 @dataclass
@@ -237,47 +209,6 @@ def report(asked: list[Asked], days: float) -> Report:
     most_asked = sorted(groups, key=lambda g: -g.times)
     return Report(days, len(asked), sorted(not_covered, key=lambda g: -g.times)[:TOP_GROUPS],
                   voted_down[:TOP_GROUPS], [g for g in most_asked if g.times > 1][:TOP_GROUPS])
-
-
-def read_log(db: sqlite3.Connection, days: float, guild_id: int | None = None,
-             now: float | None = None) -> list[Asked]:
-    """The questions asked in the last `days` days (in one server when `guild_id` is given), with their votes,
-    in the order asked. Read a page at a time, each page its own read, so that the bot's writes (which wait for
-    reads to end) get in between however long the log is."""
-    since = (time.time() if now is None else now) - days * 86400
-    where, params = "a.asked_at >= ?", [since]
-    if guild_id is not None:
-        where, params = where + " AND a.guild_id = ?", [since, guild_id]
-    rows, after = [], None
-    while True:
-        page = db.execute(
-            "SELECT a.id, a.question, a.asked_at, a.passages, a.guild_id, COALESCE(SUM(v.vote = 1), 0), "
-            f"COALESCE(SUM(v.vote = -1), 0) FROM answers a LEFT JOIN votes v ON v.answer_id = a.id WHERE {where} "
-            f"{'' if after is None else 'AND a.id > ?'} GROUP BY a.id ORDER BY a.id LIMIT ?",
-            [*params, *([] if after is None else [after]), READ_PAGE]).fetchall()
-        rows += page
-        if len(page) < READ_PAGE:
-            break
-        after = page[-1][0]
-    asked = []
-    for _, question, asked_at, passages, guild, up, down in sorted(rows, key=lambda row: row[2]):
-        shown = json.loads(passages)
-        asked.append(Asked(question, asked_at, bool(shown), [shown_reference(p) for p in shown], int(up),
-                           int(down), guild))
-    return asked
-
-
-def stored_shown(source_id: str, paragraph: int) -> dict:
-    """What the log keeps of one passage shown: where it is, so that `show ID --paragraph N` finds it again."""
-    return {"source_id": source_id, "paragraph": paragraph}
-
-
-def shown_reference(entry: dict) -> str:
-    """A passage the log says was shown, as the report names it: "park-hero ¶8" (an older log's own citation when
-    it kept no reference), capped as a source's metadata is."""
-    if "source_id" in entry and "paragraph" in entry:
-        return cap_field(f"{entry['source_id']} ¶{entry['paragraph']}") or ""
-    return cap_field(str(entry.get("citation", ""))) or ""
 
 
 def report_from_file(path: Path, days: float) -> Report:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.evaluate.upload_bench import folders_table, probe, time_folder, upload_table, word_bomb
+from retrieval.benchmarks.uploads import folders_table, probe, time_folder, upload_table, word_bomb
 from retrieval.settings import ReadSettings
 
 from ...conftest import SEEDS

@@ -1,5 +1,6 @@
 """👍 / 👎 under every answer: each press is stored per user and can be changed; votes never hold up answers."""
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -7,8 +8,8 @@ import threading
 import pytest
 
 from bot import votes_store
-from bot.feedback import NOT_KEPT_NOW
 from bot.replies import FAILED
+from bot.vote_buttons import NOT_KEPT_NOW
 from bot.votes_store import FeedbackStore
 from retrieval import Retriever
 
@@ -81,6 +82,31 @@ async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retrieve
     assert refusal["flags"] & EPHEMERAL and refusal["content"] == NOT_KEPT_NOW
     assert len(warnings_logged(caplog, "votes are not being kept")) == 1  # once, not per message
     assert errors_logged(caplog) == []
+
+
+@pytest.mark.asyncio
+async def test_answers_are_recorded_again_soon_after_the_lock_is_let_go(fake, fast_retriever: Retriever, tmp_path,
+                                                                       caplog: pytest.LogCaptureFixture, monkeypatch):
+    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.2)
+    retry = 0.5  # records are dropped untried this long after a failure
+    monkeypatch.setattr("bot.vote_buttons.RETRY_SECONDS", retry)
+    votes = tmp_path / "votes.sqlite"
+    async with running_bot(fake, fast_retriever, feedback_db=votes) as bot:
+        other = sqlite3.connect(votes, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        for _ in range(5):
+            await fake.send_message(RESETTLED, mention_bot=True)
+        await fake.wait_sent(5, timeout=10)
+        await fake.wait_until(lambda: warnings_logged(caplog, "votes are not being kept"), 10, "the failure")
+        other.close()
+        await asyncio.sleep(retry)
+        await fake.send_message(RESETTLED, mention_bot=True)  # its record tries the database again, and is kept
+        await fake.wait_sent(6, timeout=10)
+        await bot.service.votes.settled()  # written: the next answer's buttons can be kept
+        await fake.send_message(RESETTLED, mention_bot=True)
+        answers = await fake.wait_sent(7, timeout=10)
+    assert vote_buttons(answers[-1])  # buttons again, their votes kept
+    assert 2 <= FeedbackStore(votes).report().answers < 7  # what came while it was locked was dropped, not queued
 
 
 @pytest.mark.asyncio

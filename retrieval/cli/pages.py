@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...errors import RetrievalError
-from ...records import Passage
+from ..errors import RetrievalError
+from ..records import Passage
 
 
 def on_page(source_id: str, passages: list[Passage], page: int) -> list[Passage]:

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+from ..evaluate.evaluate import table
 from ..search.batching import Batcher
 from ..search.retriever import Answer, Retriever
 from ..settings import ServeSettings
-from .bench import percentile
-from .evaluate import table
+from .backends import percentile
 
 CONCURRENCY = (1, 8, 32, 128)
 QUESTIONS_PER_LEVEL = 384  # asked at each level by each path: enough for a p99 over a few hundred latencies

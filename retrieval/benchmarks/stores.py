@@ -12,14 +12,14 @@ from pathlib import Path
 
 from ..config import RetrievalConfig
 from ..encode.embed import TextEncoder
+from ..evaluate import metrics
+from ..evaluate.evaluate import BEIR_DEPTH, table
 from ..ingest.corpus import load_corpus
 from ..loader import open_retriever
 from ..search.retriever import Retriever
-from ..store.milvus_lite import MilvusServer
 from ..store.places import place_of
-from . import metrics
-from .batch_bench import bench_batching
-from .evaluate import BEIR_DEPTH, table
+from .batching import bench_batching
+from .milvus_lite import MilvusServer
 from .soak import resident_bytes
 
 SPEED_QUESTIONS = 192  # asked by each path at each level: enough for a median, in about a minute on Milvus Lite

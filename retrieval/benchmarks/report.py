@@ -1,4 +1,4 @@
-"""`python -m retrieval.evaluate.report_bench`: how long the question report (`/report`, `eval --feedback`) takes
+"""`python -m retrieval.benchmarks.report`: how long the question report (`/report`, `eval --feedback`) takes
 over question logs of growing size, synthetic ones in a SQLite file written as the bot writes it; a table out."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .feedback import SCHEMA, report_from_file
+from ..questions.log import SCHEMA
+from ..questions.report import report_from_file
 from .soak import rss_mb
 
 SIZES = (10_000, 100_000)
@@ -89,7 +90,7 @@ def bench(sizes: tuple[int, ...] = SIZES) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m retrieval.evaluate.report_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m retrieval.benchmarks.report", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N")
     args = parser.parse_args(argv)
     print(f"{'questions':>10}  {'report (read + group)':>22}  {'of it CPU':>10}  {'report.csv':>10}  {'RSS':>8}")

