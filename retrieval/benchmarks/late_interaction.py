@@ -1,7 +1,7 @@
-"""`python -m retrieval.benchmarks.late_interaction`: what late interaction costs per question, in process (a corpus and its
-questions in; a table out): each question answered with it off, then on with every passage's token vectors
-computed at question time ("cold"), then on again with them remembered ("warm"), alternately, so that all three
-see the same load; and what storing every passage's token vectors at build time would take instead."""
+"""`python -m retrieval.benchmarks.late_interaction`: what late interaction costs per question, in process (a corpus
+and its questions in; a table out): each question answered with it off, then on with every passage's token vectors
+computed at question time ("cold"), then on again with them remembered ("warm"), alternately, so that all three see
+the same load; and what storing every passage's token vectors at build time would take instead."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 from ..cli.commands import cached_index, load_questions
 from ..config import RetrievalConfig
+from ..evaluate.evaluate import table
 from ..loader import open_retriever
 from ..search.retriever import Retriever
 from .backends import percentile
-from ..evaluate.evaluate import table
 
 STORED_BYTES = 2  # a token vector kept at build time would be float16: MaxSim needs no more precision than that
 QUESTIONS = 200  # asked per corpus at most: p50 and p95 settle well before that
