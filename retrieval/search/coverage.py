@@ -22,11 +22,11 @@ ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
 # With late interaction (search/late_interaction.py), both models read each passage's MaxSim too: the gate the first
 # passage's (after COVERED's features), the relevance model each passage's (after ANSWERS' features). Fitted the
 # same way with `late_interaction` on; without it (or with an encoder that gives no token vectors) the two above.
-COVERED_LATE = (-6.408, 6.821, 1.916, 10.322, 6.075, 0.0)
-ANSWERS_LATE = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071, 0.0)
+COVERED_LATE = (-7.346, 4.627, -0.351, 10.0, 6.152, 4.296)
+ANSWERS_LATE = (-5.025, -0.728, -1.836, 3.012, -12.879, 3.191, 6.99)
 # The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
 # MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
-LATE_BLEND = (1.0, 1.0)
+LATE_BLEND = (1.03, 1.288)
 # A first passage at or above this "likely answers"; on the development sets 96% (seeds) and 98% (SQuAD) of
 # first passages so labelled answer the question (BENCHMARKS.md, "Answer precision").
 LIKELY = 0.85
