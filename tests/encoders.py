@@ -31,6 +31,9 @@ class WordHashEncoder:
                 for text in texts]
 
 
+    def encode_with_tokens(self, texts):
+        return self.encode(texts), self.token_vectors(texts)
+
     def token_words(self, text) -> list[str]:
         return text.lower().split()
 

@@ -163,6 +163,14 @@ class Encoder:
                                     show_progress_bar=False)
         return [unit(tokens.float().numpy()[1:-1]) for tokens in encoded]
 
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """encode(texts) and token_vectors(texts) from one run of the model (a question needs both)."""
+        encoded = self.model.encode(list(texts), batch_size=self.batch_size, output_value=None,
+                                    show_progress_bar=False)
+        vectors = unit(np.stack([each["sentence_embedding"].float().numpy() for each in encoded]))
+        return vectors, [unit(each["token_embeddings"][each["attention_mask"].bool()].float().numpy()[1:-1])
+                         for each in encoded]
+
     def token_words(self, text: str) -> list[str]:
         """For each of token_vectors(text)'s rows, the word (as the tokenizer splits words) it is a piece of."""
         tokenizer = self.model.tokenizer

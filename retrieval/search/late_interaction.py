@@ -22,6 +22,9 @@ class TokenEncoder(Protocol):
 
     def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]: ...
 
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors (as `encode` gives them) and their token vectors, from one run of the model."""
+
     def token_words(self, text: str) -> list[str]: ...
 
 
@@ -49,9 +52,9 @@ class LateInteraction:
         self.remembered = remembered
         self.known: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def questions(self, questions: Sequence[str]) -> list[np.ndarray]:
-        """Each question's token vectors, in order (one model call)."""
-        return self.encoder.token_vectors(list(questions)) if questions else []
+    def encode(self, questions: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each question's vector and its token vectors, from one model call."""
+        return self.encoder.encode_with_tokens(list(questions))
 
     def words(self, question: str) -> list[str]:
         """The word each of the question's token vectors is a piece of."""

@@ -118,6 +118,7 @@ class _Question:
     gated: bool  # False: the top k as ranked, no "covered?" decision or cut
     highlight: bool
     vector: np.ndarray | None = None  # _encoded: the question's unit vector
+    tokens: np.ndarray | None = None  # _encoded, for late interaction: its token vectors (same model call)
     terms: set[str] = field(default_factory=set)  # _encoded: its stemmed words
     found: Candidates | None = None  # _candidates
     ranking: np.ndarray | None = None  # _fused: each candidate's score under the mode
@@ -266,14 +267,14 @@ class Retriever:
         QueryError for an empty or overlong question."""
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
-        vector = self.encoder.encode([query])
+        reads_late = settings.late_interaction and self.late is not None
+        vector, (tokens,) = self.late.encode([query]) if reads_late else (self.encoder.encode([query]), [None])
         found = _pooled_many(self, vector, self.index.terms_many([query]), [depth])[0]
         ranking = _rank(found, settings)
         order = _best_first(ranking)
-        if settings.late_interaction and self.late is not None and len(order):
+        if reads_late and len(order):
             head = order[:settings.late_depth]  # rows, not distinct passages: a BEIR corpus holds no copies
             texts = [self._location(int(row)).passage.text for row in found.rows[head]]
-            (tokens,) = self.late.questions([query])
             moved, _ = _late_order(self, query, tokens, texts, ranking[head])
             order = np.concatenate([head[moved], order[len(head):]])
         ranked: dict[str, None] = {}
@@ -301,10 +302,13 @@ def _each(stage: Callable[[Retriever, _Question], _Question]) -> Stage:
 def _encoded(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
     """Every question's vector (one model call) and stemmed words (one tokenizer call)."""
     queries = [question.query for question in questions]
-    vectors = retriever.encoder.encode(queries)
+    if any(_reads_late(retriever, question) for question in questions):
+        vectors, tokens = retriever.late.encode(queries)
+    else:
+        vectors, tokens = retriever.encoder.encode(queries), [None] * len(queries)
     terms = retriever.index.terms_many(queries)
-    return [replace(question, vector=vector, terms=words)
-            for question, vector, words in zip(questions, vectors, terms, strict=True)]
+    return [replace(question, vector=vector, tokens=each, terms=words)
+            for question, vector, each, words in zip(questions, vectors, tokens, terms, strict=True)]
 
 
 def _candidates(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
@@ -372,14 +376,13 @@ def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Questi
     if not reading:
         return questions
     late = retriever.late
-    vectors = late.questions([question.query for question in reading])
     heads = [[retriever._location(each.rows[0]).passage.text
               for each in question.distinct[:question.settings.late_depth]] for question in reading]
     late.passages([text for texts in heads for text in texts])  # one model call for every passage not remembered
     read: dict[int, _Question] = {}
-    for question, tokens, texts in zip(reading, vectors, heads, strict=True):
+    for question, texts in zip(reading, heads, strict=True):
         positions = np.array([each.position for each in question.distinct[:len(texts)]], dtype=np.int64)
-        order, scores = _late_order(retriever, question.query, tokens, texts, question.ranking[positions])
+        order, scores = _late_order(retriever, question.query, question.tokens, texts, question.ranking[positions])
         distinct = [question.distinct[i] for i in order] + question.distinct[len(texts):]
         matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(texts), scores.min())])
         depth = max(question.k, JUDGED)

@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from retrieval import Retriever
 from retrieval.search.late_interaction import LateInteraction, TokenEncoder, blend, maxsim
@@ -30,7 +31,7 @@ def test_each_question_token_counts_its_best_match_in_the_passage():
 def test_a_passage_holding_every_word_asked_outscores_one_sharing_only_the_subject():
     late = LateInteraction(WordHashEncoder())
     assert isinstance(late.encoder, TokenEncoder)
-    (question,) = late.questions(["When was NAUH founded?"])
+    _, (question,) = late.encode(["When was NAUH founded?"])
     answers, mentions = late.scores(question, ["NAUH was founded in April 2010.", "NAUH helps refugees."])
     assert answers > mentions
 
@@ -38,7 +39,7 @@ def test_a_passage_holding_every_word_asked_outscores_one_sharing_only_the_subje
 def test_a_passage_is_encoded_once_while_remembered():
     encoder = CountingEncoder()
     late = LateInteraction(encoder, remembered=2)
-    (question,) = late.questions(["a b"])
+    _, (question,) = late.encode(["a b"])
     first = late.scores(question, ["a x", "b y", "a x"])
     assert encoder.encoded == ["a b", "a x", "b y"]
     assert late.scores(question, ["b y"]).tolist() == [first[1]]
@@ -80,3 +81,13 @@ def test_the_stage_reorders_the_first_passages_and_the_gate_reads_their_maxsim(f
     by_fused.late_blend = (1.0, 0.0)
     assert [hit.text for hit in by_fused.answer(question, k=5, gate=False).hits] == [hit.text for hit in plain.hits]
     assert len(read.signals.gate_features()) == len(plain.signals.gate_features()) + 1
+
+
+@pytest.mark.slow
+def test_one_model_run_gives_a_question_its_vector_and_a_word_for_each_token_vector(retriever: Retriever):
+    encoder, question = retriever.encoder, "When was NAUH inaugurated?"
+    vectors, (tokens,) = encoder.encode_with_tokens([question])
+    assert np.allclose(vectors, encoder.encode([question]), atol=1e-3)
+    assert np.allclose(tokens, encoder.token_vectors([question])[0], atol=1e-3)
+    words = encoder.token_words(question)
+    assert len(words) == len(tokens) and words[0] == "When" and words[-1] == "?" and "inaugurated" in words
