@@ -15,8 +15,8 @@ Fusion = Literal["weighted", "rrf"]
 MODES: tuple[str, ...] = get_args(Mode)
 FUSIONS: tuple[str, ...] = get_args(Fusion)
 MAX_SEARCH_K = 1000  # batch evaluation asks for the top 100 or more; a reader sees far fewer
-# Passages re-read by late interaction at most: each is run through the model at question time (BENCHMARKS.md, "Late
-# interaction": about N ms a passage), so a few dozen already cost more than the rest of a search.
+# Passages re-read by late interaction at most: each not remembered is read by the model at question time
+# (BENCHMARKS.md, "Late interaction": 5 cost 3.5-4x the rest of a search), so 50 would cost dozens of searches.
 MAX_LATE_DEPTH = 50
 
 
