@@ -27,9 +27,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The fast tier: logic tests over an index built with a word-hashing stand-in for the model (README: how long).
+# The fast tier: logic tests over an index built with a word-hashing stand-in for the model (BENCHMARKS.md: how
+# long), on two worker processes (pytest-xdist): its tests wait on processes they start as much as they compute.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2
 
 bot: $(STAMP)
 	$(BIN)/python -m bot --config config.toml

@@ -15,20 +15,21 @@ from pathlib import Path
 import discord
 
 from retrieval import ConfigError, RetrievalError, Retriever, open_retriever
+from retrieval.cli.program import as_run
 from retrieval.service.client import TOKEN_VARIABLE as SERVICE_TOKEN_VARIABLE
 from retrieval.service.client import RemoteRetriever
 
 from .app import run_bot
 from .config import BotConfig, FileConfig, load_bot_config
 from .console import run_console
-from .votes_store import FeedbackStore
+from .question_log import QuestionLog
 
 DEFAULT_CONFIG = Path("config.toml")
 TOKEN_VARIABLE = "DISCORD_TOKEN"
 # Discord tokens are base64url parts joined by dots; printable ASCII without spaces covers them with room to
 # spare, and refuses what breaks the HTTP header the token goes in (a line break, a pasted second line).
 TOKEN_SHAPE = re.compile(r"[!-~]+")
-TOKEN_HELP = 'README.md, "Run it for real"'  # where the README says how to get a token (a test checks it is there)
+TOKEN_HELP = 'docs/bot.md, "Run it for real"'  # where the docs say how to get a token (a test checks it is there)
 PLAIN_LOG_FORMAT = "[{asctime}] [{levelname:<8}] {name}: {message}"  # discord.py's own, without colour
 
 
@@ -74,7 +75,7 @@ def print_report(database: Path, as_json: bool) -> None:
     """What the votes kept in `database` say; RetrievalError when it is missing or cannot be read."""
     if not database.is_file():
         raise RetrievalError(f"feedback database {database} not found (the bot writes it: `feedback_db`)")
-    report = FeedbackStore(database).report()
+    report = QuestionLog(database).report()
     print(json.dumps(asdict(report), ensure_ascii=False, indent=1) if as_json else report.table())
 
 
@@ -89,8 +90,20 @@ def connect_retriever(config: FileConfig) -> Retriever | RemoteRetriever:
     return remote
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a program that SIGINT (Ctrl-C) ended
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Run what the command line asks for; Ctrl-C before the bot is connected (loading the index, at the console's
+    prompt) ends it with one line, not a traceback: the running bot handles SIGINT itself (stop_on_signal)."""
+    try:
+        return run(parse_args(argv))
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing was changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace) -> int:
     if args.report:
         try:
             print_report(args.report, args.json)
@@ -104,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         token = None if args.console else resolve_token(config.bot, config_path, dict(os.environ))
         setup_logging(config.bot.log_level)
         retriever = connect_retriever(config)
-    except RetrievalError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except RetrievalError as error:  # the fix it names (`python -m retrieval build seeds`) as this shell runs it
+        print(as_run(f"error: {error}"), file=sys.stderr)
         return 2
     if args.console:
         run_console(retriever)
@@ -118,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: Discord refused the token; check {TOKEN_VARIABLE} or [bot] token", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C before the bot took over SIGINT (it stops gently after that)
-        return 130
+        return EXIT_INTERRUPTED
     return 0
 
 

@@ -20,7 +20,7 @@ from .notices import answer_fault, tell
 from .service import Service
 from .stopping import RESTARTING
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # what process managers and Ctrl-C send
 
 
@@ -47,13 +47,13 @@ class SourceBot(commands.Bot):
         config = self.service.config
         if config.sync_commands == "global":
             synced = await self.tree.sync()
-            log.info("synced %d commands globally", len(synced))
+            LOG.info("synced %d commands globally", len(synced))
         elif config.sync_commands == "guilds":
             for guild_id in config.sync_guilds:
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
                 synced = await self.tree.sync(guild=guild)
-                log.info("synced %d commands to guild %s", len(synced), guild_id)
+                LOG.info("synced %d commands to guild %s", len(synced), guild_id)
 
     async def on_message(self, message: discord.Message) -> None:
         """Replaces commands.Bot's, which would parse a mention as a prefix command: there are none, and an
@@ -63,10 +63,10 @@ class SourceBot(commands.Bot):
         """SIGTERM or SIGINT: stop gently (see `stop`); a second one ends the grace period at once."""
         name = signal.Signals(signum).name
         if self.stopping is not None:
-            log.info("%s again: the questions still being answered are told the bot is restarting now", name)
+            LOG.info("%s again: the questions still being answered are told the bot is restarting now", name)
             self.service.in_flight.hurry.set()
             return
-        log.info("%s: stopping", name)
+        LOG.info("%s: stopping", name)
         self.service.in_flight.stopping = True  # refused from this moment, not from the stop task's first step
         self.stopping = asyncio.get_running_loop().create_task(self.stop())
 
@@ -83,7 +83,7 @@ class SourceBot(commands.Bot):
         await super().close()
 
     async def on_ready(self) -> None:
-        log.info("logged in as %s (id %s) in %d guilds", self.user, self.user.id if self.user else "?",
+        LOG.info("logged in as %s (id %s) in %d guilds", self.user, self.user.id if self.user else "?",
                  len(self.guilds))
 
 

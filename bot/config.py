@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Literal
 
 from retrieval import RetrievalConfig, load_config
-from retrieval.config import check_range
+from retrieval.libraries import LIBRARY_WORKERS
+from retrieval.settings import within
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,34 @@ class BotConfig:
     # takes about 7 KB open, and opens in about 3 ms (BENCHMARKS.md, "Per-server libraries")
     server_libraries_open: int = 64
     server_grace_days: float = 30.0  # a server's library is removed this long after the bot leaves the server
+    # Threads adding, removing and rebuilding servers' documents, each server's work queued apart and run in turn
+    # (retrieval/libraries.py: LIBRARY_WORKERS says why 2)
+    server_library_workers: int = LIBRARY_WORKERS
     sharded: bool = False
     shard_count: int = 0
     shard_ids: list[int] = field(default_factory=list)  # this process's shards of shard_count; empty: all
     # On SIGTERM/SIGINT, questions being answered get this long to finish before their askers are told the bot is
     # restarting: a question takes well under a second, so 20 s covers a full queue; keep the process manager's
-    # stop timeout above it (README: stopping the bot).
+    # stop timeout above it (docs/bot.md, "Stopping the bot").
     stop_grace_seconds: float = 20.0
 
     def __post_init__(self) -> None:
-        check_range("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
-        check_range("shard_count", self.shard_count, 0, 100_000)
+        within("cooldown_seconds", self.cooldown_seconds, 0.0, 3600.0)
+        within("shard_count", self.shard_count, 0, 100_000)
         if self.shard_ids:
             if not self.shard_count:
                 raise ValueError("`shard_ids` needs `shard_count`, the number of shards of all processes together")
             for shard in self.shard_ids:
-                check_range("shard_ids", shard, 0, self.shard_count - 1)
+                within("shard_ids", shard, 0, self.shard_count - 1)
             if len(set(self.shard_ids)) != len(self.shard_ids):
                 raise ValueError(f"`shard_ids` lists a shard twice: {self.shard_ids}")
-        check_range("max_upload_mb", self.max_upload_mb, 0.01, 500.0)
-        check_range("server_max_documents", self.server_max_documents, 1, 10_000)
-        check_range("server_max_mb", self.server_max_mb, 0.01, 100_000.0)
-        check_range("server_libraries_open", self.server_libraries_open, 1, 100_000)
-        check_range("server_grace_days", self.server_grace_days, 0.0, 3650.0)
-        check_range("stop_grace_seconds", self.stop_grace_seconds, 0.0, 600.0)
+        within("max_upload_mb", self.max_upload_mb, 0.01, 500.0)
+        within("server_max_documents", self.server_max_documents, 1, 10_000)
+        within("server_max_mb", self.server_max_mb, 0.01, 100_000.0)
+        within("server_libraries_open", self.server_libraries_open, 1, 100_000)
+        within("server_grace_days", self.server_grace_days, 0.0, 3650.0)
+        within("server_library_workers", self.server_library_workers, 1, 64)
+        within("stop_grace_seconds", self.stop_grace_seconds, 0.0, 600.0)
         for url in self.retrieval_url:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"`retrieval_url` {url!r} must start with http:// or https://")
@@ -81,4 +86,4 @@ class FileConfig:
 
 def load_bot_config(path: Path | str | None) -> FileConfig:
     """The whole config file (defaults when None); the bot owns it, so any other section is an error naming it."""
-    return load_config(path, FileConfig, whole_file=True)
+    return load_config(path, FileConfig, others=())

@@ -16,7 +16,7 @@ from .markdown import escape
 from .vote_buttons import VOTES
 
 HELP = ("Type a question, or /sources, or /source ID [PARAGRAPH] (the page holding that paragraph, marked ▶), "
-        "or /help. Ctrl-D quits.")
+        "or /help. Ctrl-D or Ctrl-C quits.")
 WIDTH = 100
 COMMAND = re.compile(r"/[A-Za-z-]+")  # a line starting so is a command; any other line is a question
 MARK = "▶ "  # before the paragraph /source ID N asked for
@@ -51,14 +51,30 @@ def command_replies(command: str, arguments: list[str], retriever: Retriever) ->
     if command == "/sources" and not arguments:
         counts = {sid: retriever.answerable_count(sid) for sid in retriever.sources}
         return replies.sources_pages(list(retriever.sources.values()), counts)
-    if command == "/source" and 1 <= len(arguments) <= 2:
-        return source_replies(retriever, arguments[0], arguments[1] if len(arguments) > 1 else None)
     if command == "/source":
-        return [replies.Reply(content="Usage: /source ID [PARAGRAPH], for example /source park-hero 8; /sources "
-                                      "lists the ids.")]
+        given = options(arguments, ("id", "paragraph"))
+        if given is not None and "id" in given:
+            return source_replies(retriever, given["id"], given.get("paragraph"))
+        return [replies.Reply(content="Usage: /source ID [PARAGRAPH], for example /source park-hero 8 (or, as "
+                                      "Discord writes it, /source id:park-hero paragraph:8); /sources lists the ids.")]
     known = command in ("/sources", "/help")
     return [replies.Reply(content=HELP if command == "/help" else
                           f"{'Usage' if known else 'Unknown command'}: {escape(command)}. {HELP}")]
+
+
+def options(arguments: list[str], names: tuple[str, ...]) -> dict[str, str] | None:
+    """A command's options, typed in order (`park-hero 8`) or named as Discord shows them (`id:park-hero
+    paragraph:8`, as the bot's own footers print them); None when they do not fit `names`."""
+    given: dict[str, str] = {}
+    unnamed = iter(names)
+    for argument in arguments:
+        name, colon, value = argument.partition(":")
+        if not (colon and name in names):
+            name, value = next((n for n in unnamed if n not in given), None), argument
+        if name is None or name in given or not value:
+            return None
+        given[name] = value
+    return given
 
 
 def source_replies(retriever: Retriever, source_id: str, paragraph: str | None) -> list[replies.Reply]:

@@ -7,7 +7,7 @@ import logging
 
 import discord
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 # what answering in a channel needs: replies quote the question and carry the passages as embeds
 NEEDED = {"send_messages": "Send Messages", "embed_links": "Embed Links",
           "read_message_history": "Read Message History"}
@@ -26,15 +26,15 @@ class LostReplies:
         guild = getattr(channel, "guild", None)
         where = f"channel {channel_id}" + (f" of guild {guild.id}" if guild else "")
         if isinstance(error, discord.DiscordServerError):
-            log.warning("Discord failed (HTTP %d: %s), so the reply in %s was lost", error.status, error.text, where)
+            LOG.warning("Discord failed (HTTP %d: %s), so the reply in %s was lost", error.status, error.text, where)
         elif not isinstance(error, discord.Forbidden):
-            log.error("Discord refused the reply in %s: %s", where, error)
+            LOG.error("Discord refused the reply in %s: %s", where, error)
         elif channel_id not in self.warned:
             self.warned.add(channel_id)
             if guild is None:
-                log.warning("cannot reply in %s: the user does not accept direct messages from the bot", where)
+                LOG.warning("cannot reply in %s: the user does not accept direct messages from the bot", where)
             else:
-                log.warning("cannot reply in %s: missing permission (%s); give the bot these permissions", where,
+                LOG.warning("cannot reply in %s: missing permission (%s); give the bot these permissions", where,
                             " / ".join(missing_permissions(channel, guild.me)))
 
 

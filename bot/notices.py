@@ -11,7 +11,7 @@ import discord
 from .discord_reply import NO_PINGS
 from .replies import FAILED
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 NOTICE_SECONDS = 60  # how long a notice replied in the channel stays, for an asker whose DMs are closed
 
 
@@ -38,9 +38,9 @@ async def answer_fault(interaction: discord.Interaction, error: BaseException, t
     """Log an unexpected error with its traceback and tell the user, so nobody is left on "thinking…"."""
     data = interaction.data or {}
     what = f"/{data['name']}" if "name" in data else f"button {data.get('custom_id', '?')}"
-    log.error("%s failed guild=%s channel=%s user=%s", what, interaction.guild_id, interaction.channel_id,
+    LOG.error("%s failed guild=%s channel=%s user=%s", what, interaction.guild_id, interaction.channel_id,
               interaction.user.id, exc_info=error)
     try:
         await tell(interaction, text)
     except discord.HTTPException as failure:
-        log.warning("could not tell user %s that %s failed: %s", interaction.user.id, what, failure)
+        LOG.warning("could not tell user %s that %s failed: %s", interaction.user.id, what, failure)

@@ -10,7 +10,7 @@ from .discord_reply import message_kwargs
 from .notices import answer_fault
 from .replies import Reply
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 # the buttons are disabled this long after the last press, through that press's interaction token, which
 # Discord lets edit its message for 15 minutes
 PAGER_TIMEOUT_SECONDS = 14 * 60
@@ -54,7 +54,7 @@ class Pager(discord.ui.View):
         try:
             await self.interaction.edit_original_response(view=self)
         except discord.HTTPException as error:  # the message was deleted, or Discord failed: nothing to undo
-            log.info("could not disable the page buttons: %s", error)
+            LOG.info("could not disable the page buttons: %s", error)
 
     async def turn(self, interaction: discord.Interaction, step: int) -> None:
         self.page = max(0, min(len(self.pages) - 1, self.page + step))

@@ -6,21 +6,27 @@ import asyncio
 import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from retrieval import RetrievalConfig, RetrievalError, Retriever, open_retriever
 
-if TYPE_CHECKING:
-    from .service import CurrentRetriever
+LOG = logging.getLogger(__name__)
 
-log = logging.getLogger("bot")
+
+class InUse(Protocol):
+    """The retriever in use as the reloader swaps it (the Service's CurrentRetriever), named here so that this
+    module needs nothing from service.py, which holds a Reloader."""
+
+    def get(self) -> Retriever: ...
+
+    def swap(self, new: Retriever) -> Retriever: ...
 
 
 class Reloader:
     """One reload at a time, on its own thread; the retriever in use is swapped whole, so a search already
     running finishes on the old index and every later one uses the new."""
 
-    def __init__(self, current: CurrentRetriever, config: RetrievalConfig | None) -> None:
+    def __init__(self, current: InUse, config: RetrievalConfig | None) -> None:
         self.current = current
         self.config = config
         self.lock = asyncio.Lock()
@@ -36,7 +42,7 @@ class Reloader:
             fresh = await asyncio.get_running_loop().run_in_executor(self.builder, load)
             self.current.swap(fresh)
         manifest = fresh.index.manifest
-        log.info("index reloaded: %d passages from %d sources (%d embedded), built %s", manifest.vectors,
+        LOG.info("index reloaded: %d passages from %d sources (%d embedded), built %s", manifest.vectors,
                  manifest.sources, manifest.embedded, manifest.built_at)
         return fresh
 
@@ -45,7 +51,7 @@ class Reloader:
         try:
             await self.reload()
         except RetrievalError as error:
-            log.error("reload failed, still answering from the previous index: %s", error)
+            LOG.error("reload failed, still answering from the previous index: %s", error)
 
     def close(self) -> None:
         self.builder.shutdown(wait=True, cancel_futures=True)

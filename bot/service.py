@@ -17,8 +17,9 @@ from retrieval.search.followup import answer_followup
 from retrieval.search.language import Unreadable
 from retrieval.store.layered import LayeredIndex
 
-from . import replies
+from . import limits, replies
 from .config import BotConfig
+from .database import DatabaseError
 from .delivery import LostReplies
 from .discord_reply import message_kwargs
 from .paging import PAGER_TIMEOUT_SECONDS
@@ -28,10 +29,11 @@ from .settings_store import ServerSettings, SettingsStore, as_stored
 from .stopping import InFlight
 from .threads import ThreadMemory
 from .vote_buttons import Votes, vote_view
-from .votes_store import FeedbackError
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 SERVICE_DOWN = "The sources cannot be searched right now; your question was not searched. Try again in a minute."
+OWN_LEFT_OUT = ("This server's own documents are being indexed again, so this answer comes from the shared sources "
+                "only; ask again in a few minutes to search them too.")
 
 
 class CurrentRetriever:
@@ -79,7 +81,8 @@ class Service:
         # each server's own library beside the shared one; none when the index is not this bot's own
         self.libraries = None if retrieval is None else Libraries(
             retrieval, config.server_sources, LibraryLimits(config.server_max_documents, config.server_max_mb,
-                                                            config.server_libraries_open, config.server_grace_days),
+                                                            config.server_libraries_open, config.server_grace_days,
+                                                            config.server_library_workers),
             retriever.encoder)
         self.pager_timeout = PAGER_TIMEOUT_SECONDS  # seconds until page buttons are disabled
 
@@ -90,8 +93,10 @@ class Service:
         try:
             self.settings_store = await loop.run_in_executor(self.writer, SettingsStore, self.config.feedback_db)
             self.server_changes = await loop.run_in_executor(self.writer, self.settings_store.load)
-        except FeedbackError as error:  # answers go on with the config file's settings
-            log.warning("server settings are the config file's: %s", error)
+        except DatabaseError as error:  # answers go on with the config file's settings
+            LOG.warning("server settings are the config file's: %s", error)
+        if self.libraries is not None:  # documents a killed /add-source saved but did not index
+            await loop.run_in_executor(self.writer, self.libraries.recover)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -103,10 +108,17 @@ class Service:
         if self.settings_store is not None:
             self.settings_store.close()
         self.reloader.close()
+        if self.libraries is not None:
+            self.libraries.close()
         self.searcher.shutdown(wait=True, cancel_futures=True)
         self.reader.shutdown(wait=True, cancel_futures=True)
         self.writer.shutdown(wait=True)  # answers' records queued are written before the file is closed
         self.votes.close()
+
+    async def library_work(self, guild_id: int | str, work, *args):
+        """`work(*args)` on the library pool, behind the server's own earlier changes and beside other servers';
+        its result. Cancelled (a stop), the work is cancelled too unless it has started (then it finishes)."""
+        return await asyncio.wrap_future(self.libraries.submit(guild_id, work, *args))
 
     def settings_for(self, guild_id: int | None) -> ServerSettings:
         """The settings in effect in a server (None: direct messages, which get the config file's)."""
@@ -119,10 +131,10 @@ class Service:
         return self.cooldown.retry_after(user_id, seconds=self.settings_for(guild_id).cooldown_seconds)
 
     async def change_settings(self, guild_id: int, settings: ServerSettings, user_id: int) -> None:
-        """Store a server's settings and use them at once; FeedbackError when they cannot be stored (then the
+        """Store a server's settings and use them at once; DatabaseError when they cannot be stored (then the
         server keeps its previous settings)."""
         if self.settings_store is None:
-            raise FeedbackError("the settings database could not be opened when the bot started",
+            raise DatabaseError("the settings database could not be opened when the bot started",
                                 public="the bot could not open its settings database when it started; tell "
                                 "whoever runs the bot")
         changes = as_stored(settings, self.defaults)
@@ -169,21 +181,24 @@ class Service:
         try:
             answer, own = await self.answer(question, k, previous, guild_id)
             pages = replies.answer_replies(answer, own)
+            if not own and self.libraries is not None and self.libraries.repairs(guild_id):
+                pages[0] = replace(pages[0], content=limits.fit(f"{OWN_LEFT_OUT}\n{pages[0].content}".strip(),
+                                                                limits.CONTENT))
         except (Unavailable, IndexProblem) as error:
             # the services or the index's store, not the question: the asker hears so privately, without the
             # internal address the error names; the log has it all, as the outage it is
-            log.error("question not searched %s question=%.80r: %s", where, question, error)
+            LOG.error("question not searched %s question=%.80r: %s", where, question, error)
             return None, [replies.Reply(content=SERVICE_DOWN, private=True)]
         except Unreadable as error:  # said to the asker alone: the channel needs no notice of it
-            log.info("question not in English %s language=%s", where, error.language)
+            LOG.info("question not in English %s language=%s", where, error.language)
             return None, [replies.error_reply(error.public, private=True)]
         except RetrievalError as error:
-            log.info("question refused %s question=%.80r: %s", where, question, error)
+            LOG.info("question refused %s question=%.80r: %s", where, question, error)
             return None, [replies.error_reply(f"Sorry, I can't search that: {error.public}")]
         except Exception:  # a fault in the library must still get the asker a reply
-            log.exception("question failed %s question=%.80r", where, question)
+            LOG.exception("question failed %s question=%.80r", where, question)
             return None, [replies.Reply(content=replies.NOT_SEARCHED, private=True)]
-        log.info("question %s hits=%d took_ms=%.1f question=%.80r", where, len(answer.hits), answer.took_ms,
+        LOG.info("question %s hits=%d took_ms=%.1f question=%.80r", where, len(answer.hits), answer.took_ms,
                  question)
         return answer, pages
 

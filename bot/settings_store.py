@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from .config import BotConfig
-from .votes_store import SQLiteStore
+from .database import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS server_settings (
@@ -42,7 +42,7 @@ class ServerSettings:
         return replace(self, **values)
 
 
-class SettingsStore(SQLiteStore):
+class SettingsStore(Database):
     """The server_settings table; every method runs on the bot's writer thread."""
 
     def __init__(self, path: Path) -> None:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 RESTARTING = "The bot is restarting, so this was not answered. Try again in a minute."
 # Telling the askers still waiting is a handful of REST calls; a Discord that does not take them in this long
 # must not keep the process from exiting (the process manager would kill it anyway).
@@ -24,6 +24,8 @@ class Asking:
 
     task: asyncio.Task
     tell: Tell
+    # what to tell instead of RESTARTING when the task is stopped (a change of a library says how far it got)
+    stopped: Callable[[], str] | None = None
 
 
 @dataclass
@@ -55,12 +57,18 @@ class InFlight:
         self.asking.add(entry)
         task.add_done_callback(lambda _: self.asking.discard(entry))
 
+    def on_stop(self, stopped: Callable[[], str]) -> None:
+        """What the running task's asker is told should a stop cut it short: `stopped()`, asked then."""
+        for entry in self.asking:
+            if entry.task is asyncio.current_task():
+                entry.stopped = stopped
+
     async def drain(self, grace_seconds: float) -> int:
         """Take no new questions, give those being answered `grace_seconds` to finish, then stop the rest and
         tell their askers privately that the bot is restarting. Returns how many were told."""
         self.stopping = True
         waiting = {entry.task for entry in self.asking}
-        log.info("stopping: %d question(s) being answered get up to %g s to finish", len(waiting), grace_seconds)
+        LOG.info("stopping: %d question(s) being answered get up to %g s to finish", len(waiting), grace_seconds)
         if waiting:
             finished = asyncio.ensure_future(asyncio.wait(waiting))
             hurried = asyncio.ensure_future(self.hurry.wait())
@@ -74,11 +82,15 @@ class InFlight:
         if left:
             await asyncio.wait({entry.task for entry in left}, timeout=NOTICE_SECONDS)
             try:
-                told = await asyncio.wait_for(asyncio.gather(*(entry.tell(RESTARTING) for entry in left),
+                told = await asyncio.wait_for(asyncio.gather(*(entry.tell(notice(entry)) for entry in left),
                                                              return_exceptions=True), NOTICE_SECONDS)
             except TimeoutError:
                 told = [TimeoutError(f"Discord did not take the notices within {NOTICE_SECONDS:g} s")]
             for failure in (t for t in told if isinstance(t, BaseException)):
-                log.warning("could not tell an asker that the bot is restarting: %s", failure)
-        log.info("stopping: %d question(s) not finished in time were told the bot is restarting", len(left))
+                LOG.warning("could not tell an asker that the bot is restarting: %s", failure)
+        LOG.info("stopping: %d question(s) not finished in time were told the bot is restarting", len(left))
         return len(left)
+
+
+def notice(entry: Asking) -> str:
+    return RESTARTING if entry.stopped is None else entry.stopped()

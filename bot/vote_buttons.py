@@ -15,17 +15,18 @@ import discord
 
 from retrieval import Answer
 
+from .database import DatabaseError
 from .discord_reply import NO_PINGS
 from .notices import answer_fault
-from .votes_store import DOWN, UP, FeedbackError, FeedbackStore, new_answer_id
+from .question_log import DOWN, UP, QuestionLog, new_answer_id
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 VOTE_ID = r"vote:(?P<answer>[0-9]+):(?P<vote>up|down)"
 VOTES = {"up": (UP, "👍", "Helpful"), "down": (DOWN, "👎", "Not helpful")}
 THANKS = "Thanks, your {emoji} is recorded. Press the other button to change it."
 NOT_KEPT_ANY_MORE = "Votes are not being kept for this answer any more."
 NOT_KEPT_NOW = "Sorry, your vote could not be kept: the bot cannot write its vote database right now."
-# A locked database makes each write wait its busy timeout (votes_store.BUSY_TIMEOUT_SECONDS) before failing; one
+# A locked database makes each write wait its busy timeout (database.BUSY_TIMEOUT_SECONDS) before failing; one
 # by one, the records of 20 answers held a /settings change queued behind them for 30 s. So once a write has
 # failed, answers' records are dropped at once, and only one in this many seconds tries the database again: a
 # lock held for seconds (a backup, an sqlite3 shell) costs at most this long of records once it is let go.
@@ -41,7 +42,7 @@ class Votes:
         self.writer = writer
         self.failing = False
         self.failed_at = 0.0  # time.monotonic() of the last write that failed
-        self.store: FeedbackStore | None = None
+        self.store: QuestionLog | None = None
         # discord.py rebuilds a pressed button from its custom id through its class, so the class holds the store
         self.button: type[VoteButton] = type("BoundVoteButton", (VoteButton,), {"votes": self}, template=VOTE_ID)
 
@@ -50,9 +51,9 @@ class Votes:
         if self.path is None:
             return
         try:
-            self.store = await asyncio.get_running_loop().run_in_executor(self.writer, FeedbackStore, self.path)
-        except FeedbackError as error:
-            log.warning("votes are off: %s", error)
+            self.store = await asyncio.get_running_loop().run_in_executor(self.writer, QuestionLog, self.path)
+        except DatabaseError as error:
+            LOG.warning("votes are off: %s", error)
 
     def record_answer(self, answer: Answer, guild_id: int | None, channel_id: int | None) -> int | None:
         """The id that votes on this answer will refer to, its record queued on the writer thread: the answer
@@ -75,13 +76,13 @@ class Votes:
         await asyncio.wrap_future(self.writer.submit(int))
 
     async def vote(self, answer_id: int, user_id: int, value: int) -> bool:
-        """Whether the vote was kept (False: the answer is unknown or votes are off); raises FeedbackError."""
+        """Whether the vote was kept (False: the answer is unknown or votes are off); raises DatabaseError."""
         if self.store is None:
             return False
         try:
             recorded = await asyncio.get_running_loop().run_in_executor(self.writer, self.store.vote, answer_id,
                                                                         user_id, value)
-        except FeedbackError as error:
+        except DatabaseError as error:
             self._failed(error)
             raise
         self._kept()
@@ -98,22 +99,22 @@ class Votes:
     def _written(self, written: Future) -> None:
         """How a queued record went; called on the writer thread."""
         error = written.exception()
-        if isinstance(error, FeedbackError):
+        if isinstance(error, DatabaseError):
             self._failed(error)
         elif error is not None:  # a bug: nobody awaits this write, so the log must say it
-            log.error("an answer could not be recorded", exc_info=error)
+            LOG.error("an answer could not be recorded", exc_info=error)
         elif written.result():
             self._kept()
 
-    def _failed(self, error: FeedbackError) -> None:
+    def _failed(self, error: DatabaseError) -> None:
         if not self.failing:
-            log.warning("votes are not being kept, answers go out without vote buttons: %s", error)
+            LOG.warning("votes are not being kept, answers go out without vote buttons: %s", error)
         self.failing = True
         self.failed_at = time.monotonic()
 
     def _kept(self) -> None:
         if self.failing:
-            log.info("votes are being kept again")
+            LOG.info("votes are being kept again")
         self.failing = False
 
     def close(self) -> None:
@@ -144,7 +145,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=VOTE_ID):
         try:
             recorded = await self.votes.vote(self.answer_id, interaction.user.id, value)
             text = THANKS.format(emoji=emoji) if recorded else NOT_KEPT_ANY_MORE
-        except FeedbackError:
+        except DatabaseError:
             text = NOT_KEPT_NOW
         except Exception as error:  # discord.py only logs a dynamic item's errors: the voter must still hear back
             await answer_fault(interaction, error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import tomllib
 import typing
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
-from .settings import ReadSettings, SearchSettings, ServeSettings, SettingError
+from .settings import ReadSettings, SearchSettings, ServeSettings, SettingError, within
 
 PACKAGED_MODEL = "packaged"
 # A document larger than this is skipped with a warning. War and Peace is 3.3 MB of plain text (Project Gutenberg), so
@@ -56,8 +57,8 @@ class RetrievalConfig:
         # Python callers may pass strings where paths are meant, as the TOML loader does
         for name in ("sources", "index", "model_cache"):
             object.__setattr__(self, name, Path(getattr(self, name)))
-        check_range("batch_size", self.batch_size, 1, 4096)
-        check_range("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
+        within("batch_size", self.batch_size, 1, 4096)
+        within("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
         if self.store == "milvus":
             uri = str(self.milvus_uri)
             if not uri:
@@ -80,13 +81,16 @@ class Config:
 
 
 Shape = TypeVar("Shape")
+# Sections of the other program that reads the same file (the Discord bot's [bot]): the library leaves them to it.
+OTHER_PROGRAMS_SECTIONS = ("bot",)
 
 
-def load_config(path: Path | str | None, shape: type[Shape] = Config, *, whole_file: bool = False) -> Shape:
+def load_config(path: Path | str | None, shape: type[Shape] = Config, *,
+                others: tuple[str, ...] = OTHER_PROGRAMS_SECTIONS) -> Shape:
     """The configuration in `path` (defaults for everything when None); relative paths follow the file.
-    `shape` is a dataclass with one field a section (its type the section's dataclass) and `path`. A section
-    `shape` does not name belongs to another program sharing the file and is skipped, unless `whole_file`
-    (the caller owns every section): then it is an error naming it."""
+    `shape` is a dataclass with one field a section (its type the section's dataclass) and `path`. The sections
+    in `others` belong to another program sharing the file and are skipped; any other section is a mistake (a
+    misspelt `[retrival]` would silently leave every setting at its default), refused naming the nearest one."""
     if path is None:
         return shape()
     path = Path(path)
@@ -103,16 +107,22 @@ def load_config(path: Path | str | None, shape: type[Shape] = Config, *, whole_f
     hints = typing.get_type_hints(shape)
     known = {f.name: hints[f.name] for f in fields(shape) if f.name != "path"}
     for name, value in data.items():
+        if name in others:
+            continue
         if name not in known:
-            if not whole_file:
-                continue
-            raise ConfigError(f"{path}: unknown section [{name}]; known sections: {', '.join(known)}")
+            raise ConfigError(unknown_section(path, name, [*known, *others]))
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: `{name}` must be a [{name}] table")
     base = path.parent
     sections = {name: parse_section(cls, data.get(name, {}), f"{path} [{name}]", base)
                 for name, cls in known.items()}
     return shape(**sections, path=path)
+
+
+def unknown_section(path: Path, name: str, valid: list[str]) -> str:
+    nearest = difflib.get_close_matches(name, valid, n=1)
+    guess = f"did you mean [{nearest[0]}]? " if nearest else ""
+    return f"{path}: unknown section [{name}]; {guess}known sections: {', '.join(valid)}"
 
 
 def parse_section(cls: type, table: dict[str, Any], where: str, base: Path) -> Any:
@@ -155,11 +165,6 @@ def check_value(hint: Any, value: Any, where: str, base: Path, secret: bool = Fa
         (item,) = typing.get_args(hint)
         return [expect(item, v, f"{where}[{i}]", secret) for i, v in enumerate(expect(list, value, where, secret))]
     return expect(hint, value, where, secret)
-
-
-def check_range(name: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise ValueError(f"`{name}` must be between {low} and {high}, not {value}")
 
 
 def expect(kind: type, value: Any, where: str, secret: bool = False) -> Any:

@@ -11,9 +11,10 @@ from .encode.embed import LazyEncoder, TextEncoder, load_encoder, resolve_model
 from .encode.rerank import Reranker
 from .errors import IndexMissing, IndexStale
 from .ingest.corpus import Corpus, load_corpus
+from .ingest.prepared import prepare
 from .search.retriever import Retriever
 from .store.index import IndexManifest, check_fresh
-from .store.places import FaissFolder, place_of
+from .store.places import FaissFolder, IndexPlace, place_of
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
     try:
         manifest = place.manifest()
         checked = current_corpus(sources, manifest, config, progress)
-        check_fresh(manifest, model, checked[1], place, checked[0])
+        check_fresh(manifest, model, checked[1] and checked[1].fingerprint, place, checked[0])
         needs_build = rebuild
         if rebuild:
             LOG.info("rebuilding the index at %s from %s", place, sources or checked[0])
@@ -52,10 +53,35 @@ def open_retriever(config: RetrievalConfig, *, sources: Path | None = None, inde
         corpus = (checked[1] if checked and checked[1] is not None and checked[0] == source_path
                   else load_corpus(source_path, config.max_file_mb, progress, config.reading))
         encoder = encoder or load_encoder(model, config.batch_size, config.model_cache)
-        place.build(corpus, encoder, source_path, progress=progress, index_type=config.index_type)
+        place.build(prepare(corpus, config.reading), encoder, source_path, progress=progress,
+                    index_type=config.index_type)
+    if sources is None and index is None:
+        note_other_folder(place, config)
     reranker = Reranker.load(config.search.reranker) if config.search.reranker else None
     return Retriever(place.open(), encoder or load_encoder(model, config.batch_size, config.model_cache),
                      config.search, reranker)
+
+
+def note_other_folder(place: IndexPlace, config: RetrievalConfig) -> None:
+    """Say so when the configured index answers from another folder than the configured `sources` (after
+    `build mydocs`, say), and how to go back: otherwise answers from elsewhere come with no hint."""
+    built_from = Path(place.manifest().sources_path)
+    if not same_folder(built_from, config.sources):
+        LOG.warning("note: answering from %s, which the index at %s was built from, not from the configured "
+                    "sources %s; `python -m retrieval build %s` goes back to them", shown(built_from), place,
+                    config.sources, config.sources)
+
+
+def same_folder(one: Path, other: Path) -> bool:
+    return one.resolve() == other.resolve()
+
+
+def shown(path: Path) -> str:
+    """A folder as the user is likely to have named it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def current_corpus(wanted: Path | None, manifest: IndexManifest, config: RetrievalConfig,
@@ -80,6 +106,11 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     if not place.has_build():
         with contextlib.suppress(IndexMissing):  # nothing built there yet is fine; a folder of other files
             place.manifest()                     # (`--index seeds`) is refused here, before any reading
+    if place.has_build():
+        replaced = Path(place.manifest().sources_path)
+        if not same_folder(replaced, Path(sources)):
+            LOG.warning("note: the index at %s holds %s; this build replaces it with %s (`python -m retrieval build "
+                        "%s` goes back)", place, shown(replaced), sources, shown(replaced))
     corpus = load_corpus(sources, config.max_file_mb, progress, config.reading)
     model = resolve_model(config.model, config.model_sha256, config.backend)
     # With a live build to reuse, the model may not be needed at all; without one it surely is, and is
@@ -87,5 +118,5 @@ def build_from(config: RetrievalConfig, sources: Path, index: Path | None = None
     lazy = reuse and (place.has_build() or vectors_from is not None)
     encoder = LazyEncoder(model, config.batch_size, config.model_cache) if lazy else load_encoder(
         model, config.batch_size, config.model_cache)
-    return place.build(corpus, encoder, sources, progress=progress, reuse=reuse, index_type=config.index_type,
-                       vectors_from=vectors_from)
+    return place.build(prepare(corpus, config.reading), encoder, sources, progress=progress, reuse=reuse,
+                       index_type=config.index_type, vectors_from=vectors_from)

@@ -1,9 +1,12 @@
-"""The records that flow through retrieval: a Source, its Passages, and the Hits a search returns."""
+"""The records that flow through retrieval: a Source, its Passages, a corpus prepared for an index, and the Hits a
+search returns."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+
+import numpy as np
 
 
 class Role(StrEnum):
@@ -68,6 +71,26 @@ class Passage:
         page = data.get("page")
         return cls(data["source_id"], int(data["paragraph"]), data["text"], Role(data["role"]),
                    int(data.get("part", 1)), None if page is None else int(page), data.get("section"))
+
+
+@dataclass(frozen=True)
+class PreparedCorpus:
+    """A corpus as an index takes it, made once a build by ingest (ingest/prepared.py), so the store reads
+    documents no further: every source and block, and for each answerable passage what is embedded and
+    BM25-indexed, that text in its context, its sentences, and the groups of near-duplicates among them."""
+
+    sources: dict[str, Source]
+    passages: list[Passage]  # every block, in document order
+    fingerprint: str  # of the sources and blocks (ingest/corpus.py), to tell when an index is stale
+    skipped: list[dict[str, str]]  # the documents left out as unreadable: {"file": ..., "reason": ...}
+    answerable: list[Passage]  # the passages an index holds, one row each, in document order
+    texts: list[str]  # each row's indexed text
+    contexts: list[str]  # each row's text led by the end of the paragraph before it (ingest/context.py)
+    sentence_offsets: np.ndarray  # int64: row r's sentences are sentence_offsets[r]:sentence_offsets[r + 1]
+    sentence_spans: np.ndarray  # int32 (sentences, 2): each sentence's span in its passage's text
+    sentences: list[str]  # each sentence's text
+    duplicates: list[list[int]]  # groups of rows holding near-identical text in several sources
+    seconds: float  # what preparing took, counted in the build's time (its manifest's build_seconds)
 
 
 @dataclass(frozen=True)

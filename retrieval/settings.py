@@ -57,7 +57,7 @@ class SearchSettings:
     # model reads English only. Turn off for a model of your own that reads other languages.
     english_only: bool = True
     # A local sentence-transformers CrossEncoder folder that re-orders the first `rerank_depth` candidates;
-    # off by default: no cross-encoder can be installed here (README, "Re-ranking with a cross-encoder").
+    # off by default: no cross-encoder can be installed here (docs/answers.md, "Re-ranking with a cross-encoder").
     reranker: Path | None = None
     rerank_depth: int = 20
     # Re-order the first `late_depth` distinct passages by their fused score blended with how well each of the
@@ -104,7 +104,8 @@ DEFAULT_PORT = 8780
 # a millisecond; nginx gives 60 s to headers alone, which lets a slow client hold a connection that long.
 REQUEST_TIMEOUT_SECONDS = 10.0
 # Open connections at most: below the 1,024 file descriptors a process gets by default on Linux (`ulimit -n`),
-# with room for the index's files and the replica's own connections (Milvus).
+# with room for the index's files and the replica's own connections (Milvus). The service lowers it at start when
+# its own file limit leaves less room (service/descriptors.py).
 MAX_CONNECTIONS = 512
 # Requests in progress at most; more get 503 at once. Far above what batching needs (max_batch questions at a time).
 MAX_REQUESTS = 256
@@ -140,22 +141,32 @@ READ_MEMORY_MB = 1024.0
 # A Word file is a zip of XML parts; what its parts say they unzip to, all together. A 20 MB Word file of text
 # (XML unzips about 10 times) stays within it; a zip bomb (1.3 MB that unzips to 1.2 GB) does not.
 MAX_UNZIPPED_MB = 200.0
+# Passages one document may give. squad-dev's Wikipedia paragraphs average 559 bytes, so a document at the 20 MB
+# file limit (max_file_mb) of such prose gives about 36,000; this leaves room for shorter paragraphs (lists,
+# dialogue) and still refuses at once a Word file of 200,000 one-word paragraphs (issue 27), which took 110 s and
+# 200,004 passages to index with a stand-in encoder, and over ten minutes and 1.7 GB with the real model.
+MAX_PASSAGES = 50_000
 
 
 @dataclass(frozen=True)
 class ReadSettings:
-    """Bounds on reading one document, in a build and in /add-source alike: how long its reader may take, how much
-    memory beyond its own start, and what a Word file's parts may unzip to. A file past one is refused with the
-    reason (the [retrieval.reading] table; README, "Limits")."""
+    """Bounds on reading one document, in every build (the shared library's, a server's) and in /add-source alike:
+    how long its reader may take, how much memory beyond its own start, what a Word file's parts may unzip to, and
+    how many passages it may give. A file past one is refused with the reason (the [retrieval.reading] table;
+    docs/documents.md, "Limits on reading a document")."""
 
     seconds: float = READ_SECONDS
     memory_mb: float = READ_MEMORY_MB
     max_unzipped_mb: float = MAX_UNZIPPED_MB
+    passages: int = MAX_PASSAGES
 
     def __post_init__(self) -> None:
         within("seconds", self.seconds, 0.01, 86_400.0)
         within("memory_mb", self.memory_mb, 16.0, 1_000_000.0)
         within("max_unzipped_mb", self.max_unzipped_mb, 0.01, 1_000_000.0)
+        within("passages", self.passages, 1, 100_000_000)
+        if not isinstance(self.passages, int):
+            raise SettingError(f"`passages` must be a whole number, not {self.passages!r}")
 
 
 DEFAULT_READING = ReadSettings()  # for callers that state no bounds of their own

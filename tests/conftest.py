@@ -4,6 +4,8 @@ once per session, for tests of what the model finds. `make test-fast` runs only 
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT / "seeds"
 GOLD = SEEDS / "gold.toml"  # the seeds' gold questions, shipped beside them (the corpus loader skips .toml files)
 SEED_PASSAGES = 44  # answerable blocks of the seeds: 43 body paragraphs and one photo caption
-# The public evaluation data sets, beside the checkout as the README's "Evaluation data" lays them out.
+# The public evaluation data sets, beside the checkout as docs/evaluation.md, "Evaluation data", lays them out.
 DATA = PROJECT.parent / "shared" / "data"
 SQUAD = DATA / "squad-dev"
 SCIFACT = DATA / "scifact"
@@ -37,8 +39,15 @@ def readable(question: str) -> bool:
 def needs_data(*paths: Path) -> pytest.MarkDecorator:
     """Skip unless every path of an evaluation data set is there, saying which is missing and where to get it."""
     missing = [str(path) for path in paths if not path.exists()]
-    return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} not found: the README's \"Evaluation "
+    return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} not found: docs/evaluation.md, \"Evaluation "
                               "data\" says where the data set comes from and how to lay it out")
+
+
+@pytest.fixture(autouse=True)
+def virtualenv_active(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shell as a user with the project's virtualenv active has it: `python` is this interpreter, so the
+    commands the command line prints read `python -m retrieval ...` (tests of the other cases set PATH themselves)."""
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
 @pytest.fixture(scope="session")

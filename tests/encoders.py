@@ -7,7 +7,6 @@ import numpy as np
 
 from retrieval.encode.embed import ModelIdentity
 
-
 TOKEN_DIMENSIONS = 4096  # a word's token vector: as many dimensions as a small vocabulary, unlike its 16 for texts
 
 

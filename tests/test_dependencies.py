@@ -15,7 +15,7 @@ import tomllib
 from packaging.requirements import Requirement
 
 from .conftest import PROJECT
-from .retrieval.ingest.test_formats import make_docx, report_pdf
+from .support.documents import make_docx, report_pdf
 
 FIRST_PARTY = {"retrieval", "bot", "tests"}
 # In a fresh interpreter where the modules named in argv[1] cannot be imported (as if never installed), read one

@@ -5,16 +5,16 @@ members without Manage Server, and answers privately."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from retrieval import RetrievalError
-from retrieval.libraries import Libraries, NotIndexed
-from retrieval.store.index import IndexManifest
+from retrieval.libraries import Built, Libraries, NotIndexed
 
 from .. import limits
 from ..discord_reply import NO_PINGS
@@ -23,7 +23,7 @@ from ..notices import tell
 from ..service import Service, own_sources
 from .library import choices
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can {what}."
 NO_CONFIG = ("This bot has no index of its own (it answers from a retrieval service, or was started without an "
              "index configuration), so its sources cannot be changed from Discord.")
@@ -59,7 +59,8 @@ class Admin(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         manifest = await self.change(interaction, "This server's library was not rebuilt",
-                                     libraries.rebuild, interaction.guild_id)
+                                     Stopped("this server's library", "rebuilt"), libraries.rebuild,
+                                     interaction.guild_id)
         if manifest is not None:
             await private(interaction, f"This server's library rebuilt and in use: {built(manifest)}"
                           f"{skipped(manifest)}")
@@ -87,8 +88,10 @@ class Admin(commands.Cog):
             await private(interaction, f"Discord did not give me the file ({error.status}); send it again.")
             return
         shared = frozenset(self.service.retriever.get().sources)
-        done = await self.change(interaction, "The document was not added", libraries.add, interaction.guild_id,
-                                 document.filename, data, limit_mb, shared, not_indexed=NOT_INDEXED_ADDED)
+        done = await self.change(interaction, "The document was not added",
+                                 Stopped(escape(document.filename), "added to this server's sources"), libraries.add,
+                                 interaction.guild_id, document.filename, data, limit_mb, shared,
+                                 not_indexed=NOT_INDEXED_ADDED)
         if done is not None:
             added, manifest = done
             await private(interaction, f"Added `{added.source_id}`, **{escape(added.title)}**, to this server's "
@@ -108,8 +111,10 @@ class Admin(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         shared = frozenset(self.service.retriever.get().sources)
-        done = await self.change(interaction, "Nothing was removed", libraries.remove, interaction.guild_id,
-                                 source_id, shared, not_indexed=NOT_INDEXED_REMOVED)
+        done = await self.change(interaction, "Nothing was removed",
+                                 Stopped(f"`{escape(source_id)}`", "removed from this server's sources"),
+                                 libraries.remove, interaction.guild_id, source_id, shared,
+                                 not_indexed=NOT_INDEXED_REMOVED)
         if done is not None:
             moved, manifest = done
             left = built(manifest) if manifest is not None else "it holds no documents now."
@@ -128,20 +133,45 @@ class Admin(commands.Cog):
             await tell(interaction, NO_CONFIG)
         return self.service.libraries
 
-    async def change(self, interaction: discord.Interaction, failed: str, work, *args, not_indexed: str = ""):
-        """Run a change of a server's library on the build thread; on failure say `failed` (`not_indexed` when
-        the change was made but the library not rebuilt) and why, in words for a manager, and return None. The
-        log gets the error in full (the folder, the store's address): a warning when the manager was told less,
-        since only whoever runs the bot can act on that."""
-        run = functools.partial(work, *args)
+    async def change(self, interaction: discord.Interaction, failed: str, stopped: Stopped, work, *args,
+                     not_indexed: str = ""):
+        """Run a change of a server's library on the library pool, in the server's own queue; on failure say
+        `failed` (`not_indexed` when the change was made but the library not rebuilt) and why, in words for a
+        manager, and return None. The log gets the error in full (the folder, the store's address): a warning
+        when the manager was told less, since only whoever runs the bot can act on that. Should a stop cut the
+        command short, its asker is told how far the change got (`stopped`)."""
+        future = self.service.libraries.submit(interaction.guild_id, work, *args)
+        self.service.in_flight.on_stop(lambda: stopped.told(future))
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.service.reloader.builder, run)
+            return await asyncio.wrap_future(future)
         except RetrievalError as error:
             said = not_indexed if isinstance(error, NotIndexed) and not_indexed else failed
             level = logging.INFO if error.public == str(error) else logging.WARNING
-            log.log(level, "%s in guild %s: %s", said, interaction.guild_id, error)
+            LOG.log(level, "%s in guild %s: %s", said, interaction.guild_id, error)
             await private(interaction, f"{said}: {escape(error.public)}")
             return None
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """What a change's asker is told when a stop cuts the command short, by how far the change got: `thing`
+    was (not, or is being) `done`."""
+
+    thing: str
+    done: str
+
+    def told(self, change: Future) -> str:
+        if change.cancelled():  # still queued: it never started
+            return (f"The bot is restarting, so {self.thing} was not {self.done}; nothing changed. Try again in a "
+                    "minute.")
+        if not change.done():
+            return (f"The bot is restarting while {self.thing} was being {self.done}: it finishes that before it "
+                    "stops, and indexes what it saved but could not index when it starts again; /sources shows "
+                    "the result in a minute.")
+        if (error := change.exception()) is not None:
+            reason = error.public if isinstance(error, RetrievalError) else "see the bot's log"
+            return f"The bot is restarting; {self.thing} was not {self.done}: {escape(reason)}"
+        return f"The bot is restarting; {self.thing} was {self.done} before it stopped."
 
 
 async def allowed(interaction: discord.Interaction, what: str) -> bool:
@@ -155,12 +185,12 @@ async def private(interaction: discord.Interaction, text: str) -> None:
     await interaction.followup.send(limits.fit(text, limits.CONTENT), ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-def built(manifest: IndexManifest) -> str:
+def built(manifest: Built) -> str:
     return (f"{manifest.vectors} passages from {manifest.sources} sources ({manifest.embedded} embedded, the rest "
             f"unchanged) in {manifest.build_seconds:.1f} s.")
 
 
-def skipped(manifest: IndexManifest) -> str:
+def skipped(manifest: Built) -> str:
     """The files the build left out, and why, so a manager can fix them."""
     left_out = manifest.skipped
     if not left_out:

@@ -16,7 +16,7 @@ from ..discord_reply import NO_PINGS, message_kwargs
 from ..notices import answer_fault, tell
 from ..service import Service
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 MENU_NAME = "Check against sources"
 MIN_WORDS = 3  # fewer words ("lol", "source?") are no claim to check; the search would return noise
 NOTHING_TO_CHECK = "That message has no claim to check: it needs at least {n} words of text."
@@ -90,7 +90,7 @@ class PostPublicly(discord.ui.View):
             for kwargs in rest:
                 await channel.send(**kwargs)
         except discord.HTTPException as error:
-            log.info("could not post a check publicly in channel %s: %s", channel.id, error)
+            LOG.info("could not post a check publicly in channel %s: %s", channel.id, error)
             await interaction.followup.send("I could not post in that channel (I may lack Send Messages or Embed "
                                             "Links there); the passages above are still yours to share.",
                                             ephemeral=True, allowed_mentions=NO_PINGS)

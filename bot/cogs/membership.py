@@ -3,7 +3,6 @@ period, joining again keeps it, and libraries past their grace period are remove
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -12,8 +11,9 @@ from discord.ext import commands, tasks
 
 from ..service import Service
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 EXPIRY_CHECK_HOURS = 6  # grace periods are days long: a few hours late in removing a library is no matter
+EXPIRY = "expiry"  # the library pool's queue for removing expired libraries, beside every server's own
 
 
 class Membership(commands.Cog):
@@ -33,14 +33,14 @@ class Membership(commands.Cog):
         libraries = self.service.libraries
         if libraries is None or not libraries.documents_folder(guild.id).is_dir():
             return
-        await self.on_builder(libraries.left, guild.id, datetime.now(UTC))
-        log.info("left guild %s: its library is kept %g days, then removed", guild.id,
+        await self.service.library_work(guild.id, libraries.left, guild.id, datetime.now(UTC))
+        LOG.info("left guild %s: its library is kept %g days, then removed", guild.id,
                  libraries.limits.grace_days)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         if self.service.libraries is not None:
-            await self.on_builder(self.service.libraries.rejoined, guild.id)
+            await self.service.library_work(guild.id, self.service.libraries.rejoined, guild.id)
 
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:
@@ -49,8 +49,4 @@ class Membership(commands.Cog):
 
     @tasks.loop(hours=EXPIRY_CHECK_HOURS)
     async def expire(self) -> None:
-        await self.on_builder(self.service.libraries.expire)
-
-    async def on_builder(self, work, *args):
-        """On the build thread, which every change of a library runs on, so none runs while another does."""
-        return await asyncio.get_running_loop().run_in_executor(self.service.reloader.builder, work, *args)
+        await self.service.library_work(EXPIRY, self.service.libraries.expire)

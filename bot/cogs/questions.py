@@ -15,7 +15,7 @@ from ..service import Service
 from ..stopping import RESTARTING
 from ..threads import ThreadMemory
 
-log = logging.getLogger("bot")
+LOG = logging.getLogger(__name__)
 THREAD_NAME_CHARS = 100  # Discord's limit on a thread's name
 COOLDOWN_NOTICE = "Please wait {seconds} s before asking again; your last question was not searched."
 COOLDOWN_NOTICE_MIN_SECONDS = 5  # long enough to read, when the notice has to go in the channel
@@ -89,7 +89,7 @@ class Questions(commands.Cog):
         except discord.HTTPException as error:
             if post.parent_id not in self.untaggable:  # once per forum: the fix is a permission, not a retry
                 self.untaggable.add(post.parent_id)
-                log.warning("cannot tag posts in forum %s (%s); give the bot Manage Threads there", post.parent_id,
+                LOG.warning("cannot tag posts in forum %s (%s); give the bot Manage Threads there", post.parent_id,
                             error)
 
     async def send_replies(self, message: discord.Message, messages: list[dict]) -> discord.Thread | None:
@@ -115,7 +115,7 @@ class Questions(commands.Cog):
             await thread.send(**first)
             return thread
         except discord.HTTPException as error:
-            log.warning("could not reply in a thread (%s); replying in the channel", error)
+            LOG.warning("could not reply in a thread (%s); replying in the channel", error)
             return None
 
 

@@ -19,15 +19,16 @@ from discord.ext import commands
 from retrieval.questions.report import Report
 
 from .. import limits
+from ..database import DatabaseError
 from ..discord_reply import NO_PINGS
 from ..markdown import escape
 from ..notices import tell
+from ..question_log import QuestionLog
 from ..service import Service
 from ..settings_store import ServerSettings
-from ..votes_store import FeedbackError, FeedbackStore
 from .admin import allowed, private
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_SAVED = "Your change was not saved: {reason}. This server keeps its previous settings."
 MAX_QUESTION_CHANNELS = 50  # more than any server needs; keeps /settings show within one message
@@ -120,8 +121,8 @@ class ServerSettingsCog(commands.GroupCog, group_name="settings",
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             await self.service.change_settings(interaction.guild_id, settings, interaction.user.id)
-        except FeedbackError as error:
-            log.warning("settings of guild %s not saved: %s", interaction.guild_id, error)
+        except DatabaseError as error:
+            LOG.warning("settings of guild %s not saved: %s", interaction.guild_id, error)
             await private(interaction, NOT_SAVED.format(reason=escape(error.public)))
             return
         await private(interaction, "Saved; in effect now.\n" + describe(settings, self.service))
@@ -174,7 +175,7 @@ class ReportCog(commands.Cog):
 
 
 async def with_question_log(service: Service, interaction: discord.Interaction, failed: str,
-                            work: Callable[[FeedbackStore], T], thread: Executor) -> T | None:
+                            work: Callable[[QuestionLog], T], thread: Executor) -> T | None:
     """`work` on the question log, on `thread` (the writer's to change it, the reader's to read it), after
     deferring privately; None (and the user told why, after `failed`) when the log cannot be used."""
     store = service.votes.store
@@ -185,8 +186,8 @@ async def with_question_log(service: Service, interaction: discord.Interaction, 
     await service.votes.settled()  # the questions answered just before are in the log
     try:
         return await asyncio.get_running_loop().run_in_executor(thread, work, store)
-    except FeedbackError as error:
-        log.warning("%s for guild %s: %s", failed, interaction.guild_id, error)
+    except DatabaseError as error:
+        LOG.warning("%s for guild %s: %s", failed, interaction.guild_id, error)
         await private(interaction, f"{failed}: {escape(error.public)}.")
         return None
 

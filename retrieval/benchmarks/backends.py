@@ -22,6 +22,7 @@ from ..config import RetrievalConfig
 from ..encode.embed import native_bf16
 from ..evaluate.evaluate import evaluate_beir, load_beir, load_gold, table
 from ..ingest.corpus import load_corpus
+from ..ingest.prepared import prepare
 from ..loader import open_retriever
 from ..store.ann import build_ann
 from ..store.build import build_index
@@ -118,7 +119,7 @@ def bench_backend(backend: str, scifact: Path, seeds: Path, gold: Path, work: Pa
     rebuilt, seconds, _ = run_build(config_file, edited / "corpus.jsonl", work / f"scifact-{backend}")
     figures.rebuild_seconds, figures.rebuild_embedded = round(seconds, 1), rebuilt["embedded"]
     start = time.perf_counter()  # and back to the original document, in this process with the model loaded
-    build_index(load_corpus(scifact / "corpus.jsonl"), sci.encoder, work / f"scifact-{backend}",
+    build_index(prepare(load_corpus(scifact / "corpus.jsonl")), sci.encoder, work / f"scifact-{backend}",
                 scifact / "corpus.jsonl", progress=False)
     figures.rebuild_in_process_seconds = round(time.perf_counter() - start, 2)
     return figures

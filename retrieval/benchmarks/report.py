@@ -1,5 +1,6 @@
 """`python -m retrieval.benchmarks.report`: how long the question report (`/report`, `eval --feedback`) takes
-over question logs of growing size, synthetic ones in a SQLite file written as the bot writes it; a table out."""
+over question logs of growing size, synthetic ones in a SQLite file written as the bot writes it (free questions
+drawn by Zipf's law, and questions from one template); a table out."""
 
 from __future__ import annotations
 
@@ -56,7 +57,18 @@ def synthetic_questions(count: int, seed: int = 0) -> Iterator[str]:
             yield " ".join(question).capitalize() + "?"
 
 
-def write_log(path: Path, count: int, seed: int = 0, now: float | None = None) -> None:
+def templated_questions(count: int, seed: int = 0) -> Iterator[str]:
+    """`count` questions from one template with an order and a customer number each: alike in every common word,
+    yet near-duplicates only where a number comes again (two of the six words differ)."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        yield f"What is the status of order {rng.randrange(10**5, 10**6)} for customer {rng.randrange(10**6, 10**7)}?"
+
+
+KINDS = {"zipf": synthetic_questions, "template": templated_questions}
+
+
+def write_log(path: Path, count: int, seed: int = 0, now: float | None = None, kind: str = "zipf") -> None:
     """A question log of `count` questions over the last 30 days, as the bot's vote store writes it."""
     now = time.time() if now is None else now
     rng = random.Random(seed)
@@ -67,23 +79,23 @@ def write_log(path: Path, count: int, seed: int = 0, now: float | None = None) -
         db.executemany("INSERT INTO answers (asked_at, question, passages, guild_id, channel_id) "
                        "VALUES (?, ?, ?, ?, ?)",
                        ((now - rng.random() * 30 * DAY, question, "[]" if rng.random() < NOT_COVERED else covered,
-                         1, 2) for question in synthetic_questions(count, seed)))
+                         1, 2) for question in KINDS[kind](count, seed)))
     db.close()
 
 
-def bench(sizes: tuple[int, ...] = SIZES) -> list[dict]:
+def bench(sizes: tuple[int, ...] = SIZES, kinds: tuple[str, ...] = tuple(KINDS)) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="report-bench-") as folder:
-        for size in sizes:
-            log = Path(folder) / f"log-{size}.sqlite"
-            write_log(log, size)
+        for kind, size in itertools.product(kinds, sizes):
+            log = Path(folder) / f"log-{kind}-{size}.sqlite"
+            write_log(log, size, kind=kind)
             start, cpu = time.perf_counter(), time.process_time()
             found = report_from_file(log, days=30)
             made, made_cpu = time.perf_counter() - start, time.process_time() - cpu
             start = time.perf_counter()
             found.csv()
             written = time.perf_counter() - start
-            rows.append({"questions": size, "report_s": made, "report_cpu_s": made_cpu, "csv_s": written,
+            rows.append({"log": kind, "questions": size, "report_s": made, "report_cpu_s": made_cpu, "csv_s": written,
                          "rss_mb": rss_mb(),
                          "most_asked_top": found.most_asked[0].times if found.most_asked else 0})
     return rows
@@ -92,10 +104,12 @@ def bench(sizes: tuple[int, ...] = SIZES) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m retrieval.benchmarks.report", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N")
+    parser.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS))
     args = parser.parse_args(argv)
-    print(f"{'questions':>10}  {'report (read + group)':>22}  {'of it CPU':>10}  {'report.csv':>10}  {'RSS':>8}")
-    for row in bench(tuple(args.sizes)):
-        print(f"{row['questions']:>10,}  {row['report_s']:>20.2f} s  {row['report_cpu_s']:>8.2f} s  "
+    print(f"{'log':>8}  {'questions':>10}  {'report (read + group)':>22}  {'of it CPU':>10}  {'report.csv':>10}  "
+          f"{'RSS':>8}")
+    for row in bench(tuple(args.sizes), tuple(args.kinds)):
+        print(f"{row['log']:>8}  {row['questions']:>10,}  {row['report_s']:>20.2f} s  {row['report_cpu_s']:>8.2f} s  "
               f"{row['csv_s']:>8.2f} s  {row['rss_mb']:>5.0f} MB")
 
 

@@ -15,6 +15,7 @@ from ..encode.embed import TextEncoder
 from ..evaluate import metrics
 from ..evaluate.evaluate import BEIR_DEPTH, table
 from ..ingest.corpus import load_corpus
+from ..ingest.prepared import prepare
 from ..loader import open_retriever
 from ..search.retriever import Retriever
 from ..store.places import place_of
@@ -79,7 +80,7 @@ def bench_stores(config: RetrievalConfig, corpus: Path, faiss_index: Path, milvu
         milvus_config = replace(config, store="milvus", milvus_uri=server.url, milvus_collection=collection)
         place = place_of(milvus_config)
         if not place.has_build():  # moved from the FAISS index just measured: nothing is embedded twice
-            place.build(load_corpus(corpus), encoder, corpus, vectors_from=faiss_index)
+            place.build(prepare(load_corpus(corpus)), encoder, corpus, vectors_from=faiss_index)
         milvus, milvus_top = measure(
             "Milvus (Milvus Lite server)", lambda: open_retriever(milvus_config, sources=corpus, encoder=encoder),
             lambda: folder_bytes(milvus_data), lambda: resident_bytes(server.process.pid), queries, qrels, asked,

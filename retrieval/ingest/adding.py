@@ -8,12 +8,13 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 from ..errors import SourceError
 from ..settings import DEFAULT_READING, ReadSettings
-from .corpus import assemble, document_files, reason, slug
+from .corpus import Corpus, assemble, document_files, reason, slug
 from .formats import FORMAT_SUFFIXES
 from .manifest import MANIFEST_NAME, load_manifest
 from .reader_process import START_SECONDS, read_bounded
@@ -42,20 +43,24 @@ LOOK_ALIKES = str.maketrans(
 
 @dataclass(frozen=True)
 class Added:
-    """A document now in the sources folder, read and checked: where it is, the id it answers under, its title
-    and how many passages it gives."""
+    """A document now in the sources folder, read and checked: where it is, the id it answers under, its title,
+    how many passages it gives, and what was read (to index it without reading it again)."""
 
     path: Path
     source_id: str
     title: str
     passages: int
+    corpus: Corpus = field(repr=False, compare=False)
 
 
 def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
-                 reading: ReadSettings = DEFAULT_READING, reserved: frozenset[str] = frozenset()) -> Added:
+                 reading: ReadSettings = DEFAULT_READING, reserved: frozenset[str] = frozenset(),
+                 saving: Callable[[Path], None] | None = None) -> Added:
     """Save `data` into `folder` under a name made from `filename` (never a path taken from it), after reading it
     with its format's reader within `reading`'s bounds; SourceError says why a document is refused. An existing
-    file or id is never replaced, nor an id `reserved` (taken in a library searched together with this folder's)."""
+    file or id is never replaced, nor an id `reserved` (taken in a library searched together with this folder's).
+    `saving` hears of the file just before it is saved (to note, where a crash would leave it, that it is not
+    yet indexed)."""
     folder = writable_folder(folder)
     clean_scratch(folder, reading)
     suffix = PurePath(filename).suffix.lower()
@@ -87,9 +92,12 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
             raise not_written(target, error) from None
         try:
             # the format's own reader, then the check a build makes: at least one paragraph to search
-            corpus = assemble([read_bounded(staged, source_id, reading)], staged)
+            document = read_bounded(staged, source_id, reading)
+            corpus = assemble([replace(document, meta={**document.meta, "file": target.name})], staged)
         except SourceError as error:
             raise SourceError(f"{target.name} was not added: {reason(error, staged)}") from None
+        if saving is not None:
+            saving(target)
         try:
             os.link(staged, target)  # fails rather than replace a file that appeared meanwhile
         except FileExistsError:
@@ -98,7 +106,7 @@ def add_document(folder: Path, filename: str, data: bytes, max_file_mb: float,
         except OSError as error:
             raise not_written(target, error) from None
     source = corpus.sources[source_id]
-    return Added(target, source_id, source.title, len(corpus.answerable()))
+    return Added(target, source_id, source.title, len(corpus.answerable()), corpus)
 
 
 def remove_document(folder: Path, source_id: str, keep_one: bool = True) -> Path:

@@ -80,16 +80,10 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB, skipped: list[Sk
         if file.name == BEIR_CORPUS_NAME:
             documents.extend(read_beir(file))
             continue
-        entry = manifest.get(relative)
         try:
-            check_size(file, max_file_mb)
-            document = read_bounded(file, entry.id if entry else slug(file.stem), reading, progress)
-            check_has_text(document, file)
+            documents.append(read_file(folder, file, manifest, max_file_mb, reading, progress))
         except SourceError as exc:
             skipped.append(Skipped(relative, reason(exc, file)))
-            continue
-        meta = entry.meta if entry else document.meta
-        documents.append(replace(document, meta={**meta, "file": relative}))
     if not documents:
         left_out = f"; skipped {', '.join(map(str, skipped))}" if skipped else ""
         raise SourceError(f"{folder} holds no documents; add .txt, .md, .pdf, .html or .docx files "
@@ -97,6 +91,25 @@ def read_folder(folder: Path, max_file_mb: float = MAX_FILE_MB, skipped: list[Sk
                           public=f"no document in it can be read; add .txt, .md, .pdf, .html or .docx files"
                           f"{left_out}")
     return documents
+
+
+def read_file(folder: Path, file: Path, manifest: dict, max_file_mb: float = MAX_FILE_MB,
+              reading: ReadSettings = DEFAULT_READING, progress: bool = False) -> Document:
+    """One document of the folder within `reading`'s bounds, its manifest entry's id and metadata applied;
+    SourceError when it cannot be read or has nothing to answer from."""
+    relative = file.relative_to(folder).as_posix()
+    entry = manifest.get(relative)
+    check_size(file, max_file_mb)
+    document = read_bounded(file, entry.id if entry else slug(file.stem), reading, progress)
+    check_has_text(document, file)
+    meta = entry.meta if entry else document.meta
+    return replace(document, meta={**meta, "file": relative})
+
+
+def load_document(folder: Path, file: Path, max_file_mb: float = MAX_FILE_MB,
+                  reading: ReadSettings = DEFAULT_READING) -> Corpus:
+    """One document of a sources folder as a corpus of its own (a server's library indexes each apart)."""
+    return assemble([read_file(folder, file, load_manifest(folder), max_file_mb, reading)], file)
 
 
 def reason(error: SourceError, file: Path) -> str:

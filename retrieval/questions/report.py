@@ -8,7 +8,6 @@ import csv
 import heapq
 import io
 import itertools
-import json
 import math
 import re
 import sqlite3
@@ -19,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import Stemmer
+import tomli_w
 
 from ..errors import RetrievalError
 from .log import Asked, read_log
@@ -31,9 +31,14 @@ NEAR_DUPLICATE = 0.6
 # similarity t or more share at least ceil(t * n) of the n words of either, and then their first two shared words
 # lie among the first n - ceil(t * n) + 2 of each, in any one fixed order (rarest first here): the generalised
 # prefix filter (Wang, Li and Feng, SIGMOD 2012; with one word, Chaudhuri, Ganti and Kaushik, ICDE 2006). That
-# finds every group comparing all pairs found, and pairs of rare words are shared by few groups. Exact arithmetic,
-# as 0.6 * 5 is 3.0000000000000004 in floating point.
+# finds every group comparing all pairs found, and pairs of rare words are shared by few groups. Groups are filed
+# by their length and where the pair lies in them too, so that whole lists are passed over when the lengths could
+# not make similar sets, or when too few words follow the pair to share enough (the length and positional filters
+# of PPJoin, Xiao, Wang, Lin and Yu, WWW 2008): questions from one template share its common pair of words, and
+# without them each was compared with every earlier one up to MAX_COMPARED. Exact arithmetic, as 0.6 * 5 is
+# 3.0000000000000004 in floating point.
 PREFIX_SHARE = Fraction(NEAR_DUPLICATE).limit_denominator(100)
+SHARE_NUMERATOR, SHARE_DENOMINATOR = PREFIX_SHARE.numerator, PREFIX_SHARE.denominator  # plain ints: quicker
 # Keys of more words than this are found by their first single words instead, as their pairs grow as the square;
 # a question of up to LONG_QUESTION words may be close to a key of SHORT_KEY words, so it looks for pairs too.
 SHORT_KEY = 12
@@ -44,6 +49,7 @@ MAX_COMPARED = 200
 # words that change no question's meaning; question words (who, when ...) stay, as they tell questions apart
 STOPWORDS = frozenset(["a", "an", "the", "is", "are", "was", "were", "be", "of", "to", "in", "on", "for", "and",
                        "or", "do", "does", "did", "has", "have", "had", "it", "its", "this", "that"])
+WORD = re.compile(r"\w+")
 STEMMER = Stemmer.Stemmer("english")  # the stemmer BM25 uses: "resettled" and "resettle" are one word
 TOP_GROUPS = 20  # groups listed per part of the report
 # What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula: OWASP, "CSV Injection"
@@ -120,8 +126,10 @@ class Report:
                 if g.question in seen:
                     continue
                 seen.add(g.question)
-                lines += ["[[question]]", f"q = {json.dumps(g.question, ensure_ascii=False)}", "expect = []",
-                          f'kind = "direct"   # from the log: {kind}, asked {g.times}x', ""]
+                # tomli_w writes what people asked as TOML reads it back (U+007F and other controls escaped); the
+                # table header is ours, as tomli_w writes an array of tables inline
+                entry = tomli_w.dumps({"q": g.question, "expect": [], "kind": "direct"})
+                lines += [f"# from the log: {kind}, asked {g.times}x", "[[question]]", entry]
         return "\n".join(lines)
 
 
@@ -132,7 +140,15 @@ def inert(text: str) -> str:
 
 
 def words(question: str) -> frozenset[str]:
-    return frozenset(STEMMER.stemWords([w for w in re.findall(r"\w+", question.lower()) if w not in STOPWORDS]))
+    return words_of_each([question])[0]
+
+
+def words_of_each(questions: list[str]) -> list[frozenset[str]]:
+    """Each question's stemmed words; each distinct word is stemmed once (a log repeats its words many times)."""
+    found = [[w for w in WORD.findall(q.lower()) if w not in STOPWORDS] for q in questions]
+    distinct = list({w for each in found for w in each})
+    stems = dict(zip(distinct, STEMMER.stemWords(distinct), strict=True))
+    return [frozenset(stems[w] for w in each) for each in found]
 
 
 def similar(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -149,36 +165,53 @@ def shared_at_least(n: int) -> int:
     return -(-PREFIX_SHARE.numerator * n // PREFIX_SHARE.denominator)
 
 
-def signatures(key: frozenset[str], rarity: dict[str, tuple[int, str]]) -> tuple[list, list]:
+# A pair of words or one word a key is filed under, with the position in the key (rarest first) of its last word.
+Signature = tuple[object, int]
+# A key's length and the position of a signature's last word in it -> the groups filed so, in the order made
+Filed = dict[object, dict[tuple[int, int], list[int]]]
+
+
+def signatures(key: frozenset[str], rarity: dict[str, tuple[int, str]]) -> tuple[list[Signature], list[Signature]]:
     """What to file a new group's key under, and what to look a question's words up by: pairs of first words for
     short keys, single first words for long ones (a question looks both ways when its length could meet either)."""
     ordered = sorted(key, key=rarity.__getitem__)
-    pairs = list(itertools.combinations(first_words(ordered, 2), 2))
-    singles = first_words(ordered, 1)
+    pairs = [((a, b), at) for (_, a), (at, b) in itertools.combinations(enumerate(first_words(ordered, 2)), 2)]
+    singles = [(word, at) for at, word in enumerate(first_words(ordered, 1))]
     filed = pairs if len(ordered) <= SHORT_KEY else singles
     looked_up = (pairs if len(ordered) <= LONG_QUESTION else []) + \
         (singles if len(ordered) >= shared_at_least(SHORT_KEY + 1) else [])
     return filed, looked_up
 
 
+def may_be_similar(length: int, at: int, other_length: int, other_at: int, shared: int) -> bool:
+    """Whether keys of these lengths can be similar when `shared` words, the last at these positions, are the first
+    they share: their lengths within a factor t of each other, and enough words after those to share
+    ceil(t (n + m) / (1 + t)), the overlap that Jaccard t needs."""
+    if SHARE_NUMERATOR * max(length, other_length) > SHARE_DENOMINATOR * min(length, other_length):
+        return False
+    needed = -(-SHARE_NUMERATOR * (length + other_length) // (SHARE_NUMERATOR + SHARE_DENOMINATOR))
+    return shared + min(length - at - 1, other_length - other_at - 1) >= needed
+
+
 def group(asked: list[Asked]) -> list[Group]:
     """Near-duplicates together, in the order first asked; a question joins the first group it is close to."""
     ordered = sorted(asked, key=lambda a: a.asked_at)
-    keys = [words(item.question) for item in ordered]
+    keys = words_of_each([item.question for item in ordered])
     frequency = Counter(word for key in set(keys) for word in key)
     rarity = {word: (count, word) for word, count in frequency.items()}
     groups: list[tuple[frozenset[str], Group]] = []
-    filed: dict[object, list[int]] = {}  # a pair of words, or one word -> the groups filed under it, in order
+    filed: Filed = {}
     homes: dict[frozenset[str], Group] = {}  # a word set's group: later groups never come before it
     for item, found in zip(ordered, keys, strict=True):
         home = homes.get(found)
         if home is None:
             file_under, look_up = signatures(found, rarity)
-            home = next((groups[n][1] for n in compared(look_up, filed) if similar(groups[n][0], found)), None)
+            home = next((groups[n][1] for n in compared(look_up, len(found), filed)
+                         if similar(groups[n][0], found)), None)
             if home is None:
                 home = Group(item.question)
-                for signature in file_under:
-                    filed.setdefault(signature, []).append(len(groups))
+                for signature, at in file_under:
+                    filed.setdefault(signature, {}).setdefault((len(found), at), []).append(len(groups))
                 groups.append((found, home))
             if found:  # questions with no words at all are never alike (similar() says so)
                 homes[found] = home
@@ -186,9 +219,10 @@ def group(asked: list[Asked]) -> list[Group]:
     return [g for _, g in groups]
 
 
-def compared(look_up: list, filed: dict[object, list[int]]) -> list[int] | Iterator[int]:
-    """The groups to compare a question with, earliest first, each once, MAX_COMPARED at most."""
-    lists = [found for found in (filed.get(signature) for signature in look_up) if found]
+def compared(look_up: list[Signature], length: int, filed: Filed) -> list[int] | Iterator[int]:
+    """The groups to compare a question of `length` words with, earliest first, each once, MAX_COMPARED at most."""
+    lists = [found for signature, at in look_up for (other_length, other_at), found in filed.get(signature, {}).items()
+             if may_be_similar(length, at, other_length, other_at, 2 if isinstance(signature, tuple) else 1)]
     if sum(map(len, lists)) <= MAX_COMPARED:  # the usual case: sorting a few is quicker than merging lazily
         return sorted(set().union(*lists))
     return itertools.islice(unique(heapq.merge(*lists)), MAX_COMPARED)

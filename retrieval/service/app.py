@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import uvicorn
 from fastapi import FastAPI, Query
@@ -19,10 +20,12 @@ from ..errors import QueryError, RetrievalError, Unavailable
 from ..search.batching import Batcher, BatcherClosed
 from ..search.retriever import Retriever
 from ..settings import MAX_SEARCH_K, ServeSettings
+from .descriptors import connection_budget
 from .guard import TOKEN_VARIABLE, Guard, protocol_for
 from .payloads import source_json, sources_json
+from .repeats import quiet_repeats
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 # Latency buckets (seconds) around what BENCHMARKS.md measures: a few ms alone, tens of ms in batches under load.
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -71,7 +74,7 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
                                 status_code=400 if isinstance(error, QueryError) else 503)
         except Unavailable as error:  # the index's store is down: another replica may reach it; the log says where
             metrics.errors.labels("unavailable").inc()
-            log.error("question not answered: %s", error)
+            LOG.error("question not answered: %s", error)
             return JSONResponse({"query": q, "error": "the index's store is unavailable"}, status_code=503)
         except Exception as error:
             metrics.errors.labels("unexpected").inc()
@@ -110,17 +113,23 @@ def create_app(retriever: Retriever, settings: ServeSettings | None = None) -> F
 def server_config(retriever: Retriever, settings: ServeSettings, token: str | None = None,
                   log_level: str = "info") -> uvicorn.Config:
     """uvicorn's config for the service, with its defences (guard.py): a request must arrive whole within
-    `request_timeout_seconds`, at most `max_connections` open and `max_requests` in progress, and with `token`
-    every path but /health needs it as a bearer token."""
+    `request_timeout_seconds`, at most `max_connections` open (fewer if the file limit leaves fewer, with an accept
+    backlog to match: descriptors.py) and `max_requests` in progress, and with `token` every path but /health needs
+    it as a bearer token."""
+    budget = connection_budget(settings.max_connections)
+    LOG.info("serving %s", budget)
     app = Guard(create_app(retriever, settings), settings.max_requests, token)
-    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
-                          http=protocol_for(settings), ws="none")
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level, backlog=budget.backlog,
+                          http=protocol_for(replace(settings, max_connections=budget.max_connections)), ws="none")
 
 
 def serve(retriever: Retriever, settings: ServeSettings) -> None:
-    """Serve until stopped (Ctrl-C or SIGTERM); with a bearer token when $RETRIEVAL_SERVICE_TOKEN is set."""
+    """Serve until stopped (Ctrl-C or SIGTERM); with a bearer token when $RETRIEVAL_SERVICE_TOKEN is set. A warning
+    or error repeated within a minute is logged once, with a count (repeats.py)."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
     if token is None and settings.host not in LOOPBACK:
-        log.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
+        LOG.warning("serving on %s without a token: anyone who can reach it can search; set %s", settings.host,
                     TOKEN_VARIABLE)
-    uvicorn.Server(server_config(retriever, settings, token)).run()
+    config = server_config(retriever, settings, token)  # sets up uvicorn's logging, which quiet_repeats extends
+    quiet_repeats()
+    uvicorn.Server(config).run()

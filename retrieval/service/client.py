@@ -17,7 +17,7 @@ from ..records import Hit, Location, Passage, Role, Source
 from ..search.retriever import Answer
 from ..settings import SearchSettings
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 TOKEN_VARIABLE = "RETRIEVAL_SERVICE_TOKEN"  # the services' bearer token, for client and service alike
 REQUEST_TIMEOUT_SECONDS = 10.0  # a question takes milliseconds; ten seconds is a replica that is not answering
 SOURCE_FIELDS = frozenset(f.name for f in fields(Source))
@@ -103,7 +103,7 @@ class RemoteRetriever:
                     failures.append(f"{url}: HTTP {error.code}")
             except (OSError, ValueError) as error:  # refused, reset, timed out, or not JSON
                 failures.append(f"{url}: {getattr(error, 'reason', error)}")
-            log.warning("retrieval service %s failed (%s); trying the next", url, failures[-1])
+            LOG.warning("retrieval service %s failed (%s); trying the next", url, failures[-1])
         raise ServiceUnavailable(f"no retrieval service answered ({'; '.join(failures)}); check that they run")
 
 

@@ -17,7 +17,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ..settings import ServeSettings
 from .client import TOKEN_VARIABLE
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 __all__ = ["TOKEN_VARIABLE", "Guard", "protocol_for"]
 OPEN_PATHS = frozenset({"/health"})  # what a load balancer's or process manager's health check may ask untokened
 Scope = dict[str, Any]
@@ -30,11 +30,13 @@ class GuardedH11(H11Protocol):
 
     request_seconds: ClassVar[float]
     max_connections: ClassVar[int]
+    # The server's connections waiting for a request, longest-waiting first (a dict keeps the order they began in),
+    # so making room costs one step, not a scan of every connection, however many a flood opens.
+    waiting: ClassVar[dict[GuardedH11, None]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.deadline: asyncio.TimerHandle | None = None
-        self.waiting_since: float | None = None  # when it began waiting for a request; None while answering one
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -45,22 +47,22 @@ class GuardedH11(H11Protocol):
 
     def make_room(self) -> bool:
         """Close the connection that has waited longest for its request; False when all are being answered."""
-        waiting = [c for c in self.connections if c is not self and getattr(c, "waiting_since", None) is not None]
-        if not waiting:
+        oldest = next(iter(self.waiting), None)
+        if oldest is None:
             return False
-        oldest = min(waiting, key=lambda c: c.waiting_since)
         oldest.drop()
         return True
 
     def await_request(self) -> None:
         self.stop_waiting()
-        self.waiting_since = self.loop.time()
+        self.waiting[self] = None
         self.deadline = self.loop.call_later(self.request_seconds, self.drop)
 
     def stop_waiting(self) -> None:
         if self.deadline is not None:
             self.deadline.cancel()
-        self.deadline = self.waiting_since = None
+        self.deadline = None
+        self.waiting.pop(self, None)
 
     def drop(self) -> None:
         """Close a connection whose request did not arrive in time (or that must make room)."""
@@ -71,7 +73,7 @@ class GuardedH11(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self.waiting_since is not None and self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
+        if self in self.waiting and self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
             self.stop_waiting()  # the request is in whole: answering it has no deadline here
 
     def on_response_complete(self) -> None:
@@ -85,8 +87,9 @@ class GuardedH11(H11Protocol):
 
 
 def protocol_for(settings: ServeSettings) -> type[GuardedH11]:
+    """The protocol class for one server: its limits, and its own record of the connections waiting."""
     return type("ServiceH11", (GuardedH11,), {"request_seconds": settings.request_timeout_seconds,
-                                              "max_connections": settings.max_connections})
+                                              "max_connections": settings.max_connections, "waiting": {}})
 
 
 class Guard:

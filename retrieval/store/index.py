@@ -18,9 +18,7 @@ import numpy as np
 
 from ..encode.embed import ModelIdentity, sha256_file
 from ..errors import IndexCorrupt, IndexMissing, IndexProblem, IndexStale
-from ..ingest.context import CONTEXT_HASHES, CONTEXT_VECTORS
-from ..ingest.corpus import Corpus
-from ..records import Passage, Source
+from ..records import Passage, PreparedCorpus, Source
 from .ann import build_ann, tune
 from .lexical import Lexical, LexicalHits, WordStatistics
 from .lock import LOCK, writer_lock
@@ -33,9 +31,11 @@ FORMAT_VERSION = 7
 CURRENT = "current"  # a symlink to the live build, replaced in one atomic rename
 BUILDS = "builds"
 SERVERS = "servers"  # the shared index's folder holds each server's own index in servers/<id>/ (libraries.py)
+DOCUMENTS = "documents"  # ... and there each of its documents' index, in documents/<key>/ (places.document_place)
 MANIFEST, VECTORS, PASSAGES, SOURCES = "manifest.json", "vectors.faiss", "passages.jsonl", "sources.json"
 LEXICAL, DUPLICATES = "lexical", "duplicates.json"
 EMBEDDINGS, HASHES = "embeddings.npy", "hashes.npy"  # raw vectors and the sha256 of each indexed text
+CONTEXT_VECTORS, CONTEXT_HASHES = "context_embeddings.npy", "context_hashes.npy"  # ... of each text in context
 SENTENCE_ANN = "sentences.faiss"
 CENTROID = "centroid.npy"  # the mean of the passage vectors
 T = TypeVar("T")
@@ -186,7 +186,7 @@ class BuiltParts:
         return self.vectors.mean(axis=0) if len(self.vectors) else np.zeros(self.vectors.shape[1], np.float32)
 
 
-def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
+def write_index(corpus: PreparedCorpus, parts: BuiltParts, model: ModelIdentity, index_dir: Path,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
     """Write a new build beside the live one and switch to it, one writer at a time. The build that was live
     stays until the next switch, so a reader that started on it finishes on it; older ones are removed."""
@@ -203,8 +203,8 @@ def write_index(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, index_d
     return manifest
 
 
-def add_build(index_dir: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity, sources_path: Path,
-              build_seconds: float) -> IndexManifest:
+def add_build(index_dir: Path, corpus: PreparedCorpus, parts: BuiltParts, model: ModelIdentity,
+              sources_path: Path, build_seconds: float) -> IndexManifest:
     """Write a build into a staging folder, name it and make it live; on any failure remove it unless live."""
     builds = index_dir / BUILDS
     builds.mkdir(exist_ok=True)
@@ -235,7 +235,7 @@ def unwritable(index_dir: Path, error: OSError) -> IndexProblem:
                         "the bot")
 
 
-def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIdentity,
+def write_build(folder: Path, corpus: PreparedCorpus, parts: BuiltParts, model: ModelIdentity,
                 sources_path: Path, build_seconds: float) -> IndexManifest:
     vectors = parts.vectors
     # Serialised here rather than by faiss.write_index, whose write errors are RuntimeErrors without an errno.
@@ -263,7 +263,7 @@ def write_build(folder: Path, corpus: Corpus, parts: BuiltParts, model: ModelIde
     return manifest
 
 
-def new_manifest(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, sources_path: Path,
+def new_manifest(corpus: PreparedCorpus, parts: BuiltParts, model: ModelIdentity, sources_path: Path,
                  build_seconds: float, checksums: dict[str, str]) -> IndexManifest:
     """What a build records of itself, whichever store holds it (Milvus keeps no files: no checksums)."""
     return IndexManifest(
@@ -281,7 +281,7 @@ def new_manifest(corpus: Corpus, parts: BuiltParts, model: ModelIdentity, source
         passages=len(corpus.passages),
         vectors=len(parts.vectors),
         checksums=checksums,
-        skipped=[s.to_dict() for s in corpus.skipped],
+        skipped=list(corpus.skipped),
     )
 
 
@@ -446,17 +446,18 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
-def check_fresh(manifest: IndexManifest, model: ModelIdentity, corpus: Corpus | None, where: object,
+def check_fresh(manifest: IndexManifest, model: ModelIdentity, fingerprint: str | None, where: object,
                 sources: Path | None = None) -> None:
     """Raise IndexStale, naming what differs, when the index at `where` (a folder, a place in Milvus) no longer
-    matches the model or the sources (`corpus`, read from `sources`: by default the folder it was built from)."""
+    matches the model or the sources (the `fingerprint` of the corpus read from `sources`: by default the folder it
+    was built from; None when they are gone)."""
     if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         raise IndexStale(
             f"the index at {where} was built with model {manifest.model_name} ({manifest.model_sha256[:12]}…, "
             f"{manifest.model_backend}), not the configured {model.name} ({model.sha256[:12]}…, {model.backend}); "
             "rebuild with `python -m retrieval build`"
         )
-    if corpus is not None and manifest.corpus_fingerprint != corpus.fingerprint:
+    if fingerprint is not None and manifest.corpus_fingerprint != fingerprint:
         built_from = Path(manifest.sources_path)
         if sources is None or Path(sources).resolve() == built_from:
             raise IndexStale(  # the folder named: `build` alone reads the config's sources, maybe not these

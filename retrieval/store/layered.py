@@ -50,9 +50,14 @@ class LayeredIndex:
     def split(self, rows: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """(layer, positions in `rows`, the layer's own row numbers) for each layer some of `rows` are in."""
         rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return []
         layer_of = np.searchsorted(self.starts, rows, side="right") - 1
-        return [(number, where, rows[where] - self.starts[number])
-                for number in range(len(self.layers)) if len(where := np.flatnonzero(layer_of == number))]
+        # grouped by one stable sort, not a pass per layer: a server's library is a layer per document
+        order = np.argsort(layer_of, kind="stable")
+        numbers, firsts = np.unique(layer_of[order], return_index=True)
+        return [(int(number), where, rows[where] - self.starts[number])
+                for number, where in zip(numbers.tolist(), np.split(order, firsts[1:]), strict=True)]
 
     def joined(self, rows: np.ndarray, each: list[np.ndarray]) -> np.ndarray:
         """One value per row from each layer's values for its own rows."""

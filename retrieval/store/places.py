@@ -10,9 +10,9 @@ from typing import Protocol
 
 from ..config import RetrievalConfig
 from ..encode.embed import TextEncoder
-from ..ingest.corpus import Corpus
+from ..records import PreparedCorpus
 from .build import build_index
-from .index import CURRENT, SERVERS, IndexManifest, open_index, read_manifest
+from .index import CURRENT, DOCUMENTS, SERVERS, IndexManifest, open_index, read_manifest
 from .searchable import SearchIndex
 
 
@@ -25,10 +25,11 @@ class IndexPlace(Protocol):
     def has_build(self) -> bool:
         """Whether a build is live, to lend its vectors to the next."""
 
-    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+    def build(self, corpus: PreparedCorpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
               reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
-        """Index the corpus and switch to it once complete. With `reuse`, the vectors of texts the live build
-        (or else the FAISS index at `vectors_from`) embedded with this model are not embedded again."""
+        """Index the prepared corpus (ingest/prepared.py) and switch to it once complete. With `reuse`, the vectors
+        of texts the live build (or else the FAISS index at `vectors_from`) embedded with this model are not
+        embedded again."""
 
     def open(self) -> SearchIndex:
         """The live build, ready to search."""
@@ -52,7 +53,7 @@ class FaissFolder:
     def has_build(self) -> bool:
         return (self.path / CURRENT).exists()
 
-    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+    def build(self, corpus: PreparedCorpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
               reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
         return build_index(corpus, encoder, self.path, sources_path, progress=progress, reuse=reuse,
                            index_kind=index_type, vectors_from=None if self.has_build() else vectors_from)
@@ -84,3 +85,15 @@ def server_place(config: RetrievalConfig, server: int) -> IndexPlace:
 
         return MilvusPlace(config.milvus_uri, f"{config.milvus_collection}_server_{server}")
     return FaissFolder(Path(config.index) / SERVERS / str(server))
+
+
+def document_place(config: RetrievalConfig, server: int, key: str) -> IndexPlace:
+    """Where one document of a server's library is indexed (`key`: a name made from its file's, letters and
+    digits), so that adding or removing a document indexes, writes or drops that document alone: a FAISS folder
+    servers/<id>/documents/<key>/, or on Milvus collections of its own. A server's library is searched as the
+    layers of its documents (store/layered.py), whose BM25 takes word statistics from every layer together."""
+    if config.store == "milvus":
+        from .milvus import MilvusPlace
+
+        return MilvusPlace(config.milvus_uri, f"{config.milvus_collection}_server_{server}_{key}")
+    return FaissFolder(Path(config.index) / SERVERS / str(server) / DOCUMENTS / key)

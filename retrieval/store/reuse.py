@@ -10,8 +10,7 @@ import numpy as np
 
 from ..encode.embed import ModelIdentity, sha256_file
 from ..errors import IndexProblem
-from ..ingest.context import CONTEXT_HASHES, CONTEXT_VECTORS
-from .index import EMBEDDINGS, HASHES, read_manifest
+from .index import CONTEXT_HASHES, CONTEXT_VECTORS, EMBEDDINGS, HASHES, read_manifest
 from .sentences import SENTENCE_HASHES, SENTENCE_VECTORS
 
 DIGEST = np.dtype("S32")

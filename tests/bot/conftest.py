@@ -14,6 +14,7 @@ from bot.app import SourceBot, create_bot
 from bot.config import BotConfig
 from bot.service import Service
 from retrieval import RetrievalConfig, Retriever, load_corpus
+from retrieval.ingest.prepared import prepare
 from retrieval.store.build import build_index
 from retrieval.store.index import open_index
 from tests.bot.fake_discord import FakeDiscord
@@ -64,5 +65,5 @@ def odd_retriever(fast_retriever: Retriever, tmp_path_factory: pytest.TempPathFa
     (folder / "giant.txt").write_text(f"The Keepers\n\n{GIANT_PARAGRAPH}\n")
     (folder / "notice.txt").write_text(f"Harbour Notice\n\n{PINGING_TEXT}\n")
     index = tmp_path_factory.mktemp("odd-index") / "index"
-    build_index(load_corpus(folder), fast_retriever.encoder, index, folder, progress=False)
+    build_index(prepare(load_corpus(folder)), fast_retriever.encoder, index, folder, progress=False)
     return Retriever(open_index(index), fast_retriever.encoder, fast_retriever.settings)

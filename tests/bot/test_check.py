@@ -7,8 +7,8 @@ import pytest
 from retrieval import Retriever
 
 from .conftest import plain, running_bot
+from .fake_discord.codes import EPHEMERAL, Callback, CommandType
 
-EPHEMERAL = 64
 CLAIM = "I read that NAUH has rescued about 215 North Korean refugees and resettled them."
 
 
@@ -22,7 +22,7 @@ async def test_a_claim_is_checked_privately_then_posted_in_reply(fake, fast_retr
     member = fake.human_ids[1]
     async with running_bot(fake, fast_retriever):
         menu = next(c for c in fake.commands if c["name"] == "Check against sources")
-        assert menu["type"] == 3 and menu["description"] == ""  # a message command
+        assert menu["type"] == CommandType.MESSAGE and menu["description"] == ""  # a message command
         claim = await fake.send_message(CLAIM, channel_id=general, author=member)
         handle = await fake.send_interaction("Check against sources", target=claim)
         (private,) = await handle.wait_followups(1, timeout=10)
@@ -33,7 +33,8 @@ async def test_a_claim_is_checked_privately_then_posted_in_reply(fake, fast_retr
 
         post = buttons(private)["Post publicly"]
         press = await fake.send_interaction(custom_id=post["custom_id"], message=private)
-        assert (await press.wait_response())["type"] == 7  # the private message is edited: button disabled
+        # the private message is edited: its button disabled
+        assert (await press.wait_response())["type"] == Callback.UPDATE_MESSAGE
         assert buttons(fake.message(private["id"]))["Post publicly"]["disabled"] is True
         (public,) = await fake.wait_sent(1, channel_id=general, timeout=10)
         (done,) = await press.wait_followups(1, timeout=10)
@@ -51,7 +52,7 @@ async def test_a_message_without_a_claim_is_not_searched(fake, fast_retriever: R
         short = await fake.send_message("lol ok", author=fake.human_ids[1])
         handle = await fake.send_interaction("Check against sources", target=short)
         response = await handle.wait_response()
-    assert response["type"] == 4 and response["data"]["flags"] & EPHEMERAL
+    assert response["type"] == Callback.CHANNEL_MESSAGE and response["data"]["flags"] & EPHEMERAL
     assert response["data"]["content"] == "That message has no claim to check: it needs at least 3 words of text."
 
 

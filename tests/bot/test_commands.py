@@ -12,8 +12,7 @@ from retrieval import RetrievalConfig, Retriever, open_retriever
 
 from ..conftest import SEEDS
 from .conftest import plain, running_bot
-
-EPHEMERAL = 64
+from .fake_discord.codes import EPHEMERAL, Callback
 
 
 def buttons(message: dict) -> dict[str, dict]:
@@ -26,7 +25,7 @@ async def test_ask_defers_then_answers_in_public(fake, fast_retriever: Retriever
     async with running_bot(fake, fast_retriever):
         handle = await fake.send_interaction("ask", {"question": "How many North Korean refugees has NAUH resettled?"})
         (answer,) = await handle.wait_followups(1, timeout=10)
-    assert handle.response["type"] == 5 and not handle.ephemeral  # deferred, "thinking", public
+    assert handle.response["type"] == Callback.DEFERRED_CHANNEL_MESSAGE and not handle.ephemeral  # "thinking", public
     assert plain(answer["embeds"][0]["description"]).startswith("To date, about 215 North Korean refugees")
     followup = next(r for r in fake.requests if r.method == "POST" and r.path.startswith("/webhooks/"))
     assert followup.json["allowed_mentions"]["parse"] == []
@@ -75,7 +74,7 @@ async def test_sources_pages_with_buttons_only_for_the_asker(fake, odd_retriever
         assert buttons(message)["◀ Previous"].get("disabled") is True
 
         turn = await fake.send_interaction(custom_id=buttons(message)["Next ▶"]["custom_id"], message=message)
-        assert (await turn.wait_response())["type"] == 7  # the message is edited in place
+        assert (await turn.wait_response())["type"] == Callback.UPDATE_MESSAGE  # the message is edited in place
         page_two = fake.message(message["id"])
         assert "Page 2 of 3" in page_two["embeds"][0]["footer"]["text"]
 

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_bot_config
+from bot.config import BotConfig, load_bot_config
 from retrieval import ConfigError, load_config
+from retrieval.settings import SettingError
 
-from ..retrieval.test_config import assert_refused, write
+from ..support.configs import assert_refused, write
 
 
 def test_defaults_without_a_file():
@@ -35,6 +36,7 @@ def test_the_example_config_is_valid_and_matches_the_defaults():
     ("[bot]\nquestion_channels = [1, \"two\"]\n", r"`question_channels`\[1\] must be int"),
     ("[bot]\ncooldown_seconds = -1\n", r"\[bot\] `cooldown_seconds` must be between 0.0 and 3600.0"),
     ("[server]\nport = 1\n", r"unknown section \[server\]; known sections: retrieval, bot"),
+    ("[retrival]\nsources = 1\n", r"unknown section \[retrival\]; did you mean \[retrieval\]\?"),
 ])
 def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, message: str):
     assert_refused(load_bot_config, tmp_path, text, message)
@@ -45,3 +47,10 @@ def test_a_wrongly_written_token_is_never_shown(tmp_path: Path, token: str):
     with pytest.raises(ConfigError, match=r"`token` must be str") as error:
         load_bot_config(write(tmp_path, f"[bot]\ntoken = {token}\n"))
     assert "s3cret" not in str(error.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("cooldown_seconds", True), ("shard_count", False),
+                                             ("stop_grace_seconds", float("nan")), ("max_upload_mb", 501.0)])
+def test_a_setting_made_in_python_is_refused_out_of_range_as_a_boolean_or_nan(name: str, value: object):
+    with pytest.raises(SettingError, match=f"`{name}` must be between"):
+        BotConfig(**{name: value})

@@ -4,13 +4,18 @@ import io
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import bot.__main__ as bot_main
 from bot.console import run_console
-from retrieval import Retriever
+from retrieval import Retriever, load_corpus, loader
+from retrieval.ingest.prepared import prepare
+from retrieval.store.build import build_index
 
-from ..conftest import PROJECT
+from ..conftest import PROJECT, SEEDS
+from ..encoders import WordHashEncoder
 
 
 @pytest.mark.slow
@@ -115,3 +120,54 @@ def test_piped_logs_carry_no_colour_codes(fast_retriever: Retriever, monkeypatch
             root.removeHandler(handler)
     logged = sys.stderr.getvalue()
     assert "a line to the log" in logged and "\033[" not in logged
+
+
+def test_the_footer_the_bot_shows_works_typed_back_into_the_console(fast_retriever: Retriever, capsys):
+    run_console(fast_retriever, ["How many North Korean refugees has NAUH resettled?"])
+    footer = next(line for line in capsys.readouterr().out.splitlines() if "Full text: " in line)
+    typed = footer.split("Full text: ")[1]
+    assert typed.startswith("/source id:park-hero paragraph:")
+    paragraph = int(typed.rsplit(":", 1)[1])
+    for line in (typed, f"/source paragraph:{paragraph} id:park-hero", f"/source park-hero {paragraph}"):
+        run_console(fast_retriever, [line])
+        assert f"▶ **¶{paragraph}**" in capsys.readouterr().out, line
+    run_console(fast_retriever, ["/source id:park-hero paragraph:", "/source id:park-hero id:park-hero"])
+    assert capsys.readouterr().out.count("Usage: /source ID [PARAGRAPH]") == 2
+
+
+def test_ctrl_c_at_the_prompt_ends_the_console_with_one_line(fast_retriever: Retriever, capsys,
+                                                            monkeypatch: pytest.MonkeyPatch):
+    class Interrupted(io.StringIO):
+        def __next__(self) -> str:
+            raise KeyboardInterrupt
+
+        def reconfigure(self, **_) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stdin", Interrupted())
+    monkeypatch.setattr(bot_main, "connect_retriever", lambda _: fast_retriever)
+    # discord.py's handler on the root logger would outlive this test's captured stderr
+    monkeypatch.setattr(bot_main, "setup_logging", lambda _: None)
+    assert bot_main.main(["--console"]) == bot_main.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err.strip() == "interrupted; nothing was changed"
+
+
+def test_the_fix_a_start_up_error_names_works_in_the_shell_it_ran_from(tmp_path: Path, capsys,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    # the index holds another folder than the configured seeds: the error names the build that fixes it, written
+    # with the interpreter running (`make console` runs .venv/bin/python with the virtualenv not active)
+    monkeypatch.setattr(loader, "resolve_model", lambda *_, **__: WordHashEncoder.identity)
+    (tmp_path / "mydocs").mkdir()
+    (tmp_path / "mydocs" / "tide.txt").write_text("Tides\n\nThe tide turns twice a day.\n", encoding="utf-8")
+    build_index(prepare(load_corpus(tmp_path / "mydocs")), WordHashEncoder(), tmp_path / "index", tmp_path / "mydocs",
+                progress=False)
+    (tmp_path / "config.toml").write_text(f'[retrieval]\nsources = "{SEEDS}"\n', encoding="utf-8")
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bot_main, "setup_logging", lambda _: None)
+    assert bot_main.main(["--console", "--config", "config.toml"]) == 2
+    assert f"`.venv/bin/python -m retrieval build {SEEDS}`" in capsys.readouterr().err

@@ -16,6 +16,8 @@ from discord.ext import commands
 from tests.bot.fake_discord import FakeDiscord
 from tests.bot.fake_discord.model import SEND_MESSAGES
 
+from .fake_discord.codes import Callback, OptionType
+
 DEADLINE = 0.3
 TOPICS = ["apples", "apricots", "bananas", *(f"topic {i:02d}" for i in range(40))]
 
@@ -133,9 +135,9 @@ async def test_sync_message_reply_and_heartbeats(fake: FakeDiscord) -> None:
         names = ["ask", "slow", "hello", "steps"]
         assert [(c["name"], c.get("guild_id")) for c in fake.commands] == [(n, None) for n in names]
         options = {o["name"]: o for o in fake.commands[0]["options"]}
-        assert options["question"]["type"] == 3 and options["question"]["required"] is True
+        assert options["question"]["type"] == OptionType.STRING and options["question"]["required"] is True
         assert options["question"]["autocomplete"] is True
-        assert options["top"]["type"] == 4 and not options["top"].get("required")
+        assert options["top"]["type"] == OptionType.INTEGER and not options["top"].get("required")
         guild = bot.get_guild(fake.guild_id)
         assert guild is not None and {c.name for c in guild.text_channels} == {"general", "questions"}
         assert {r.name for r in guild.roles} == {"@everyone", "Moderators", "Bot"}
@@ -180,8 +182,9 @@ async def test_slash_command_defer_followup_autocomplete_and_button(fake: FakeDi
     async with fake.running(SampleBot(fake)):
         choices = await fake.send_interaction("ask", {"question": "ap"}, focused="question")
         response = await choices.wait_response()
-        assert response == {"type": 8, "data": {"choices": [{"name": "apples", "value": "apples"},
-                                                             {"name": "apricots", "value": "apricots"}]}}
+        assert response == {"type": Callback.AUTOCOMPLETE_RESULT,
+                            "data": {"choices": [{"name": "apples", "value": "apples"},
+                                                 {"name": "apricots", "value": "apricots"}]}}
         many = await (await fake.send_interaction("ask", {"question": "topic"}, focused="question")).wait_response()
         assert len(many["data"]["choices"]) == 25
         too_many = await fake.send_interaction("ask", {"question": ""}, focused="question")
@@ -191,7 +194,7 @@ async def test_slash_command_defer_followup_autocomplete_and_button(fake: FakeDi
         fake.violations.clear()
 
         command = await fake.send_interaction("ask", {"question": "apples", "top": 5})
-        assert (await command.wait_response())["type"] == 5
+        assert (await command.wait_response())["type"] == Callback.DEFERRED_CHANNEL_MESSAGE
         (answer,) = await command.wait_followups(1)
         assert answer["content"] == "Answer to apples (5 passages)"
         assert answer["id"] == command.original["id"], "first follow-up after a defer replaces the thinking message"
@@ -200,7 +203,7 @@ async def test_slash_command_defer_followup_autocomplete_and_button(fake: FakeDi
         assert (button["custom_id"], button["label"]) == ("more", "More")
 
         press = await fake.send_interaction(custom_id="more", message=answer)
-        assert await press.wait_response() == {"type": 4, "data": {
+        assert await press.wait_response() == {"type": Callback.CHANNEL_MESSAGE, "data": {
             "tts": False, "content": "more sources", "flags": 64, "allowed_mentions": {"parse": []}}}
         assert press.ephemeral
         with pytest.raises(LookupError):
@@ -242,14 +245,15 @@ async def test_callback_without_with_response_is_204_and_acknowledges(fake: Fake
     async with fake.running(SampleBot(fake)) as bot, aiohttp.ClientSession() as http:
         handle = await fake.send_interaction("slow")
         url = f"{fake.base_url}/interactions/{handle.id}/{handle.token}/callback"
-        async with http.post(url, json={"type": 5}) as answer:
+        async with http.post(url, json={"type": Callback.DEFERRED_CHANNEL_MESSAGE}) as answer:
             assert answer.status == 204
-        async with http.post(url, params={"with_response": "1"}, json={"type": 5}) as answer:
+        deferred = {"type": Callback.DEFERRED_CHANNEL_MESSAGE}
+        async with http.post(url, params={"with_response": "1"}, json=deferred) as answer:
             assert answer.status == 400 and answer.headers["Content-Type"] == "application/json"
             assert await answer.json() == {"code": 40060, "message": "Interaction has already been acknowledged."}
         await fake.wait_until(lambda: bot.errors, 2)
     assert [e.code for e in bot.errors] == [40060]
-    assert handle.response == {"type": 5}
+    assert handle.response == {"type": Callback.DEFERRED_CHANNEL_MESSAGE}
 
 
 @pytest.mark.asyncio
@@ -259,7 +263,7 @@ async def test_interaction_webhook_routes(fake: FakeDiscord) -> None:
         await fake.wait_until(lambda: handle.original_deleted, 3)
         in_dm = await fake.send_interaction("hello", dm=True)
         assert (await in_dm.wait_response())["data"]["content"] == "hello!"
-    assert handle.response == {"type": 5}
+    assert handle.response == {"type": Callback.DEFERRED_CHANNEL_MESSAGE}
     assert [e["content"] for e in handle.edits] == ["step 1", "step 3"]
     (follow,) = handle.followups
     assert fake.message(follow["id"])["content"] == "step 3"

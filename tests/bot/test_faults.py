@@ -9,8 +9,8 @@ from retrieval import Retriever
 from tests.bot.fake_discord.model import SEND_MESSAGES
 
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL, Callback
 
-EPHEMERAL = 64
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 
@@ -48,7 +48,7 @@ async def test_ask_whose_search_fails_is_not_left_thinking(fake, fast_retriever:
         monkeypatch.setattr(bot.service.retriever.get(), "answer", broken_search)
         handle = await fake.send_interaction("ask", {"question": RESETTLED})
         (notice,) = await handle.wait_followups(1, timeout=10)
-    assert handle.response["type"] == 5  # deferred: "thinking…" was shown, in public
+    assert handle.response["type"] == Callback.DEFERRED_CHANNEL_MESSAGE  # deferred: "thinking…" was shown, in public
     assert handle.original_deleted  # ...and taken away, so that the notice can be private
     assert notice["content"] == NOT_SEARCHED and notice["flags"] & EPHEMERAL
     assert len(tracebacks(caplog)) == 1 and unhandled(caplog) == []

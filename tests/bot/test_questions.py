@@ -12,6 +12,7 @@ from retrieval.ingest.split import MAX_PASSAGE_CHARS
 
 from ..conftest import GOLD, REPORTS
 from .conftest import GIANT_PARAGRAPH, plain, running_bot
+from .fake_discord.codes import EPHEMERAL
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 # as sent: escaped, so that a title's own markdown stays text (Discord shows "\[" as "[")
@@ -232,5 +233,5 @@ async def test_a_question_the_model_cannot_read_is_told_so_privately(fake, fast_
         (asked,) = await handle.wait_followups(1, timeout=10)
     assert notice["content"].startswith("I can only search these sources in English (this looks like Korean)")
     assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, not in the channel
-    assert "looks like German" in asked["content"] and asked["flags"] & 64 and not asked.get("embeds")
+    assert "looks like German" in asked["content"] and asked["flags"] & EPHEMERAL and not asked.get("embeds")
     assert fake.violations == []

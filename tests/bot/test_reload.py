@@ -13,8 +13,8 @@ from retrieval import RetrievalConfig, Retriever, open_retriever
 
 from ..conftest import SEEDS
 from .conftest import plain, running_bot
+from .fake_discord.codes import EPHEMERAL
 
-EPHEMERAL = 64
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 

@@ -13,6 +13,7 @@ from retrieval.service.client import RemoteRetriever
 from tests.retrieval.service.conftest import ServiceThread
 
 from .conftest import plain, running_bot
+from .fake_discord.codes import EPHEMERAL
 
 QUESTIONS = ["How many North Korean refugees has NAUH resettled?", "Who founded NAUH?", "What is NAUH?",
              "What did Moon Jae-in promise?", "What is the Jangmadang?"]
@@ -57,5 +58,5 @@ async def test_when_no_service_answers_the_asker_is_told_privately(fake, fast_re
     async with running_bot(fake, remote):
         handle = await fake.send_interaction("ask", {"question": QUESTIONS[0]})
         (notice,) = await handle.wait_followups(1, timeout=15)
-    assert notice["content"] == SERVICE_DOWN and notice["flags"] & 64
+    assert notice["content"] == SERVICE_DOWN and notice["flags"] & EPHEMERAL
     assert any("no retrieval service answered" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")

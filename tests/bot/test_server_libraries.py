@@ -21,7 +21,7 @@ from tests.bot.fake_discord import FakeDiscord
 
 from ..conftest import SEEDS
 from .conftest import plain, running_bot
-from .test_sources_admin import EPHEMERAL
+from .fake_discord.codes import EPHEMERAL, Callback
 
 GUILD_A, GUILD_B = 1_200_000_000_000_000_000, 1_200_000_000_000_000_100
 # A former /add-source upload: before per-server libraries it went into the shared sources folder, and stays there
@@ -65,7 +65,7 @@ async def run(fake: FakeDiscord, name: str, options: dict, who: int, guild: int 
     where = {"dm": True} if guild is None else {"channel_id": fake.channel_id("general", guild)}
     handle = await fake.send_interaction(name, options, user=who, **where)
     response = await handle.wait_response()
-    if response["type"] == 4:  # answered at once
+    if response["type"] == Callback.CHANNEL_MESSAGE:  # answered at once
         data = response["data"]
         return " ".join([data.get("content") or "", *(f"{e['title']} {e['description']}"
                                                         for e in data.get("embeds", []))]).strip()
@@ -103,7 +103,7 @@ async def test_each_managers_changes_are_seen_in_their_own_server_only(two_serve
     forums = {GUILD_A: fake.add_forum("help"), GUILD_B: int(fake.world.add_forum(GUILD_B, "help", ())["id"])}
     async with running_bot(fake, retriever, retrieval=config, question_channels=list(forums.values())) as bot:
         kind = {"faiss": "FaissFolder", "milvus": "MilvusPlace"}[config.store]
-        assert type(bot.service.libraries.place(GUILD_A)).__name__ == kind  # each server's in the same store
+        assert type(bot.service.libraries.place(GUILD_A, "d0")).__name__ == kind  # each server's in the same store
         added_a = await add(fake, u["alice"], GUILD_A, "Orchard Notes.txt", A_DOC)
         added_b = await add(fake, u["carol"], GUILD_B, "nauh-notice.txt", B_DOC)
         assert added_a.startswith("Added `orchard-notes`, **Orchard Notes**, to this server's own sources")
@@ -167,8 +167,7 @@ async def test_each_managers_changes_are_seen_in_their_own_server_only(two_serve
         assert "nauh-notice" not in await listed(fake, u["bob"], GUILD_B)
         assert "orchard-notes" in await listed(fake, u["bob"], GUILD_A)
         assert bot.service.retriever.get() is retriever  # the shared library was never rebuilt
-        assert bot.service.libraries.place(GUILD_A).has_build() and not bot.service.libraries.place(
-            GUILD_B).has_build()
+        assert bot.service.libraries.has_index(GUILD_A) and not bot.service.libraries.has_index(GUILD_B)
     assert (config.sources / "harbour-handbook.txt").read_bytes() == OLD_UPLOAD
     assert sorted(p.name for p in config.sources.iterdir()) == sorted([*(p.name for p in SEEDS.iterdir()),
                                                                        "harbour-handbook.txt"])
@@ -226,6 +225,6 @@ async def test_a_server_the_bot_leaves_keeps_its_library_for_the_grace_period(tw
         await bot_left(fake, bot, GUILD_B)
         assert libraries.expire(datetime.now(UTC) + timedelta(days=31)) == [GUILD_B]
         assert not (bot.service.config.server_sources / str(GUILD_B)).exists()
-        assert not libraries.place(GUILD_B).has_build() and libraries.place(GUILD_A).has_build()
+        assert not libraries.has_index(GUILD_B) and libraries.has_index(GUILD_A)
         cider = await run(fake, "ask", {"question": CIDER, "count": 1}, alice, GUILD_A)
     assert "presses cider from quince" in cider  # the other server's library is untouched

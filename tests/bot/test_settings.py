@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import votes_store
+from bot import database
 from bot.config import BotConfig
 from retrieval import Retriever
 
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL, Callback, OptionType
 
-EPHEMERAL = 64
 MODERATOR, MEMBER = 0, 1
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
@@ -29,7 +29,7 @@ def options(fake, group: str, sub: str, values: dict) -> list[dict]:
     """A subcommand's options as Discord sends them, typed from the synced command."""
     command = next(c for c in fake.commands if c["name"] == group)
     spec = {o["name"]: o for o in next(s for s in command["options"] if s["name"] == sub).get("options", [])}
-    return [{"name": sub, "type": 1, "options": [{"name": k, "type": spec[k]["type"], "value": v}
+    return [{"name": sub, "type": OptionType.SUB_COMMAND, "options": [{"name": k, "type": spec[k]["type"], "value": v}
                                                  for k, v in values.items()]}]
 
 
@@ -38,7 +38,7 @@ async def settings(fake, sub: str, values: dict | None = None, user: int = MODER
                                          user=fake.human_ids[user])
     response = await handle.wait_response()
     assert response["data"]["flags"] & EPHEMERAL
-    if response["type"] == 5:  # deferred while the change is written
+    if response["type"] == Callback.DEFERRED_CHANNEL_MESSAGE:  # deferred while the change is written
         (done,) = await handle.wait_followups(1, timeout=10)
         assert done["flags"] & EPHEMERAL
         return done["content"]
@@ -162,7 +162,7 @@ async def test_a_change_is_acknowledged_at_once_and_told_not_saved_while_the_dat
         fake, fast_retriever: Retriever, tmp_path: Path, monkeypatch):
     # each write waits this long for the lock before it fails (1.5 s in use): 20 of them in a row are still
     # far past the 3 s Discord gives a bot to acknowledge
-    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.5)
     db = tmp_path / "bot.sqlite"
     async with running_bot(fake, fast_retriever, feedback_db=db) as bot:
         with locked_by_another_process(db):

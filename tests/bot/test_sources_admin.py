@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -19,12 +20,12 @@ from retrieval.benchmarks.milvus_lite import MilvusServer
 from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.settings import ReadSettings
 from retrieval.store import index
-from tests.retrieval.ingest.test_formats import make_docx, report_pdf
 
 from ..conftest import SEEDS
+from ..support.documents import make_docx, report_pdf
 from .conftest import plain, running_bot
+from .fake_discord.codes import EPHEMERAL, Callback
 
-EPHEMERAL = 64
 MODERATOR, MEMBER = 0, 1  # fake.human_ids: alice has Manage Server, bob has not
 
 
@@ -40,7 +41,7 @@ async def command(fake, name: str, options: dict, user: int = MODERATOR) -> str:
     """Run a manager's command; the text of its private answer."""
     handle = await fake.send_interaction(name, options, user=fake.human_ids[user])
     response = await handle.wait_response()
-    if response["type"] == 4:  # answered at once (a refusal)
+    if response["type"] == Callback.CHANNEL_MESSAGE:  # answered at once (a refusal)
         assert response["data"]["flags"] & EPHEMERAL
         return response["data"]["content"]
     (done,) = await handle.wait_followups(1, timeout=30)
@@ -70,8 +71,9 @@ async def test_an_added_pdf_answers_at_once_with_its_page(fake, own_index, tmp_p
         second = await command(fake, "add-source", {"document": fake.upload("ferry.docx", docx)})
     assert "twelve thousand fish" in answer and "p. 3" in answer
     assert "passages from 2 sources" in second
-    manifest = bot.service.libraries.place(fake.guild_id).manifest()
-    assert 0 < manifest.embedded < manifest.vectors  # a server's library is built incrementally: only the new file
+    added = int(re.search(r": (\d+) passages, answering", second)[1])
+    total, embedded = map(int, re.search(r"(\d+) passages from 2 sources \((\d+) embedded", second).groups())
+    assert embedded == added < total  # a server's library is built incrementally: only the new file
     assert sorted(p.name for p in config.sources.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
     assert fake.violations == []
 

@@ -18,6 +18,7 @@ from retrieval import ConfigError, Retriever
 
 from ..conftest import PROJECT
 from .conftest import running_bot
+from .fake_discord.codes import CommandType, OptionType
 
 
 @pytest.mark.asyncio
@@ -27,15 +28,15 @@ async def test_commands_are_synced_with_names_options_and_descriptions(fake, fas
         assert set(commands) == {"ask", "sources", "source", "reindex", "add-source", "remove-source",
                                  "Check against sources", "settings", "report"}
         assert int(commands["reindex"]["default_member_permissions"]) == 1 << 5  # Manage Server
-        assert all(c["description"] for c in commands.values() if c["type"] == 1)  # slash commands
+        assert all(c["description"] for c in commands.values() if c["type"] == CommandType.CHAT_INPUT)  # slash commands
         ask = {o["name"]: o for o in commands["ask"]["options"]}
         assert ask["question"]["required"] is True and ask["question"]["max_length"] == 2000
         assert (ask["count"]["min_value"], ask["count"]["max_value"]) == (1, 25)
-        assert ask["private"]["type"] == 5  # boolean
+        assert ask["private"]["type"] == OptionType.BOOLEAN  # boolean
         source = {o["name"]: o for o in commands["source"]["options"]}
         assert source["id"]["autocomplete"] is True and source["paragraph"]["min_value"] == 1
         (document,) = commands["add-source"]["options"]
-        assert document["type"] == 11 and document["required"] is True  # an attachment
+        assert document["type"] == OptionType.ATTACHMENT and document["required"] is True  # an attachment
     assert fake.violations == []
 
 

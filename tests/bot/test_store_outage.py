@@ -17,6 +17,7 @@ from tests.conftest import SEEDS
 from tests.encoders import WordHashEncoder
 
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
@@ -34,7 +35,7 @@ async def test_a_store_outage_is_told_privately_without_the_address(fake, tmp_pa
         (asked,) = await handle.wait_followups(1, timeout=15)
     assert notice["content"] == SERVICE_DOWN
     assert notice["channel_id"] == str(fake.dm_channel_id(fake.human_ids[0]))  # privately, not in the channel
-    assert asked["content"] == SERVICE_DOWN and asked["flags"] & 64 and handle.original_deleted
+    assert asked["content"] == SERVICE_DOWN and asked["flags"] & EPHEMERAL and handle.original_deleted
     shown = [m.get("content", "") for m in fake.sent_messages()] + [m.get("content", "") for m in handle.followups]
     assert not any("127.0.0.1" in text or str(server.port) in text for text in shown)
     logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR" and "not searched" in r.getMessage()]

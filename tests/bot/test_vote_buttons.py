@@ -7,15 +7,15 @@ import threading
 
 import pytest
 
-from bot import votes_store
+from bot import database, question_log
+from bot.question_log import QuestionLog
 from bot.replies import FAILED
 from bot.vote_buttons import NOT_KEPT_NOW
-from bot.votes_store import FeedbackStore
 from retrieval import Retriever
 
 from .conftest import running_bot
+from .fake_discord.codes import EPHEMERAL
 
-EPHEMERAL = 64
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 
 
@@ -36,7 +36,7 @@ async def test_votes_are_stored_per_user_and_can_change(fake, fast_retriever: Re
             press = await fake.send_interaction(custom_id=buttons[label], message=answer, user=user)
             (thanks,) = await press.wait_followups(1)
             assert thanks["flags"] & EPHEMERAL and "recorded" in thanks["content"]
-    report = FeedbackStore(votes).report()
+    report = QuestionLog(votes).report()
     assert (report.answers, report.up, report.down) == (1, 0, 2)
     assert fake.violations == []
 
@@ -60,7 +60,7 @@ def warnings_logged(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 @pytest.mark.asyncio
 async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retriever: Retriever, tmp_path,
                                                              caplog: pytest.LogCaptureFixture, monkeypatch):
-    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.2)  # each refused write waits this long
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.2)  # each refused write waits this long
     votes = tmp_path / "votes.sqlite"
     async with running_bot(fake, fast_retriever, feedback_db=votes):
         await fake.send_message(RESETTLED, mention_bot=True)
@@ -87,7 +87,7 @@ async def test_a_locked_vote_database_never_holds_up_answers(fake, fast_retrieve
 @pytest.mark.asyncio
 async def test_answers_are_recorded_again_soon_after_the_lock_is_let_go(fake, fast_retriever: Retriever, tmp_path,
                                                                        caplog: pytest.LogCaptureFixture, monkeypatch):
-    monkeypatch.setattr(votes_store, "BUSY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.2)
     retry = 0.5  # records are dropped untried this long after a failure
     monkeypatch.setattr("bot.vote_buttons.RETRY_SECONDS", retry)
     votes = tmp_path / "votes.sqlite"
@@ -106,7 +106,7 @@ async def test_answers_are_recorded_again_soon_after_the_lock_is_let_go(fake, fa
         await fake.send_message(RESETTLED, mention_bot=True)
         answers = await fake.wait_sent(7, timeout=10)
     assert vote_buttons(answers[-1])  # buttons again, their votes kept
-    assert 2 <= FeedbackStore(votes).report().answers < 7  # what came while it was locked was dropped, not queued
+    assert 2 <= QuestionLog(votes).report().answers < 7  # what came while it was locked was dropped, not queued
 
 
 @pytest.mark.asyncio
@@ -145,13 +145,13 @@ async def test_a_vote_button_that_fails_answers_the_voter(fake, fast_retriever: 
     async with running_bot(fake, fast_retriever):
         await fake.send_message(RESETTLED, mention_bot=True)
         (answer,) = await fake.wait_sent(1, timeout=10)
-        monkeypatch.setattr(FeedbackStore, "vote", broken_vote)
+        monkeypatch.setattr(QuestionLog, "vote", broken_vote)
         press = await fake.send_interaction(custom_id=vote_buttons(answer)["Helpful"], message=answer)
         (notice,) = await press.wait_followups(1)
     assert notice["content"] == FAILED and notice["flags"] & EPHEMERAL
 
 
-def broken_vote(store: FeedbackStore, answer_id: int, user_id: int, value: int) -> bool:
+def broken_vote(store: QuestionLog, answer_id: int, user_id: int, value: int) -> bool:
     raise KeyError(answer_id)  # a bug, not a database problem
 
 
@@ -169,7 +169,7 @@ async def test_an_answer_never_waits_for_its_record(fake, fast_retriever: Retrie
         press = await fake.send_interaction(custom_id=vote_buttons(answer)["Helpful"], message=answer)
         (thanks,) = await press.wait_followups(1, timeout=10)
     assert answer["embeds"] and "recorded" in thanks["content"]  # the vote, queued after the record, found it
-    assert FeedbackStore(votes).report().up == 1
+    assert QuestionLog(votes).report().up == 1
 
 
 @pytest.mark.asyncio
@@ -177,14 +177,14 @@ async def test_a_report_being_made_holds_up_neither_answers_nor_votes(fake, fast
                                                                       monkeypatch):
     making = threading.Event()
     release = threading.Event()
-    report = votes_store.report
+    report = question_log.report
 
     def slow_report(*args):
         making.set()
         release.wait(30)  # a report over a long question log, in another server
         return report(*args)
 
-    monkeypatch.setattr(votes_store, "report", slow_report)
+    monkeypatch.setattr(question_log, "report", slow_report)
     async with running_bot(fake, fast_retriever, feedback_db=tmp_path / "votes.sqlite"):
         await fake.send_message(RESETTLED, mention_bot=True)
         (earlier,) = await fake.wait_sent(1, timeout=10)

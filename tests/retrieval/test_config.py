@@ -7,11 +7,7 @@ import pytest
 from retrieval import ConfigError, RetrievalConfig, load_config
 from retrieval.settings import SearchSettings
 
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from ..support.configs import assert_refused, write
 
 
 def test_defaults_without_a_file():
@@ -62,18 +58,21 @@ def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, message: 
     assert_refused(load_config, tmp_path, text, message)
 
 
-def assert_refused(load, tmp_path: Path, text: str, message: str) -> None:
-    """`load` refuses a config file holding `text` with a ConfigError matching `message` and naming the file."""
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigError, match=message) as error:
-        load(path)
-    assert str(path) in str(error.value)
-
-
 def test_sections_other_programs_own_are_left_to_them(tmp_path: Path):
     config = load_config(write(tmp_path, '[retrieval]\nbatch_size = 8\n\n[bot]\ncooldown_seconds = 1\n'
                                          'question_channels = "not checked here"\n'))
     assert config.retrieval.batch_size == 8 and not hasattr(config, "bot")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[retrival]\nsources = "docs"\n', r"unknown section \[retrival\]; did you mean \[retrieval\]\? known sections: "
+     "retrieval, bot"),
+    ("[bots]\ncooldown_seconds = 1\n", r"unknown section \[bots\]; did you mean \[bot\]\?"),
+    ("[server]\nport = 1\n", r"unknown section \[server\]; known sections: retrieval, bot"),
+])
+def test_a_misspelt_section_is_refused_naming_the_nearest(tmp_path: Path, text: str, message: str):
+    # left alone it would be skipped, and every setting in it silently left at its default
+    assert_refused(load_config, tmp_path, text, message)
 
 
 def test_a_folder_is_not_a_config_file(tmp_path: Path):

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalConfig, open_retriever
+from retrieval.ingest import prepared
+from retrieval.loader import build_from
+from retrieval.settings import ReadSettings
 
 from ..conftest import SEED_PASSAGES, SEEDS
 from ..encoders import WordHashEncoder
@@ -52,3 +55,18 @@ def test_the_readme_example_works_twice_in_a_row(tmp_path: Path, monkeypatch: py
         hits = retriever.search("How many North Korean refugees has NAUH resettled?", k=3)
         assert hits and all(hit.citation.startswith("[") for hit in hits)
     assert retriever.index.manifest.vectors == SEED_PASSAGES
+
+
+def test_a_build_finds_near_duplicates_within_the_configured_reading_bounds(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    """[retrieval.reading] bounds the near-duplicate search of every build, not the defaults (issue 27, item 4)."""
+    asked: list[ReadSettings] = []
+    real = prepared.near_duplicates
+    monkeypatch.setattr(prepared, "near_duplicates", lambda passages, reading: asked.append(reading) or real(
+        passages, reading))
+    reading = ReadSettings(seconds=45.0, memory_mb=900.0)
+    config = RetrievalConfig(sources=SEEDS, index=tmp_path / "first", reading=reading)
+    open_retriever(config, progress=False, encoder=WordHashEncoder())
+    monkeypatch.setattr("retrieval.loader.load_encoder", lambda *args: WordHashEncoder())
+    build_from(config, SEEDS, index=tmp_path / "second", progress=False)
+    assert asked == [reading, reading]

@@ -17,8 +17,10 @@ from pathlib import Path
 from ...settings import DEFAULT_READING, ReadSettings
 from ..readers import Document, read_document
 from . import markdown, pdf, web, word
+from .common import PagesDone, ReadOptions
 
-READERS: dict[str, Callable[[Path, str], Document]] = {
+# Every format's reader takes the file, its source id and the ReadOptions; a suffix not here is read as plain text.
+READERS: dict[str, Callable[[Path, str, ReadOptions], Document]] = {
     ".pdf": pdf.read_pdf,
     ".html": web.read_html,
     ".htm": web.read_html,
@@ -30,13 +32,10 @@ FORMAT_SUFFIXES = frozenset(READERS)
 
 
 def read_any(path: Path, key: str, reading: ReadSettings = DEFAULT_READING,
-             pages_done: pdf.PagesDone | None = None) -> Document:
+             pages_done: PagesDone | None = None) -> Document:
     """The file read by its format's reader, here and unbounded (reader_process.read_bounded is the bounded
     way); a .txt file (or any other) as plain text. `pages_done` hears of each page of a PDF (the one format
-    slow enough to need a bar); a Word file's parts may unzip to `reading.max_unzipped_mb` together."""
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        return pdf.read_pdf(path, key, pages_done)
-    if suffix == ".docx":
-        return word.read_docx(path, key, reading.max_unzipped_mb)
-    return READERS.get(suffix, read_document)(path, key)
+    slow enough to need a bar); a Word file's parts may unzip to `reading.max_unzipped_mb` together, and it may
+    hold `reading.passages` paragraphs with text."""
+    reader = READERS.get(path.suffix.lower())
+    return read_document(path, key) if reader is None else reader(path, key, ReadOptions(reading, pages_done))

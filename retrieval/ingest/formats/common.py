@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ...records import Role
+from ...settings import DEFAULT_READING, ReadSettings
 from ..layout import BYLINE, CAPTION, HEADING_MAX_CHARS, Block
 from ..readers import cap_field, derive_meta
+
+PagesDone = Callable[[int, int], None]  # told (pages read, pages in all) after each page
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What every format's reader is handed beside the file: the reading limits (a Word file's parts unzip to
+    `reading.max_unzipped_mb` together) and who hears of each page read (a PDF's progress bar), each reader taking
+    what concerns its format."""
+
+    reading: ReadSettings = DEFAULT_READING
+    pages_done: PagesDone | None = None
+
+
+READ_PLAINLY = ReadOptions()
 
 
 def prose_role(text: str, in_header: bool) -> Role:

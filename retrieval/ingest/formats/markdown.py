@@ -13,7 +13,7 @@ from ...errors import SourceError
 from ...records import Role
 from ..layout import Block
 from ..readers import FRONT_MATTER, Document, parse_front_matter, read_text
-from .common import file_meta, in_header, prose_role, with_sections
+from .common import READ_PLAINLY, ReadOptions, file_meta, in_header, prose_role, with_sections
 
 PARSER = MarkdownIt("commonmark").enable("table")
 # markdown-it skips whatever lies deeper than its maxNesting (20, CommonMark's preset) without a word; the
@@ -22,7 +22,7 @@ MAX_NESTING = PARSER.options.maxNesting
 CONTAINERS = ("blockquote_open", "list_item_open")
 
 
-def read_markdown(path: Path, key: str) -> Document:
+def read_markdown(path: Path, key: str, options: ReadOptions = READ_PLAINLY) -> Document:
     text = read_text(path)
     stated: dict[str, str | None] = {}
     front_lines = 0

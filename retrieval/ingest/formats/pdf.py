@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from ...errors import SourceError
 from ...records import Role
 from ..layout import SENTENCE_END, Block, looks_like_heading
 from ..readers import Document
-from .common import clean, file_meta, in_header, out_of_memory, prose_role, with_sections
+from .common import READ_PLAINLY, ReadOptions, clean, file_meta, in_header, out_of_memory, prose_role, with_sections
 
 # A word broken at a line end: a letter, then a hyphen (or a soft hyphen) closing the line.
 BROKEN_WORD = re.compile(r"[^\W\d_][-\u2010\xad]$")
@@ -33,11 +32,11 @@ RESAVE = "it may be damaged; open it in a PDF viewer and save or print it to a n
 # pypdf lays out about 60 pages a second here with an embedded font (the squad-dev PDFs of `eval --formats`),
 # 230 with the base fonts: from this many pages a file takes a second or more, worth a progress bar of its own.
 LONG_PDF_PAGES = 50
-PagesDone = Callable[[int, int], None]  # told (pages read, pages in all) after each page
 
 
-def read_pdf(path: Path, key: str, pages_done: PagesDone | None = None) -> Document:
-    """The PDF's paragraphs; `pages_done` is told of each page read (a progress bar's source)."""
+def read_pdf(path: Path, key: str, options: ReadOptions = READ_PLAINLY) -> Document:
+    """The PDF's paragraphs; `options.pages_done` is told of each page read (a progress bar's source)."""
+    pages_done = options.pages_done
     reader = open_pdf(path)
     try:
         count = len(reader.pages)

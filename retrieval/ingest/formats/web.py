@@ -11,7 +11,7 @@ from ...errors import SourceError
 from ...records import Role
 from ..layout import Block
 from ..readers import Document
-from .common import clean, file_meta, out_of_memory, same, with_sections
+from .common import READ_PLAINLY, ReadOptions, clean, file_meta, out_of_memory, same, with_sections
 
 # Dates only from the page's metadata and markup: an "extensive" search would take any date in the text (a
 # copyright year, an event) for the publication date.
@@ -20,7 +20,7 @@ NO_TEXT = ("has no article text that could be told apart from the page around it
            "(not a home or index page), or paste its text into a .txt file")
 
 
-def read_html(path: Path, key: str) -> Document:
+def read_html(path: Path, key: str, options: ReadOptions = READ_PLAINLY) -> Document:
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # it logs each page it discards; we raise instead

@@ -8,10 +8,19 @@ from pathlib import Path
 
 from ...errors import SourceError
 from ...records import Role
-from ...settings import MAX_UNZIPPED_MB
 from ..layout import Block
 from ..readers import Document
-from .common import clean, file_meta, in_header, iso_date, out_of_memory, prose_role, with_sections
+from .common import (
+    READ_PLAINLY,
+    ReadOptions,
+    clean,
+    file_meta,
+    in_header,
+    iso_date,
+    out_of_memory,
+    prose_role,
+    with_sections,
+)
 from .zipped import check_zip
 
 HEADING_STYLES = ("Title", "Heading", "Subtitle")
@@ -21,15 +30,28 @@ TEMPLATE_CREATED = "2013-12-23"
 RESAVE = "save it again from Word (or LibreOffice) as .docx"
 
 
-def read_docx(path: Path, key: str, max_unzipped_mb: float = MAX_UNZIPPED_MB) -> Document:
+class TooManyParagraphs(Exception):
+    """More paragraphs with text than a document may give passages: refused before they are read."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
+
+
+def read_docx(path: Path, key: str, options: ReadOptions = READ_PLAINLY) -> Document:
     """The Word file's paragraphs and table rows, after its zip directory is checked (zipped.py): a part that would
-    unzip past `max_unzipped_mb` in all, or like a zip bomb, is never inflated."""
+    unzip past `options.reading.max_unzipped_mb` in all, or like a zip bomb, is never inflated. A file of more
+    than `options.reading.passages` paragraphs with text is refused before they are read (a second each 10,000
+    of them)."""
     import docx
     from docx.table import Table
 
-    check_zip(path, max_unzipped_mb, RESAVE)
+    check_zip(path, options.reading.max_unzipped_mb, RESAVE)
     try:
         document = docx.Document(str(path))
+        with_text = int(document.element.body.xpath("count(.//w:p[w:r/w:t])"))
+        if with_text > options.reading.passages:
+            raise TooManyParagraphs(with_text)
         style_of = style_names()
         blocks: list[Block] = []
         for item in document.iter_inner_content():
@@ -45,6 +67,10 @@ def read_docx(path: Path, key: str, max_unzipped_mb: float = MAX_UNZIPPED_MB) ->
         stated = {"title": clean(properties.title),
                   "author": None if author == TEMPLATE_AUTHOR else author,
                   "date": None if created == TEMPLATE_CREATED and author == TEMPLATE_AUTHOR else created}
+    except TooManyParagraphs as many:
+        raise SourceError(f"{path} holds {many.count:,} paragraphs with text, over the {options.reading.passages:,} "
+                          "passages one document may give (`passages` in the config's [retrieval.reading] table); "
+                          "split it into several files, or join its short paragraphs") from None
     except Exception as exc:  # a damaged file fails in many shapes (not a zip, parts missing, bad XML); name it
         if out_of_memory(exc):
             raise MemoryError from exc

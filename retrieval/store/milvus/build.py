@@ -14,7 +14,7 @@ from pymilvus import MilvusClient
 
 from ...encode.embed import ModelIdentity, TextEncoder
 from ...errors import IndexProblem
-from ...ingest.corpus import Corpus
+from ...records import PreparedCorpus
 from ..build import build_parts
 from ..index import IndexManifest, new_manifest
 from ..reuse import CONTEXTS as CONTEXTS_FILES
@@ -32,7 +32,7 @@ PAGE = 4096  # entities read in one query when reading a whole collection
 STALE_BUILD = timedelta(hours=6)
 
 
-def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sources_path: Path,
+def build_milvus(place: MilvusPlace, corpus: PreparedCorpus, encoder: TextEncoder, sources_path: Path,
                  progress: bool = True, reuse: bool = True, index_type: str = "auto",
                  vectors_from: Path | None = None) -> IndexManifest:
     """Build the corpus into new collections, reusing the live build's vectors for unchanged texts (or, with no
@@ -49,7 +49,8 @@ def build_milvus(place: MilvusPlace, corpus: Corpus, encoder: TextEncoder, sourc
             create_collections(client, place, build, parts.vectors.shape[1], len(parts.vectors),
                                len(parts.sentences.vectors), index_type)
             write_rows(client, place, build, corpus, parts)
-            manifest = new_manifest(corpus, parts, encoder.identity, sources_path, time.perf_counter() - start, {})
+            manifest = new_manifest(corpus, parts, encoder.identity, sources_path,
+                                    corpus.seconds + time.perf_counter() - start, {})
             write_records(client, place, build, corpus, parts, manifest)
             switch_alias(client, place, build)
     except BaseException:

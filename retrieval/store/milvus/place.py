@@ -12,7 +12,7 @@ from pymilvus.exceptions import MilvusException
 
 from ...encode.embed import TextEncoder
 from ...errors import IndexCorrupt, IndexMissing, IndexProblem
-from ...ingest.corpus import Corpus
+from ...records import PreparedCorpus
 from ..index import IndexManifest
 from .build import build_milvus
 from .common import KINDS, RECORDS, message, milvus_errors, named, read_manifest
@@ -96,7 +96,7 @@ class MilvusPlace:
     def has_build(self) -> bool:
         return self.live_build(self.connect()) is not None
 
-    def build(self, corpus: Corpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
+    def build(self, corpus: PreparedCorpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
               reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
         return build_milvus(self, corpus, encoder, sources_path, progress, reuse, index_type, vectors_from)
 

@@ -13,8 +13,7 @@ from pymilvus import DataType, Function, FunctionType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
 from ...errors import IndexProblem
-from ...ingest.corpus import Corpus
-from ...records import Source
+from ...records import PreparedCorpus, Source
 from ..ann import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS, index_kind, inverted_lists
 from ..index import BuiltParts, IndexManifest
 from ..lexical import K1, Analyzer, B
@@ -94,12 +93,13 @@ def create(client: MilvusClient, name: str, schema, indexes) -> None:
     client.load_collection(name)
 
 
-def write_rows(client: MilvusClient, place: MilvusPlace, build: str, corpus: Corpus, parts: BuiltParts) -> None:
+def write_rows(client: MilvusClient, place: MilvusPlace, build: str, corpus: PreparedCorpus,
+               parts: BuiltParts) -> None:
     words = Analyzer().tokens_many(parts.texts)
     groups = {row: group for group in parts.duplicates for row in group}
     offsets = parts.sentences.offsets.tolist()
     records = [{"passage": p.to_dict(), "copies": groups.get(row, []), "sentences": offsets[row:row + 2]}
-               for row, p in enumerate(corpus.answerable())]
+               for row, p in enumerate(corpus.answerable)]
     rows = [{"row": row, "hash": digest.hex(), "words": " ".join(tokens), "vector": vector, "record": record}
             for row, (digest, tokens, vector, record) in enumerate(zip(parts.hashes.tolist(), words,
                                                                        parts.vectors.tolist(), records, strict=True))]
@@ -121,8 +121,8 @@ def write_rows(client: MilvusClient, place: MilvusPlace, build: str, corpus: Cor
                                                        np.asarray(sentences.vectors).tolist(), strict=True))))
 
 
-def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: Corpus, parts: BuiltParts,
-                  manifest: IndexManifest) -> None:
+def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: PreparedCorpus,
+                  parts: BuiltParts, manifest: IndexManifest) -> None:
     """The sources (each with the numbers of its blocks) and every block by number, for reading a source
     whole, and the words' document frequencies, then the manifest that makes the build whole."""
     records = [record(f"source:{n}", "source", {"source": source.to_dict(), "blocks": span})
@@ -139,7 +139,7 @@ def write_records(client: MilvusClient, place: MilvusPlace, build: str, corpus: 
     client.flush(collection)
 
 
-def source_spans(corpus: Corpus) -> Iterator[tuple[Source, list[int]]]:
+def source_spans(corpus: PreparedCorpus) -> Iterator[tuple[Source, list[int]]]:
     """Each source with its blocks' numbers, first and one past the last (a corpus keeps a document's blocks
     together), and how many are answerable."""
     at: dict[str, list[int]] = {}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
+from .codes import THREAD_TYPES
 from .model import Payload, World
 from .waiting import Changes
 
@@ -174,7 +175,7 @@ class Gateway:
         if not intents & INTENT_GUILD_PRESENCES:
             guild["members"] = [m for m in guild["members"] if m["user"]["id"] == str(self.world.bot_user_id)]
         guild["threads"] = [
-            c for c in self.world.channels.values() if c.get("guild_id") == str(guild_id) and c["type"] in (10, 11, 12)
+            c for c in self.world.channels.values() if c.get("guild_id") == str(guild_id) and c["type"] in THREAD_TYPES
         ]
         return guild
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .codes import Callback, InteractionType
 from .model import Payload
 from .waiting import Changes
 
-APPLICATION_COMMAND = 2
-MESSAGE_COMPONENT = 3
-AUTOCOMPLETE = 4
-# callback types each interaction type accepts (1 PONG is only for HTTP interactions, never the gateway)
-ALLOWED_CALLBACKS = {APPLICATION_COMMAND: {4, 5, 9}, MESSAGE_COMPONENT: {4, 5, 6, 7, 9}, AUTOCOMPLETE: {8}}
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = InteractionType
+# the callbacks each interaction type accepts
+ALLOWED_CALLBACKS = {
+    APPLICATION_COMMAND: {Callback.CHANNEL_MESSAGE, Callback.DEFERRED_CHANNEL_MESSAGE, Callback.MODAL},
+    MESSAGE_COMPONENT: {Callback.CHANNEL_MESSAGE, Callback.DEFERRED_CHANNEL_MESSAGE, Callback.DEFERRED_UPDATE_MESSAGE,
+                        Callback.UPDATE_MESSAGE, Callback.MODAL},
+    AUTOCOMPLETE: {Callback.AUTOCOMPLETE_RESULT},
+}
 
 
 @dataclass
@@ -61,7 +65,7 @@ class InteractionHandle:
         return bool((data.get("flags") or 0) & 64)
 
     async def wait_response(self, timeout: float = 5.0) -> Payload:
-        """Wait for the callback the bot sent (type 4/5/6/7/8/9) and return its body."""
+        """Wait for the callback the bot sent (a Callback type) and return its body."""
         return await self._changes.wait_until(lambda: self.response, timeout, f"a response to interaction {self.id}")
 
     async def wait_followups(self, n: int = 1, timeout: float = 5.0) -> list[Payload]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .codes import ComponentType
+
 Errors = dict[str, Any]
 
 CONTENT_MAX = 2000
@@ -63,7 +65,7 @@ def check_embeds(embeds: list[dict[str, Any]], errors: Errors) -> None:
 def _check_component(component: dict[str, Any], path: tuple[str | int, ...], errors: Errors) -> None:
     if "custom_id" in component:
         _max_len(errors, (*path, "custom_id"), component["custom_id"], CUSTOM_ID_MAX)
-    if component.get("type") == 2:
+    if component.get("type") == ComponentType.BUTTON:
         _max_len(errors, (*path, "label"), component.get("label"), BUTTON_LABEL_MAX)
     options = component.get("options") or []
     if len(options) > SELECT_OPTIONS_MAX:

@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from .codes import REFERENCE_DEFAULT, ChannelType, MessageType
+
 DISCORD_EPOCH_MS = 1420070400000
 ADMINISTRATOR = 1 << 3
 SEND_MESSAGES = 1 << 11
@@ -154,7 +156,8 @@ class World:
     @staticmethod
     def _text_channel(channel_id: int, guild_id: int, name: str, position: int) -> Payload:
         return {
-            "id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name, "position": position,
+            "id": str(channel_id), "type": ChannelType.GUILD_TEXT, "guild_id": str(guild_id), "name": name,
+            "position": position,
             "topic": None, "nsfw": False, "last_message_id": None, "rate_limit_per_user": 0,
             "parent_id": None, "permission_overwrites": [], "flags": 0,
         }
@@ -224,15 +227,16 @@ class World:
             channel_id = self.ids.next()
             self.dm_by_user[user_id] = channel_id
             self.channels[channel_id] = {
-                "id": str(channel_id), "type": 1, "last_message_id": None, "flags": 0,
+                "id": str(channel_id), "type": ChannelType.DM, "last_message_id": None, "flags": 0,
                 "recipients": [self.users[user_id]],
             }
         return self.channels[self.dm_by_user[user_id]]
 
     def add_forum(self, guild_id: int, name: str, tags: tuple[str, ...]) -> Payload:
-        """A forum channel (type 15) with a tag of each name; posts in it are threads."""
+        """A forum channel with a tag of each name; posts in it are threads."""
         forum_id = self.ids.next()
-        forum = {**self._text_channel(forum_id, guild_id, name, len(self.guilds[guild_id]["channels"])), "type": 15,
+        forum = {**self._text_channel(forum_id, guild_id, name, len(self.guilds[guild_id]["channels"])),
+                 "type": ChannelType.GUILD_FORUM,
                  "available_tags": [{"id": str(self.ids.next()), "name": tag, "moderated": False, "emoji_id": None,
                                      "emoji_name": None} for tag in tags],
                  "default_reaction_emoji": None, "default_sort_order": None, "default_forum_layout": 0}
@@ -284,9 +288,9 @@ class World:
         reference = body.get("message_reference")
         if reference and reference.get("message_id"):
             referenced = self.messages.get(int(reference["message_id"]))
-            message["type"] = 19
+            message["type"] = MessageType.REPLY
             message["message_reference"] = {
-                "type": 0, "message_id": str(reference["message_id"]), "channel_id": str(channel_id),
+                "type": REFERENCE_DEFAULT, "message_id": str(reference["message_id"]), "channel_id": str(channel_id),
                 **({"guild_id": str(guild_id)} if guild_id else {}),
             }
             message["referenced_message"] = copy.deepcopy(referenced)

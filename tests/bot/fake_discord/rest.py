@@ -13,14 +13,12 @@ from typing import Any
 from aiohttp import web
 
 from . import limits
+from .codes import EPHEMERAL, LOADING, THREAD_TYPES, Callback, CommandType
 from .gateway import APP_FLAG_GATEWAY_MESSAGE_CONTENT, Gateway
 from .interactions import ALLOWED_CALLBACKS, AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionHandle, Rejection
 from .model import MANAGE_THREADS, SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, Payload, World
 from .waiting import Changes
 
-MESSAGE_FLAG_EPHEMERAL = 1 << 6
-MESSAGE_FLAG_LOADING = 1 << 7
-THREAD_TYPES = {10, 11, 12}
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
@@ -246,7 +244,8 @@ class RestApi:
         synced = []
         for command in req.json:
             echoed = {
-                "type": 1, "description": "", "options": [], "default_member_permissions": None, "nsfw": False,
+                "type": CommandType.CHAT_INPUT, "description": "", "options": [], "default_member_permissions": None,
+                "nsfw": False,
                 **command, "id": old.get(command["name"]) or str(self.world.ids.next()),
                 "application_id": str(self.application_id), "version": str(self.world.ids.next()),
             }
@@ -368,20 +367,21 @@ class RestApi:
             errors = {"type": {"_errors": [{"code": "INTERACTION_RESPONSE_TYPE_INVALID",
                                             "message": f"Callback type {callback_type} is not valid here"}]}}
             raise self.reject(req, "interaction", 400, 50035, "Invalid Form Body", errors, handle)
-        if callback_type == 8:
+        if callback_type == Callback.AUTOCOMPLETE_RESULT:
             errors = limits.check_choices(data)
             if errors:
                 raise self.reject(req, "limits", 400, 50035, "Invalid Form Body", errors, handle)
-        elif callback_type in (4, 7):
-            self.check_message(req, data, create=callback_type == 4, handle=handle)
+        elif callback_type in (Callback.CHANNEL_MESSAGE, Callback.UPDATE_MESSAGE):
+            self.check_message(req, data, create=callback_type == Callback.CHANNEL_MESSAGE, handle=handle)
         handle.responses.append(body)
         message = await self._apply_callback(handle, callback_type, data)
         if req.query.get("with_response", "").lower() not in ("1", "true"):
             return 204, None
         flags = (message or {}).get("flags", 0)
         result: Payload = {"interaction": {
-            "id": str(handle.id), "type": handle.type, "response_message_loading": callback_type == 5,
-            "response_message_ephemeral": bool(flags & MESSAGE_FLAG_EPHEMERAL),
+            "id": str(handle.id), "type": handle.type,
+            "response_message_loading": callback_type == Callback.DEFERRED_CHANNEL_MESSAGE,
+            "response_message_ephemeral": bool(flags & EPHEMERAL),
         }, "resource": {"type": callback_type}}
         if message is not None:
             result["interaction"]["response_message_id"] = message["id"]
@@ -390,16 +390,18 @@ class RestApi:
 
     async def _apply_callback(self, handle: InteractionHandle, callback_type: int, data: Payload) -> Payload | None:
         channel_id = int(handle.payload["channel_id"])
-        if callback_type in (4, 5):
-            flags = (data.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL
-            body = data if callback_type == 4 else {"content": "", "flags": flags | MESSAGE_FLAG_LOADING}
+        if callback_type in (Callback.CHANNEL_MESSAGE, Callback.DEFERRED_CHANNEL_MESSAGE):
+            flags = (data.get("flags") or 0) & EPHEMERAL
+            loading = {"content": "", "flags": flags | LOADING}
+            body = data if callback_type == Callback.CHANNEL_MESSAGE else loading
             handle.original = self._interaction_message(handle, channel_id, body)
             if not flags:
                 await self.gateway.dispatch_message("MESSAGE_CREATE", handle.original)
-        elif callback_type == 7 and handle.original is not None:
+        elif callback_type == Callback.UPDATE_MESSAGE and handle.original is not None:
             edited = self.world.edit_message(int(handle.original["id"]), data)
             await self.gateway.dispatch_message("MESSAGE_UPDATE", edited)
-        return handle.original if callback_type in (4, 5, 7) else None
+        shown = (Callback.CHANNEL_MESSAGE, Callback.DEFERRED_CHANNEL_MESSAGE, Callback.UPDATE_MESSAGE)
+        return handle.original if callback_type in shown else None
 
     def _interaction_message(self, handle: InteractionHandle, channel_id: int, body: Payload) -> Payload:
         user = handle.payload.get("member", {}).get("user") or handle.payload.get("user")
@@ -432,15 +434,15 @@ class RestApi:
         self.check_message(req, body, create=True, handle=handle)
         original = handle.original
         event = "MESSAGE_CREATE"
-        if original is not None and original["flags"] & MESSAGE_FLAG_LOADING:
+        if original is not None and original["flags"] & LOADING:
             # Discord: the first follow-up after a deferred response replaces the "thinking" message.
-            keep = original["flags"] & MESSAGE_FLAG_EPHEMERAL
+            keep = original["flags"] & EPHEMERAL
             message = self.world.edit_message(int(original["id"]), {**body, "flags": keep})
             message["edited_timestamp"], event = None, "MESSAGE_UPDATE"
         else:
             message = self._interaction_message(handle, int(handle.payload["channel_id"]), body)
         handle.followups.append(message)
-        if not message["flags"] & MESSAGE_FLAG_EPHEMERAL:
+        if not message["flags"] & EPHEMERAL:
             await self.gateway.dispatch_message(event, message)
         return 200, message
 
@@ -453,10 +455,10 @@ class RestApi:
         found = self._webhook_message(req, handle, message)
         body = req.json or {}
         self.check_message(req, body, create=False, handle=handle)
-        flags = found["flags"] & ~MESSAGE_FLAG_LOADING
+        flags = found["flags"] & ~LOADING
         edited = self.world.edit_message(int(found["id"]), {**body, "flags": flags})
         handle.edits.append(body)
-        if not flags & MESSAGE_FLAG_EPHEMERAL:
+        if not flags & EPHEMERAL:
             await self.gateway.dispatch_message("MESSAGE_UPDATE", edited)
         return 200, edited
 
@@ -494,7 +496,8 @@ def _check_commands(commands: list[Payload]) -> limits.Errors:
     if len(commands) > 100:
         limits.add_error(errors, (), "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
     for i, command in enumerate(commands):
-        _check_named(command, (i,), errors, chat_input=command.get("type", 1) == 1)
+        chat_input = command.get("type", CommandType.CHAT_INPUT) == CommandType.CHAT_INPUT
+        _check_named(command, (i,), errors, chat_input=chat_input)
         for j, option in enumerate(command.get("options") or []):
             _check_named(option, (i, "options", j), errors, chat_input=True)
         required = [bool(o.get("required")) for o in command.get("options") or [] if o.get("type") not in (1, 2)]

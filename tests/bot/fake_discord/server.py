@@ -16,6 +16,7 @@ import discord.http
 import yarl
 from aiohttp import web
 
+from .codes import CommandType, OptionType
 from .gateway import Gateway, GatewayFrame, GatewaySession, Heartbeat
 from .interactions import APPLICATION_COMMAND, AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionHandle
 from .model import Payload, Snowflakes, World
@@ -27,7 +28,8 @@ DEFAULT_APPLICATION_ID = 1_100_000_000_000_000_002
 DEFAULT_GUILD_ID = 1_200_000_000_000_000_000
 T = TypeVar("T")
 ClientT = TypeVar("ClientT", bound=discord.Client)
-OPTION_TYPES: dict[type, int] = {str: 3, int: 4, bool: 5, float: 10}
+OPTION_TYPES: dict[type, int] = {str: OptionType.STRING, int: OptionType.INTEGER, bool: OptionType.BOOLEAN,
+                                  float: OptionType.NUMBER}
 
 
 class FakeDiscord:
@@ -266,11 +268,11 @@ class FakeDiscord:
                                target: Payload | None = None, timeout: float = 5.0) -> InteractionHandle:
         """Dispatch INTERACTION_CREATE and return a handle on what the bot does with it.
 
-        ``type`` defaults to 3 (component) with ``custom_id``, 4 (autocomplete) with ``focused`` (the name of
-        the option being typed), else 2 (slash command ``name``; it must have been synced; a message command
-        is given the ``target`` message, which Discord sends whole in ``resolved.messages``). ``options`` maps
-        option names to values (types come from the synced command) or is a raw option list. A component
-        interaction needs the ``message`` (object or id) the component is on.
+        ``type`` defaults to MESSAGE_COMPONENT with ``custom_id``, AUTOCOMPLETE with ``focused`` (the name of
+        the option being typed), else APPLICATION_COMMAND (slash command ``name``; it must have been synced; a
+        message command is given the ``target`` message, which Discord sends whole in ``resolved.messages``).
+        ``options`` maps option names to values (types come from the synced command) or is a raw option list. A
+        component interaction needs the ``message`` (object or id) the component is on.
         """
         kind = type or (MESSAGE_COMPONENT if custom_id else AUTOCOMPLETE if focused else APPLICATION_COMMAND)
         user_id = user or self.world.human_ids[0]
@@ -391,7 +393,8 @@ class FakeDiscord:
             missing = [n for n, o in definitions.items() if o.get("required") and n not in given]
             if kind == APPLICATION_COMMAND and missing:
                 raise ValueError(f"Discord would not send /{name} without required options {missing}")
-        data: Payload = {"id": command["id"], "name": name, "type": command.get("type", 1), "options": raw}
+        data: Payload = {"id": command["id"], "name": name, "type": command.get("type", CommandType.CHAT_INPUT),
+                         "options": raw}
         resolved = self._resolved(raw, guild_id)
         if resolved:
             data["resolved"] = resolved
@@ -405,14 +408,14 @@ class FakeDiscord:
             for kind, found in self._resolved(option.get("options") or [], guild_id).items():  # subcommands'
                 resolved.setdefault(kind, {}).update(found)
             value = str(option.get("value"))
-            if option.get("type") == 6 and int(value) in self.world.users:
+            if option.get("type") == OptionType.USER and int(value) in self.world.users:
                 resolved.setdefault("users", {})[value] = self.world.users[int(value)]
                 if guild_id is not None:
                     member = self.world.member(guild_id, int(value))
                     resolved.setdefault("members", {})[value] = {k: v for k, v in member.items() if k != "user"}
-            elif option.get("type") == 11 and int(value) in self.uploads:
+            elif option.get("type") == OptionType.ATTACHMENT and int(value) in self.uploads:
                 resolved.setdefault("attachments", {})[value] = self.uploads[int(value)][0]
-            elif option.get("type") == 7 and int(value) in self.world.channels:
+            elif option.get("type") == OptionType.CHANNEL and int(value) in self.world.channels:
                 resolved.setdefault("channels", {})[value] = {**self.world.channels[int(value)], "permissions": "0"}
         return resolved
 

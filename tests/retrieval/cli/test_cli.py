@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import RetrievalConfig, Retriever, load_corpus, loader
+from retrieval import RetrievalConfig, Retriever, load_corpus
 from retrieval.cli.cli import main, show_library_log
+from retrieval.ingest.prepared import prepare
 from retrieval.store.build import build_index
 
 from ...conftest import PROJECT
-from ...encoders import WordHashEncoder
 
 
 def cli_over(index: RetrievalConfig, tmp_path: Path):
@@ -31,13 +31,6 @@ def cli_over(index: RetrievalConfig, tmp_path: Path):
 def cli(seeds_config: RetrievalConfig, retriever, tmp_path: Path):
     """The command line over the session's real seeds index, with the real model."""
     return cli_over(seeds_config, tmp_path)
-
-
-@pytest.fixture
-def word_hash_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line configured with the word-hash stand-in instead of the packaged model."""
-    monkeypatch.setattr(loader, "resolve_model", lambda *_, **__: WordHashEncoder.identity)
-    monkeypatch.setattr(loader, "load_encoder", lambda *_, **__: WordHashEncoder())
 
 
 @pytest.fixture
@@ -193,7 +186,7 @@ def test_show_prints_every_part_of_a_long_paragraph(fast_retriever, word_hash_mo
     docs.mkdir()
     long = " ".join(f"Sentence {i} of a paragraph that runs on about the river." for i in range(100))
     (docs / "river.txt").write_text(f"The River\n\n{long}\n\nThe sea is salty.\n", encoding="utf-8")
-    build_index(load_corpus(docs), fast_retriever.encoder, tmp_path / "index", docs, progress=False)
+    build_index(prepare(load_corpus(docs)), fast_retriever.encoder, tmp_path / "index", docs, progress=False)
     config = tmp_path / "config.toml"
     config.write_text('[retrieval]\nsources = "docs"\nindex = "index"\n')
     assert main(["show", "river", "--paragraph", "2", "--json", "--config", str(config)]) == 0

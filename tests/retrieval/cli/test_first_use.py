@@ -3,6 +3,7 @@ options; a mistyped --index; empty input; the footer's command."""
 
 import io
 import json
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -13,13 +14,12 @@ from retrieval import loader
 from retrieval.cli.cli import main
 
 from ...conftest import SEEDS
-from .test_cli import word_hash_model  # noqa: F401 - the fixture, shared
 
 TIDE = "Tides\n\nThe tide turns twice a day, pulled by the moon.\n\nSpring tides come at the new and full moon.\n"
 
 
 @pytest.fixture
-def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word_hash_model) -> Path:  # noqa: F811
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word_hash_model) -> Path:
     """A checkout's working folder: the seeds, and a folder of the user's own documents beside them."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
     (tmp_path / "mydocs").mkdir()
@@ -131,3 +131,38 @@ def test_the_footer_names_a_show_command_that_works(checkout: Path, capsys):
     assert command.startswith("show --index tide-index tide --paragraph ")
     assert main(command.split()) == 0
     assert "The tide turns twice a day" in capsys.readouterr().out
+
+
+def test_answers_from_another_folder_say_so_and_how_to_go_back(checkout: Path, capsys):
+    assert main(["search", "--json", "Who founded NAUH?"]) == 0  # the configured seeds, built on first use
+    assert "note:" not in capsys.readouterr().err
+    assert main(["build", "--quiet", "mydocs"]) == 0
+    assert capsys.readouterr().err == ("note: the index at index holds seeds; this build replaces it with mydocs "
+                                       "(`python -m retrieval build seeds` goes back)\n")
+    assert main(["search", "When does the tide turn?"]) == 0
+    assert capsys.readouterr().err == ("note: answering from mydocs, which the index at index was built from, not "
+                                       "from the configured sources seeds; `python -m retrieval build seeds` goes "
+                                       "back to them\n")
+    assert main(["build", "--quiet", "seeds"]) == 0  # going back, as the note says
+    assert "note:" in capsys.readouterr().err
+    assert main(["sources"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert main(["build", "--quiet"]) == 0  # the same folder again: nothing to warn about
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_the_footer_works_pasted_into_a_shell_without_the_virtualenv(checkout: Path, capsys,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    # as after `make ask`: the venv's python was run by its path, and `python` in this shell is another one
+    monkeypatch.setenv("PATH", str(checkout / "elsewhere"))
+    venv = checkout / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    assert main(["search", "When does the tide turn?"]) == 0
+    footer = capsys.readouterr().out.splitlines()[-1]
+    command = shlex.split(footer.split("Read the first in its source: ")[1])
+    assert command[:3] == [".venv/bin/python", "-m", "retrieval"]
+    assert (checkout / command[0]).samefile(sys.executable)
+    assert command[3] == "show" and main(command[3:]) == 0
+    assert capsys.readouterr().out.startswith(f"{command[4]}\n")

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from retrieval import RetrievalConfig, Retriever, load_corpus, open_retriever
 from retrieval.cli.cli import main
-from retrieval.cli.commands import unicode_font
+from retrieval.cli.evaluation import unicode_font
 from retrieval.errors import RetrievalError
 from retrieval.evaluate.formats import FORMATS, PLAIN, evaluate_formats, formats_table, holding, write_formats
 from retrieval.evaluate.writers import Article, read_articles

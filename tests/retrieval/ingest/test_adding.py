@@ -21,7 +21,7 @@ from retrieval.ingest.adding import (
 from retrieval.settings import DEFAULT_READING
 
 from ...conftest import PROJECT
-from .test_formats import make_docx, report_pdf
+from ...support.documents import make_docx, report_pdf
 
 MB = 20.0
 

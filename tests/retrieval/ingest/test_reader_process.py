@@ -4,7 +4,10 @@ libraries (python-docx, zipfile, pypdf), small enough to be quick."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -16,7 +19,8 @@ from retrieval.benchmarks.uploads import slow_pdf, word_bomb
 from retrieval.ingest.reader_process import WORKERS, Request, Worker, read_bounded
 from retrieval.settings import ReadSettings, SettingError
 
-from .test_formats import make_docx
+from ...conftest import PROJECT
+from ...support.documents import make_docx
 
 MB = 1_000_000
 
@@ -142,3 +146,35 @@ def test_a_worker_whose_owner_died_mid_reading_still_stops_at_its_cpu_limit(tmp_
     worker.pipe.send(Request(str(slow), "slow", ReadSettings(seconds=0.5), False))
     worker.pipe.close()  # nobody watches its clock any more
     assert worker.process.wait(timeout=60) == -signal.SIGXCPU
+
+
+def test_ctrl_c_in_the_terminal_leaves_the_reader_to_its_owner(tmp_path: Path):
+    # Ctrl-C reaches the whole process group: the owner stops its worker itself, and prints one line; a worker
+    # interrupted on its own printed a traceback under it
+    script = ("import os, signal, sys, time\n"
+              "from retrieval.ingest.reader_process import Worker\n"
+              "worker = Worker()\n"
+              "os.kill(worker.process.pid, signal.SIGINT)\n"
+              "time.sleep(1)\n"
+              "print(worker.alive())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert (done.stdout, done.stderr) == ("True\n", "")
+
+
+def test_ctrl_c_while_a_reader_starts_leaves_nothing_behind_to_complain():
+    # interrupted while waiting for a new worker's "ready": the worker, still importing, must not be left to find
+    # its owner gone and print a BrokenPipeError under the owner's one line
+    script = ("import signal, sys, time\n"
+              "from retrieval.ingest.reader_process import Worker\n"
+              "def interrupt(*_):\n"
+              "    raise KeyboardInterrupt\n"
+              "signal.signal(signal.SIGALRM, interrupt)\n"
+              "signal.setitimer(signal.ITIMER_REAL, 0.05)\n"
+              "try:\n"
+              "    Worker()\n"
+              "except KeyboardInterrupt:\n"
+              "    print('interrupted')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert (done.stdout, done.stderr) == ("interrupted\n", "")

@@ -102,13 +102,36 @@ def grouped_comparing_every_pair(questions: list[Asked]) -> list[list[str]]:
 
 
 def test_grouping_finds_what_comparing_every_pair_finds():
-    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(2000, seed=7))]
-    questions += [asked(q, at=2000 + n) for n, q in enumerate(["?", "the?", "Who founded NAUH?", "who founded nauh",
+    questions = [asked(q, at=n) for n, q in enumerate(synthetic_questions(1000, seed=7))]
+    questions += [asked(q, at=1000 + n) for n, q in enumerate(["?", "the?", "Who founded NAUH?", "who founded nauh",
                                                                "Who founded NAUH then?", "When was NAUH founded?"])]
     found = [[a.question for a in g.asked] for g in group(questions)]
     expected = grouped_comparing_every_pair(questions)
     assert found == expected
-    assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find
+    assert sum(len(g) > 1 for g in found) > 200  # the log does hold near-duplicates to find (234 groups)
+
+
+@pytest.mark.parametrize("question", ["delete\x7f me?", "tab\tand\nnewline?", 'quote " and \\ backslash?',
+                                      "bell\x07 and escape\x1b?", "'''single''' \"\"\"triple\"\"\"?",
+                                      "emoji 🙂 and ñ?"])
+def test_candidate_gold_reads_back_as_the_question_asked(question: str):
+    found = question_report.report([asked(question, covered=False, at=1)], days=30)
+    gold = tomllib.loads(found.gold())
+    assert gold["question"] == [{"q": question, "expect": [], "kind": "direct"}]
+    assert "# from the log: not covered, asked 1x" in found.gold()
+
+
+def test_grouping_of_template_questions_of_every_length_finds_what_comparing_every_pair_finds():
+    """Where the length and position filters decide: one template's questions, shorter and longer forms of it,
+    numbers that come again (near-duplicates), each compared with the slow way."""
+    rng = random.Random(13)
+    forms = ["What is the status of order {o}?", "What is the status of order {o} for customer {c}?",
+             "Status of order {o} for customer {c} shipped to {c} street?", "order {o} customer {c}",
+             "What is the delivery status of order {o} for customer {c} today?"]
+    questions = [asked(rng.choice(forms).format(o=rng.randrange(40), c=rng.randrange(40)), at=n) for n in range(600)]
+    found = [[a.question for a in g.asked] for g in group(questions)]
+    assert found == grouped_comparing_every_pair(questions)
+    assert sum(len(g) > 1 for g in found) > 40  # near-duplicates to find (46 groups)
 
 
 @pytest.fixture
@@ -142,10 +165,24 @@ def test_report_csv_holds_no_live_formula(start: str):
     assert text.splitlines()[1].startswith('"not covered","\'')  # every cell quoted, as OWASP advises
 
 
+def test_questions_from_one_template_are_compared_with_few_groups(comparisons: list[int]):
+    """Questions alike but for their rare words ("order 1234 for customer 56") are not near-duplicates: each is a
+    group, all filed under the template's common pair of words. Those groups are too alike in length and position
+    of that pair to be close to the question, and are not compared (before: the cap, 200 each; /report over a
+    log of 100,000 such took 81 s)."""
+    rng = random.Random(11)
+    orders, customers = rng.sample(range(10**5, 10**6), 3000), rng.sample(range(10**4), 3000)  # no number twice
+    questions = [asked(f"What is the status of order {order} for customer {customer}?", at=n)
+                 for n, (order, customer) in enumerate(zip(orders, customers, strict=True))]
+    groups = group(questions)
+    assert len(groups) == len({question_report.words(a.question) for a in questions})  # none near-duplicates
+    assert comparisons[0] <= len(questions)
+
+
 def test_a_log_built_to_defeat_the_filter_compares_at_most_the_cap(comparisons: list[int]):
     rng = random.Random(5)
     vocabulary = [f"word{n}" for n in range(30)]  # few words in many combinations: every pair is common
-    questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(3000)]
+    questions = [asked(" ".join(rng.sample(vocabulary, 8)), at=n) for n in range(1500)]
     group(questions)
     assert comparisons[0] <= question_report.MAX_COMPARED * len(questions)
     assert comparisons[0] > 20 * len(questions)  # the filter does not help here: the cap is what bounds it

@@ -4,8 +4,9 @@ answer (on the fast word-hash index: the mechanics, not the models' quality)."""
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
-from retrieval import Retriever
+from retrieval import Answer, Retriever
 from retrieval.search.coverage import LIKELY, Signals, fit_choice, fit_logistic, label, logistic
 
 
@@ -60,16 +61,29 @@ def test_a_passage_far_behind_the_first_is_less_likely_to_answer():
     assert relevance[0] > relevance[1] > relevance[2]
 
 
-def test_the_gate_and_the_cut_decide_what_is_shown(fast_retriever: Retriever):
-    question = "How many North Korean refugees has NAUH resettled?"
-    ranked = fast_retriever.answer(question, k=5, gate=False)
+QUESTION = "How many North Korean refugees has NAUH resettled?"
+OPEN_GATE = {"min_relevance": 0.0, "min_score": -1.0}  # every answer covered, so only the cut decides
+
+
+@pytest.fixture
+def ranked(fast_retriever: Retriever) -> Answer:
+    return fast_retriever.answer(QUESTION, k=5, gate=False)
+
+
+def test_without_the_gate_every_passage_asked_for_is_ranked_with_its_signals(ranked: Answer):
     assert len(ranked.hits) == 5 and not ranked.gated and ranked.signals is not None
-    closed = fast_retriever.answer(question, k=5, settings=replace(fast_retriever.settings, min_relevance=1.0))
+
+
+def test_a_gate_that_opens_for_nothing_shows_nothing_yet_says_how_likely(fast_retriever: Retriever, ranked: Answer):
+    closed = fast_retriever.answer(QUESTION, k=5, settings=replace(fast_retriever.settings, min_relevance=1.0))
     assert closed.hits == [] and not closed.covered and closed.relevance == ranked.relevance
-    wide = replace(fast_retriever.settings, min_relevance=0.0, min_score=-1.0)
-    everything = fast_retriever.answer(question, k=5, settings=replace(wide, clear=1.0, related=0.0))
-    first_only = fast_retriever.answer(question, k=5, settings=replace(wide, clear=0.0))
-    none_related = fast_retriever.answer(question, k=5, settings=replace(wide, clear=1.0, related=1.0))
-    assert len(everything.hits) == 5 and len(first_only.hits) == 1 and len(none_related.hits) == 1
-    assert first_only.hits[0].text == ranked.hits[0].text
-    assert [h.relevance for h in everything.hits] == [h.relevance for h in ranked.hits]
+
+
+@pytest.mark.parametrize(("cut", "shown"), [({"clear": 1.0, "related": 0.0}, 5), ({"clear": 0.0}, 1),
+                                            ({"clear": 1.0, "related": 1.0}, 1)],
+                         ids=["every passage related", "the first clearly right", "none related"])
+def test_the_cut_shows_the_first_passage_and_those_related(fast_retriever: Retriever, ranked: Answer, cut: dict,
+                                                          shown: int):
+    answer = fast_retriever.answer(QUESTION, k=5, settings=replace(fast_retriever.settings, **OPEN_GATE, **cut))
+    assert [h.text for h in answer.hits] == [h.text for h in ranked.hits[:shown]]
+    assert [h.relevance for h in answer.hits] == [h.relevance for h in ranked.hits[:shown]]

@@ -14,6 +14,8 @@ from retrieval.benchmarks.milvus_lite import free_port
 from retrieval.service.app import server_config
 from retrieval.settings import ServeSettings
 
+HALF_SENT = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # the blank line that ends the headers never comes
+
 
 class ServiceThread:
     """One replica: started at once, stopped (its port closed) by `stop`, as a killed replica would be."""

@@ -19,10 +19,9 @@ from retrieval import Retriever
 from retrieval.service.client import RemoteRetriever, ServiceUnavailable
 
 from ...conftest import REPORTS
-from .conftest import ServiceThread, running_service
+from .conftest import HALF_SENT, ServiceThread, running_service
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
-HALF_SENT = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # the blank line that ends the headers never comes
 
 
 def half_sent(port: int, count: int) -> list[socket.socket]:

@@ -9,11 +9,12 @@ import pytest
 
 from retrieval import IndexCorrupt, IndexMissing, IndexProblem, IndexStale, RetrievalConfig, load_corpus, open_retriever
 from retrieval.encode.embed import PACKAGED_SHA256, LazyEncoder, resolve_model
-from retrieval.ingest.context import CONTEXT_VECTORS
+from retrieval.ingest.prepared import prepare
 from retrieval.store.build import build_index
-from retrieval.store.index import CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
+from retrieval.store.index import CONTEXT_VECTORS, CURRENT, EMBEDDINGS, MANIFEST, VECTORS, open_index
 
 from ...conftest import SEED_PASSAGES, SEEDS
+from ...encoders import WordHashEncoder
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def sources(tmp_path: Path) -> Path:
 
 def build_copy(encoder, tmp_path: Path, sources: Path) -> RetrievalConfig:
     config = RetrievalConfig(sources=sources, index=tmp_path / "index", auto_build="never")
-    build_index(load_corpus(sources), encoder, config.index, sources, progress=False)
+    build_index(prepare(load_corpus(sources)), encoder, config.index, sources, progress=False)
     return config
 
 
@@ -52,7 +53,7 @@ def test_manifest_records_model_dimension_fingerprint_and_counts(retriever):
 def test_a_missing_index_says_how_to_build_it(tmp_path: Path):
     config = RetrievalConfig(sources=SEEDS, index=tmp_path / "none", auto_build="never")
     with pytest.raises(IndexMissing, match="python -m retrieval build"):
-        open_retriever(config)
+        open_retriever(config, encoder=WordHashEncoder())  # the packaged model's file is not read (about 3 s)
 
 
 def test_a_truncated_vectors_file_is_reported_and_left_alone(built: RetrievalConfig):
@@ -101,7 +102,7 @@ def test_a_failed_build_keeps_the_previous_index(fast_retriever, built: Retrieva
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_index(load_corpus(sources), Exploding(), built.index, sources, progress=False, reuse=False)
+        build_index(prepare(load_corpus(sources)), Exploding(), built.index, sources, progress=False, reuse=False)
     assert (built.index / CURRENT).resolve() == before
     assert open_index(built.index).manifest.vectors == SEED_PASSAGES
     assert [p.name for p in (built.index / "builds").iterdir()] == [before.name]
@@ -110,10 +111,10 @@ def test_a_failed_build_keeps_the_previous_index(fast_retriever, built: Retrieva
 def test_a_rebuild_keeps_only_the_build_it_replaced_for_readers_still_on_it(fast_retriever, built: RetrievalConfig,
                                                                               sources: Path):
     first = (built.index / CURRENT).resolve()
-    build_index(load_corpus(sources), fast_retriever.encoder, built.index, sources, progress=False)
+    build_index(prepare(load_corpus(sources)), fast_retriever.encoder, built.index, sources, progress=False)
     second = (built.index / CURRENT).resolve()
     assert second != first and first.exists()
-    build_index(load_corpus(sources), fast_retriever.encoder, built.index, sources, progress=False)
+    build_index(prepare(load_corpus(sources)), fast_retriever.encoder, built.index, sources, progress=False)
     third = (built.index / CURRENT).resolve()
     assert sorted((built.index / "builds").iterdir()) == [second, third] and not first.exists()
 
@@ -123,7 +124,7 @@ def test_a_folder_with_other_files_is_never_used_as_an_index(fast_retriever, tmp
     precious.mkdir()
     (precious / "thesis.docx").write_text("years of work")
     with pytest.raises(IndexProblem, match="not an index folder"):
-        build_index(load_corpus(SEEDS), fast_retriever.encoder, precious, SEEDS, progress=False)
+        build_index(prepare(load_corpus(SEEDS)), fast_retriever.encoder, precious, SEEDS, progress=False)
     assert [p.name for p in precious.iterdir()] == ["thesis.docx"]
 
 
@@ -137,7 +138,8 @@ def test_a_rebuild_embeds_only_what_changed(retriever, built_with_model: Retriev
     manifest = sources / "sources.toml"  # its entry goes with the file
     text = manifest.read_text()
     manifest.write_text(text[text.index('[[source]]\nid = "park-hero"'):])
-    edited = build_index(load_corpus(sources), retriever.encoder, built_with_model.index, sources, progress=False)
+    edited = build_index(prepare(load_corpus(sources)), retriever.encoder, built_with_model.index, sources,
+                         progress=False)
     assert edited.embedded == 3  # the edited paragraph and the two new ones; nothing for the removed file
     assert edited.vectors == SEED_PASSAGES - 9 + 2  # the removed file had 8 paragraphs and a caption
     rebuilt = open_retriever(built_with_model)
@@ -151,15 +153,16 @@ def test_removing_a_file_rebuilds_without_loading_the_model(built_with_model: Re
     manifest = sources / "sources.toml"  # its entry goes with the file
     manifest.write_text(manifest.read_text()[manifest.read_text().index('[[source]]\nid = "park-hero"'):])
     lazy = LazyEncoder(resolve_model())
-    rebuilt = build_index(load_corpus(sources), lazy, built_with_model.index, sources, progress=False)
+    rebuilt = build_index(prepare(load_corpus(sources)), lazy, built_with_model.index, sources, progress=False)
     assert (rebuilt.embedded, rebuilt.vectors, lazy.loaded) == (0, 43 - 8, None)
     assert open_retriever(built_with_model).answerable_count("park-hero") > 0
 
 
 def test_reused_vectors_equal_freshly_computed_ones(fast_retriever, built: RetrievalConfig, sources: Path):
-    again = build_index(load_corpus(sources), fast_retriever.encoder, built.index, sources, progress=False)
+    again = build_index(prepare(load_corpus(sources)), fast_retriever.encoder, built.index, sources, progress=False)
     fresh_dir = built.index.parent / "fresh"
-    fresh = build_index(load_corpus(sources), fast_retriever.encoder, fresh_dir, sources, progress=False, reuse=False)
+    fresh = build_index(prepare(load_corpus(sources)), fast_retriever.encoder, fresh_dir, sources, progress=False,
+                        reuse=False)
     assert (again.embedded, fresh.embedded) == (0, SEED_PASSAGES)
     for vectors in (EMBEDDINGS, CONTEXT_VECTORS):
         reused = np.load(built.index / CURRENT / vectors)

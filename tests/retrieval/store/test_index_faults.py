@@ -13,6 +13,7 @@ import pytest
 from retrieval import IndexCorrupt, IndexProblem, RetrievalConfig, RetrievalError, load_corpus, open_retriever
 from retrieval.encode.embed import resolve_model
 from retrieval.errors import IndexBusy
+from retrieval.ingest.prepared import prepare
 from retrieval.store.build import build_index
 from retrieval.store.index import BUILDS, CURRENT, MANIFEST, open_index
 from retrieval.store.lexical import Lexical
@@ -23,7 +24,7 @@ from ...encoders import WordHashEncoder
 
 
 def build_seeds(index_dir: Path) -> None:
-    build_index(load_corpus(SEEDS), WordHashEncoder(), index_dir, SEEDS, progress=False, reuse=False)
+    build_index(prepare(load_corpus(SEEDS)), WordHashEncoder(), index_dir, SEEDS, progress=False, reuse=False)
 
 
 def build_seeds_repeatedly(index_dir: str, times: int) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from retrieval import QueryError, Retriever, load_corpus
+from retrieval.ingest.prepared import prepare
 from retrieval.settings import SearchSettings
 from retrieval.store.build import build_index
 from retrieval.store.index import StoredIndex, open_index
@@ -24,7 +25,7 @@ INTERVIEW = "003_2ac4c49e24a0035a.txt"
 
 
 def indexed(folder: Path, where: Path) -> StoredIndex:
-    build_index(load_corpus(folder), WordHashEncoder(), where, folder, progress=False)
+    build_index(prepare(load_corpus(folder)), WordHashEncoder(), where, folder, progress=False)
     return open_index(where)
 
 
@@ -126,7 +127,7 @@ def test_on_milvus_the_layers_score_as_on_faiss(split_seeds, tmp_path: Path):
     places = [MilvusPlace(uri, "shared"), MilvusPlace(uri, "shared_server_7")]
     for place, stored in zip(places, faiss_layers, strict=True):
         folder = Path(stored.manifest.sources_path)
-        place.build(load_corpus(folder), WordHashEncoder(), folder, progress=False)
+        place.build(prepare(load_corpus(folder)), WordHashEncoder(), folder, progress=False)
     milvus = Retriever(LayeredIndex([place.open() for place in places]), WordHashEncoder())
     faiss = Retriever(LayeredIndex(list(faiss_layers)), WordHashEncoder())
     for question in questions()[:12]:

@@ -247,6 +247,9 @@ def test_a_milvus_lite_file_open_elsewhere_is_one_line_that_says_what_to_do(in_m
         "Lite's"]
 
 
+# Slow (a Milvus Lite server started twice, about 6 s); the fast tier holds the same recovery through the bot:
+# tests/bot/test_store_outage.py, test_questions_are_answered_again_once_milvus_is_back.
+@pytest.mark.slow
 def test_a_replica_recovers_on_its_own_when_milvus_restarts(tmp_path: Path, fast_retriever: Retriever):
     question = "How many North Korean refugees has NAUH resettled?"
     server = MilvusServer(tmp_path / "server")

@@ -1,27 +1,24 @@
-"""Readers' votes on the bot's answers, kept in a local SQLite file, and the report that turns them into a measure
-(`python -m bot --report feedback.sqlite`)."""
+"""The question log the bot keeps in its SQLite file: the questions answered (where each shown passage is) and
+readers' votes on them in; the votes' report (`python -m bot --report feedback.sqlite`) and the report of what
+the sources don't cover (retrieval/questions) out."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval import Hit, RetrievalError
+from retrieval import Hit
 from retrieval.questions.log import SCHEMA, read_log, shown_reference, stored_shown
 from retrieval.questions.report import Report, report
 
+from .database import BUSY_TIMEOUT_SECONDS, Database, DatabaseError
+
 UP, DOWN = 1, -1
 REPORT_WORST = 10
-# Another program holding the file (an open `sqlite3` shell, a backup) makes a write wait this long before it
-# fails; short, because the bot has one writer thread and votes are never worth holding it up.
-BUSY_TIMEOUT_SECONDS = 1.5
 # An answer's id is chosen before it is stored, so that the answer goes out without waiting for the write: random,
 # as several processes (shards) may write one file. Two of a million answers share one with odds of about 1 in 10
 # million; the second write then fails and votes on it are refused, as any failed write's are.
@@ -32,14 +29,8 @@ def new_answer_id() -> int:
     return secrets.randbits(ANSWER_ID_BITS) + 1  # SQLite's integers are signed 64-bit; 0 is never an id
 
 
-class FeedbackError(RetrievalError):
-    """The vote database cannot be read or written: locked by another program, damaged, or the disk is full."""
-
-    PUBLIC = "the bot's database is busy or cannot be written; try again in a minute"
-
-
 @dataclass(frozen=True)
-class FeedbackReport:
+class VotesReport:
     answers: int
     voted_answers: int
     up: int
@@ -62,35 +53,7 @@ def first_shown(passages: str) -> str | None:
     return shown_reference(shown[0]) if shown else None
 
 
-class SQLiteStore:
-    """One table set in the bot's SQLite file, used one thread at a time; any SQLite failure becomes a
-    FeedbackError that names the file (`name` says what it holds) and, on opening, what to do (`advice`)."""
-
-    def __init__(self, path: Path | str, schema: str, name: str, advice: str) -> None:
-        self.path = Path(path)
-        self.name = name
-        self.lock = threading.Lock()
-        try:
-            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-            self.db.executescript(schema)
-        except sqlite3.Error as exc:
-            raise FeedbackError(f"{name} {self.path} cannot be used ({exc}); {advice}") from None
-
-    @contextlib.contextmanager
-    def _transaction(self, doing: str = "used") -> Iterator[sqlite3.Connection]:
-        """The connection, one thread at a time, in a transaction."""
-        with self.lock:
-            try:
-                with self.db:
-                    yield self.db
-            except sqlite3.Error as exc:
-                raise FeedbackError(f"{self.name} {self.path} cannot be {doing} ({exc})") from None
-
-    def close(self) -> None:
-        self.db.close()
-
-
-class FeedbackStore(SQLiteStore):
+class QuestionLog(Database):
     """The questions kept and the votes on them; safe to use from the bot's worker thread and the event loop
     alike."""
 
@@ -121,7 +84,7 @@ class FeedbackStore(SQLiteStore):
                        "voted_at = excluded.voted_at", (answer_id, user_id, vote, time.time()))
             return True
 
-    def report(self) -> FeedbackReport:
+    def report(self) -> VotesReport:
         with self._transaction() as db:
             answers = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
             voted, up, down = db.execute(
@@ -131,7 +94,7 @@ class FeedbackStore(SQLiteStore):
                 "SELECT a.question, a.passages, SUM(v.vote) AS net FROM votes v JOIN answers a ON a.id = v.answer_id "
                 "GROUP BY a.id HAVING net < 0 ORDER BY net, a.asked_at DESC LIMIT ?", (REPORT_WORST,)).fetchall()
         worst = [{"question": q, "net": int(net), "top": first_shown(p)} for q, p, net in rows]
-        return FeedbackReport(answers, voted, int(up), int(down), worst)
+        return VotesReport(answers, voted, int(up), int(down), worst)
 
     def questions_report(self, days: float, guild_id: int | None) -> Report:
         """What the sources don't cover, for one server (all when None), over the last `days` days; read on a
@@ -143,7 +106,7 @@ class FeedbackStore(SQLiteStore):
             finally:
                 db.close()
         except sqlite3.Error as exc:
-            raise FeedbackError(f"{self.name} {self.path} cannot be read ({exc})") from None
+            raise DatabaseError(f"{self.name} {self.path} cannot be read ({exc})") from None
         return report(asked, days)
 
     def forget(self, guild_id: int) -> int:

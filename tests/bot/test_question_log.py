@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.votes_store import BUSY_TIMEOUT_SECONDS, DOWN, UP, FeedbackError, FeedbackStore
+from bot.database import BUSY_TIMEOUT_SECONDS, DatabaseError
+from bot.question_log import DOWN, UP, QuestionLog
 from retrieval import RetrievalError, Retriever
 from retrieval.questions.report import report_from_file
 from retrieval.search.cite import citation
 
 
 def test_one_vote_per_user_that_can_change(tmp_path: Path, fast_retriever: Retriever):
-    store = FeedbackStore(tmp_path / "votes.sqlite")
+    store = QuestionLog(tmp_path / "votes.sqlite")
     hits = fast_retriever.search("How many North Korean refugees has NAUH resettled?")
     answer = store.record_answer("How many refugees?", hits, guild_id=1, channel_id=2)
     assert store.vote(answer, user_id=10, vote=UP)
@@ -30,11 +31,11 @@ def test_one_vote_per_user_that_can_change(tmp_path: Path, fast_retriever: Retri
 
 def test_votes_survive_reopening_and_unknown_answers_are_refused(tmp_path: Path):
     path = tmp_path / "votes.sqlite"
-    first = FeedbackStore(path)
+    first = QuestionLog(path)
     answer = first.record_answer("Not covered?", [])
     first.vote(answer, 7, UP)
     first.close()
-    again = FeedbackStore(path)
+    again = QuestionLog(path)
     assert again.report().up == 1
     assert again.vote(answer + 100, 7, UP) is False
 
@@ -43,28 +44,28 @@ def test_a_file_that_is_not_sqlite_gets_a_clear_error(tmp_path: Path):
     path = tmp_path / "votes.sqlite"
     path.write_text("not a database, and not to be overwritten " * 100)
     with pytest.raises(RetrievalError, match="cannot be used"):
-        FeedbackStore(path)
+        QuestionLog(path)
     assert path.read_text().startswith("not a database")
 
 
 @pytest.mark.slow
 def test_a_locked_or_damaged_database_fails_soon_with_a_feedback_error(tmp_path: Path):
     path = tmp_path / "votes.sqlite"
-    store = FeedbackStore(path)
+    store = QuestionLog(path)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another program holds the file
     started = time.monotonic()
-    with pytest.raises(FeedbackError, match="locked"):
+    with pytest.raises(DatabaseError, match="locked"):
         store.record_answer("Who founded NAUH?", [])
     assert time.monotonic() - started < BUSY_TIMEOUT_SECONDS + 1
     other.close()
     path.write_bytes(b"overwritten while in use " * 1000)
-    with pytest.raises(FeedbackError, match="not a database"):
+    with pytest.raises(DatabaseError, match="not a database"):
         store.vote(1, 7, UP)
 
 
 def test_the_report_command_prints_what_the_votes_say(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    store = FeedbackStore(tmp_path / "votes.sqlite")
+    store = QuestionLog(tmp_path / "votes.sqlite")
     store.vote(store.record_answer("Where is NAUH based?", []), 1, DOWN)
     store.close()
     assert main(["--report", str(tmp_path / "votes.sqlite")]) == 0
@@ -80,7 +81,7 @@ def test_answers_store_where_their_passages_are_not_copies_of_their_citations(tm
                                                                               fast_retriever: Retriever):
     """A source stating a 9 MB author made five answers 45 MB of votes; an answer keeps source id and paragraph."""
     path = tmp_path / "votes.sqlite"
-    store = FeedbackStore(path)
+    store = QuestionLog(path)
     hits = fast_retriever.search("How many North Korean refugees has NAUH resettled?")
     source = dataclasses.replace(hits[0].source, author="Robert Park " * 750_000)
     hostile = [dataclasses.replace(hit, source=source, citation=citation(source, hit.passage)) for hit in hits]

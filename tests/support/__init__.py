@@ -1,0 +1,1 @@
+"""What several test modules share: documents made with real libraries, config files written for a test."""
