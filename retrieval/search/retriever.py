@@ -369,9 +369,9 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
 def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
     """The first `late_depth` distinct passages of each question re-ordered by the blend (fitted by `calibrate`) of
     their fused score and their MaxSim: each of the question's word pieces' best cosine to any of the passage's,
-    weighted by the BM25 idf of the word it is part of (stopwords and punctuation weigh nothing). Every question's
-    token vectors come from one model call, and every passage not remembered from another. Trimmed back to
-    max(k, JUDGED) passages."""
+    weighted by the BM25 idf of the word it is part of (punctuation and BM25's stopwords weigh nothing). The
+    question's token vectors came with its vector (_encoded); every passage not remembered is read in one model
+    call. Trimmed back to max(k, JUDGED) passages."""
     reading = [question for question in questions if _reads_late(retriever, question)]
     if not reading:
         return questions
