@@ -10,9 +10,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-# Passages whose token vectors are kept between questions: at most 256 x 254 word pieces x 384 float32, 100 MB, and
-# about 20 MB for the seeds' or SQuAD's passages (100 to 150 word pieces each). The same passages come back for the
-# same subjects, and a passage is read again only when its text changed.
+# Passages whose token vectors are kept between questions: at most 256 x 254 word pieces x 384 float32, 100 MB; all
+# the seeds' 44 passages take 4 MB, the SQuAD articles' 126 take 22 MB (BENCHMARKS.md, "Late interaction", counts
+# their word pieces). The same passages come back for the same subjects; one is read again only when its text changed.
 REMEMBERED = 256
 
 
