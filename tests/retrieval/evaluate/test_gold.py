@@ -8,8 +8,9 @@ from retrieval.evaluate.evaluate import evaluate_gold, gold_table, load_gold
 
 from ...conftest import GOLD, REPORTS
 
-# Floors sit a little under what the current retrieval measures (BENCHMARKS.md, "Answer precision (round three)").
-TOP1_FLOOR, TOP3_FLOOR, ON_TOPIC_KEPT_FLOOR, OFF_TOPIC_DECLINED_FLOOR, MEAN_SHOWN_CEILING = 0.70, 0.83, 0.93, 1.0, 2.1
+# Floors sit a little under what the current retrieval measures (BENCHMARKS.md, "Answer precision (round three)";
+# top-1 from "Late interaction": 79.3%, 75.6% without it).
+TOP1_FLOOR, TOP3_FLOOR, ON_TOPIC_KEPT_FLOOR, OFF_TOPIC_DECLINED_FLOOR, MEAN_SHOWN_CEILING = 0.77, 0.83, 0.93, 1.0, 2.1
 SHOWN_FLOOR, LIKELY_RIGHT_FLOOR = 0.85, 0.9
 # The seeds' own people and topics asked what the seeds do not say, and what a channel says that no corpus answers.
 UNANSWERED_SILENT_FLOOR, CHATTER_SILENT_FLOOR = 0.55, 0.98

@@ -11,8 +11,9 @@ from retrieval.evaluate.evaluate import GoldQuestion, evaluate_gold, gold_table,
 from ...conftest import REPORTS, SCIFACT, SQUAD, needs_data
 
 SCIFACT_QUERIES = SCIFACT / "queries.jsonl"
-# Floors sit a little under what the defaults measure (BENCHMARKS.md, "Answer precision").
-TOP1, TOP3, ANSWERED, MEAN_SHOWN, SILENT, SHOWN, LIKELY_RIGHT = 0.85, 0.96, 0.98, 1.9, 0.97, 0.96, 0.95
+# Floors sit a little under what the defaults measure (BENCHMARKS.md, "Answer precision"; top-1 from "Late
+# interaction": 90.3%, 87.5% without it).
+TOP1, TOP3, ANSWERED, MEAN_SHOWN, SILENT, SHOWN, LIKELY_RIGHT = 0.88, 0.96, 0.98, 1.9, 0.97, 0.96, 0.95
 
 pytestmark = [pytest.mark.slow, needs_data(SQUAD, SCIFACT_QUERIES)]
 
