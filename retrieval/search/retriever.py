@@ -17,7 +17,7 @@ How to add a stage (a re-ranker, an answer checker): write `def _stage(retriever
 returns the record with its own fields filled (`dataclasses.replace`; add them to `_Question`, each with a comment
 naming the stage that fills it), wrap it in `_each(...)` (or write `(retriever, questions) -> questions` when one
 model call should serve every question asked together), and put it in `_STAGES` where what it reads is ready. A
-re-ranker of the distinct passages goes at the marked place between `_distinct` and `_signals`: it re-orders
+re-ranker of the distinct passages goes between `_distinct` and `_signals`, as `_late_read` does: it re-orders
 `question.distinct`, best first, and the gate and cut then read the new order."""
 
 from __future__ import annotations
