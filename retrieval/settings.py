@@ -15,6 +15,9 @@ Fusion = Literal["weighted", "rrf"]
 MODES: tuple[str, ...] = get_args(Mode)
 FUSIONS: tuple[str, ...] = get_args(Fusion)
 MAX_SEARCH_K = 1000  # batch evaluation asks for the top 100 or more; a reader sees far fewer
+# Passages re-read by late interaction at most: each not remembered is read by the model at question time
+# (BENCHMARKS.md, "Late interaction": 5 cost 3.5-4x the rest of a search), so 50 would cost dozens of searches.
+MAX_LATE_DEPTH = 50
 
 
 class SettingError(ConfigError, ValueError):
@@ -57,6 +60,15 @@ class SearchSettings:
     # off by default: no cross-encoder can be installed here (docs/answers.md, "Re-ranking with a cross-encoder").
     reranker: Path | None = None
     rerank_depth: int = 20
+    # Re-order the first `late_depth` distinct passages by their fused score blended with how well each of the
+    # question's word pieces finds its match in the passage (MaxSim over the model's own token vectors,
+    # search/late_interaction.py), and let the gate and each passage's relevance read it too. The blend is fitted
+    # by `calibrate` (search/coverage.py); the figures behind both defaults are in BENCHMARKS.md ("Late
+    # interaction"). Needs a torch backend: the ONNX exports give no token vectors. Off by default: it raises
+    # top-1 on both development sets but costs a second model run of the question and, for passages not yet read,
+    # of the first `late_depth` passages (tens of ms a question), past the answer path's budget (BENCHMARKS.md).
+    late_interaction: bool = False
+    late_depth: int = 5
 
     def __post_init__(self) -> None:
         choose("mode", self.mode, MODES)
@@ -69,6 +81,7 @@ class SearchSettings:
         within("related", self.related, 0.0, 1.0)
         within("max_question_chars", self.max_question_chars, 1, 100_000)
         within("rerank_depth", self.rerank_depth, 1, 1000)
+        within("late_depth", self.late_depth, 1, MAX_LATE_DEPTH)
         if self.reranker is not None:
             object.__setattr__(self, "reranker", Path(self.reranker))
 

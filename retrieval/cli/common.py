@@ -91,6 +91,8 @@ def settings_from(args: argparse.Namespace, configured: SearchSettings) -> Searc
         given["sentence_vectors"] = given["context_vectors"] = False
     if getattr(args, "without_context", False):
         given["context_vectors"] = False
+    if getattr(args, "late_interaction", None) is not None:
+        given["late_interaction"] = args.late_interaction
     try:
         return replace(configured, **given)
     except SettingError as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import RetrievalConfig
 from ..errors import RetrievalError
-from ..evaluate.calibrate import Asked, fit, judge
+from ..evaluate.calibrate import Asked, fit, fit_blend, judge
 from ..evaluate.evaluate import (
     GoldQuestion,
     beir_table,
@@ -82,6 +82,9 @@ def add_commands(commands: argparse._SubParsersAction, shared: SharedOptions) ->
                           "without its sentences' vectors or its vector in context")
     evaluate.add_argument("--without-context", action="store_true", help="rank without each passage's vector "
                           "in context (docs/answers.md)")
+    evaluate.add_argument("--late-interaction", action=argparse.BooleanOptionalAction, help="rank and judge with "
+                          "(or without) re-reading the first passages word piece by word piece (MaxSim; default from "
+                          f"config: {'on' if DEFAULTS.late_interaction else 'off'})")
     evaluate.set_defaults(run=run_eval)
 
     calibrate = commands.add_parser(
@@ -174,11 +177,18 @@ def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
         path = Path(sources)
         asked.setdefault(path, []).extend(Asked(str(path), Path(questions).name, q)
                                           for q in load_questions(Path(questions)))
-    judged = []
-    for path, questions in asked.items():
-        retriever = open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
-        judged += judge(retriever, questions)
-    print(json.dumps(fit(judged, args.covered_at), indent=1))
+    retrievers = {path: open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+                  for path in asked}
+    judged = [each for path, questions in asked.items() for each in judge(retrievers[path], questions)]
+    late_blend = fit_blend(judged)
+    if late_blend is not None:  # the other models are fitted on the passages in the order this blend gives them
+        for retriever in retrievers.values():
+            retriever.late_blend = late_blend
+        judged = [each for path, questions in asked.items() for each in judge(retrievers[path], questions)]
+    fitted = fit(judged, args.covered_at)
+    if late_blend is not None:
+        fitted["late_blend"] = [round(w, 3) for w in late_blend]
+    print(json.dumps(fitted, indent=1))
     return 0
 
 

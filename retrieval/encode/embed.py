@@ -160,7 +160,38 @@ class Encoder:
             if on_batch:
                 on_batch(len(rows))
         # normalised in float32, whatever precision the model ran in
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
+        return unit(vectors)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's unit-length token vectors (the model's last layer, one row per word piece), [CLS] and
+        [SEP] left out; sentence-transformers already drops the padding."""
+        encoded = self.model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
+                                    show_progress_bar=False)
+        return [unit(tokens.float().numpy()[1:-1]) for tokens in encoded]
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """encode(texts) and token_vectors(texts) from one run of the model (a question needs both)."""
+        encoded = self.model.encode(list(texts), batch_size=self.batch_size, output_value=None,
+                                    show_progress_bar=False)
+        vectors = unit(np.stack([each["sentence_embedding"].float().numpy() for each in encoded]))
+        return vectors, [unit(each["token_embeddings"][each["attention_mask"].bool()].float().numpy()[1:-1])
+                         for each in encoded]
+
+    def token_words(self, text: str) -> list[str]:
+        """For each of token_vectors(text)'s rows, the word (as the tokenizer splits words) it is a piece of."""
+        tokenizer = self.model.tokenizer
+        pieces = tokenizer(text, add_special_tokens=False, truncation=True, return_offsets_mapping=True,
+                           max_length=self.model.max_seq_length - 2)  # room for [CLS] and [SEP]
+        spans: dict[int, tuple[int, int]] = {}
+        for word, (start, end) in zip(pieces.word_ids(), pieces["offset_mapping"], strict=True):
+            first = spans.get(word, (start, end))[0]
+            spans[word] = (first, end)
+        return [text[slice(*spans[word])] for word in pieces.word_ids()]
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """The rows scaled to length 1 (a zero row stays zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
 
 
 def load_encoder(identity: ModelIdentity, batch_size: int = 32, cache: Path = Path(".cache/models")) -> TextEncoder:

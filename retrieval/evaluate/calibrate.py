@@ -1,6 +1,7 @@
-"""Fit the two calibrated models of search/coverage.py: development questions asked of their corpora (each file
-of questions one kind; a question with `expect` snippets is answered there, one without is not) -> the signals
-each answer carries -> logistic regression coefficients for the gate and for a passage's relevance."""
+"""Fit the calibrated models of search/coverage.py: development questions asked of their corpora (each file of
+questions one kind; a question with `expect` snippets is answered there, one without is not) -> the signals each
+answer carries -> the blend of late interaction's re-ordering (a conditional logit), then logistic regression
+coefficients for the gate and for a passage's relevance."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import QueryError
-from ..search.coverage import JUDGED, fit_logistic, logistic
+from ..search.coverage import JUDGED, fit_choice, fit_logistic, logistic
+from ..search.late_interaction import standardised
 from ..search.retriever import Retriever
 from .evaluate import GoldQuestion
 
@@ -34,22 +36,44 @@ class Judged:
     gate: np.ndarray  # the gate's features
     passages: np.ndarray  # one row of the relevance model's features per passage, best first
     right: np.ndarray  # whether each of those passages answers the question
+    # the passages late interaction re-ordered: their fused score and MaxSim, and which answer (None when off)
+    head: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def judge(retriever: Retriever, asked: list[Asked]) -> list[Judged]:
     """Each question answered as ranked (no gate), with the signals its answer carries; a question that cannot
     be searched (in a language the model cannot read) is left out."""
     asked = [a for a in asked if searchable(retriever, a.question.q)]
-    answers = retriever.answer_many([a.question.q for a in asked], k=max(SHOWN_AT_MOST, JUDGED), gate=False,
+    settings = retriever.settings
+    read = settings.late_depth if settings.late_interaction else 0
+    answers = retriever.answer_many([a.question.q for a in asked], k=max(SHOWN_AT_MOST, JUDGED, read), gate=False,
                                     highlight=False)
     judged = []
     for each, answer in zip(asked, answers, strict=True):
         signals = answer.signals
         if signals is None or not len(signals.dense):
             continue
-        right = np.array([each.question.answered_by(hit) for hit in answer.hits[:SHOWN_AT_MOST]])
-        judged.append(Judged(each, signals.gate_features(), signals.matrix()[:len(right)], right))
+        right = np.array([each.question.answered_by(hit) for hit in answer.hits])
+        head = None if signals.late is None else (signals.fused[:read], signals.late[:read], right[:read])
+        judged.append(Judged(each, signals.gate_features(), signals.matrix()[:SHOWN_AT_MOST],
+                             right[:SHOWN_AT_MOST], head))
     return judged
+
+
+def fit_blend(judged: list[Judged]) -> tuple[float, float] | None:
+    """The weights of the fused score and of MaxSim (each a z-score among the passages re-ordered) under which the
+    passage that answers is most likely chosen, over the answered questions with one such passage among them,
+    each corpus weighing the same; None when late interaction was off."""
+    usable = [j for j in judged if j.head is not None and j.head[2].any() and len(j.head[2]) > 1]
+    if not usable:
+        return None
+    per_corpus: dict[str, int] = defaultdict(int)
+    for j in usable:
+        per_corpus[j.asked.corpus] += 1
+    groups = [(np.column_stack([standardised(fused), standardised(late)]), int(np.argmax(right)))
+              for fused, late, right in (j.head for j in usable)]
+    weights = fit_choice(groups, np.array([1 / per_corpus[j.asked.corpus] for j in usable]))
+    return weights[0], weights[1]
 
 
 def searchable(retriever: Retriever, question: str) -> bool:

@@ -19,6 +19,14 @@ COVERED = (-6.408, 6.821, 1.916, 10.322, 6.075)
 # A passage answers: intercept, then its dense score, BM25 share and dense score without names, how far its fused
 # score is behind the first's, and how far ahead of the next passage's it is.
 ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
+# With late interaction (search/late_interaction.py), both models read each passage's MaxSim too: the gate the first
+# passage's (after COVERED's features), the relevance model each passage's (after ANSWERS' features). Fitted the
+# same way with `late_interaction` on; without it (or with an encoder that gives no token vectors) the two above.
+COVERED_LATE = (-7.346, 4.627, -0.351, 10.0, 6.152, 4.296)
+ANSWERS_LATE = (-5.025, -0.728, -1.836, 3.012, -12.879, 3.191, 6.99)
+# The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
+# MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
+LATE_BLEND = (1.03, 1.288)
 # A first passage at or above this "likely answers"; on the development sets 96% (seeds) and 98% (SQuAD) of
 # first passages so labelled answer the question (BENCHMARKS.md, "Answer precision").
 LIKELY = 0.85
@@ -37,26 +45,32 @@ class Signals:
     # the question without those names: its cosine to the mean of the corpus's passage vectors (its mean cosine to
     # them: how near the corpus's topics what it asks lies, whichever passage names whom)
     topical: float = 0.0
+    late: np.ndarray | None = None  # its MaxSim (search/late_interaction.py); None when late interaction is off
 
-    def covered(self, coefficients: tuple[float, ...] = COVERED) -> float:
+    def covered(self, coefficients: tuple[float, ...] | None = None) -> float:
         """The probability that the sources answer the question; 0 when nothing was found."""
         if not len(self.dense):
             return 0.0
-        return float(logistic(self.gate_features()[None, :], coefficients)[0])
+        chosen = coefficients or (COVERED if self.late is None else COVERED_LATE)
+        return float(logistic(self.gate_features()[None, :], chosen)[0])
 
     def gate_features(self) -> np.ndarray:
-        """The gate's features: the first passage's dense score and BM25 share, the best score without names, and
-        the question without names' mean cosine to the corpus."""
-        return np.array([self.dense[0], self.share[0], self.unnamed[:JUDGED].max(), self.topical])
+        """The gate's features: the first passage's dense score and BM25 share, the best score without names, the
+        question without names' mean cosine to the corpus, and (with late interaction) the first passage's MaxSim."""
+        features = [self.dense[0], self.share[0], self.unnamed[:JUDGED].max(), self.topical]
+        return np.array(features if self.late is None else [*features, self.late[0]])
 
-    def answers(self, coefficients: tuple[float, ...] = ANSWERS) -> np.ndarray:
+    def answers(self, coefficients: tuple[float, ...] | None = None) -> np.ndarray:
         """Each passage's probability of answering the question."""
-        return logistic(self.matrix(), coefficients)
+        return logistic(self.matrix(), coefficients or (ANSWERS if self.late is None else ANSWERS_LATE))
 
     def matrix(self) -> np.ndarray:
+        """The relevance model's features, one row per passage (its fused score's distance behind the first's and
+        ahead of the next's read in the order shown, which late interaction may have changed)."""
         behind = self.fused[0] - self.fused if len(self.fused) else self.fused
         lead = np.append(self.fused[:-1] - self.fused[1:], 0.0) if len(self.fused) else self.fused
-        return np.column_stack([self.dense, self.share, self.unnamed, behind, lead])
+        columns = [self.dense, self.share, self.unnamed, behind, lead]
+        return np.column_stack(columns if self.late is None else [*columns, self.late])
 
 
 def logistic(features: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:
@@ -78,6 +92,32 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, weights: np.ndarray |
         p = 1 / (1 + np.exp(-x @ w))
         gradient = x.T @ (weights * (labels - p)) - ridge * w
         hessian = (x * (weights * p * (1 - p))[:, None]).T @ x + ridge * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w += step
+        if np.abs(step).max() < 1e-9:
+            break
+    return tuple(float(v) for v in w)
+
+
+def fit_choice(groups: list[tuple[np.ndarray, int]], weights: np.ndarray | None = None, iterations: int = 100,
+               ridge: float = 1e-3) -> tuple[float, ...]:
+    """Coefficients (no intercept) of a conditional logit: in each group (one row of features per candidate, and
+    which candidate is the right one) the right one is chosen with probability softmax(features @ w); w maximises
+    the weighted likelihood of the choices made, by Newton's method. Only the ratios between coefficients change
+    a ranking."""
+    dimensions = groups[0][0].shape[1]
+    weights = np.ones(len(groups)) if weights is None else np.asarray(weights, dtype=float)
+    w = np.zeros(dimensions)
+    for _ in range(iterations):
+        gradient = -ridge * w
+        hessian = ridge * np.eye(dimensions)
+        for (x, chosen), weight in zip(groups, weights, strict=True):
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            mean = p @ x
+            gradient += weight * (x[chosen] - mean)
+            hessian += weight * ((x * p[:, None]).T @ x - np.outer(mean, mean))
         step = np.linalg.solve(hessian, gradient)
         w += step
         if np.abs(step).max() < 1e-9:

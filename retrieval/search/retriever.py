@@ -7,6 +7,8 @@ through named stages, each a small function, in the order `_STAGES` (at the end 
   _fused        each candidate's score under the mode, and the candidates best first
   _cross_encoded  the first candidates re-ordered by the configured cross-encoder, when there is one
   _distinct     the first candidates that are not copies of one before, each with its duplicate group
+  _late_read    the first `late_depth` of them re-ordered by their fused score blended with MaxSim over the model's
+                token vectors (search/late_interaction.py), when `late_interaction` is on
   _signals      what the gate and the cut read of the distinct passages, the question without their names among
                 them (encoded already when the guess was right)
   _gate         the probability that the sources answer the question, and each passage's probability
@@ -17,7 +19,7 @@ How to add a stage (a re-ranker, an answer checker): write `def _stage(retriever
 returns the record with its own fields filled (`dataclasses.replace`; add them to `_Question`, each with a comment
 naming the stage that fills it), wrap it in `_each(...)` (or write `(retriever, questions) -> questions` when one
 model call should serve every question asked together), and put it in `_STAGES` where what it reads is ready. A
-re-ranker of the distinct passages goes at the marked place between `_distinct` and `_signals`: it re-orders
+re-ranker of the distinct passages goes between `_distinct` and `_signals`, as `_late_read` does: it re-orders
 `question.distinct`, best first, and the gate and cut then read the new order."""
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ from ..settings import MAX_SEARCH_K, SearchSettings
 from ..store.lexical import LexicalHits
 from ..store.searchable import SearchIndex
 from .cite import citation
-from .coverage import JUDGED, Signals
+from .coverage import JUDGED, LATE_BLEND, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
+from .late_interaction import LateInteraction, TokenEncoder, blend
 from .names import names_asked, names_in, without_names
 from .utf8 import check_utf8, printable
 
@@ -117,6 +120,7 @@ class _Question:
     gated: bool  # False: the top k as ranked, no "covered?" decision or cut
     highlight: bool
     vector: np.ndarray | None = None  # _encoded: the question's unit vector
+    tokens: np.ndarray | None = None  # _encoded, for late interaction: its token vectors (same model call)
     terms: set[str] = field(default_factory=set)  # _encoded: its stemmed words
     guessed: str = ""  # _encoded: the question without the names it capitalises ("" when it capitalises none)
     guessed_vector: np.ndarray | None = None  # _encoded: that copy's vector
@@ -124,6 +128,7 @@ class _Question:
     ranking: np.ndarray | None = None  # _fused: each candidate's score under the mode
     order: np.ndarray | None = None  # _fused (and _cross_encoded): the candidates' positions, best first
     distinct: list[_Distinct] = field(default_factory=list)  # _distinct: best first, max(k, JUDGED) at most
+    late: np.ndarray | None = None  # _late_read: each distinct passage's MaxSim (those not read: the least read)
     signals: Signals | None = None  # _signals: of the distinct passages, in their order
     covered: float = 0.0  # _gate: the probability that the sources answer the question
     relevance: np.ndarray | None = None  # _gate: each distinct passage's probability of answering it
@@ -177,12 +182,17 @@ class Retriever:
         self.settings = settings or SearchSettings()
         self.reranker = reranker
         self.language = LanguageCheck()
+        # None for an encoder that gives no token vectors (the ONNX exports): `late_interaction` is then skipped
+        self.late = LateInteraction(encoder) if isinstance(encoder, TokenEncoder) else None
+        self.late_blend = LATE_BLEND  # `calibrate` sets the blend it is fitting the other models under
 
     def over(self, index: SearchIndex) -> Retriever:
         """This retriever searching another index (a server's library layered over the shared one): the same
         model, settings and re-ranker, and the same language check, whose model is loaded once per process."""
         other = Retriever(index, self.encoder, self.settings, self.reranker, self.questions)
         other.language = self.language
+        other.late = self.late
+        other.late_blend = self.late_blend
         return other
 
     @property
@@ -266,10 +276,20 @@ class Retriever:
         QueryError for an empty or overlong question."""
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
+        reads_late = settings.late_interaction and self.late is not None
         vector = self.questions.encode([query])
+        # the question encoder may be an ONNX export, which gives no token vectors: the passages' model gives them
+        (tokens,) = self.late.encoder.token_vectors([query]) if reads_late else [None]
         found = _pooled_many(self, vector, self.index.terms_many([query]), [depth])[0]
+        ranking = _rank(found, settings)
+        order = _best_first(ranking)
+        if reads_late and len(order):
+            head = order[:settings.late_depth]  # rows, not distinct passages: a BEIR corpus holds no copies
+            texts = [self._location(int(row)).passage.text for row in found.rows[head]]
+            moved, _ = _late_order(self, query, tokens, texts, ranking[head])
+            order = np.concatenate([head[moved], order[len(head):]])
         ranked: dict[str, None] = {}
-        for passage in self.index.passages_at(found.rows[_best_first(_rank(found, settings))].tolist()):
+        for passage in self.index.passages_at(found.rows[order].tolist()):
             ranked.setdefault(passage.source_id)
         return list(ranked)[:depth]
 
@@ -298,9 +318,14 @@ def _encoded(retriever: Retriever, questions: list[_Question]) -> list[_Question
     guesses = [_guessed(query) for query in queries]
     vectors = iter(retriever.questions.encode(queries + [guess for guess in guesses if guess]))
     asked = [next(vectors) for _ in queries]
+    # late interaction reads token vectors of the passages' own model (the questions' may be an ONNX export, which
+    # gives none): one more call of that model, for the questions that read late alone
+    reading = [query for question, query in zip(questions, queries, strict=True) if _reads_late(retriever, question)]
+    tokens = iter(retriever.late.encoder.token_vectors(reading) if reading else [])
     terms = retriever.index.terms_many(queries)
     return [replace(question, vector=vector, terms=words, guessed=guess,
-                    guessed_vector=next(vectors) if guess else None)
+                    guessed_vector=next(vectors) if guess else None,
+                    tokens=next(tokens) if _reads_late(retriever, question) else None)
             for question, vector, words, guess in zip(questions, asked, terms, guesses, strict=True)]
 
 
@@ -334,7 +359,7 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
     """The first max(k, JUDGED) candidates in order that are not copies of one before, each with its duplicate
     group (every row holding the same text, the one shown first)."""
     found, order, ranking, index = question.found, question.order, question.ranking, retriever.index
-    depth = max(question.k, JUDGED)
+    depth = max(question.k, JUDGED, question.settings.late_depth if _reads_late(retriever, question) else 0)
     distinct: list[_Distinct] = []
     at = {int(row): position for position, row in enumerate(found.rows.tolist())}
     seen: set[int] = set()
@@ -359,7 +384,49 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
     return replace(question, distinct=distinct)
 
 
-# A re-ranker of the distinct passages goes here, between _distinct and _signals (see the module's docstring).
+def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
+    """The first `late_depth` distinct passages of each question re-ordered by the blend (fitted by `calibrate`) of
+    their fused score and their MaxSim: each of the question's word pieces' best cosine to any of the passage's,
+    weighted by the BM25 idf of the word it is part of (punctuation and BM25's stopwords weigh nothing). The
+    question's token vectors came with its vector (_encoded); every passage not remembered is read in one model
+    call. Trimmed back to max(k, JUDGED) passages."""
+    reading = [question for question in questions if _reads_late(retriever, question)]
+    if not reading:
+        return questions
+    late = retriever.late
+    heads = [[retriever._location(each.rows[0]).passage.text
+              for each in question.distinct[:question.settings.late_depth]] for question in reading]
+    late.passages([text for texts in heads for text in texts])  # one model call for every passage not remembered
+    read: dict[int, _Question] = {}
+    for question, texts in zip(reading, heads, strict=True):
+        positions = np.array([each.position for each in question.distinct[:len(texts)]], dtype=np.int64)
+        order, scores = _late_order(retriever, question.query, question.tokens, texts, question.ranking[positions])
+        distinct = [question.distinct[i] for i in order] + question.distinct[len(texts):]
+        matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(texts), scores.min())])
+        depth = max(question.k, JUDGED)
+        read[id(question)] = replace(question, distinct=distinct[:depth], late=matched[:depth])
+    return [read.get(id(question), question) for question in questions]
+
+
+def _late_order(retriever: Retriever, query: str, tokens: np.ndarray, texts: list[str],
+                fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order late interaction gives passages (their texts and fused scores) for a question (its text and token
+    vectors), and each passage's MaxSim."""
+    scores = retriever.late.scores(tokens, texts, _word_weights(retriever, retriever.late.words(query)))
+    return blend(fused, scores, retriever.late_blend), scores
+
+
+def _reads_late(retriever: Retriever, question: _Question) -> bool:
+    return question.settings.late_interaction and retriever.late is not None
+
+
+def _word_weights(retriever: Retriever, words: list[str]) -> np.ndarray:
+    """Each word's BM25 idf in the index (its highest over the stemmed terms it makes; 0 for a stopword)."""
+    terms = retriever.index.terms_many(words) if words else []
+    statistics = retriever.index.word_statistics(set().union(*terms)) if terms else None
+    return np.array([max((statistics.idf(term) for term in each), default=0.0) for each in terms])
+
+
 
 
 def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
@@ -380,7 +447,7 @@ def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question
         vector = again.get(i, question.vector)
         without = _dense_of(retriever, found.rows[positions], vector, settings) if i in again else dense
         signals = Signals(dense, found.lexical_share()[positions], without, question.ranking[positions],
-                          float(vector @ retriever.index.centroid))
+                          float(vector @ retriever.index.centroid), question.late)
         judged.append(replace(question, signals=signals))
     return judged
 
@@ -443,7 +510,7 @@ _STAGES: tuple[Stage, ...] = (
     _each(_fused),
     _each(_cross_encoded),
     _each(_distinct),
-    # a re-ranker of the distinct passages goes here
+    _late_read,
     _signals,
     _each(_gate),
     _each(_cut),

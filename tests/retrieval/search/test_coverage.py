@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from retrieval import Answer, Retriever
-from retrieval.search.coverage import LIKELY, Signals, fit_logistic, label, logistic
+from retrieval.search.coverage import LIKELY, Signals, fit_choice, fit_logistic, label, logistic
 
 
 def test_fitting_recovers_the_coefficients_that_made_the_labels():
@@ -25,6 +25,18 @@ def test_weights_count_an_example_as_that_many():
     doubled = fit_logistic(np.vstack([features, features]), np.concatenate([labels, labels]))
     weighted = fit_logistic(features, labels, np.full(len(features), 2.0))
     assert np.allclose(doubled, weighted, atol=1e-6)
+
+
+def test_choice_fitting_recovers_the_blend_that_picked_the_right_candidates():
+    rng = np.random.default_rng(11)
+    truth = np.array([3.0, 1.5])  # the second feature weighs half the first
+    groups = []
+    for _ in range(4_000):
+        features = rng.uniform(0, 1, size=(5, 2))
+        chances = np.exp(features @ truth)
+        groups.append((features, int(rng.choice(5, p=chances / chances.sum()))))
+    fitted = np.array(fit_choice(groups))
+    assert np.allclose(fitted, truth, atol=0.3) and abs(fitted[1] / fitted[0] - 0.5) < 0.1
 
 
 def test_relevance_reads_as_words():
