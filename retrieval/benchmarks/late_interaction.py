@@ -12,9 +12,8 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from ..cli.common import cached_index
-from ..cli.evaluation import load_questions
 from ..config import RetrievalConfig
+from ..evaluate.corpora import cached_index, load_questions
 from ..evaluate.evaluate import table
 from ..loader import open_retriever
 from ..search.retriever import Retriever

@@ -23,9 +23,10 @@ from ..config import RetrievalConfig
 from ..encode.embed import BACKENDS as ALL_BACKENDS
 from ..encode.embed import load_encoder, resolve_model
 from ..errors import RetrievalError
+from ..evaluate.corpora import cached_index
 from ..evaluate.evaluate import default_gold, load_beir
 from ..settings import ServeSettings
-from .common import EXIT_ERROR, SharedOptions, beir_option, cached_index, cached_retriever, serve_settings_from
+from .common import EXIT_ERROR, SharedOptions, beir_option, cached_retriever, serve_settings_from
 
 DEFAULT_SERVE = ServeSettings()
 # How long `bench` took on this project's 2-core machine (BENCHMARKS.md, "Speed, memory and scale"); the docs say

@@ -17,7 +17,6 @@ from ..store.places import FaissFolder
 
 EXIT_ERROR = 1
 DEFAULTS = SearchSettings()
-CACHE = Path(".cache")  # where the evaluation and benchmark commands keep the indexes of their corpora
 
 
 class Parser(argparse.ArgumentParser):
@@ -128,17 +127,11 @@ def cached_retriever(args: argparse.Namespace, config: RetrievalConfig, sources:
     """The index of an evaluation corpus: --index if given (only ever reported when stale), else one cached in
     .cache/ (or, with store = "milvus", in the configured Milvus under a name of its own) that is ours to remake
     when stale."""
+    from ..evaluate.corpora import cached_index  # here, so that search and build never import the evaluation
+
     if args.index:  # built there on first use, as the evaluation commands' help says
         return open_retriever(config, sources=sources, index=args.index)
     if config.store == "milvus":
         name = f"eval_{cached_index(sources).name.replace('-', '_')}"
         return open_retriever(replace(config, auto_build="stale", milvus_collection=name), sources=sources)
     return open_retriever(replace(config, auto_build="stale"), sources=sources, index=cached_index(sources))
-
-
-def cached_index(sources: Path) -> Path:
-    """Where an evaluation corpus is indexed: .cache/NAME-index, NAME being a BEIR dataset's folder (for its
-    corpus.jsonl) or the last two parts of a documents folder's path."""
-    path = sources.resolve()
-    name = path.parent.name if path.suffix == ".jsonl" else "-".join(path.parts[-2:])
-    return CACHE / f"{name.replace('.', '-')}-index"

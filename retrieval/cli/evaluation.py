@@ -13,8 +13,8 @@ from pathlib import Path
 from ..config import RetrievalConfig
 from ..errors import RetrievalError
 from ..evaluate.calibrate import Asked, fit, fit_blend, judge
+from ..evaluate.corpora import CACHE, cached_index, load_questions
 from ..evaluate.evaluate import (
-    GoldQuestion,
     beir_table,
     default_gold,
     evaluate_beir,
@@ -23,7 +23,6 @@ from ..evaluate.evaluate import (
     load_beir,
     load_gold,
     load_question_set,
-    read_jsonl,
     to_json,
 )
 from ..evaluate.followups import evaluate_followups, followup_table, load_followups
@@ -32,7 +31,7 @@ from ..evaluate.writers import read_articles
 from ..loader import open_retriever
 from ..questions.report import report_from_file
 from ..settings import FUSIONS, MODES, SearchSettings
-from .common import CACHE, DEFAULTS, SharedOptions, cached_index, cached_retriever, opened, settings_from
+from .common import DEFAULTS, SharedOptions, cached_retriever, opened, settings_from
 
 
 def add_commands(commands: argparse._SubParsersAction, shared: SharedOptions) -> None:
@@ -191,11 +190,5 @@ def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
     print(json.dumps(fitted, indent=1))
     return 0
 
-
-def load_questions(path: Path) -> list[GoldQuestion]:
-    """A gold TOML file, or a .jsonl of `q` (or BEIR `text`) records with optional `expect` snippets."""
-    if path.suffix != ".jsonl":
-        return load_gold(path)
-    return [GoldQuestion(r.get("q") or r["text"], list(r.get("expect", [])), path.stem) for r in read_jsonl(path)]
 
 

@@ -36,8 +36,9 @@ def stores(request, retriever: Retriever, tmp_path: Path) -> Iterator[tuple[Retr
         return
     with MilvusServer(tmp_path / "milvus") as server:
         config = RetrievalConfig(sources=SEEDS, store="milvus", milvus_uri=server.url)
-        open_retriever(config, progress=False, encoder=retriever.encoder)
-        yield tuple(open_retriever(replace(config, auto_build="never"), encoder=retriever.encoder) for _ in "ab")
+        loaded = {"encoder": retriever.encoder, "questions": retriever.questions}
+        open_retriever(config, progress=False, **loaded)
+        yield tuple(open_retriever(replace(config, auto_build="never"), **loaded) for _ in "ab")
 
 
 @pytest.mark.asyncio

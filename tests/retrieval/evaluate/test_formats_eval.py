@@ -152,7 +152,7 @@ def test_squad_articles_in_every_format_answer_within_three_points_of_plain_text
     def open_index(folder: Path) -> Retriever:
         return open_retriever(RetrievalConfig(sources=folder, index=tmp_path / f"{folder.name}-index",
                                               search=MADE_UP_WORDS),
-                              progress=False, encoder=retriever.encoder)
+                              progress=False, encoder=retriever.encoder, questions=retriever.questions)
     reports = evaluate_formats(tmp_path / "set", folders, open_index)
     pytestconfig.stash.setdefault(REPORTS, []).append(("SQuAD articles in each format", formats_table(reports)))
     plain = reports[0].report

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, needs_data(SQUAD, SCIFACT_QUERIES)]
 @pytest.fixture(scope="module")
 def squad(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     config = RetrievalConfig(sources=SQUAD / "docs", index=tmp_path_factory.mktemp("squad") / "index")
-    return open_retriever(config, progress=False, encoder=retriever.encoder)
+    return open_retriever(config, progress=False, encoder=retriever.encoder, questions=retriever.questions)
 
 
 @pytest.fixture(scope="module")

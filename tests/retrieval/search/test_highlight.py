@@ -41,6 +41,6 @@ def test_the_answering_sentence_is_marked(retriever: Retriever, tmp_path: Path, 
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "ariadne.txt").write_text(ARIADNE, encoding="utf-8")
     ariadne = open_retriever(RetrievalConfig(sources=tmp_path / "docs", index=tmp_path / "index"), progress=False,
-                             encoder=retriever.encoder)
+                             encoder=retriever.encoder, questions=retriever.questions)
     best = ariadne.search(question, k=1)[0]
     assert [best.text[a:b][:len(sentence)] for a, b in best.highlights] == [sentence]

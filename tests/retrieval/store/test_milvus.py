@@ -203,7 +203,8 @@ def test_clients_of_one_server_share_its_index(tmp_path: Path, fast_retriever: R
 
 @pytest.mark.slow
 def test_with_the_model_every_gold_question_gets_the_same_top_three(retriever: Retriever, tmp_path: Path):
-    in_milvus = open_retriever(milvus_config(tmp_path / "m.db"), progress=False, encoder=retriever.encoder)
+    in_milvus = open_retriever(milvus_config(tmp_path / "m.db"), progress=False, encoder=retriever.encoder,
+                               questions=retriever.questions)
     for question in (q.q for q in load_gold(GOLD) if readable(q.q)):
         ours = retriever.answer(question, k=3, gate=False)
         theirs = in_milvus.answer(question, k=3, gate=False)

@@ -1,0 +1,25 @@
+"""Evaluation corpora on disk: a corpus's path in, where its index is cached out; a question file's path in, its
+questions out. Shared by the evaluation commands and the benchmarks, which import no command-line module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .evaluate import GoldQuestion, load_gold, read_jsonl
+
+CACHE = Path(".cache")  # where the evaluation and benchmark commands keep the indexes of their corpora
+
+
+def cached_index(sources: Path) -> Path:
+    """Where an evaluation corpus is indexed: .cache/NAME-index, NAME being a BEIR dataset's folder (for its
+    corpus.jsonl) or the last two parts of a documents folder's path."""
+    path = sources.resolve()
+    name = path.parent.name if path.suffix == ".jsonl" else "-".join(path.parts[-2:])
+    return CACHE / f"{name.replace('.', '-')}-index"
+
+
+def load_questions(path: Path) -> list[GoldQuestion]:
+    """A gold TOML file, or a .jsonl of `q` (or BEIR `text`) records with optional `expect` snippets."""
+    if path.suffix != ".jsonl":
+        return load_gold(path)
+    return [GoldQuestion(r.get("q") or r["text"], list(r.get("expect", [])), path.stem) for r in read_jsonl(path)]
