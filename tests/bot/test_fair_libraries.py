@@ -30,8 +30,7 @@ REFUGEES = "How many North Korean refugees has NAUH resettled?"
 SLOW_WORD = "zephyrine"
 SLOW_DOC = f"Slow Ledger\n\nThe {SLOW_WORD} ledger lists every tide of the year.\n".encode()
 SMALL_DOC = b"Note\n\nQuays at six.\n"  # 20 bytes
-SLOW_SECONDS = 10.0  # long beside what B's add or a question takes even on a loaded machine (under 1 s alone)
-WAIT = 30  # a bound on what takes a second or two; the slow work takes SLOW_SECONDS
+WAIT = 30  # a bound on what takes a second or two, and on how long the held work waits to be let go
 
 
 @pytest_asyncio.fixture
@@ -74,16 +73,19 @@ async def add(fake: FakeDiscord, who: int, guild: int, name: str, data: bytes) -
 
 
 class SlowOnWord:
-    """The encoder, slowed for texts holding SLOW_WORD while `slow` is set; `busy` is set while it sleeps."""
+    """The encoder, held on texts holding SLOW_WORD while `slow` is set, until the test sets `release` (WAIT s at
+    most): `busy` is set while it is held, `done` once it is let go. Held, not slept, so a heavy job lasts exactly
+    as long as the test needs it to, on a quiet machine or a loaded one."""
 
     def __init__(self, encoder, monkeypatch: pytest.MonkeyPatch) -> None:
         self.slow, self.busy, self.done = threading.Event(), threading.Event(), threading.Event()
+        self.release = threading.Event()
         encode = encoder.encode
 
         def slowed(texts, on_batch=None):
             if self.slow.is_set() and any(SLOW_WORD in text for text in texts):
                 self.busy.set()
-                time.sleep(SLOW_SECONDS)
+                self.release.wait(WAIT)
                 self.done.set()
             return encode(texts, on_batch)
 
@@ -103,6 +105,7 @@ async def test_one_servers_heavy_add_never_holds_up_anothers_small_one(two_serve
         await asyncio.get_running_loop().run_in_executor(None, slow.busy.wait, WAIT)
         small = await add(fake, u["carol"], GUILD_B, "note.txt", SMALL_DOC)
         assert not heavy.followups and not slow.done.is_set()  # A's is still being indexed
+        slow.release.set()
         (done,) = await heavy.wait_followups(1, timeout=WAIT)
     assert small.startswith("Added `note`")
     assert done["content"].startswith("Added `ledger`")
@@ -140,18 +143,15 @@ async def test_a_damaged_library_is_rebuilt_in_the_background_while_the_shared_o
         slow = SlowOnWord(libraries.encoder, monkeypatch)
         slow.slow.set()
         question = "Which ledger lists every tide of the year?"
-        began = time.perf_counter()
         in_a = await run(fake, "ask", {"question": question, "count": 3}, u["bob"], GUILD_A)
         in_b = await run(fake, "ask", {"question": REFUGEES, "count": 1}, u["bob"], GUILD_B)
-        answered_in = time.perf_counter() - began
         assert not slow.done.is_set()  # both answered while A's library was still being rebuilt
-        await asyncio.get_running_loop().run_in_executor(None, slow.done.wait, WAIT)
+        slow.release.set()
         await fake.wait_until(lambda: not libraries.repairs(GUILD_A), WAIT, "A's library rebuilt")
         again = await run(fake, "ask", {"question": question, "count": 3}, u["bob"], GUILD_A)
     assert in_a.startswith("This server's own documents are being indexed again, so this answer comes from the "
                            "shared sources only")
     assert "Added by this server" not in in_a and "North Korean" in in_b
-    assert answered_in < SLOW_SECONDS
     assert "lists every tide" in again and "Added by this server" in again and "being indexed" not in again
 
 
@@ -165,6 +165,8 @@ async def test_a_stop_during_an_add_tells_the_manager_what_became_of_the_documen
         handle = await fake.send_interaction("add-source", {"document": fake.upload("ledger.txt", SLOW_DOC)})
         await asyncio.get_running_loop().run_in_executor(None, slow.busy.wait, WAIT)
         bot.stop_on_signal(signal.SIGTERM)
+        await handle.wait_followups(1, timeout=WAIT)  # told while its document is still being indexed
+        slow.release.set()
         await asyncio.wait_for(bot.stopping, WAIT)
         libraries = bot.service.libraries
     (told,) = handle.followups
