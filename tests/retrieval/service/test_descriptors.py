@@ -87,7 +87,6 @@ def health(url: str) -> bool:
         return False
 
 
-@pytest.mark.slow  # concurrency stress: a service process and hundreds of half-sent requests, for seconds
 def test_more_half_sent_requests_than_the_file_limit_leave_health_answering_and_the_log_short(
         fast_config: RetrievalConfig, fast_retriever: Retriever, tmp_path: Path):
     """fast_retriever: the seeds' index, built for the served process to open."""

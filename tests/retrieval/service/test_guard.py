@@ -74,7 +74,6 @@ def test_a_request_that_does_not_arrive_in_time_is_dropped_even_if_it_trickles(f
                 client.close()
 
 
-@pytest.mark.slow  # concurrency stress: hundreds of connections held for seconds
 def test_past_the_connection_cap_the_longest_waiting_make_room_and_health_answers(fast_retriever: Retriever):
     with running_service(fast_retriever, max_connections=20, request_timeout_seconds=60) as url:
         port = int(url.rsplit(":", 1)[1])
