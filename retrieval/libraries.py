@@ -23,7 +23,7 @@ from .config import RetrievalConfig
 from .encode.embed import TextEncoder
 from .errors import IndexProblem, RetrievalError, SourceError
 from .fair_pool import FairPool
-from .ingest.adding import REMOVED_FOLDER, Added, add_document, existing_ids, remove_document
+from .ingest.adding import Added, add_document, existing_ids, remove_document, set_aside
 from .ingest.corpus import Corpus, Skipped, document_files, load_document, reason
 from .ingest.prepared import prepare
 from .search.retriever import Retriever
@@ -525,17 +525,6 @@ def modified(file: Path) -> float:
         return file.stat().st_mtime
     except OSError:
         return 0.0
-
-
-def set_aside(folder: Path, file: Path) -> Path:
-    """Move a document the library cannot take into the folder's .removed/, renamed if need be; its new path."""
-    aside = folder / REMOVED_FOLDER
-    aside.mkdir(exist_ok=True)
-    target = aside / file.name
-    if target.exists():
-        target = aside / f"{file.stem}-{time.strftime('%Y%m%d-%H%M%S')}{file.suffix}"
-    file.rename(target)
-    return target
 
 
 def left_at(mark: Path) -> datetime:

@@ -125,6 +125,11 @@ def remove_document(folder: Path, source_id: str, keep_one: bool = True) -> Path
     if keep_one and len(documents) == 1:
         raise SourceError(f"{source_id!r} is the only document in the sources; add another before removing it")
     (file,) = matching  # one file per id: a build refuses duplicate ids
+    return set_aside(folder, file)
+
+
+def set_aside(folder: Path, file: Path) -> Path:
+    """Move a document out of the sources into the folder's .removed/, renamed if need be; its new path."""
     aside = folder / REMOVED_FOLDER
     aside.mkdir(exist_ok=True)
     target = aside / file.name
