@@ -22,7 +22,10 @@ ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
 # With late interaction (search/late_interaction.py), both models read each passage's MaxSim too: the gate the first
 # passage's (after COVERED's features), the relevance model each passage's (after ANSWERS' features). Fitted the
 # same way with `late_interaction` on; without it (or with an encoder that gives no token vectors) the two above.
-COVERED_LATE = (-7.346, 4.627, -0.351, 10.0, 6.152, 4.296)
+# The gate with late interaction also reads whether the question asks for a kind of answer (a measure, a date, a
+# count...) that the first passage's sentences about it lack (search/answer_type.py; BENCHMARKS.md, "What the gate
+# reads of the answer asked for").
+COVERED_LATE = (-7.346, 4.627, -0.351, 10.0, 6.152, 4.296, 0.0)
 ANSWERS_LATE = (-5.025, -0.728, -1.836, 3.012, -12.879, 3.191, 6.99)
 # The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
 # MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
@@ -46,6 +49,9 @@ class Signals:
     # them: how near the corpus's topics what it asks lies, whichever passage names whom)
     topical: float = 0.0
     late: np.ndarray | None = None  # its MaxSim (search/late_interaction.py); None when late interaction is off
+    # 1.0 when the question asks for a kind of answer that the first passage's sentences about it lack, else 0.0
+    # (search/answer_type.py); the gate reads it with late interaction
+    lacks_answer: float = 0.0
 
     def covered(self, coefficients: tuple[float, ...] | None = None) -> float:
         """The probability that the sources answer the question; 0 when nothing was found."""
@@ -56,9 +62,10 @@ class Signals:
 
     def gate_features(self) -> np.ndarray:
         """The gate's features: the first passage's dense score and BM25 share, the best score without names, the
-        question without names' mean cosine to the corpus, and (with late interaction) the first passage's MaxSim."""
+        question without names' mean cosine to the corpus, and (with late interaction) the first passage's MaxSim
+        and whether it lacks the kind of answer asked for."""
         features = [self.dense[0], self.share[0], self.unnamed[:JUDGED].max(), self.topical]
-        return np.array(features if self.late is None else [*features, self.late[0]])
+        return np.array(features if self.late is None else [*features, self.late[0], self.lacks_answer])
 
     def answers(self, coefficients: tuple[float, ...] | None = None) -> np.ndarray:
         """Each passage's probability of answering the question."""

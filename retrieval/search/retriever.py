@@ -11,6 +11,8 @@ through named stages, each a small function, in the order `_STAGES` (at the end 
                 token vectors (search/late_interaction.py), when `late_interaction` is on
   _signals      what the gate and the cut read of the distinct passages, the question without their names among
                 them (encoded already when the guess was right)
+  _answer_typed whether the question asks for a kind of answer (a measure, a date, a count...) that the first
+                passage's sentences about it lack (search/answer_type.py), when late interaction read it
   _gate         the probability that the sources answer the question, and each passage's probability
   _cut          the passages shown: none when not covered, the first alone when it clearly answers, else the likely
   _highlighted  the sentences of each hit closest to the question marked
@@ -38,6 +40,7 @@ from ..records import Hit, Location, Passage, Source
 from ..settings import MAX_SEARCH_K, SearchSettings
 from ..store.lexical import LexicalHits
 from ..store.searchable import SearchIndex
+from .answer_type import lacks_answer_type
 from .cite import citation
 from .coverage import JUDGED, LATE_BLEND, Signals
 from .fusion import reciprocal_rank, weighted
@@ -452,6 +455,17 @@ def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question
     return judged
 
 
+def _answer_typed(retriever: Retriever, question: _Question) -> _Question:
+    """Whether the question's wording asks for a kind of answer that the first passage's sentences sharing a word
+    with it do not hold; read by the gate that late interaction's coefficients belong to, so only with those."""
+    signals = question.signals
+    if signals.late is None or not question.distinct:
+        return question
+    first = retriever._location(question.distinct[0].rows[0]).passage.text
+    lacks = lacks_answer_type(question.query, [first], retriever.index.terms_many)
+    return replace(question, signals=replace(signals, lacks_answer=lacks))
+
+
 def _gate(retriever: Retriever, question: _Question) -> _Question:
     """The gate's probability that the sources answer the question, and each passage's probability of answering."""
     return replace(question, covered=question.signals.covered(), relevance=question.signals.answers())
@@ -512,6 +526,7 @@ _STAGES: tuple[Stage, ...] = (
     _each(_distinct),
     _late_read,
     _signals,
+    _each(_answer_typed),
     _each(_gate),
     _each(_cut),
     _highlighted,

@@ -1,0 +1,240 @@
+"""`python -m retrieval.benchmarks.gate_features`: which extra features help the "covered?" gate (the calibrate
+command's development sets in; a table out): every question is asked once with late interaction on and no gate, its
+signals, first passages and late interaction's word-by-word matches kept in .cache/; then the gate is refitted
+(balanced as `calibrate` fits it) without and with each candidate feature, and the share of each kind of question
+it lets through is printed, in sample and held out."""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..config import RetrievalConfig
+from ..evaluate.calibrate import Asked, Judged, balanced, searchable
+from ..evaluate.corpora import CACHE, cached_index, load_questions
+from ..evaluate.evaluate import table
+from ..loader import open_retriever
+from ..search.answer_type import lacks_answer_type
+from ..search.coverage import JUDGED, fit_logistic, logistic
+from ..search.retriever import Retriever, _word_weights
+from ..settings import SearchSettings
+from ..store.lexical import Analyzer
+
+REPLAYED = CACHE / "gate-features.pkl"
+BEFORE = 5  # the late gate's features before any candidate: COVERED's four and the first passage's MaxSim
+ANSWERED_AT_LEAST = 0.97  # the seeds' on-topic questions the gate must keep letting through (issue 29)
+FOLDS = 2  # unanswered.toml held out half at a time: fitted on one half, read on the other
+
+
+@dataclass
+class Replayed:
+    """One development question as late interaction read it: the gate's features, the first passages' texts, and
+    for each of the question's word pieces its word, its BM25 idf and its best cosine to each first passage's."""
+
+    asked: Asked
+    gate: np.ndarray
+    texts: list[str]
+    words: list[str]
+    weights: np.ndarray
+    best: np.ndarray  # word pieces x first passages
+
+
+def replay(retriever: Retriever, asked: list[Asked]) -> list[Replayed]:
+    asked = [a for a in asked if searchable(retriever, a.question.q)]
+    settings = replace(retriever.settings, late_interaction=True)
+    questions = [a.question.q for a in asked]
+    answers = retriever.answer_many(questions, k=settings.late_depth, gate=False, highlight=False, settings=settings)
+    tokens = retriever.late.encoder.token_vectors(questions)
+    replayed = []
+    for each, answer, pieces in zip(asked, answers, tokens, strict=True):
+        if answer.signals is None or not len(answer.signals.dense):
+            continue
+        texts = [hit.text for hit in answer.hits[:JUDGED]]
+        words = retriever.late.words(each.question.q)
+        best = np.column_stack([(pieces @ passage.T).max(axis=1) for passage in retriever.late.passages(texts)])
+        replayed.append(Replayed(each, answer.signals.gate_features()[:BEFORE], texts, words,
+                                 _word_weights(retriever, words), best))
+    return replayed
+
+
+def replayed_sets(sets: list[tuple[str, str]], refresh: bool) -> list[Replayed]:
+    if REPLAYED.exists() and not refresh:
+        return pickle.loads(REPLAYED.read_bytes())
+    asked: dict[Path, list[Asked]] = {}
+    for sources, questions in sets:
+        asked.setdefault(Path(sources), []).extend(Asked(str(Path(sources)), Path(questions).name, q)
+                                                   for q in load_questions(Path(questions)))
+    config = RetrievalConfig()
+    everything = []
+    for path, questions in asked.items():
+        retriever = open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+        everything += replay(retriever, questions)
+    REPLAYED.write_bytes(pickle.dumps(everything))
+    return everything
+
+
+# --- candidate features: one value per replayed question ---
+
+def word_matches(r: Replayed, passage: int = 0) -> np.ndarray:
+    """Each weighted word of the question (a run of pieces of one word): its best piece's cosine to the passage."""
+    scores, last = [], None
+    for word, weight, best in zip(r.words, r.weights, r.best[:, passage], strict=True):
+        if weight <= 0:
+            last = None
+            continue
+        if word == last:
+            scores[-1] = max(scores[-1], best)
+        else:
+            scores.append(best)
+        last = word
+    return np.array(scores) if scores else np.ones(1)
+
+
+# Words that ask rather than say what is asked about: the weakest content word is never one of them.
+FUNCTION_WORDS = frozenset((
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether", "is", "are", "was", "were",
+    "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "would", "should",
+    "will", "shall", "may", "might", "must", "much", "many", "get", "got", "make", "made", "say", "says", "said",
+    "tell", "told", "according", "there", "here", "also", "ever", "even", "very", "just",
+))
+
+
+def content_matches(r: Replayed, passage: int = 0) -> np.ndarray:
+    """Like word_matches, over the question's content words alone (lower case: no name; no function word)."""
+    scores, last = [], None
+    for word, weight, best in zip(r.words, r.weights, r.best[:, passage], strict=True):
+        if weight <= 0 or not word[:1].islower() or word.lower() in FUNCTION_WORDS:
+            last = None
+            continue
+        if word == last:
+            scores[-1] = max(scores[-1], best)
+        else:
+            scores.append(best)
+        last = word
+    return np.array(scores) if scores else np.ones(1)
+
+
+def weakest_content(r: Replayed) -> float:
+    return float(content_matches(r).min())
+
+
+def weakest_word(r: Replayed) -> float:
+    return float(word_matches(r).min())
+
+
+def weakest_over_three(r: Replayed) -> float:
+    return float(np.max([word_matches(r, p).min() for p in range(r.best.shape[1])]))
+
+
+def answer_type_first(r: Replayed) -> float:
+    return lacks_answer_type(r.asked.question.q, r.texts[:1])
+
+
+def answer_type_three(r: Replayed) -> float:
+    return lacks_answer_type(r.asked.question.q, r.texts)
+
+
+ANALYZER = Analyzer()
+
+
+def answer_type_about(r: Replayed) -> float:
+    return lacks_answer_type(r.asked.question.q, r.texts, ANALYZER.terms_many)
+
+
+def answer_type_about_first(r: Replayed) -> float:
+    return lacks_answer_type(r.asked.question.q, r.texts[:1], ANALYZER.terms_many)
+
+
+CANDIDATES: dict[str, Callable[[Replayed], float]] = {
+    "answer type, 1st passage": answer_type_first,
+    "answer type, first 3": answer_type_three,
+    "answer type, sentences about it, first 3": answer_type_about,
+    "answer type, sentences about it, 1st": answer_type_about_first,
+    "weakest word": weakest_word,
+    "weakest word, best of 3": weakest_over_three,
+    "weakest content word": weakest_content,
+}
+
+
+# --- fitting and reading the gate ---
+
+def kind_of(r: Replayed) -> str:
+    corpus = "seeds" if Path(r.asked.corpus).name == "seeds" else "squad"
+    return f"{corpus}: {'answered' if r.asked.question.on_topic else Path(r.asked.kind).stem}"
+
+
+def fitted(x: np.ndarray, replayed: list[Replayed], rows: np.ndarray) -> tuple[float, ...]:
+    judged = [Judged(replayed[i].asked, x[i], np.zeros((0, 0)), np.zeros(0)) for i in rows]
+    y = np.array([replayed[i].asked.question.on_topic for i in rows], dtype=float)
+    return fit_logistic(x[rows], y, balanced(judged))
+
+
+def held_out(x: np.ndarray, replayed: list[Replayed]) -> np.ndarray:
+    """Each seeds question's probability under a gate fitted without it: unanswered.toml and gold.toml's
+    questions in FOLDS folds (every FOLDS-th question), the rest in sample."""
+    probability = logistic(x, fitted(x, replayed, np.arange(len(replayed))))
+    seeds = [i for i, r in enumerate(replayed) if kind_of(r).startswith("seeds")]
+    for fold in range(FOLDS):
+        out = np.array(seeds[fold::FOLDS])
+        rows = np.setdiff1d(np.arange(len(replayed)), out)
+        probability[out] = logistic(x[out], fitted(x, replayed, rows))
+    return probability
+
+
+def shares(probability: np.ndarray, replayed: list[Replayed], at: float) -> dict[str, float]:
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    for p, r in zip(probability, replayed, strict=True):
+        by_kind[kind_of(r)].append(bool(p >= at))
+    return {kind: float(np.mean(flags)) for kind, flags in sorted(by_kind.items())}
+
+
+def keeping_answered(probability: np.ndarray, replayed: list[Replayed]) -> float:
+    """The highest threshold that still lets ANSWERED_AT_LEAST of the seeds' answered questions through."""
+    answered = np.sort([p for p, r in zip(probability, replayed, strict=True) if kind_of(r) == "seeds: answered"])
+    return float(answered[int(np.floor((1 - ANSWERED_AT_LEAST) * len(answered)))])
+
+
+def rows_for(name: str, probability: np.ndarray, replayed: list[Replayed], at: float) -> list[tuple[str, ...]]:
+    through = shares(probability, replayed, at)
+    best = keeping_answered(probability, replayed)
+    at_best = shares(probability, replayed, best)
+    return [(name, *(f"{v:.1%}" for v in through.values()), f"{best:.3f}",
+             f"{at_best['seeds: answered']:.1%} / {at_best['seeds: unanswered']:.1%} / {at_best['squad: answered']:.1%}"
+             f" / {at_best['squad: queries']:.1%}")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", nargs=2, action="append", metavar=("SOURCES", "QUESTIONS"), required=True,
+                        help="a corpus and a file of its questions, as `calibrate` takes them; repeatable")
+    parser.add_argument("--refresh", action="store_true", help=f"ask the questions again instead of reading {REPLAYED}")
+    parser.add_argument("--covered-at", type=float, default=SearchSettings().min_relevance, metavar="P")
+    args = parser.parse_args()
+    replayed = replayed_sets(args.set, args.refresh)
+    base = np.array([r.gate for r in replayed])
+    variants = {"before (5 features)": base}
+    for name, feature in CANDIDATES.items():
+        started = time.perf_counter()
+        column = np.array([feature(r) for r in replayed])
+        per_question = (time.perf_counter() - started) * 1000 / len(replayed)
+        variants[f"+ {name} ({per_question:.2f} ms)"] = np.column_stack([base, column])
+    kinds = list(shares(np.zeros(len(replayed)), replayed, 0.5))
+    header = ["gate", *kinds, "threshold keeping seeds answered >= 97%", "there: seeds ans / unans / squad / scifact"]
+    for title, read in (("in sample", lambda x: logistic(x, fitted(x, replayed, np.arange(len(replayed))))),
+                        (f"seeds held out ({FOLDS} folds)", lambda x: held_out(x, replayed))):
+        rows = [row for name, x in variants.items() for row in rows_for(name, read(x), replayed, args.covered_at)]
+        print(f"\nlet through at {args.covered_at}, {title}:")
+        print(table(header, rows))
+    for name, x in variants.items():
+        print(name, [round(c, 3) for c in fitted(x, replayed, np.arange(len(replayed)))])
+
+
+if __name__ == "__main__":
+    main()
