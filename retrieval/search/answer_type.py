@@ -18,6 +18,7 @@ _WEEKDAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _UNITS = (r"mm|cm|m|km|millimet(?:er|re)s?|centimet(?:er|re)s?|met(?:er|re)s?|kilomet(?:er|re)s?|mi|miles?|ft|feet|foot"
           r"|inch(?:es)?|yards?|kg|g|kilo(?:gram)?s?|grams?|lbs?|pounds|tons?|tonnes?|acres?|hectares?|sq|square"
           r"|km2|mph|km/h|knots|storeys|stories|floors")
+_STREETS = r"street|st|road|rd|avenue|ave|boulevard|blvd|lane|ln|drive|dr|way|place|pl|square|plaza|floor"
 _TIME_UNITS = r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century"
 
 # What a passage holds, kind by kind. A year is a date, not a count: "how many" wants some other number.
@@ -33,6 +34,9 @@ HOLDS: dict[str, re.Pattern[str]] = {
     "age": re.compile(rf"\bage[ds]?\s+(?:of\s+)?{_QUANTITY}|\b{_QUANTITY}\s*-?\s*years?\s*-?\s*old\b"
                       rf"|\bat\s+(?:the\s+age\s+of\s+)?\d{{1,2}}\b(?!\s*(?:{_UNITS}|{_TIME_UNITS}|%|percent))"
                       r"|\bborn\b[^.]{0,40}\b(?:1[5-9]|20)\d\d\b|\(\s*(?:born|b\.)\s", re.IGNORECASE),
+    "email": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"),
+    "address": re.compile(rf"\b\d{{1,5}}[a-z]?,?\s+(?:[A-Z][\w.'-]*\s+){{1,4}}(?:{_STREETS})\b"
+                          r"|\b[A-Z]\w+-(?:ro|gil|daero)\s*\d|\bp\.?\s?o\.?\s+box\s+\d", re.IGNORECASE),
     "phone": re.compile(r"(?:\+\d{1,3}[\s.-]?)?\(?\b\d{1,4}\)?[\s.-]\d{3,4}[\s.-]\d{3,4}\b"
                         r"|\b(?:tel|phone)\b\.?:?\s*\+?\d", re.IGNORECASE),
 }
@@ -42,7 +46,10 @@ HOLDS: dict[str, re.Pattern[str]] = {
 ASKS: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE), frozenset(kinds)) for name, pattern, kinds in (
         ("phone", r"\b(?:phone|telephone|mobile|fax)\s+number\b", {"phone"}),
-        ("age", r"\bhow old\b|\bat what age\b|\bwhat age\b", {"age", "date"}),
+        ("email", r"\be-?mail\b", {"email"}),
+        ("address", r"\b(?:postal|street|mailing|office|home|the|an?|its|his|her|their|\w+'s)\s+address\b"
+                    r"(?!\s+(?:the|this|that|it))", {"address"}),
+        ("age", r"\bhow old\b|\bat what age\b|\bwhat age\b", {"age"}),
         ("money", r"\b(?:salary|salaries|wages?|budget|costs?|tuition|fees?|money|income|revenue|gdp|donations?|earn"
                   r"|earns|earned|worth)\b|\bwhat (?:is|was|are|were) the prices?\b", {"money"}),
         ("length", r"\bhow long\b", {"measure", "duration", "date"}),

@@ -23,6 +23,8 @@ from retrieval.store.lexical import Analyzer
     ("What is Ji Seong-ho's phone number?", "phone"),
     ("What was his salary as chairman of NAUH?", "money"),
     ("How long did the tour last?", "length"),
+    ("What is the address of NAUH's office in Seoul?", "address"),
+    ("What is NAUH's email address?", "email"),
 ])
 def test_the_wording_says_what_kind_of_answer_is_asked_for(question: str, kind: str):
     assert asked_for(question)[0] == kind
@@ -31,6 +33,7 @@ def test_the_wording_says_what_kind_of_answer_is_asked_for(question: str, kind: 
 @pytest.mark.parametrize("question", [
     "Who is Robert Park?", "Why did Ji's view of Americans change?", "What is Ji Seong-ho's favourite food?",
     "Which group would pay the heaviest price if armed conflict erupted?", "Warner Center is located in which area?",
+    "How should the UN address the abuses?",
 ])
 def test_a_question_asking_for_no_such_kind_asks_for_none(question: str):
     assert asked_for(question) is None
@@ -45,6 +48,8 @@ def test_a_question_asking_for_no_such_kind_asks_for_none(question: str):
     ("A 23-year-old defector.", {"age", "duration", "count"}),
     ("They raised $300,000.", {"money", "count"}),
     ("The two-week tour.", {"duration", "count"}),
+    ("NAUH, 12 Sejong-daero 5, Seoul.", {"address", "count"}),
+    ("Write to info@nauh.or.kr.", {"email"}),
     ("He may go to Seoul.", set()),
 ])
 def test_a_passage_holds_the_kinds_its_figures_are(text: str, kinds: set[str]):
@@ -81,9 +86,12 @@ def test_the_stage_types_the_answer_only_when_late_interaction_reads(fast_retrie
     reading = replace(fast_retriever.settings, late_interaction=True)
     tall = fast_retriever.answer("How tall is Ji Seong-ho?", gate=False, settings=reading)
     assert tall.signals.lacks_answer == 1.0  # the seeds give no one's height
-    when = fast_retriever.answer("In what year did Ji Seong-ho escape from North Korea?", gate=False,
+    ago = fast_retriever.answer("How many years ago did Ji Seong-ho escape from North Korea?", gate=False,
+                                settings=reading)
+    assert "11 years ago" in ago.hits[0].text and ago.signals.lacks_answer == 0.0
+    year = fast_retriever.answer("In what year did Ji Seong-ho escape from North Korea?", gate=False,
                                  settings=reading)
-    assert when.signals.lacks_answer == 0.0
+    assert "11 years ago" in year.hits[0].text and year.signals.lacks_answer == 1.0  # a year is asked for
     plain = fast_retriever.answer("How tall is Ji Seong-ho?", gate=False,
                                   settings=replace(fast_retriever.settings, late_interaction=False))
     assert plain.signals.lacks_answer == 0.0
