@@ -69,7 +69,7 @@ class SearchSettings:
     # they were kept, on Milvus, or past their budget) has the model read each passage's at question time, tens
     # of ms for each passage not yet remembered.
     late_interaction: bool = True
-    late_depth: int = 5
+    late_depth: int = 8
 
     def __post_init__(self) -> None:
         choose("mode", self.mode, MODES)

@@ -23,7 +23,7 @@ ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
 # passage's (after COVERED's features), the relevance model each passage's (after ANSWERS' features). Fitted the
 # same way with `late_interaction` on; without it (or with an encoder that gives no token vectors) the two above.
 COVERED_LATE = (-7.346, 4.627, -0.351, 10.0, 6.152, 4.296)
-ANSWERS_LATE = (-5.025, -0.728, -1.836, 3.012, -12.879, 3.191, 6.99)
+ANSWERS_LATE = (-3.046, -1.221, -1.313, 1.520, -10.321, 4.655, 5.816, -12.726)
 # The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
 # MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
 LATE_BLEND = (1.03, 1.288)
@@ -66,11 +66,14 @@ class Signals:
 
     def matrix(self) -> np.ndarray:
         """The relevance model's features, one row per passage (its fused score's distance behind the first's and
-        ahead of the next's read in the order shown, which late interaction may have changed)."""
+        ahead of the next's read in the order shown, which late interaction may have changed; with late interaction,
+        its MaxSim and how far that is behind the best MaxSim among the passages read)."""
         behind = self.fused[0] - self.fused if len(self.fused) else self.fused
         lead = np.append(self.fused[:-1] - self.fused[1:], 0.0) if len(self.fused) else self.fused
         columns = [self.dense, self.share, self.unnamed, behind, lead]
-        return np.column_stack(columns if self.late is None else [*columns, self.late])
+        if self.late is None:
+            return np.column_stack(columns)
+        return np.column_stack([*columns, self.late, self.late.max() - self.late if len(self.late) else self.late])
 
 
 def logistic(features: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:
