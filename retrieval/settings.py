@@ -64,11 +64,12 @@ class SearchSettings:
     # question's word pieces finds its match in the passage (MaxSim over the model's own token vectors,
     # search/late_interaction.py), and let the gate and each passage's relevance read it too. The blend is fitted
     # by `calibrate` (search/coverage.py); the figures behind both defaults are in BENCHMARKS.md ("Late
-    # interaction"). Needs a torch backend: the ONNX exports give no token vectors. Off by default: it raises
-    # top-1 on both development sets but costs a second model run of the question and, for passages not yet read,
-    # of the first `late_depth` passages (tens of ms a question), past the answer path's budget (BENCHMARKS.md).
-    late_interaction: bool = False
-    late_depth: int = 5
+    # interaction"). The question's token vectors come from the run that gives its vector, the passages' from the
+    # index, which keeps them (store/tokens.py): about 1-2 ms a question. An index that kept none (built before
+    # they were kept, on Milvus, or past their budget) has the model read each passage's at question time, tens
+    # of ms for each passage not yet remembered.
+    late_interaction: bool = True
+    late_depth: int = 8
 
     def __post_init__(self) -> None:
         choose("mode", self.mode, MODES)

@@ -35,9 +35,8 @@ class WordHashEncoder:
             vectors.append(tokens)
         return vectors
 
-
-    def encode_with_tokens(self, texts):
-        return self.encode(texts), self.token_vectors(texts)
+    def encode_with_tokens(self, texts, on_batch=None, tokens=True):
+        return self.encode(texts, on_batch), self.token_vectors(texts) if tokens else []
 
     def token_words(self, text) -> list[str]:
         return text.lower().split()

@@ -24,6 +24,7 @@ from ..evaluate.evaluate import GoldQuestion, table
 from ..loader import open_retriever
 from ..search.answer_type import about, asked_for, lacks_answer_type
 from ..search.coverage import JUDGED, fit_logistic, logistic
+from ..search.late_interaction import TokenEncoder
 from ..search.retriever import Retriever, _word_weights
 from ..settings import SearchSettings
 from ..store.lexical import Analyzer
@@ -48,11 +49,15 @@ class Replayed:
 
 
 def replay(retriever: Retriever, asked: list[Asked]) -> list[Replayed]:
+    """Each question answered with late interaction on and no gate, with what the candidates read. The question's
+    token vectors come as the answer path gets them; the first passages' from the model (remembered), not the
+    index's int8 copies (an answer does not say which rows it showed)."""
     asked = [a for a in asked if searchable(retriever, a.question.q)]
     settings = replace(retriever.settings, late_interaction=True)
     questions = [a.question.q for a in asked]
     answers = retriever.answer_many(questions, k=settings.late_depth, gate=False, highlight=False, settings=settings)
-    tokens = retriever.late.encoder.token_vectors(questions)
+    encoder = retriever.questions if isinstance(retriever.questions, TokenEncoder) else retriever.late.encoder
+    tokens = encoder.encode_with_tokens(questions)[1]
     replayed = []
     for each, answer, pieces in zip(asked, answers, tokens, strict=True):
         if answer.signals is None or not len(answer.signals.dense):

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -127,6 +127,21 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray: ...
 
 
+@runtime_checkable
+class TokenEncoder(Protocol):
+    """An encoder that also gives each text's token vectors (one unit-length row per word piece, [CLS], [SEP] and
+    padding left out) and, for each of those rows, the word it is a piece of: what late interaction reads
+    (search/late_interaction.py), and what a build keeps of its passages (store/tokens.py)."""
+
+    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]: ...
+
+    def encode_with_tokens(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None,
+                           tokens: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors (as `encode` gives them) and their token vectors, from one run of the model."""
+
+    def token_words(self, text: str) -> list[str]: ...
+
+
 class Encoder:
     """A loaded model that encodes texts into unit-length float32 vectors (cosine = inner product).
     For the "torch-bf16" backend its weights are cast to bfloat16: about 3x faster on CPUs with AMX."""
@@ -147,46 +162,61 @@ class Encoder:
 
     def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for `texts`, in order; `on_batch(n)` is told after each batch of n texts (for progress bars)."""
+        return self.encode_with_tokens(texts, on_batch, tokens=False)[0]
+
+    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's unit-length token vectors (the model's last layer, one row per word piece), [CLS], [SEP]
+        and padding left out."""
+        return self.encode_with_tokens(texts)[1]
+
+    def encode_with_tokens(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None,
+                           tokens: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+        """encode(texts) and token_vectors(texts) from one run of the model (a question needs both, and so does a
+        build keeping its passages' token vectors); no token vectors without `tokens`."""
         # Longest first over the whole list, as one SentenceTransformer.encode call would sort, so that the
         # chunks a progress bar needs do not add padding.
         order = np.argsort([-len(text) for text in texts], kind="stable")
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pieces: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         step = self.batch_size * PROGRESS_BATCHES
         for start in range(0, len(texts), step):
             rows = order[start:start + step]
-            encoded = self.model.encode([texts[i] for i in rows], batch_size=self.batch_size, convert_to_tensor=True,
-                                        show_progress_bar=False)
-            vectors[rows] = encoded.float().numpy()  # numpy has no bfloat16
+            chunk = [texts[i] for i in rows]
+            if tokens:
+                encoded = self.model.encode(chunk, batch_size=self.batch_size, output_value=None,
+                                            show_progress_bar=False)
+                vectors[rows] = np.stack([each["sentence_embedding"].float().numpy() for each in encoded])
+                for row, each in zip(rows.tolist(), encoded, strict=True):
+                    pieces[row] = word_pieces(each["token_embeddings"][each["attention_mask"].bool()].float().numpy())
+            else:
+                encoded = self.model.encode(chunk, batch_size=self.batch_size, convert_to_tensor=True,
+                                            show_progress_bar=False)
+                vectors[rows] = encoded.float().numpy()  # numpy has no bfloat16
             if on_batch:
                 on_batch(len(rows))
         # normalised in float32, whatever precision the model ran in
-        return unit(vectors)
-
-    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Each text's unit-length token vectors (the model's last layer, one row per word piece), [CLS] and
-        [SEP] left out; sentence-transformers already drops the padding."""
-        encoded = self.model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
-                                    show_progress_bar=False)
-        return [unit(tokens.float().numpy()[1:-1]) for tokens in encoded]
-
-    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """encode(texts) and token_vectors(texts) from one run of the model (a question needs both)."""
-        encoded = self.model.encode(list(texts), batch_size=self.batch_size, output_value=None,
-                                    show_progress_bar=False)
-        vectors = unit(np.stack([each["sentence_embedding"].float().numpy() for each in encoded]))
-        return vectors, [unit(each["token_embeddings"][each["attention_mask"].bool()].float().numpy()[1:-1])
-                         for each in encoded]
+        return unit(vectors), pieces if tokens else []
 
     def token_words(self, text: str) -> list[str]:
         """For each of token_vectors(text)'s rows, the word (as the tokenizer splits words) it is a piece of."""
-        tokenizer = self.model.tokenizer
-        pieces = tokenizer(text, add_special_tokens=False, truncation=True, return_offsets_mapping=True,
-                           max_length=self.model.max_seq_length - 2)  # room for [CLS] and [SEP]
-        spans: dict[int, tuple[int, int]] = {}
-        for word, (start, end) in zip(pieces.word_ids(), pieces["offset_mapping"], strict=True):
-            first = spans.get(word, (start, end))[0]
-            spans[word] = (first, end)
-        return [text[slice(*spans[word])] for word in pieces.word_ids()]
+        return token_words(self.model.tokenizer, text, self.model.max_seq_length)
+
+
+def word_pieces(hidden: np.ndarray) -> np.ndarray:
+    """A text's token vectors from the model's last layer over its unpadded tokens: [CLS] and [SEP] left out,
+    each scaled to unit length (float32)."""
+    return unit(np.ascontiguousarray(hidden[1:-1], dtype=np.float32))
+
+
+def token_words(tokenizer, text: str, max_length: int) -> list[str]:
+    """For each word piece the model reads of `text` ([CLS] and [SEP] aside), the word it is a piece of."""
+    pieces = tokenizer(text, add_special_tokens=False, truncation=True, return_offsets_mapping=True,
+                       max_length=max_length - 2)  # room for [CLS] and [SEP]
+    spans: dict[int, tuple[int, int]] = {}
+    for word, (start, end) in zip(pieces.word_ids(), pieces["offset_mapping"], strict=True):
+        first = spans.get(word, (start, end))[0]
+        spans[word] = (first, end)
+    return [text[slice(*spans[word])] for word in pieces.word_ids()]
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
@@ -237,3 +267,13 @@ class LazyEncoder:
 
     def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         return self.load().encode(texts, on_batch)
+
+    def encode_with_tokens(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None,
+                           tokens: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.load().encode_with_tokens(texts, on_batch, tokens)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self.load().token_vectors(texts)
+
+    def token_words(self, text: str) -> list[str]:
+        return self.load().token_words(text)

@@ -16,11 +16,16 @@ import numpy as np
 import torch
 
 from ..errors import RetrievalError
+from .embed import token_words, word_pieces
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 PROBES = ["How many refugees were resettled?", "A short note.", "Cells divide and the moon pulls the sea. " * 20]
 AGREEMENT = {"onnx": 0.999, "onnx-int8": 0.98}  # least cosine to the original model's vectors on the probes
 DEFAULT_MAX_LENGTH = 256
+EMBEDDING, TOKENS = "embedding", "tokens"  # the export's outputs: the text's vector, its last layer's token vectors
+# Bumped when the export's graph changes, so an export made by an earlier version is made again. 2: the token
+# vectors as a second output (late interaction reads the question's from the same run as its vector).
+EXPORT_VERSION = 2
 
 
 class OnnxEncoder:
@@ -45,17 +50,35 @@ class OnnxEncoder:
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        return self.encode_with_tokens(texts, on_batch, tokens=False)[0]
+
+    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self.encode_with_tokens(texts)[1]
+
+    def encode_with_tokens(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None,
+                           tokens: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors and (with `tokens`) their token vectors, as `Encoder.encode_with_tokens` gives them:
+        the export's two outputs of one run."""
         order = np.argsort([-len(text) for text in texts], kind="stable")
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pieces: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        wanted = [EMBEDDING, TOKENS] if tokens else [EMBEDDING]
         for start in range(0, len(texts), self.batch_size):
             rows = order[start:start + self.batch_size]
             batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                    max_length=self.max_length, return_tensors="np")
-            feed = {name: batch[name].astype(np.int64) for name in INPUTS}
-            vectors[rows] = self.session.run(None, feed)[0]
+            outputs = self.session.run(wanted, {name: batch[name].astype(np.int64) for name in INPUTS})
+            vectors[rows] = outputs[0]
+            if tokens:
+                lengths = batch["attention_mask"].sum(axis=1)
+                for row, hidden, length in zip(rows.tolist(), outputs[1], lengths.tolist(), strict=True):
+                    pieces[row] = word_pieces(hidden[:length])
             if on_batch:
                 on_batch(len(rows))
-        return vectors
+        return vectors, pieces if tokens else []
+
+    def token_words(self, text: str) -> list[str]:
+        return token_words(self.tokenizer, text, self.max_length)
 
 
 def max_length(model_path: Path) -> int:
@@ -66,7 +89,7 @@ def max_length(model_path: Path) -> int:
 
 def exported(identity, cache: Path) -> Path:
     """The ONNX file for this model and backend, exported, optimised, quantised and checked on first use."""
-    folder = Path(cache) / f"{identity.sha256[:16]}-{identity.backend}"
+    folder = Path(cache) / f"{identity.sha256[:16]}-{identity.backend}-v{EXPORT_VERSION}"
     model_file = folder / "model.onnx"
     if model_file.is_file():
         return model_file
@@ -95,11 +118,12 @@ def export(identity, target: Path, quantize: bool) -> None:
     probe = original.tokenizer(["hello world", "a longer sentence, so that the first one is padded"],
                                return_tensors="pt", padding=True)
     raw = target.with_name("raw.onnx")
-    dynamic = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {"embedding": {0: "batch"}}
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {EMBEDDING: {0: "batch"},
+                                                                      TOKENS: {0: "batch", 1: "tokens"}}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's advice is about models with data-dependent control flow
         torch.onnx.export(MeanPooled(transformer), tuple(probe[name] for name in INPUTS), str(raw),
-                          input_names=list(INPUTS), output_names=["embedding"], dynamic_axes=dynamic,
+                          input_names=list(INPUTS), output_names=[EMBEDDING, TOKENS], dynamic_axes=dynamic,
                           opset_version=17, dynamo=False)
     config = transformer.config
     fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
@@ -118,7 +142,7 @@ def check_agreement(original, model_file: Path, backend: str) -> None:
     session = onnxruntime.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
     batch = original.tokenizer(PROBES, padding=True, truncation=True, max_length=original.max_seq_length,
                                return_tensors="np")
-    mine = session.run(None, {name: batch[name].astype(np.int64) for name in INPUTS})[0]
+    mine = session.run([EMBEDDING], {name: batch[name].astype(np.int64) for name in INPUTS})[0]
     theirs = original.encode(PROBES, normalize_embeddings=True)
     agreement = float((mine * theirs).sum(axis=1).min())
     if agreement < AGREEMENT[backend]:
@@ -127,7 +151,8 @@ def check_agreement(original, model_file: Path, backend: str) -> None:
 
 
 class MeanPooled(torch.nn.Module):
-    """The transformer followed by mean pooling and L2 normalisation, as sentence-transformers does."""
+    """The transformer followed by mean pooling and L2 normalisation, as sentence-transformers does; and the last
+    layer's token vectors, as they are before pooling."""
 
     def __init__(self, transformer: torch.nn.Module) -> None:
         super().__init__()
@@ -138,4 +163,4 @@ class MeanPooled(torch.nn.Module):
                                   token_type_ids=token_type_ids).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        return torch.nn.functional.normalize(pooled, dim=-1), hidden

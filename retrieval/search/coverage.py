@@ -25,11 +25,11 @@ ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
 # The gate with late interaction also reads whether the question asks for a kind of answer (a measure, a date, a
 # count...) that the first passage's sentences about it lack (search/answer_type.py; BENCHMARKS.md, "What the gate
 # reads of the answer asked for").
-COVERED_LATE = (-7.217, 5.01, -0.669, 9.2, 6.418, 4.777, -2.235)
-ANSWERS_LATE = (-5.165, -0.555, -2.098, 2.625, -12.745, 2.977, 7.497)
+COVERED_LATE = (-7.377, 4.894, -0.293, 10.026, 6.183, 4.127, 0.0)
+ANSWERS_LATE = (-3.501, -0.872, -0.616, 2.984, -9.194, 3.042, 4.832, -11.668)
 # The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
 # MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
-LATE_BLEND = (1.03, 1.288)
+LATE_BLEND = (0.997, 1.475)
 # A first passage at or above this "likely answers"; on the development sets 96% (seeds) and 98% (SQuAD) of
 # first passages so labelled answer the question (BENCHMARKS.md, "Answer precision").
 LIKELY = 0.85
@@ -73,11 +73,14 @@ class Signals:
 
     def matrix(self) -> np.ndarray:
         """The relevance model's features, one row per passage (its fused score's distance behind the first's and
-        ahead of the next's read in the order shown, which late interaction may have changed)."""
+        ahead of the next's read in the order shown, which late interaction may have changed; with late interaction,
+        its MaxSim and how far that is behind the best MaxSim among the passages read)."""
         behind = self.fused[0] - self.fused if len(self.fused) else self.fused
         lead = np.append(self.fused[:-1] - self.fused[1:], 0.0) if len(self.fused) else self.fused
         columns = [self.dense, self.share, self.unnamed, behind, lead]
-        return np.column_stack(columns if self.late is None else [*columns, self.late])
+        if self.late is None:
+            return np.column_stack(columns)
+        return np.column_stack([*columns, self.late, self.late.max() - self.late if len(self.late) else self.late])
 
 
 def logistic(features: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:

@@ -6,27 +6,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from ..encode.embed import TokenEncoder
 
 # Passages whose token vectors are kept between questions: at most 256 x 254 word pieces x 384 float32, 100 MB; all
 # the seeds' 44 passages take 4 MB, the SQuAD articles' 126 take 22 MB (BENCHMARKS.md, "Late interaction", counts
 # their word pieces). The same passages come back for the same subjects; one is read again only when its text changed.
 REMEMBERED = 256
-
-
-@runtime_checkable
-class TokenEncoder(Protocol):
-    """An encoder that also gives each text's token vectors (one unit-length row per word piece, [CLS], [SEP] and
-    padding left out) and, for each of those rows, the word it is a piece of."""
-
-    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]: ...
-
-    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The texts' vectors (as `encode` gives them) and their token vectors, from one run of the model."""
-
-    def token_words(self, text: str) -> list[str]: ...
 
 
 def maxsim(question: np.ndarray, passages: Sequence[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
@@ -45,8 +33,8 @@ def maxsim(question: np.ndarray, passages: Sequence[np.ndarray], weights: np.nda
 
 
 class LateInteraction:
-    """Scores candidate passages for a question by MaxSim, encoding each passage's tokens when first asked and
-    remembering the last REMEMBERED passages' (by text)."""
+    """Scores candidate passages for a question by MaxSim over their token vectors: those the index kept, else
+    encoded when first asked, the last REMEMBERED passages' remembered (by text)."""
 
     def __init__(self, encoder: TokenEncoder, remembered: int = REMEMBERED) -> None:
         self.encoder = encoder
@@ -61,19 +49,25 @@ class LateInteraction:
         """The word each of the question's token vectors is a piece of."""
         return self.encoder.token_words(question)
 
-    def scores(self, question: np.ndarray, texts: Sequence[str], weights: np.ndarray | None = None) -> np.ndarray:
-        """MaxSim of the question's token vectors (weighted by `weights`) against each text's, in their order."""
-        return maxsim(question, self.passages(texts), weights)
+    def scores(self, question: np.ndarray, texts: Sequence[str], weights: np.ndarray | None = None,
+               stored: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
+        """MaxSim of the question's token vectors (weighted by `weights`) against each text's, in their order;
+        `stored`: the texts' token vectors where the index kept them (None where not)."""
+        return maxsim(question, self.passages(texts, stored), weights)
 
-    def passages(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Each text's token vectors; the texts not remembered are encoded in one call."""
-        missing = list(dict.fromkeys(text for text in texts if text not in self.known))
+    def passages(self, texts: Sequence[str], stored: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
+        """Each text's token vectors: as `stored` where given, else as remembered; the rest are encoded in one
+        call (and remembered)."""
+        stored = list(stored) if stored is not None else [None] * len(texts)
+        missing = list(dict.fromkeys(text for text, kept in zip(texts, stored, strict=True)
+                                     if kept is None and text not in self.known))
         if missing:
             for text, tokens in zip(missing, self.encoder.token_vectors(missing), strict=True):
                 self.known[text] = tokens
-        for text in texts:
-            self.known.move_to_end(text)
-        found = [self.known[text] for text in texts]
+        for text, kept in zip(texts, stored, strict=True):
+            if kept is None:
+                self.known.move_to_end(text)
+        found = [kept if kept is not None else self.known[text] for text, kept in zip(texts, stored, strict=True)]
         while len(self.known) > max(self.remembered, len(texts)):
             self.known.popitem(last=False)
         return found

@@ -46,7 +46,7 @@ from .coverage import JUDGED, LATE_BLEND, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
-from .late_interaction import LateInteraction, TokenEncoder, blend
+from .late_interaction import LateInteraction, TokenEncoder, blend, maxsim
 from .names import names_asked, names_in, without_names
 from .utf8 import check_utf8, printable
 
@@ -280,16 +280,20 @@ class Retriever:
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
         reads_late = settings.late_interaction and self.late is not None
-        vector = self.questions.encode([query])
-        # the question encoder may be an ONNX export, which gives no token vectors: the passages' model gives them
-        (tokens,) = self.late.encoder.token_vectors([query]) if reads_late else [None]
+        if reads_late and isinstance(self.questions, TokenEncoder):
+            vector, (tokens,) = self.questions.encode_with_tokens([query])
+        else:
+            vector = self.questions.encode([query])
+            (tokens,) = self.late.encoder.token_vectors([query]) if reads_late else [None]
         found = _pooled_many(self, vector, self.index.terms_many([query]), [depth])[0]
         ranking = _rank(found, settings)
         order = _best_first(ranking)
         if reads_late and len(order):
             head = order[:settings.late_depth]  # rows, not distinct passages: a BEIR corpus holds no copies
-            texts = [self._location(int(row)).passage.text for row in found.rows[head]]
-            moved, _ = _late_order(self, query, tokens, texts, ranking[head])
+            rows = found.rows[head].tolist()
+            texts = [self._location(row).passage.text for row in rows]
+            moved, _ = _late_order(self, query, tokens, self.late.passages(texts, self.index.token_vectors_of(rows)),
+                                   ranking[head])
             order = np.concatenate([head[moved], order[len(head):]])
         ranked: dict[str, None] = {}
         for passage in self.index.passages_at(found.rows[order].tolist()):
@@ -319,17 +323,20 @@ def _encoded(retriever: Retriever, questions: list[_Question]) -> list[_Question
     now so that one model call serves both. One model call and one tokenizer call for all the questions."""
     queries = [question.query for question in questions]
     guesses = [_guessed(query) for query in queries]
-    vectors = iter(retriever.questions.encode(queries + [guess for guess in guesses if guess]))
+    texts = queries + [guess for guess in guesses if guess]
+    reading = [_reads_late(retriever, question) for question in questions]
+    if any(reading) and isinstance(retriever.questions, TokenEncoder):
+        encoded, pieces = retriever.questions.encode_with_tokens(texts)  # token vectors from the same run
+    else:
+        encoded, pieces = retriever.questions.encode(texts), []
+        if any(reading):  # an encoder of questions that gives none: the passages' model reads them again
+            pieces = retriever.late.encoder.token_vectors(queries)
+    vectors = iter(encoded)
     asked = [next(vectors) for _ in queries]
-    # late interaction reads token vectors of the passages' own model (the questions' may be an ONNX export, which
-    # gives none): one more call of that model, for the questions that read late alone
-    reading = [query for question, query in zip(questions, queries, strict=True) if _reads_late(retriever, question)]
-    tokens = iter(retriever.late.encoder.token_vectors(reading) if reading else [])
     terms = retriever.index.terms_many(queries)
     return [replace(question, vector=vector, terms=words, guessed=guess,
-                    guessed_vector=next(vectors) if guess else None,
-                    tokens=next(tokens) if _reads_late(retriever, question) else None)
-            for question, vector, words, guess in zip(questions, asked, terms, guesses, strict=True)]
+                    guessed_vector=next(vectors) if guess else None, tokens=pieces[i] if reading[i] else None)
+            for i, (question, vector, words, guess) in enumerate(zip(questions, asked, terms, guesses, strict=True))]
 
 
 def _candidates(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
@@ -397,13 +404,16 @@ def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Questi
     if not reading:
         return questions
     late = retriever.late
-    heads = [[retriever._location(each.rows[0]).passage.text
-              for each in question.distinct[:question.settings.late_depth]] for question in reading]
-    late.passages([text for texts in heads for text in texts])  # one model call for every passage not remembered
+    rows = [[each.rows[0] for each in question.distinct[:question.settings.late_depth]] for question in reading]
+    heads = [[retriever._location(row).passage.text for row in each] for each in rows]
+    kept = retriever.index.token_vectors_of([row for each in rows for row in each])
+    # one model call for every passage neither kept by the index nor remembered
+    tokens = iter(late.passages([text for texts in heads for text in texts], kept))
     read: dict[int, _Question] = {}
     for question, texts in zip(reading, heads, strict=True):
         positions = np.array([each.position for each in question.distinct[:len(texts)]], dtype=np.int64)
-        order, scores = _late_order(retriever, question.query, question.tokens, texts, question.ranking[positions])
+        order, scores = _late_order(retriever, question.query, question.tokens, [next(tokens) for _ in texts],
+                                    question.ranking[positions])
         distinct = [question.distinct[i] for i in order] + question.distinct[len(texts):]
         matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(texts), scores.min())])
         depth = max(question.k, JUDGED)
@@ -411,11 +421,11 @@ def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Questi
     return [read.get(id(question), question) for question in questions]
 
 
-def _late_order(retriever: Retriever, query: str, tokens: np.ndarray, texts: list[str],
+def _late_order(retriever: Retriever, query: str, tokens: np.ndarray, passages: list[np.ndarray],
                 fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order late interaction gives passages (their texts and fused scores) for a question (its text and token
-    vectors), and each passage's MaxSim."""
-    scores = retriever.late.scores(tokens, texts, _word_weights(retriever, retriever.late.words(query)))
+    """The order late interaction gives passages (their token vectors and fused scores) for a question (its text
+    and token vectors), and each passage's MaxSim."""
+    scores = maxsim(tokens, passages, _word_weights(retriever, retriever.late.words(query)))
     return blend(fused, scores, retriever.late_blend), scores
 
 

@@ -3,6 +3,7 @@ passages, then write atomically."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,12 +11,18 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..encode.embed import TextEncoder
+from ..encode.embed import TextEncoder, TokenEncoder
 from ..records import PreparedCorpus
 from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
 from .sentences import SentenceTable
+from .tokens import STORED_AT_MOST, TokenTable
+
+LOG = logging.getLogger(__name__)
+# Passages embedded at a time while their token vectors are kept: each chunk's float32 token vectors are held
+# until quantised (about 100 MB for 1,024 SciFact abstracts), and the budget is checked between chunks.
+TOKENS_AT_ONCE = 1024
 
 
 def build_index(corpus: PreparedCorpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
@@ -33,13 +40,16 @@ def build_index(corpus: PreparedCorpus, encoder: TextEncoder, index_dir: Path, s
 
 
 def build_parts(corpus: PreparedCorpus, encoder: TextEncoder, index_kind: str, progress: bool,
-                previous: Callable[[tuple[str, str]], Previous | None]) -> BuiltParts:
+                previous: Callable[[tuple[str, str]], Previous | None],
+                token_budget: int = STORED_AT_MOST) -> BuiltParts:
     """Embed (or take from `previous`, asked with PASSAGES, CONTEXTS or SENTENCES) and BM25-index the answerable
-    passages, each also in its context, and their sentences, whichever store will hold them."""
+    passages, each also in its context, and their sentences, whichever store will hold them; and keep the
+    passages' token vectors while they fit `token_budget` bytes (0 for a store that keeps none)."""
     texts, contexts, sentences = corpus.texts, corpus.contexts, corpus.sentences
     hashes = text_hashes(texts)
     sentence_hashes = text_hashes(sentences)
-    vectors, embedded = embed(texts, hashes, encoder, previous(PASSAGES), progress, "Embedding passages")
+    vectors, embedded, tokens = embed_passages(texts, hashes, encoder, previous(PASSAGES), progress,
+                                               token_budget)
     context_hashes = text_hashes(contexts)
     context_vectors = vectors.copy()  # a passage first in its document, or long, is its own context
     framed = [i for i, (context, text) in enumerate(zip(contexts, texts, strict=True)) if context != text]
@@ -49,7 +59,42 @@ def build_parts(corpus: PreparedCorpus, encoder: TextEncoder, index_kind: str, p
                                 "Embedding sentences")
     return BuiltParts(vectors, hashes, Lexical.build(texts), corpus.duplicates, embedded, index_kind,
                       SentenceTable(corpus.sentence_offsets, corpus.sentence_spans, sentence_vectors),
-                      sentence_hashes, texts, context_vectors, context_hashes)
+                      sentence_hashes, texts, context_vectors, context_hashes, tokens)
+
+
+def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
+                   progress: bool, budget: int = STORED_AT_MOST) -> tuple[np.ndarray, int, TokenTable | None]:
+    """The passages' vectors as `embed` gives them, and their token vectors from the same model runs while they
+    fit `budget` bytes (store/tokens.py; None beyond it, or when the encoder gives none). A passage's vector is
+    reused from the live build only with its token vectors, where the build kept them."""
+    if budget <= 0 or not isinstance(encoder, TokenEncoder):
+        vectors, embedded = embed(texts, hashes, encoder, previous, progress, "Embedding passages")
+        return vectors, embedded, None
+    reusable = previous if previous and previous.tokens is not None else None
+    found = reusable.lookup(hashes) if reusable else [None] * len(texts)
+    missing = [i for i, row in enumerate(found) if row is None]
+    # the model is not loaded when every passage is reused (a file removed)
+    dimension = reusable.vectors.shape[1] if reusable and reusable.rows else encoder.dimension
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    pieces: list[np.ndarray | None] = [None] * len(texts)
+    for i, row in enumerate(found):
+        if row is not None:
+            vectors[i] = reusable.vectors[row]
+            (pieces[i],) = reusable.tokens.rows([row])
+    stored = sum(TokenTable.size(each) for each in pieces if each is not None)
+    with tqdm(total=len(missing), desc="Embedding passages", unit="text", disable=not (progress and missing)) as bar:
+        for start in range(0, len(missing), TOKENS_AT_ONCE):
+            chunk = missing[start:start + TOKENS_AT_ONCE]
+            keeping = stored <= budget  # past the budget, the rest are embedded without
+            vectors[chunk], tokens = encoder.encode_with_tokens([texts[i] for i in chunk], bar.update, keeping)
+            for i, each in zip(chunk, tokens if keeping else [], strict=keeping):
+                pieces[i] = each
+                stored += TokenTable.size(each)
+    if stored > budget:
+        LOG.info("the passages' token vectors would take %.0f MB, over the %.0f MB kept: late interaction will read "
+                 "its candidates' at question time", stored / 2**20, budget / 2**20)
+        return vectors, len(missing), None
+    return vectors, len(missing), TokenTable.of(pieces)
 
 
 def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,

@@ -23,6 +23,7 @@ from .ann import build_ann, tune
 from .lexical import Lexical, LexicalHits, WordStatistics
 from .lock import LOCK, writer_lock
 from .sentences import SENTENCE_HASHES, SentenceTable
+from .tokens import TokenTable
 
 # 2: BM25 and duplicate groups; 3: raw embeddings kept for reuse; 4: the model's backend;
 # 5: model_sha256 covers every model file that shapes the vectors, not only the weights; 6: sentence vectors;
@@ -96,6 +97,7 @@ class StoredIndex:
     by_source: dict[str, list[Passage]]
     contexts: np.ndarray  # each row's vector read after the paragraph before it (ingest/context.py), memory-mapped
     centroid: np.ndarray  # the mean of the rows' own vectors: where the corpus's topics lie
+    tokens: TokenTable | None = None  # each row's token vectors, when the build kept them
 
     # What a Retriever reads (store/searchable.py: SearchIndex)
     def passages_at(self, rows: Sequence[int]) -> list[Passage]:
@@ -141,6 +143,9 @@ class StoredIndex:
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         return self.sentences_of(rows).best(vector)
 
+    def token_vectors_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        return self.tokens.rows(rows) if self.tokens is not None else [None] * len(rows)
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         starts, ends = self.sentences.offsets[rows], self.sentences.offsets[rows + 1]
         which = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
@@ -179,6 +184,7 @@ class BuiltParts:
     texts: list[str]  # what was embedded and BM25-indexed for each row
     contexts: np.ndarray  # each row's vector in its context
     context_hashes: np.ndarray
+    tokens: TokenTable | None = None  # each row's token vectors, when kept (store/tokens.py)
 
     @property
     def centroid(self) -> np.ndarray:
@@ -247,6 +253,8 @@ def write_build(folder: Path, corpus: PreparedCorpus, parts: BuiltParts, model: 
     np.save(folder / CENTROID, parts.centroid)
     parts.lexical.save(folder / LEXICAL)
     parts.sentences.save(folder)
+    if parts.tokens is not None:
+        parts.tokens.save(folder)
     np.save(folder / SENTENCE_HASHES, parts.sentence_hashes)
     faiss.serialize_index(build_ann(parts.sentences.vectors, parts.index_kind)).tofile(folder / SENTENCE_ANN)
     (folder / DUPLICATES).write_text(json.dumps(parts.duplicates), encoding="utf-8")
@@ -415,6 +423,7 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
         tune(vectors)
         tune(sentence_search)
         sentences = SentenceTable.load(build)
+        tokens = TokenTable.load(build)
         embeddings = np.load(build / EMBEDDINGS, mmap_mode="r")
         contexts = np.load(build / CONTEXT_VECTORS, mmap_mode="r")
         centroid = np.load(build / CENTROID)
@@ -430,12 +439,14 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
         raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
     if len(sentences.offsets) != len(rows) + 1 or sentence_search.ntotal != len(sentences.spans):
         raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
+    if tokens is not None and (tokens.count != len(rows) or len(tokens.vectors) != tokens.offsets[-1]):
+        raise IndexCorrupt(f"the index at {index_dir} has token vectors that do not match its passages; rebuild")
     duplicates = {row: group for group in groups for row in group}
     by_source: dict[str, list[Passage]] = {source_id: [] for source_id in sources}
     for passage in passages:
         by_source[passage.source_id].append(passage)
     return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
-                       sentences, sentence_search, sentences.rows(), by_source, contexts, centroid)
+                       sentences, sentence_search, sentences.rows(), by_source, contexts, centroid, tokens)
 
 
 def file_sha256(path: Path) -> str | None:

@@ -158,6 +158,13 @@ class LayeredIndex:
         """One score per row, each layer scoring its own rows."""
         return self.joined(rows, [score(self.layers[n], local) for n, _, local in self.split(rows)])
 
+    def token_vectors_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        found: list[np.ndarray | None] = [None] * len(rows)
+        for number, where, local in self.split(np.asarray(rows, dtype=np.int64)):
+            for at, tokens in zip(where.tolist(), self.layers[number].token_vectors_of(local.tolist()), strict=True):
+                found[at] = tokens
+        return found
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         parts = self.split(rows)
         if len(parts) <= 1:  # all in one layer (or none asked for): its table is already in the order asked

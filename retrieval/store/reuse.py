@@ -12,6 +12,7 @@ from ..encode.embed import ModelIdentity, sha256_file
 from ..errors import IndexProblem
 from .index import CONTEXT_HASHES, CONTEXT_VECTORS, EMBEDDINGS, HASHES, read_manifest
 from .sentences import SENTENCE_HASHES, SENTENCE_VECTORS
+from .tokens import TOKEN_OFFSETS, TOKEN_SCALES, TOKEN_VECTORS, TokenTable
 
 DIGEST = np.dtype("S32")
 
@@ -26,6 +27,7 @@ class Previous:
 
     rows: dict[bytes, int]
     vectors: np.ndarray
+    tokens: TokenTable | None = None  # the passages' token vectors, when the build kept them (store/tokens.py)
 
     def lookup(self, hashes: np.ndarray) -> list[int | None]:
         return [self.rows.get(digest) for digest in hashes.tolist()]
@@ -44,7 +46,8 @@ def previous_vectors(index_dir: Path, model: ModelIdentity, files: tuple[str, st
         build, manifest = read_manifest(index_dir)
     except IndexProblem:
         return NOTHING
-    files = [build / files[0], build / files[1]]
+    kept = files == PASSAGES and TOKEN_OFFSETS in manifest.checksums  # its passages' token vectors too
+    files = [build / name for name in (*files, *((TOKEN_OFFSETS, TOKEN_VECTORS, TOKEN_SCALES) if kept else ()))]
     if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         return NOTHING
     try:
@@ -52,6 +55,9 @@ def previous_vectors(index_dir: Path, model: ModelIdentity, files: tuple[str, st
             return NOTHING
         hashes = np.load(files[1])
         vectors = np.load(files[0], mmap_mode="r")
+        tokens = TokenTable.load(build) if kept else None
     except (OSError, ValueError):
         return NOTHING
-    return Previous({digest: row for row, digest in enumerate(hashes.tolist())}, vectors)
+    if tokens is not None and tokens.count != len(hashes):
+        tokens = None
+    return Previous({digest: row for row, digest in enumerate(hashes.tolist())}, vectors, tokens)

@@ -64,6 +64,10 @@ class SearchIndex(Protocol):
     def best_sentences_of(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Each row's highest sentence cosine to the question, exact likewise."""
 
+    def token_vectors_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        """Each row's token vectors as its build kept them (store/tokens.py), or None where it kept none: late
+        interaction then reads that passage with the model."""
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         """The sentences (spans and vectors) of these rows: in the table returned, the i-th row asked for is
         row i."""

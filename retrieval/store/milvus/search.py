@@ -239,6 +239,11 @@ class MilvusIndex:
         return np.array([vectors[row]["vector"] for row in rows.tolist()], dtype=np.float32).reshape(
             len(rows), self.manifest.dimension)
 
+    def token_vectors_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        # Milvus keeps no token vectors (a collection of them would multiply its size by a passage's word
+        # pieces): late interaction reads these passages with the model, and remembers them
+        return [None] * len(rows)
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         records = self.row_records(rows.tolist())
         starts, ends = (np.array([records[row]["sentences"][end] for row in rows.tolist()], dtype=np.int64)

@@ -94,3 +94,11 @@ def test_one_model_run_gives_a_question_its_vector_and_a_word_for_each_token_vec
     assert np.allclose(tokens, encoder.token_vectors([question])[0], atol=1e-3)
     words = encoder.token_words(question)
     assert len(words) == len(tokens) and words[0] == "When" and words[-1] == "?" and "inaugurated" in words
+
+
+def test_the_passages_whose_token_vectors_the_index_kept_are_not_read_again(fast_retriever: Retriever):
+    encoder = CountingEncoder()
+    reading = Retriever(fast_retriever.index, encoder, replace(fast_retriever.settings, late_interaction=True))
+    answer = reading.answer("When was NAUH founded?", k=5, gate=False)
+    assert answer.signals.late is not None and len(set(answer.signals.late.tolist())) > 1
+    assert encoder.encoded == ["When was NAUH founded?", "When was founded?"]  # the question's own, one model run
