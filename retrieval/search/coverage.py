@@ -25,8 +25,8 @@ ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
 # The gate with late interaction also reads whether the question asks for a kind of answer (a measure, a date, a
 # count...) that the first passage's sentences about it lack (search/answer_type.py; BENCHMARKS.md, "What the gate
 # reads of the answer asked for").
-COVERED_LATE = (-7.377, 4.894, -0.293, 10.026, 6.183, 4.127, 0.0)
-ANSWERS_LATE = (-3.501, -0.872, -0.616, 2.984, -9.194, 3.042, 4.832, -11.668)
+COVERED_LATE = (-7.247, 5.196, -0.744, 9.229, 6.544, 4.695, -2.237)
+ANSWERS_LATE = (-3.615, -0.693, -0.827, 2.617, -8.974, 3.245, 5.154, -11.883)
 # The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
 # MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
 LATE_BLEND = (0.997, 1.475)
