@@ -1,6 +1,6 @@
-"""What kind of answer a question asks for, read from its wording by regular expressions ("how tall" a measure, "when"
-a date, "phone number" a phone number...), and whether the first passages hold anything of that kind: 1 when the
-question asks for a kind none of them holds, else 0 (a feature of the gate, search/coverage.py)."""
+"""A question and passages in, one number out: 1 when the question's wording asks for a kind of answer ("how tall": a
+measure, "when": a date, "phone number"...; regular expressions, English) that the passages' sentences about it do
+not hold, else 0 (a feature of the late gate, search/coverage.py)."""
 
 from __future__ import annotations
 
