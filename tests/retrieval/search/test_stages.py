@@ -19,7 +19,7 @@ QUESTIONS = ["Who founded NAUH?", "What is the Jangmadang?"]
 def test_the_stages_run_in_the_named_order():
     names = [stage.__name__ for stage in answer_path._STAGES]
     assert names == ["_encoded", "_candidates", "_fused", "_cross_encoded", "_distinct", "_late_read", "_signals",
-                     "_gate", "_cut", "_highlighted"]
+                     "_answer_typed", "_gate", "_cut", "_highlighted"]
 
 
 def test_a_stage_put_after_distinct_reorders_what_is_shown(fast_retriever: Retriever, monkeypatch: pytest.MonkeyPatch):
