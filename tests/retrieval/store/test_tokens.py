@@ -103,10 +103,10 @@ def test_an_index_that_kept_no_token_vectors_is_read_by_the_model_at_question_ti
     encoder = CountingEncoder()
     retriever = Retriever(index, encoder, replace(SearchSettings(), late_interaction=True))
     question = "When was NAUH founded?"
-    answer = retriever.answer(question, k=5, gate=False)
+    answer = retriever.answer(question, k=retriever.settings.late_depth, gate=False)
     assert answer.signals.late is not None
     assert encoder.read[:2] == [question, "When was founded?"]  # the question, and its copy without names
-    assert sorted(encoder.read[2:]) == sorted(hit.text for hit in answer.hits)  # its five first passages
+    assert sorted(encoder.read[2:]) == sorted(hit.text for hit in answer.hits)  # the first passages, re-read
 
 
 def test_a_rebuild_of_an_index_without_token_vectors_reads_every_passage_again(tmp_path: Path, sources: Path):
