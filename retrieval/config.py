@@ -20,6 +20,11 @@ PACKAGED_MODEL = "packaged"
 # likely a log or a dump than a source; before long paragraphs were split, a 50 MB file took 6.8 GB of memory
 # to index.
 MAX_FILE_MB = 20.0
+# A FAISS index keeps its passages' token vectors for late interaction (store/tokens.py) while they take at most
+# this many MB: int8, 388 bytes a word piece with all-MiniLM-L6-v2, so 512 MB holds about 1.38 million word pieces.
+# The seeds take 1 MB, the SQuAD articles 5.3 MB, SciFact's 5,183 abstracts 269 MB (BENCHMARKS.md, "Late
+# interaction, cheap"); past it an index keeps none, and late interaction reads its candidates at question time.
+TOKEN_VECTORS_MB = 512.0
 
 
 class Uri(str):
@@ -47,6 +52,7 @@ class RetrievalConfig:
     search: SearchSettings = field(default_factory=SearchSettings)  # the [retrieval.search] table
     serve: ServeSettings = field(default_factory=ServeSettings)  # the [retrieval.serve] table
     max_file_mb: float = MAX_FILE_MB
+    token_vectors_mb: float = TOKEN_VECTORS_MB  # 0 keeps none
     reading: ReadSettings = field(default_factory=ReadSettings)  # the [retrieval.reading] table
     # Where the index lives: FAISS files in `index`, or Milvus (a server's URL, or a Milvus Lite file ending
     # .db), in collections named after `milvus_collection`.
@@ -60,6 +66,7 @@ class RetrievalConfig:
             object.__setattr__(self, name, Path(getattr(self, name)))
         within("batch_size", self.batch_size, 1, 4096)
         within("max_file_mb", self.max_file_mb, 0.01, 100_000.0)
+        within("token_vectors_mb", self.token_vectors_mb, 0.0, 1_000_000.0)
         if self.store == "milvus":
             uri = str(self.milvus_uri)
             if not uri:

@@ -38,6 +38,12 @@ class Source:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def indexed_text(self, text: str, passages: int) -> str:
+        """What is embedded and BM25-indexed for a passage of this source holding `text`, the source having
+        `passages` answerable ones: the text, led by the title when it is the document's whole body (an abstract,
+        a note), since the title then speaks for it alone."""
+        return f"{self.title} {text}" if passages == 1 and self.title != self.id else text
+
 
 @dataclass(frozen=True)
 class Passage:

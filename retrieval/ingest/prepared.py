@@ -50,11 +50,8 @@ def near_duplicates(passages: list[Passage], reading: ReadSettings) -> list[list
 
 
 def index_texts(corpus: Corpus, passages: list[Passage]) -> list[str]:
-    """What is embedded and BM25-indexed for each passage: its text, led by the document's title when the
-    passage is the document's whole body (an abstract, a note), since the title then speaks for it alone."""
+    """What is embedded and BM25-indexed for each passage (Source.indexed_text)."""
     bodies: dict[str, int] = {}
     for passage in passages:
         bodies[passage.source_id] = bodies.get(passage.source_id, 0) + 1
-    return [f"{corpus.sources[p.source_id].title} {p.text}"
-            if bodies[p.source_id] == 1 and corpus.sources[p.source_id].title != p.source_id else p.text
-            for p in passages]
+    return [corpus.sources[p.source_id].indexed_text(p.text, bodies[p.source_id]) for p in passages]

@@ -291,7 +291,7 @@ class Retriever:
         if reads_late and len(order):
             head = order[:settings.late_depth]  # rows, not distinct passages: a BEIR corpus holds no copies
             rows = found.rows[head].tolist()
-            texts = [self._location(row).passage.text for row in rows]
+            texts = [self._indexed_text(row) for row in rows]
             moved, _ = _late_order(self, query, tokens, self.late.passages(texts, self.index.token_vectors_of(rows)),
                                    ranking[head])
             order = np.concatenate([head[moved], order[len(head):]])
@@ -299,6 +299,12 @@ class Retriever:
         for passage in self.index.passages_at(found.rows[order].tolist()):
             ranked.setdefault(passage.source_id)
         return list(ranked)[:depth]
+
+    def _indexed_text(self, row: int) -> str:
+        """The text the index embedded for a row (Source.indexed_text): what its kept token vectors read, so
+        that a passage read at question time is read alike."""
+        place = self._location(row)
+        return place.source.indexed_text(place.passage.text, self.index.answerable_count(place.source.id))
 
     def _location(self, row: int) -> Location:
         (passage,) = self.index.passages_at([row])
@@ -405,7 +411,7 @@ def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Questi
         return questions
     late = retriever.late
     rows = [[each.rows[0] for each in question.distinct[:question.settings.late_depth]] for question in reading]
-    heads = [[retriever._location(row).passage.text for row in each] for each in rows]
+    heads = [[retriever._indexed_text(row) for row in each] for each in rows]
     kept = retriever.index.token_vectors_of([row for each in rows for row in each])
     # one model call for every passage neither kept by the index nor remembered
     tokens = iter(late.passages([text for texts in heads for text in texts], kept))

@@ -17,7 +17,7 @@ from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
 from .sentences import SentenceTable
-from .tokens import STORED_AT_MOST, TokenTable
+from .tokens import TokenTable
 
 LOG = logging.getLogger(__name__)
 # Passages embedded at a time while their token vectors are kept: each chunk's float32 token vectors are held
@@ -27,21 +27,21 @@ TOKENS_AT_ONCE = 1024
 
 def build_index(corpus: PreparedCorpus, encoder: TextEncoder, index_dir: Path, sources_path: Path,
                 progress: bool = True, reuse: bool = True, index_kind: str = "auto",
-                vectors_from: Path | None = None) -> IndexManifest:
+                vectors_from: Path | None = None, token_budget: int = 0) -> IndexManifest:
     """Index every answerable passage and replace the index at `index_dir` only once the new one is complete.
     Passages whose indexed text the live build (or the one at `vectors_from`) already embedded with this model
-    are not embedded again."""
+    are not embedded again. The passages' token vectors are kept while they take at most `token_budget` bytes."""
     start = time.perf_counter()
     reuse_from = Path(vectors_from or index_dir) if reuse else None
     parts = build_parts(corpus, encoder, index_kind, progress,
-                        lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files))
+                        lambda files: reuse_from and previous_vectors(reuse_from, encoder.identity, files),
+                        token_budget)
     return write_index(corpus, parts, encoder.identity, index_dir, sources_path,
                        corpus.seconds + time.perf_counter() - start)
 
 
 def build_parts(corpus: PreparedCorpus, encoder: TextEncoder, index_kind: str, progress: bool,
-                previous: Callable[[tuple[str, str]], Previous | None],
-                token_budget: int = STORED_AT_MOST) -> BuiltParts:
+                previous: Callable[[tuple[str, str]], Previous | None], token_budget: int = 0) -> BuiltParts:
     """Embed (or take from `previous`, asked with PASSAGES, CONTEXTS or SENTENCES) and BM25-index the answerable
     passages, each also in its context, and their sentences, whichever store will hold them; and keep the
     passages' token vectors while they fit `token_budget` bytes (0 for a store that keeps none)."""
@@ -63,9 +63,9 @@ def build_parts(corpus: PreparedCorpus, encoder: TextEncoder, index_kind: str, p
 
 
 def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
-                   progress: bool, budget: int = STORED_AT_MOST) -> tuple[np.ndarray, int, TokenTable | None]:
+                   progress: bool, budget: int) -> tuple[np.ndarray, int, TokenTable | None]:
     """The passages' vectors as `embed` gives them, and their token vectors from the same model runs while they
-    fit `budget` bytes (store/tokens.py; None beyond it, or when the encoder gives none). A passage's vector is
+    fit `budget` bytes (store/tokens.py; None beyond it, for 0, or when the encoder gives none). A passage's vector is
     reused from the live build only with its token vectors, where the build kept them."""
     if budget <= 0 or not isinstance(encoder, TokenEncoder):
         vectors, embedded = embed(texts, hashes, encoder, previous, progress, "Embedding passages")
@@ -91,8 +91,8 @@ def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, p
                 pieces[i] = each
                 stored += TokenTable.size(each)
     if stored > budget:
-        LOG.info("the passages' token vectors would take %.0f MB, over the %.0f MB kept: late interaction will read "
-                 "its candidates' at question time", stored / 2**20, budget / 2**20)
+        LOG.info("the passages' token vectors would take %.0f MB, over `token_vectors_mb` (%.0f): none kept, and "
+                 "late interaction will read its candidates at question time", stored / 2**20, budget / 2**20)
         return vectors, len(missing), None
     return vectors, len(missing), TokenTable.of(pieces)
 

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -98,6 +99,7 @@ class StoredIndex:
     contexts: np.ndarray  # each row's vector read after the paragraph before it (ingest/context.py), memory-mapped
     centroid: np.ndarray  # the mean of the rows' own vectors: where the corpus's topics lie
     tokens: TokenTable | None = None  # each row's token vectors, when the build kept them
+    answerable: dict[str, int] = field(default_factory=dict)  # each source's passages with vectors
 
     # What a Retriever reads (store/searchable.py: SearchIndex)
     def passages_at(self, rows: Sequence[int]) -> list[Passage]:
@@ -110,7 +112,8 @@ class StoredIndex:
         return self.by_source[source_id]
 
     def answerable_count(self, source_id: str) -> int:
-        return sum(1 for p in self.by_source[source_id] if p.answerable)
+        self.by_source[source_id]  # KeyError for a source not in the index, as before
+        return self.answerable.get(source_id, 0)
 
     @property
     def count(self) -> int:
@@ -446,7 +449,8 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
     for passage in passages:
         by_source[passage.source_id].append(passage)
     return StoredIndex(index_dir, manifest, vectors, embeddings, lexical, passages, rows, sources, duplicates,
-                       sentences, sentence_search, sentences.rows(), by_source, contexts, centroid, tokens)
+                       sentences, sentence_search, sentences.rows(), by_source, contexts, centroid, tokens,
+                       dict(Counter(passages[row].source_id for row in rows)))
 
 
 def file_sha256(path: Path) -> str | None:

@@ -40,9 +40,11 @@ class IndexPlace(Protocol):
 
 @dataclass(frozen=True)
 class FaissFolder:
-    """FAISS and BM25 files in a folder of builds (store/index.py)."""
+    """FAISS and BM25 files in a folder of builds (store/index.py), the passages' token vectors among them while
+    they take at most `token_budget` bytes."""
 
     path: Path
+    token_budget: int = 0
 
     def __str__(self) -> str:
         return str(self.path)
@@ -56,7 +58,8 @@ class FaissFolder:
     def build(self, corpus: PreparedCorpus, encoder: TextEncoder, sources_path: Path, progress: bool = True,
               reuse: bool = True, index_type: str = "auto", vectors_from: Path | None = None) -> IndexManifest:
         return build_index(corpus, encoder, self.path, sources_path, progress=progress, reuse=reuse,
-                           index_kind=index_type, vectors_from=None if self.has_build() else vectors_from)
+                           index_kind=index_type, vectors_from=None if self.has_build() else vectors_from,
+                           token_budget=self.token_budget)
 
     def open(self) -> SearchIndex:
         return open_index(self.path)
@@ -71,7 +74,7 @@ def place_of(config: RetrievalConfig, index: Path | None = None) -> IndexPlace:
         from .milvus import MilvusPlace  # pymilvus loads in about a second: only for those who use it
 
         return MilvusPlace(config.milvus_uri, config.milvus_collection)
-    return FaissFolder(Path(index or config.index))
+    return FaissFolder(Path(index or config.index), token_budget(config))
 
 
 def server_place(config: RetrievalConfig, server: int) -> IndexPlace:
@@ -84,7 +87,7 @@ def server_place(config: RetrievalConfig, server: int) -> IndexPlace:
         from .milvus import MilvusPlace
 
         return MilvusPlace(config.milvus_uri, f"{config.milvus_collection}_server_{server}")
-    return FaissFolder(Path(config.index) / SERVERS / str(server))
+    return FaissFolder(Path(config.index) / SERVERS / str(server), token_budget(config))
 
 
 def document_place(config: RetrievalConfig, server: int, key: str) -> IndexPlace:
@@ -96,4 +99,9 @@ def document_place(config: RetrievalConfig, server: int, key: str) -> IndexPlace
         from .milvus import MilvusPlace
 
         return MilvusPlace(config.milvus_uri, f"{config.milvus_collection}_server_{server}_{key}")
-    return FaissFolder(Path(config.index) / SERVERS / str(server) / DOCUMENTS / key)
+    return FaissFolder(Path(config.index) / SERVERS / str(server) / DOCUMENTS / key, token_budget(config))
+
+
+def token_budget(config: RetrievalConfig) -> int:
+    """The bytes of token vectors a FAISS build keeps, from `token_vectors_mb`."""
+    return int(config.token_vectors_mb * 2**20)

@@ -12,12 +12,6 @@ import numpy as np
 
 TOKEN_VECTORS, TOKEN_SCALES, TOKEN_OFFSETS = "token_vectors.npy", "token_scales.npy", "token_offsets.npy"
 INT8_LARGEST = 127
-# A build keeps its passages' token vectors while they take at most this many bytes (int8: the model's dimension
-# plus a 4-byte scale a word piece, 388 bytes for all-MiniLM-L6-v2). 256 MB holds about 690,000 word pieces: the
-# seeds take 1 MB, the SQuAD articles 5.6 MB, a server's document far less; SciFact's 5,183 abstracts would take
-# 631 MB (1,625,649 word pieces; BENCHMARKS.md, "Late interaction"), so a corpus that large reads its candidates'
-# at question time instead (remembered between questions).
-STORED_AT_MOST = 256 * 2**20
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def build_milvus(place: MilvusPlace, corpus: PreparedCorpus, encoder: TextEncode
     client = place.connect()
     live = place.live_build(client)
     lend = lender(place, client, live, encoder.identity, vectors_from) if reuse else (lambda files: None)
-    parts = build_parts(corpus, encoder, index_type, progress, lend, token_budget=0)  # it keeps no token vectors
+    parts = build_parts(corpus, encoder, index_type, progress, lend)  # Milvus keeps no token vectors
     build = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     try:
         with milvus_errors(place):

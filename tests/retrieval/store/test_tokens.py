@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import RetrievalConfig, Retriever, load_corpus
+from retrieval import RetrievalConfig, Retriever, load_corpus, open_retriever
 from retrieval.ingest.prepared import prepare
 from retrieval.settings import SearchSettings
 from retrieval.store import build
 from retrieval.store.index import CURRENT, open_index
+from retrieval.store.places import token_budget
 from retrieval.store.reuse import previous_vectors, text_hashes
 from retrieval.store.tokens import TOKEN_VECTORS, TokenTable
 
@@ -22,7 +23,8 @@ from ...encoders import WordHashEncoder
 
 def build_copy(encoder, tmp_path: Path, sources: Path) -> RetrievalConfig:
     config = RetrievalConfig(sources=sources, index=tmp_path / "index", auto_build="never")
-    build.build_index(prepare(load_corpus(sources)), encoder, config.index, sources, progress=False)
+    build.build_index(prepare(load_corpus(sources)), encoder, config.index, sources, progress=False,
+                      token_budget=token_budget(config))
     return config
 
 
@@ -51,6 +53,14 @@ def test_quantised_token_vectors_keep_their_cosines():
     assert [len(each) for each in back] == [7, 0, 3]
     assert np.abs((back[0] * tokens[2]).sum(axis=1) - 1).max() < 1e-3  # each vector points where it did
     assert table.vectors.dtype == np.int8 and TokenTable.size(tokens[0]) == 3 * (384 + 4)
+
+
+def test_a_configured_build_keeps_its_token_vectors_and_a_budget_of_0_keeps_none(tmp_path: Path, sources: Path):
+    kept = open_retriever(RetrievalConfig(sources=sources, index=tmp_path / "kept"), encoder=WordHashEncoder(),
+                          progress=False)
+    none = open_retriever(RetrievalConfig(sources=sources, index=tmp_path / "none", token_vectors_mb=0),
+                          encoder=WordHashEncoder(), progress=False)
+    assert kept.index.token_vectors_of([0])[0] is not None and none.index.token_vectors_of([0]) == [None]
 
 
 def test_a_build_keeps_every_passage_token_vectors_in_row_order(tmp_path: Path, sources: Path):
