@@ -10,13 +10,15 @@ from retrieval.evaluate.evaluate import evaluate_gold, gold_table, load_gold
 
 from ...conftest import GOLD, REPORTS
 
-# Floors sit a little under what the current retrieval measures (BENCHMARKS.md, "Answer precision (round three)").
-TOP1_FLOOR, TOP3_FLOOR, ON_TOPIC_KEPT_FLOOR, OFF_TOPIC_DECLINED_FLOOR, MEAN_SHOWN_CEILING = 0.70, 0.83, 0.93, 1.0, 2.1
-# With late interaction on (off by default): BENCHMARKS.md, "Late interaction", measured 79.3% (75.6% without it).
+# Floors sit a little under what the current retrieval measures (BENCHMARKS.md, "Late interaction, cheap": top-1
+# 79.3%, top-3 87.8%, 1.69 passages shown, the right one for 89.0%).
+TOP1_FLOOR, TOP3_FLOOR, ON_TOPIC_KEPT_FLOOR, OFF_TOPIC_DECLINED_FLOOR, MEAN_SHOWN_CEILING = 0.70, 0.83, 0.93, 1.0, 1.8
+# Late interaction (on by default) measured 79.3% top-1, 75.6% without it.
 LATE_TOP1_FLOOR = 0.77
 SHOWN_FLOOR, LIKELY_RIGHT_FLOOR = 0.85, 0.9
 # The seeds' own people and topics asked what the seeds do not say, and what a channel says that no corpus answers.
-UNANSWERED_SILENT_FLOOR, CHATTER_SILENT_FLOOR = 0.55, 0.98
+# Measured 70.0% and 98.3% (one chatter line, "what is the meaning of life?", answered since the answer-type gate).
+UNANSWERED_SILENT_FLOOR, CHATTER_SILENT_FLOOR = 0.65, 0.98
 SEEDS = GOLD.parent
 
 
@@ -50,9 +52,10 @@ def test_top1_and_top3_accuracy_stay_above_their_floors(report):
 
 @pytest.mark.slow
 def test_late_interaction_puts_the_right_passage_first_more_often(retriever: Retriever, report):
-    late = evaluate_gold(retriever, load_gold(GOLD), replace(retriever.settings, late_interaction=True))
-    assert late.top1 >= LATE_TOP1_FLOOR
-    assert late.top1 > report.top1
+    assert retriever.settings.late_interaction  # on by default: `report` read it
+    without = evaluate_gold(retriever, load_gold(GOLD), replace(retriever.settings, late_interaction=False))
+    assert report.top1 >= LATE_TOP1_FLOOR
+    assert report.top1 > without.top1
 
 
 @pytest.mark.slow
