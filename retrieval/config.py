@@ -22,8 +22,9 @@ PACKAGED_MODEL = "packaged"
 MAX_FILE_MB = 20.0
 # A FAISS index keeps its passages' token vectors for late interaction (store/tokens.py) while they take at most
 # this many MB: int8, 388 bytes a word piece with all-MiniLM-L6-v2, so 512 MB holds about 1.38 million word pieces.
-# The seeds take 1 MB, the SQuAD articles 5.3 MB, SciFact's 5,183 abstracts 269 MB (BENCHMARKS.md, "Late
-# interaction, cheap"); past it an index keeps none, and late interaction reads its candidates at question time.
+# The seeds take 1 MB, the SQuAD articles 5.3 MB, SciFact's 5,183 abstracts 502 MB (1.36 million word pieces, each
+# abstract read to the model's 256; BENCHMARKS.md, "Late interaction, cheap"): the default keeps a corpus of that
+# size. Past it an index keeps none, and late interaction reads its candidates at question time.
 TOKEN_VECTORS_MB = 512.0
 
 

@@ -91,8 +91,9 @@ def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, p
                 pieces[i] = each
                 stored += TokenTable.size(each)
     if stored > budget:
-        LOG.info("the passages' token vectors would take %.0f MB, over `token_vectors_mb` (%.0f): none kept, and "
-                 "late interaction will read its candidates at question time", stored / 2**20, budget / 2**20)
+        LOG.warning("the passages' token vectors would take more than `token_vectors_mb` (%.0f MB): none are kept, "
+                    "and late interaction reads each question's first passages with the model (tens of ms a "
+                    "question); raise token_vectors_mb in [retrieval] and build again to keep them", budget / 2**20)
         return vectors, len(missing), None
     return vectors, len(missing), TokenTable.of(pieces)
 
