@@ -113,6 +113,18 @@ class CountedCalls:
         self.calls += 1
         return self.encoder.encode(texts, on_batch)
 
+    # late interaction asks for the question's token vectors with its vector: one call, counted as one
+    def encode_with_tokens(self, texts, on_batch=None, tokens=True):
+        self.calls += 1
+        return self.encoder.encode_with_tokens(texts, on_batch, tokens)
+
+    def token_vectors(self, texts) -> list[np.ndarray]:
+        self.calls += 1
+        return self.encoder.token_vectors(texts)
+
+    def token_words(self, text: str) -> list[str]:
+        return self.encoder.token_words(text)
+
 
 def versus_plain(retriever: Retriever, questions: list[str], passes: int = PLAIN_PASSES) -> VersusPlain:
     """Each question asked of answer() and of plain sentence-transformers (float32, as it loads the model) + an exact
