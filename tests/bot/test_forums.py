@@ -11,9 +11,10 @@ from .conftest import plain, running_bot
 
 RESETTLED = "How many North Korean refugees has NAUH resettled?"
 # a pair of seeds/followups.toml where the follow-up alone misses its passage (BENCHMARKS.md, "Follow-ups")
-MARKETS = "What are the black markets in North Korea called?"
-FOLLOW_UP = "Have crackdowns stopped them?"
-SURVIVED = "Despite a number of attempted crackdowns, the Jangmadang has survived"
+# A pair of seeds/followups.toml whose follow-up, asked alone, misses the passage that answers it
+WHO = "Who is Illyong Ju?"
+FOLLOW_UP = "What does he want to become?"
+GOAL = "a concrete goal to be a human rights lawyer"
 
 
 def tag_ids(fake, forum_id: int, *names: str) -> list[str]:
@@ -51,16 +52,16 @@ async def test_a_post_the_sources_do_not_cover_is_not_tagged(fake, retriever: Re
 @pytest.mark.asyncio
 async def test_a_follow_up_in_the_thread_is_answered_with_the_question_before_it(fake, retriever: Retriever):
     alone = retriever.answer(FOLLOW_UP)
-    assert not any(SURVIVED in hit.text for hit in alone.hits)  # alone, the follow-up misses the passage
+    assert not any(GOAL in hit.text for hit in alone.hits)  # alone, the follow-up misses the passage
     general = fake.channel_id("general")
     async with running_bot(fake, retriever, reply_in_thread=True):
-        await fake.send_message(MARKETS, channel_id=general, mention_bot=True)
+        await fake.send_message(WHO, channel_id=general, mention_bot=True)
         (first,) = await fake.wait_sent(1, timeout=10)
         thread_id = int(first["channel_id"])
         assert thread_id != general  # the answer went into a new thread on the question
         await fake.send_message(FOLLOW_UP, channel_id=thread_id, author=fake.human_ids[1])  # no mention
         (_, second) = await fake.wait_sent(2, channel_id=thread_id, timeout=10)
-    assert SURVIVED in plain(second["embeds"][0]["description"])
+    assert any(GOAL in plain(embed["description"]) for embed in second["embeds"])  # among the passages shown
     assert fake.violations == []
 
 
