@@ -1,5 +1,6 @@
 """A stand-in for the model in the fast tier: deterministic hashed word counts, same protocol as the real encoder."""
 
+import re
 import zlib
 from pathlib import Path
 
@@ -40,6 +41,10 @@ class WordHashEncoder:
 
     def token_words(self, text) -> list[str]:
         return text.lower().split()
+
+    def token_offsets(self, texts) -> list[np.ndarray]:
+        return [np.array([match.span() for match in re.finditer(r"\S+", text)], dtype=np.int64).reshape(-1, 2)
+                for text in texts]
 
 
 def dimension_of(word: str, dimensions: int) -> int:

@@ -125,6 +125,9 @@ class CountedCalls:
     def token_words(self, text: str) -> list[str]:
         return self.encoder.token_words(text)
 
+    def token_offsets(self, texts) -> list[np.ndarray]:
+        return self.encoder.token_offsets(texts)
+
 
 def versus_plain(retriever: Retriever, questions: list[str], passes: int = PLAIN_PASSES) -> VersusPlain:
     """Each question asked of answer() and of plain sentence-transformers (float32, as it loads the model) + an exact

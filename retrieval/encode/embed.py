@@ -141,6 +141,9 @@ class TokenEncoder(Protocol):
 
     def token_words(self, text: str) -> list[str]: ...
 
+    def token_offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's (start, end) characters of each of its token vectors' word pieces (an (n, 2) int array)."""
+
 
 class Encoder:
     """A loaded model that encodes texts into unit-length float32 vectors (cosine = inner product).
@@ -201,11 +204,24 @@ class Encoder:
         """For each of token_vectors(text)'s rows, the word (as the tokenizer splits words) it is a piece of."""
         return token_words(self.model.tokenizer, text, self.model.max_seq_length)
 
+    def token_offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return token_offsets(self.model.tokenizer, texts, self.model.max_seq_length)
+
 
 def word_pieces(hidden: np.ndarray) -> np.ndarray:
     """A text's token vectors from the model's last layer over its unpadded tokens: [CLS] and [SEP] left out,
     each scaled to unit length (float32)."""
     return unit(np.ascontiguousarray(hidden[1:-1], dtype=np.float32))
+
+
+def token_offsets(tokenizer, texts: Sequence[str], max_length: int) -> list[np.ndarray]:
+    """For each text, the (start, end) characters of each word piece the model reads of it ([CLS] and [SEP] aside):
+    one row per token vector."""
+    if not texts:
+        return []
+    pieces = tokenizer(list(texts), add_special_tokens=False, truncation=True, return_offsets_mapping=True,
+                       max_length=max_length - 2)  # room for [CLS] and [SEP]
+    return [np.array(each, dtype=np.int64).reshape(-1, 2) for each in pieces["offset_mapping"]]
 
 
 def token_words(tokenizer, text: str, max_length: int) -> list[str]:
@@ -277,3 +293,6 @@ class LazyEncoder:
 
     def token_words(self, text: str) -> list[str]:
         return self.load().token_words(text)
+
+    def token_offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self.load().token_offsets(texts)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import RetrievalError
-from .embed import token_words, word_pieces
+from .embed import token_offsets, token_words, word_pieces
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 PROBES = ["How many refugees were resettled?", "A short note.", "Cells divide and the moon pulls the sea. " * 20]
@@ -79,6 +79,9 @@ class OnnxEncoder:
 
     def token_words(self, text: str) -> list[str]:
         return token_words(self.tokenizer, text, self.max_length)
+
+    def token_offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return token_offsets(self.tokenizer, texts, self.max_length)
 
 
 def max_length(model_path: Path) -> int:

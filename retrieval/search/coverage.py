@@ -25,11 +25,11 @@ ANSWERS = (-3.093, 1.982, 2.049, 3.054, -13.354, 5.071)
 # The gate with late interaction also reads whether the question asks for a kind of answer (a measure, a date, a
 # count...) that the first passage's sentences about it lack (search/answer_type.py; BENCHMARKS.md, "What the gate
 # reads of the answer asked for").
-COVERED_LATE = (-7.247, 5.196, -0.744, 9.229, 6.544, 4.695, -2.237)
-ANSWERS_LATE = (-3.615, -0.693, -0.827, 2.617, -8.974, 3.245, 5.154, -11.883)
+COVERED_LATE = (-7.148, 5.091, -0.756, 8.747, 7.019, 5.045, -2.332)
+ANSWERS_LATE = (-3.666, -0.783, -0.607, 2.813, -9.601, 2.626, 5.696, -12.273)
 # The blend that re-orders the first `late_depth` distinct passages: the weights of their fused score and of their
 # MaxSim, each as a z-score among them (a conditional logit fitted by `calibrate` on which of them answers).
-LATE_BLEND = (0.997, 1.475)
+LATE_BLEND = (0.95, 1.591)
 # A first passage at or above this "likely answers"; on the development sets 96% (seeds) and 98% (SQuAD) of
 # first passages so labelled answer the question (BENCHMARKS.md, "Answer precision").
 LIKELY = 0.85
@@ -48,7 +48,8 @@ class Signals:
     # the question without those names: its cosine to the mean of the corpus's passage vectors (its mean cosine to
     # them: how near the corpus's topics what it asks lies, whichever passage names whom)
     topical: float = 0.0
-    late: np.ndarray | None = None  # its MaxSim (search/late_interaction.py); None when late interaction is off
+    # its best sentence's MaxSim (search/late_interaction.py); None when late interaction is off
+    late: np.ndarray | None = None
     # 1.0 when the question asks for a kind of answer that the first passage's sentences about it lack, else 0.0
     # (search/answer_type.py); the gate reads it with late interaction
     lacks_answer: float = 0.0

@@ -1,6 +1,6 @@
 """Late interaction (ColBERT's MaxSim) over the sentence model's own token vectors: a question's token vectors and
 each candidate passage's in, one score per passage out: for each question token its best cosine to any of the
-passage's tokens, averaged over the question's tokens."""
+passage's tokens, averaged over the question's tokens; read sentence by sentence, the passage's best sentence's."""
 
 from __future__ import annotations
 
@@ -17,19 +17,43 @@ from ..encode.embed import TokenEncoder
 REMEMBERED = 256
 
 
-def maxsim(question: np.ndarray, passages: Sequence[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
+def maxsim(question: np.ndarray, passages: Sequence[np.ndarray], weights: np.ndarray | None = None,
+           sentences: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
     """One score per passage: over the question's token vectors, the weighted mean (plain mean without `weights`,
-    or when they are all 0) of each one's best cosine to any of the passage's. 0 for an empty question or passage
-    (nothing to match)."""
+    or when they are all 0) of each one's best cosine to any of the passage's. With `sentences` (one per passage:
+    each token's sentence, as `sentence_of_tokens` gives it, or None to read the passage whole), the highest such
+    score of any one of its sentences, each read with the tokens before the first (a title): an answer is mostly
+    in one sentence, and words matched across several say less. 0 for an empty question or passage (nothing to
+    match)."""
     scores = np.zeros(len(passages), dtype=np.float32)
     if not len(question):
         return scores
     if weights is None or not np.any(weights > 0):
         weights = np.ones(len(question))
+    weights = weights / weights.sum()
     for i, tokens in enumerate(passages):
-        if len(tokens):
-            scores[i] = float((question @ tokens.T).max(axis=1) @ weights / weights.sum())
+        if not len(tokens):
+            continue
+        cosines = question @ tokens.T
+        groups = sentences[i] if sentences is not None else None
+        if groups is None or len(groups) != len(tokens) or len(set(groups[groups >= 0].tolist())) < 2:
+            scores[i] = float(cosines.max(axis=1) @ weights)
+            continue
+        before = groups < 0
+        scores[i] = max(float(cosines[:, before | (groups == sentence)].max(axis=1) @ weights)
+                        for sentence in np.unique(groups[groups >= 0]))
     return scores
+
+
+def sentence_of_tokens(offsets: np.ndarray, starts: np.ndarray, shift: int = 0) -> np.ndarray:
+    """Each token's sentence in its passage: the number of the last sentence starting at or before the token's first
+    character (`offsets`: each token's (start, end) in the text read; `starts`: each sentence's first character in
+    the passage's own text, which the text read holds from `shift` on, after a title), -1 for a token of the title.
+    A passage with no sentences is one sentence."""
+    begins = offsets[:, 0] - shift if len(offsets) else np.zeros(0, dtype=np.int64)
+    if not len(starts):
+        return np.where(begins < 0, -1, 0)
+    return np.where(begins < 0, -1, np.maximum(np.searchsorted(starts, begins, side="right") - 1, 0))
 
 
 class LateInteraction:
@@ -48,6 +72,10 @@ class LateInteraction:
     def words(self, question: str) -> list[str]:
         """The word each of the question's token vectors is a piece of."""
         return self.encoder.token_words(question)
+
+    def offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's tokens' (start, end) characters, one row per token vector (one tokenizer call)."""
+        return self.encoder.token_offsets(list(texts))
 
     def scores(self, question: np.ndarray, texts: Sequence[str], weights: np.ndarray | None = None,
                stored: Sequence[np.ndarray | None] | None = None) -> np.ndarray:

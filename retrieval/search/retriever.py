@@ -46,7 +46,7 @@ from .coverage import JUDGED, LATE_BLEND, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
-from .late_interaction import LateInteraction, blend, maxsim
+from .late_interaction import LateInteraction, blend, maxsim, sentence_of_tokens
 from .names import names_asked, names_in, without_names
 from .utf8 import check_utf8, printable
 
@@ -293,7 +293,7 @@ class Retriever:
             rows = found.rows[head].tolist()
             texts = [self._indexed_text(row) for row in rows]
             moved, _ = _late_order(self, query, tokens, self.late.passages(texts, self.index.token_vectors_of(rows)),
-                                   ranking[head])
+                                   _sentences_read(self, rows, texts), ranking[head])
             order = np.concatenate([head[moved], order[len(head):]])
         ranked: dict[str, None] = {}
         for passage in self.index.passages_at(found.rows[order].tolist()):
@@ -414,12 +414,14 @@ def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Questi
     heads = [[retriever._indexed_text(row) for row in each] for each in rows]
     kept = retriever.index.token_vectors_of([row for each in rows for row in each])
     # one model call for every passage neither kept by the index nor remembered
-    tokens = iter(late.passages([text for texts in heads for text in texts], kept))
+    every_row, every_text = [row for each in rows for row in each], [text for texts in heads for text in texts]
+    tokens = iter(late.passages(every_text, kept))
+    sentences = iter(_sentences_read(retriever, every_row, every_text))  # one tokenizer call for every passage
     read: dict[int, _Question] = {}
     for question, texts in zip(reading, heads, strict=True):
         positions = np.array([each.position for each in question.distinct[:len(texts)]], dtype=np.int64)
         order, scores = _late_order(retriever, question.query, question.tokens, [next(tokens) for _ in texts],
-                                    question.ranking[positions])
+                                    [next(sentences) for _ in texts], question.ranking[positions])
         distinct = [question.distinct[i] for i in order] + question.distinct[len(texts):]
         matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(texts), scores.min())])
         depth = max(question.k, JUDGED)
@@ -428,11 +430,23 @@ def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Questi
 
 
 def _late_order(retriever: Retriever, query: str, tokens: np.ndarray, passages: list[np.ndarray],
-                fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order late interaction gives passages (their token vectors and fused scores) for a question (its text
-    and token vectors), and each passage's MaxSim."""
-    scores = maxsim(tokens, passages, _word_weights(retriever, retriever.late.words(query)))
+                sentences: list[np.ndarray], fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order late interaction gives passages (their token vectors, their tokens' sentences and their fused
+    scores) for a question (its text and token vectors), and each passage's MaxSim: its best sentence's."""
+    scores = maxsim(tokens, passages, _word_weights(retriever, retriever.late.words(query)), sentences)
     return blend(fused, scores, retriever.late_blend), scores
+
+
+def _sentences_read(retriever: Retriever, rows: list[int], texts: list[str]) -> list[np.ndarray]:
+    """Each row's tokens' sentences (late_interaction.sentence_of_tokens), read with the tokenizer's offsets over
+    the text the index embedded (`texts`) and the index's sentences of the passage, which that text holds after
+    its title when it leads with one."""
+    if not rows:
+        return []
+    table = retriever.index.sentences_of(np.array(rows, dtype=np.int64))
+    return [sentence_of_tokens(offsets, table.spans[table.of(i), 0].astype(np.int64),
+                               len(text) - len(retriever._location(row).passage.text))
+            for i, (row, text, offsets) in enumerate(zip(rows, texts, retriever.late.offsets(texts), strict=True))]
 
 
 def _reads_late(retriever: Retriever, question: _Question) -> bool:

@@ -7,7 +7,7 @@ import pytest
 
 from retrieval import Retriever
 from retrieval.encode.embed import TokenEncoder
-from retrieval.search.late_interaction import LateInteraction, blend, maxsim
+from retrieval.search.late_interaction import LateInteraction, blend, maxsim, sentence_of_tokens
 
 from ...encoders import WordHashEncoder
 
@@ -48,6 +48,25 @@ def test_a_passage_is_encoded_once_while_remembered():
     late.scores(question, ["c z"])  # the least recently asked ("a x") is forgotten
     late.scores(question, ["a x"])
     assert encoder.encoded[-2:] == ["c z", "a x"]
+
+
+def test_read_sentence_by_sentence_a_passage_scores_its_best_sentence_with_its_title():
+    question = np.eye(3, dtype=np.float32)  # three tokens, along the three axes
+    passage = np.eye(3, dtype=np.float32)[[0, 1, 2]]  # a title token, then one token in each of two sentences
+    sentences = np.array([-1, 0, 1])
+    assert maxsim(question, [passage]).tolist() == [1.0]  # read whole, every question token finds its match
+    # no one sentence holds both its other matches: each sentence has the title's and its own
+    assert np.isclose(maxsim(question, [passage], sentences=[sentences])[0], 2 / 3)
+    assert maxsim(question, [passage], sentences=[None]).tolist() == [1.0]  # no sentences: read whole
+
+
+def test_each_token_belongs_to_the_sentence_it_starts_in_and_a_title_to_none():
+    text = "NAUH. Founded in 2010. It helps."  # "NAUH." the title, led before the passage's own text
+    offsets = np.array([(0, 4), (6, 13), (14, 16), (17, 21), (23, 25), (26, 32)])
+    starts = np.array([0, 17])  # the passage's sentences, in its own text (which the text read holds from 6 on)
+    assert text[6:].startswith("Founded") and sentence_of_tokens(offsets, starts, shift=6).tolist() == [
+        -1, 0, 0, 0, 1, 1]
+    assert sentence_of_tokens(offsets, np.zeros(0, dtype=np.int64)).tolist() == [0] * 6
 
 
 def test_a_weighted_question_token_counts_for_more():
