@@ -21,10 +21,10 @@ def maxsim(question: np.ndarray, passages: Sequence[np.ndarray], weights: np.nda
            sentences: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
     """One score per passage: over the question's token vectors, the weighted mean (plain mean without `weights`,
     or when they are all 0) of each one's best cosine to any of the passage's. With `sentences` (one per passage:
-    each token's sentence, as `sentence_of_tokens` gives it, or None to read the passage whole), the highest such
-    score of any one of its sentences, each read with the tokens before the first (a title): an answer is mostly
-    in one sentence, and words matched across several say less. 0 for an empty question or passage (nothing to
-    match)."""
+    each token's sentence, as store/tokens.py's `sentence_of_tokens` gives it, or None to read the passage whole),
+    the highest such score of any one of its sentences, each read with the tokens before the first (a title): an
+    answer is mostly in one sentence, and words matched across several say less. 0 for an empty question or
+    passage (nothing to match)."""
     scores = np.zeros(len(passages), dtype=np.float32)
     if not len(question):
         return scores
@@ -36,24 +36,16 @@ def maxsim(question: np.ndarray, passages: Sequence[np.ndarray], weights: np.nda
             continue
         cosines = question @ tokens.T
         groups = sentences[i] if sentences is not None else None
-        if groups is None or len(groups) != len(tokens) or len(set(groups[groups >= 0].tolist())) < 2:
+        if groups is None or len(groups) != len(tokens) or groups[-1] < 1:  # one sentence (or none): read whole
             scores[i] = float(cosines.max(axis=1) @ weights)
             continue
-        before = groups < 0
-        scores[i] = max(float(cosines[:, before | (groups == sentence)].max(axis=1) @ weights)
-                        for sentence in np.unique(groups[groups >= 0]))
+        # a passage's tokens come in order, the title's (-1) first: each group is a run of columns
+        starts = np.flatnonzero(np.diff(groups, prepend=groups[0] - 1))
+        best = np.maximum.reduceat(cosines, starts, axis=1)  # each question token's best in each group
+        if groups[0] < 0:  # the title's best counts in every sentence
+            best = np.maximum(best[:, 1:], best[:, :1])
+        scores[i] = float((weights @ best).max())
     return scores
-
-
-def sentence_of_tokens(offsets: np.ndarray, starts: np.ndarray, shift: int = 0) -> np.ndarray:
-    """Each token's sentence in its passage: the number of the last sentence starting at or before the token's first
-    character (`offsets`: each token's (start, end) in the text read; `starts`: each sentence's first character in
-    the passage's own text, which the text read holds from `shift` on, after a title), -1 for a token of the title.
-    A passage with no sentences is one sentence."""
-    begins = offsets[:, 0] - shift if len(offsets) else np.zeros(0, dtype=np.int64)
-    if not len(starts):
-        return np.where(begins < 0, -1, 0)
-    return np.where(begins < 0, -1, np.maximum(np.searchsorted(starts, begins, side="right") - 1, 0))
 
 
 class LateInteraction:

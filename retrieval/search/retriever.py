@@ -40,13 +40,14 @@ from ..records import Hit, Location, Passage, Source
 from ..settings import MAX_SEARCH_K, SearchSettings
 from ..store.lexical import LexicalHits
 from ..store.searchable import SearchIndex
+from ..store.tokens import sentence_of_tokens
 from .answer_type import lacks_answer_type
 from .cite import citation
 from .coverage import JUDGED, LATE_BLEND, Signals
 from .fusion import reciprocal_rank, weighted
 from .highlight import best_spans, sentence_scores, topic_of
 from .language import LanguageCheck
-from .late_interaction import LateInteraction, blend, maxsim, sentence_of_tokens
+from .late_interaction import LateInteraction, blend, maxsim
 from .names import names_asked, names_in, without_names
 from .utf8 import check_utf8, printable
 
@@ -438,15 +439,18 @@ def _late_order(retriever: Retriever, query: str, tokens: np.ndarray, passages: 
 
 
 def _sentences_read(retriever: Retriever, rows: list[int], texts: list[str]) -> list[np.ndarray]:
-    """Each row's tokens' sentences (late_interaction.sentence_of_tokens), read with the tokenizer's offsets over
-    the text the index embedded (`texts`) and the index's sentences of the passage, which that text holds after
-    its title when it leads with one."""
-    if not rows:
-        return []
-    table = retriever.index.sentences_of(np.array(rows, dtype=np.int64))
-    return [sentence_of_tokens(offsets, table.spans[table.of(i), 0].astype(np.int64),
-                               len(text) - len(retriever._location(row).passage.text))
-            for i, (row, text, offsets) in enumerate(zip(rows, texts, retriever.late.offsets(texts), strict=True))]
+    """Each row's tokens' sentences (store/tokens.py's sentence_of_tokens): as the index kept them, else read with
+    the tokenizer's offsets over the text the index embedded (`texts`) and the index's sentences of the passage,
+    which that text holds after its title when it leads with one."""
+    found = retriever.index.token_sentences_of(rows)  # kept by the build with the token vectors
+    unread = [i for i, each in enumerate(found) if each is None]
+    if unread:
+        table = retriever.index.sentences_of(np.array([rows[i] for i in unread], dtype=np.int64))
+        offsets = retriever.late.offsets([texts[i] for i in unread])
+        for at, (i, each) in enumerate(zip(unread, offsets, strict=True)):
+            found[i] = sentence_of_tokens(each, table.spans[table.of(at), 0].astype(np.int64),
+                                          len(texts[i]) - len(retriever._location(rows[i]).passage.text))
+    return found
 
 
 def _reads_late(retriever: Retriever, question: _Question) -> bool:

@@ -17,7 +17,7 @@ from .index import BuiltParts, IndexManifest, write_index
 from .lexical import Lexical
 from .reuse import CONTEXTS, PASSAGES, SENTENCES, Previous, previous_vectors, text_hashes
 from .sentences import SentenceTable
-from .tokens import TokenTable
+from .tokens import TokenTable, sentence_of_tokens
 
 LOG = logging.getLogger(__name__)
 # Passages embedded at a time while their token vectors are kept: each chunk's float32 token vectors are held
@@ -49,7 +49,7 @@ def build_parts(corpus: PreparedCorpus, encoder: TextEncoder, index_kind: str, p
     hashes = text_hashes(texts)
     sentence_hashes = text_hashes(sentences)
     vectors, embedded, tokens = embed_passages(texts, hashes, encoder, previous(PASSAGES), progress,
-                                               token_budget)
+                                               token_budget, sentence_starts(corpus))
     context_hashes = text_hashes(contexts)
     context_vectors = vectors.copy()  # a passage first in its document, or long, is its own context
     framed = [i for i, (context, text) in enumerate(zip(contexts, texts, strict=True)) if context != text]
@@ -62,11 +62,21 @@ def build_parts(corpus: PreparedCorpus, encoder: TextEncoder, index_kind: str, p
                       sentence_hashes, texts, context_vectors, context_hashes, tokens)
 
 
+def sentence_starts(corpus: PreparedCorpus) -> list[tuple[np.ndarray, int]]:
+    """Each row's sentences' first characters in its passage's text, and where that text begins in the row's
+    indexed text (after a title it is led by)."""
+    at, spans = corpus.sentence_offsets, corpus.sentence_spans
+    return [(spans[at[row]:at[row + 1], 0].astype(np.int64), len(text) - len(passage.text))
+            for row, (text, passage) in enumerate(zip(corpus.texts, corpus.answerable, strict=True))]
+
+
 def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
-                   progress: bool, budget: int) -> tuple[np.ndarray, int, TokenTable | None]:
+                   progress: bool, budget: int, starts: list[tuple[np.ndarray, int]] | None = None,
+                   ) -> tuple[np.ndarray, int, TokenTable | None]:
     """The passages' vectors as `embed` gives them, and their token vectors from the same model runs while they
-    fit `budget` bytes (store/tokens.py; None beyond it, for 0, or when the encoder gives none). A passage's vector is
-    reused from the live build only with its token vectors, where the build kept them."""
+    fit `budget` bytes (store/tokens.py; None beyond it, for 0, or when the encoder gives none), with each word
+    piece's sentence when `starts` (sentence_starts) are given. A passage's vector is reused from the live build
+    only with its token vectors, where the build kept them."""
     if budget <= 0 or not isinstance(encoder, TokenEncoder):
         vectors, embedded = embed(texts, hashes, encoder, previous, progress, "Embedding passages")
         return vectors, embedded, None
@@ -77,10 +87,12 @@ def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, p
     dimension = reusable.vectors.shape[1] if reusable and reusable.rows else encoder.dimension
     vectors = np.zeros((len(texts), dimension), dtype=np.float32)
     pieces: list[np.ndarray | None] = [None] * len(texts)
+    sentences: list[np.ndarray | None] = [None] * len(texts)
     for i, row in enumerate(found):
         if row is not None:
             vectors[i] = reusable.vectors[row]
             (pieces[i],) = reusable.tokens.rows([row])
+            (sentences[i],) = reusable.tokens.sentences_of([row])
     stored = sum(TokenTable.size(each) for each in pieces if each is not None)
     with tqdm(total=len(missing), desc="Embedding passages", unit="text", disable=not (progress and missing)) as bar:
         for start in range(0, len(missing), TOKENS_AT_ONCE):
@@ -95,7 +107,12 @@ def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, p
                     "and late interaction reads each question's first passages with the model (tens of ms a "
                     "question); raise token_vectors_mb in [retrieval] and build again to keep them", budget / 2**20)
         return vectors, len(missing), None
-    return vectors, len(missing), TokenTable.of(pieces)
+    if starts is None:
+        return vectors, len(missing), TokenTable.of(pieces)
+    unread = [i for i, each in enumerate(sentences) if each is None]  # new, or kept by a build without them
+    for i, offsets in zip(unread, encoder.token_offsets([texts[i] for i in unread]) if unread else [], strict=True):
+        sentences[i] = sentence_of_tokens(offsets, *starts[i])
+    return vectors, len(missing), TokenTable.of(pieces, sentences)
 
 
 def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,

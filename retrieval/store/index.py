@@ -149,6 +149,9 @@ class StoredIndex:
     def token_vectors_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
         return self.tokens.rows(rows) if self.tokens is not None else [None] * len(rows)
 
+    def token_sentences_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        return self.tokens.sentences_of(rows) if self.tokens is not None else [None] * len(rows)
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         starts, ends = self.sentences.offsets[rows], self.sentences.offsets[rows + 1]
         which = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
@@ -442,7 +445,8 @@ def load_build(index_dir: Path, build: Path) -> StoredIndex:
         raise IndexCorrupt(f"the index at {index_dir} has {vectors.ntotal} vectors for {len(rows)} passages; rebuild")
     if len(sentences.offsets) != len(rows) + 1 or sentence_search.ntotal != len(sentences.spans):
         raise IndexCorrupt(f"the index at {index_dir} has sentences that do not match its passages; rebuild")
-    if tokens is not None and (tokens.count != len(rows) or len(tokens.vectors) != tokens.offsets[-1]):
+    if tokens is not None and (tokens.count != len(rows) or len(tokens.vectors) != tokens.offsets[-1]
+                               or (tokens.sentences is not None and len(tokens.sentences) != len(tokens.vectors))):
         raise IndexCorrupt(f"the index at {index_dir} has token vectors that do not match its passages; rebuild")
     duplicates = {row: group for group in groups for row in group}
     by_source: dict[str, list[Passage]] = {source_id: [] for source_id in sources}

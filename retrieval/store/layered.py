@@ -165,6 +165,13 @@ class LayeredIndex:
                 found[at] = tokens
         return found
 
+    def token_sentences_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        found: list[np.ndarray | None] = [None] * len(rows)
+        for number, where, local in self.split(np.asarray(rows, dtype=np.int64)):
+            for at, each in zip(where.tolist(), self.layers[number].token_sentences_of(local.tolist()), strict=True):
+                found[at] = each
+        return found
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         parts = self.split(rows)
         if len(parts) <= 1:  # all in one layer (or none asked for): its table is already in the order asked

@@ -68,6 +68,9 @@ class SearchIndex(Protocol):
         """Each row's token vectors as its build kept them (store/tokens.py), or None where it kept none: late
         interaction then reads that passage with the model."""
 
+    def token_sentences_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        """Each row's kept word pieces' sentences (store/tokens.py), or None where the build kept none."""
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         """The sentences (spans and vectors) of these rows: in the table returned, the i-th row asked for is
         row i."""

@@ -244,6 +244,9 @@ class MilvusIndex:
         # pieces): late interaction reads these passages with the model, and remembers them
         return [None] * len(rows)
 
+    def token_sentences_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
+        return [None] * len(rows)
+
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         records = self.row_records(rows.tolist())
         starts, ends = (np.array([records[row]["sentences"][end] for row in rows.tolist()], dtype=np.int64)

@@ -7,7 +7,8 @@ import pytest
 
 from retrieval import Retriever
 from retrieval.encode.embed import TokenEncoder
-from retrieval.search.late_interaction import LateInteraction, blend, maxsim, sentence_of_tokens
+from retrieval.search.late_interaction import LateInteraction, blend, maxsim
+from retrieval.store.tokens import sentence_of_tokens
 
 from ...encoders import WordHashEncoder
 

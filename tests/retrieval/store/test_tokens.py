@@ -15,7 +15,7 @@ from retrieval.store import build
 from retrieval.store.index import CURRENT, open_index
 from retrieval.store.places import token_budget
 from retrieval.store.reuse import previous_vectors, text_hashes
-from retrieval.store.tokens import TOKEN_VECTORS, TokenTable
+from retrieval.store.tokens import TOKEN_VECTORS, TokenTable, sentence_of_tokens
 
 from ...conftest import SEEDS
 from ...encoders import WordHashEncoder
@@ -33,10 +33,15 @@ class CountingEncoder(WordHashEncoder):
 
     def __init__(self) -> None:
         self.read: list[str] = []
+        self.split: list[str] = []  # texts whose word pieces' sentences were read with the tokenizer
 
     def token_vectors(self, texts):
         self.read += list(texts)
         return super().token_vectors(texts)
+
+    def token_offsets(self, texts):
+        self.split += list(texts)
+        return super().token_offsets(texts)
 
 
 @pytest.fixture
@@ -71,6 +76,21 @@ def test_a_build_keeps_every_passage_token_vectors_in_row_order(tmp_path: Path, 
     texts = [passage.text for passage in index.passages_at(rows)]
     kept = index.token_vectors_of(rows)
     assert all(np.array_equal(a, b) for a, b in zip(kept, encoder.token_vectors(texts), strict=True))
+
+
+def test_a_build_keeps_each_word_piece_sentence_and_questions_read_them_from_it(tmp_path: Path, sources: Path):
+    config = build_copy(WordHashEncoder(), tmp_path, sources)
+    index = open_index(config.index)
+    rows = list(range(index.count))
+    kept = index.token_sentences_of(rows)
+    starts = index.sentences_of(np.array(rows))
+    offsets = WordHashEncoder().token_offsets([passage.text for passage in index.passages_at(rows)])
+    assert any(each.max() > 0 for each in kept)  # passages of several sentences
+    assert all(np.array_equal(each, sentence_of_tokens(words, starts.spans[starts.of(i), 0]))
+               for i, (each, words) in enumerate(zip(kept, offsets, strict=True)))
+    encoder = CountingEncoder()
+    Retriever(index, encoder, replace(SearchSettings(), late_interaction=True)).answer("When was NAUH founded?")
+    assert encoder.split == []  # no tokenizer call at question time
 
 
 def test_a_rebuild_reads_only_the_edited_passages_again(tmp_path: Path, sources: Path):
