@@ -68,8 +68,9 @@ class SearchSettings:
     # question's word pieces finds its match in the passage (MaxSim over the model's own token vectors,
     # search/late_interaction.py), and let the gate and each passage's relevance read it too. The blend is fitted
     # by `calibrate` (search/coverage.py); the figures behind both defaults are in BENCHMARKS.md ("Late
-    # interaction"). The question's token vectors come from the run that gives its vector, the passages' from the
-    # index, which keeps them (store/tokens.py): about 1-2 ms a question. An index that kept none (built before
+    # interaction, cheap"). The question's token vectors come from the run that gives its vector, the passages' from
+    # the index, which keeps them (store/tokens.py): 2 to 3.5 ms a question. 8 passages, each read sentence by
+    # sentence, cross-validated best on both development sets. An index that kept none (built before
     # they were kept, on Milvus, or past their budget) has the model read each passage's at question time, tens
     # of ms for each passage not yet remembered.
     late_interaction: bool = True
