@@ -280,7 +280,7 @@ class Retriever:
         QueryError for an empty or overlong question."""
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
-        reads_late = settings.late_interaction and self.late is not None
+        reads_late = settings.late_interaction and self.late is not None and self.reranker is None
         if reads_late and isinstance(self.questions, TokenEncoder):
             vector, (tokens,) = self.questions.encode_with_tokens([query])
         else:
@@ -454,7 +454,9 @@ def _sentences_read(retriever: Retriever, rows: list[int], texts: list[str]) -> 
 
 
 def _reads_late(retriever: Retriever, question: _Question) -> bool:
-    return question.settings.late_interaction and retriever.late is not None
+    """Whether late interaction re-reads the question's first passages: with it on, a model that gives token
+    vectors, and no cross-encoder, which reads question and passage together and whose order it would undo."""
+    return question.settings.late_interaction and retriever.late is not None and retriever.reranker is None
 
 
 def _word_weights(retriever: Retriever, words: list[str]) -> np.ndarray:

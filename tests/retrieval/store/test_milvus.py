@@ -209,7 +209,8 @@ def test_with_the_model_every_gold_question_gets_the_same_top_three(retriever: R
         ours = retriever.answer(question, k=3, gate=False)
         theirs = in_milvus.answer(question, k=3, gate=False)
         assert [h.passage for h in theirs.hits] == [h.passage for h in ours.hits], question
-        assert theirs.relevance == pytest.approx(ours.relevance, abs=1e-4), question
+        # late interaction reads the FAISS index's kept int8 token vectors, and Milvus's passages with the model
+        assert theirs.relevance == pytest.approx(ours.relevance, abs=2e-3), question
 
 
 @pytest.mark.parametrize("kind", ["ivf-sq8", "hnsw"])
