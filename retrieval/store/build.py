@@ -104,7 +104,7 @@ def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, p
                 stored += TokenTable.size(each)
     if stored > budget:
         LOG.warning("the passages' token vectors would take more than `token_vectors_mb` (%.0f MB): none are kept, "
-                    "and late interaction reads each question's first passages with the model (tens of ms a "
+                    "and late interaction reads each question's first passages with the model (100-200 ms a "
                     "question); raise token_vectors_mb in [retrieval] and build again to keep them", budget / 2**20)
         return vectors, len(missing), None
     if starts is None:
