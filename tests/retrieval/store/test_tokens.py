@@ -105,7 +105,8 @@ def test_a_rebuild_reads_only_the_edited_passages_again(tmp_path: Path, sources:
     assert all(tokens is not None for tokens in index.token_vectors_of(list(range(index.count))))
 
 
-def test_past_the_budget_no_token_vectors_are_kept(sources: Path, monkeypatch: pytest.MonkeyPatch):
+def test_past_the_budget_no_token_vectors_are_kept(sources: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture):
     monkeypatch.setattr(build, "TOKENS_AT_ONCE", 4)  # the budget is checked between chunks of passages
     corpus = prepare(load_corpus(sources))
     encoder = CountingEncoder()
@@ -114,6 +115,7 @@ def test_past_the_budget_no_token_vectors_are_kept(sources: Path, monkeypatch: p
     assert tokens is None and embedded == len(corpus.texts)
     assert np.allclose(vectors, encoder.encode(corpus.texts))
     assert len(encoder.read) < len(corpus.texts)  # it stopped reading token vectors once past the budget
+    assert "raise token_vectors_mb" in caplog.text  # the build says so, and what keeps them
 
 
 class VectorsOnly:
