@@ -57,10 +57,6 @@ class LateInteraction:
         self.remembered = remembered
         self.known: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def encode(self, questions: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Each question's vector and its token vectors, from one model call."""
-        return self.encoder.encode_with_tokens(list(questions))
-
     def words(self, question: str) -> list[str]:
         """The word each of the question's token vectors is a piece of."""
         return self.encoder.token_words(question)
@@ -68,12 +64,6 @@ class LateInteraction:
     def offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Each text's tokens' (start, end) characters, one row per token vector (one tokenizer call)."""
         return self.encoder.token_offsets(list(texts))
-
-    def scores(self, question: np.ndarray, texts: Sequence[str], weights: np.ndarray | None = None,
-               stored: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
-        """MaxSim of the question's token vectors (weighted by `weights`) against each text's, in their order;
-        `stored`: the texts' token vectors where the index kept them (None where not)."""
-        return maxsim(question, self.passages(texts, stored), weights)
 
     def passages(self, texts: Sequence[str], stored: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
         """Each text's token vectors: as `stored` where given, else as remembered; the rest are encoded in one

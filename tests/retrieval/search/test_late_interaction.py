@@ -33,21 +33,21 @@ def test_each_question_token_counts_its_best_match_in_the_passage():
 def test_a_passage_holding_every_word_asked_outscores_one_sharing_only_the_subject():
     late = LateInteraction(WordHashEncoder())
     assert isinstance(late.encoder, TokenEncoder)
-    _, (question,) = late.encode(["When was NAUH founded?"])
-    answers, mentions = late.scores(question, ["NAUH was founded in April 2010.", "NAUH helps refugees."])
+    _, (question,) = late.encoder.encode_with_tokens(["When was NAUH founded?"])
+    answers, mentions = maxsim(question, late.passages(["NAUH was founded in April 2010.", "NAUH helps refugees."]))
     assert answers > mentions
 
 
 def test_a_passage_is_encoded_once_while_remembered():
     encoder = CountingEncoder()
     late = LateInteraction(encoder, remembered=2)
-    _, (question,) = late.encode(["a b"])
-    first = late.scores(question, ["a x", "b y", "a x"])
+    _, (question,) = encoder.encode_with_tokens(["a b"])
+    first = maxsim(question, late.passages(["a x", "b y", "a x"]))
     assert encoder.encoded == ["a b", "a x", "b y"]
-    assert late.scores(question, ["b y"]).tolist() == [first[1]]
+    assert maxsim(question, late.passages(["b y"])).tolist() == [first[1]]
     assert encoder.encoded[-1] == "b y" and len(encoder.encoded) == 3
-    late.scores(question, ["c z"])  # the least recently asked ("a x") is forgotten
-    late.scores(question, ["a x"])
+    late.passages(["c z"])  # the least recently asked ("a x") is forgotten
+    late.passages(["a x"])
     assert encoder.encoded[-2:] == ["c z", "a x"]
 
 
