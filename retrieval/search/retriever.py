@@ -280,21 +280,14 @@ class Retriever:
         QueryError for an empty or overlong question."""
         settings = settings or self.settings
         query = clean_question(question, settings.max_question_chars)
-        reads_late = settings.late_interaction and self.late is not None and self.reranker is None
-        if reads_late and isinstance(self.questions, TokenEncoder):
-            vector, (tokens,) = self.questions.encode_with_tokens([query])
-        else:
-            vector = self.questions.encode([query])
-            (tokens,) = self.late.encoder.token_vectors([query]) if reads_late else [None]
+        reads_late = _late_on(self, settings)
+        vector, tokens = _question_vectors(self, [query], 1, reads_late)
         found = _pooled_many(self, vector, self.index.terms_many([query]), [depth])[0]
         ranking = _rank(found, settings)
         order = _best_first(ranking)
         if reads_late and len(order):
             head = order[:settings.late_depth]  # rows, not distinct passages: a BEIR corpus holds no copies
-            rows = found.rows[head].tolist()
-            texts = [self._indexed_text(row) for row in rows]
-            moved, _ = _late_order(self, query, tokens, self.late.passages(texts, self.index.token_vectors_of(rows)),
-                                   _sentences_read(self, rows, texts), ranking[head])
+            ((moved, _),) = _late_orders(self, [(query, tokens[0], found.rows[head].tolist(), ranking[head])])
             order = np.concatenate([head[moved], order[len(head):]])
         ranked: dict[str, None] = {}
         for passage in self.index.passages_at(found.rows[order].tolist()):
@@ -330,14 +323,9 @@ def _encoded(retriever: Retriever, questions: list[_Question]) -> list[_Question
     now so that one model call serves both. One model call and one tokenizer call for all the questions."""
     queries = [question.query for question in questions]
     guesses = [_guessed(query) for query in queries]
-    texts = queries + [guess for guess in guesses if guess]
     reading = [_reads_late(retriever, question) for question in questions]
-    if any(reading) and isinstance(retriever.questions, TokenEncoder):
-        encoded, pieces = retriever.questions.encode_with_tokens(texts)  # token vectors from the same run
-    else:
-        encoded, pieces = retriever.questions.encode(texts), []
-        if any(reading):  # an encoder of questions that gives none: the passages' model reads them again
-            pieces = retriever.late.encoder.token_vectors(queries)
+    encoded, pieces = _question_vectors(retriever, queries + [guess for guess in guesses if guess], len(queries),
+                                        any(reading))
     vectors = iter(encoded)
     asked = [next(vectors) for _ in queries]
     terms = retriever.index.terms_many(queries)
@@ -403,39 +391,41 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
 
 def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
     """The first `late_depth` distinct passages of each question re-ordered by the blend (fitted by `calibrate`) of
-    their fused score and their MaxSim: each of the question's word pieces' best cosine to any of the passage's,
-    weighted by the BM25 idf of the word it is part of (punctuation and BM25's stopwords weigh nothing). The
-    question's token vectors came with its vector (_encoded); every passage not remembered is read in one model
-    call. Trimmed back to max(k, JUDGED) passages."""
+    their fused score and their MaxSim (_late_orders). Trimmed back to max(k, JUDGED) passages."""
     reading = [question for question in questions if _reads_late(retriever, question)]
     if not reading:
         return questions
-    late = retriever.late
-    rows = [[each.rows[0] for each in question.distinct[:question.settings.late_depth]] for question in reading]
-    heads = [[retriever._indexed_text(row) for row in each] for each in rows]
-    kept = retriever.index.token_vectors_of([row for each in rows for row in each])
-    # one model call for every passage neither kept by the index nor remembered
-    every_row, every_text = [row for each in rows for row in each], [text for texts in heads for text in texts]
-    tokens = iter(late.passages(every_text, kept))
-    sentences = iter(_sentences_read(retriever, every_row, every_text))  # one tokenizer call for every passage
+    heads = [question.distinct[:question.settings.late_depth] for question in reading]
+    orders = _late_orders(retriever, [
+        (question.query, question.tokens, [each.rows[0] for each in head],
+         question.ranking[np.array([each.position for each in head], dtype=np.int64)])
+        for question, head in zip(reading, heads, strict=True)])
     read: dict[int, _Question] = {}
-    for question, texts in zip(reading, heads, strict=True):
-        positions = np.array([each.position for each in question.distinct[:len(texts)]], dtype=np.int64)
-        order, scores = _late_order(retriever, question.query, question.tokens, [next(tokens) for _ in texts],
-                                    [next(sentences) for _ in texts], question.ranking[positions])
-        distinct = [question.distinct[i] for i in order] + question.distinct[len(texts):]
-        matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(texts), scores.min())])
+    for question, head, (order, scores) in zip(reading, heads, orders, strict=True):
+        distinct = [head[i] for i in order] + question.distinct[len(head):]
+        matched = np.concatenate([scores[order], np.full(len(question.distinct) - len(head), scores.min())])
         depth = max(question.k, JUDGED)
         read[id(question)] = replace(question, distinct=distinct[:depth], late=matched[:depth])
     return [read.get(id(question), question) for question in questions]
 
 
-def _late_order(retriever: Retriever, query: str, tokens: np.ndarray, passages: list[np.ndarray],
-                sentences: list[np.ndarray], fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order late interaction gives passages (their token vectors, their tokens' sentences and their fused
-    scores) for a question (its text and token vectors), and each passage's MaxSim: its best sentence's."""
-    scores = maxsim(tokens, passages, _word_weights(retriever, retriever.late.words(query)), sentences)
-    return blend(fused, scores, retriever.late_blend), scores
+def _late_orders(retriever: Retriever, asked: list[tuple[str, np.ndarray, list[int], np.ndarray]],
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each question (its text, its token vectors, the rows of its first passages and their fused scores): the
+    order late interaction gives those passages, and each one's MaxSim, its best sentence's: each of the question's
+    word pieces' best cosine to any of the sentence's, weighted by the BM25 idf of the word it is part of
+    (punctuation and BM25's stopwords weigh nothing). Every passage whose token vectors the index did not keep and
+    that is not remembered is read in one model call, and their sentences in one tokenizer call."""
+    rows = [row for _, _, head, _ in asked for row in head]
+    texts = [retriever._indexed_text(row) for row in rows]
+    tokens = iter(retriever.late.passages(texts, retriever.index.token_vectors_of(rows)))
+    sentences = iter(_sentences_read(retriever, rows, texts))
+    orders = []
+    for query, pieces, head, fused in asked:
+        weights = _word_weights(retriever, retriever.late.words(query))
+        scores = maxsim(pieces, [next(tokens) for _ in head], weights, [next(sentences) for _ in head])
+        orders.append((blend(fused, scores, retriever.late_blend), scores))
+    return orders
 
 
 def _sentences_read(retriever: Retriever, rows: list[int], texts: list[str]) -> list[np.ndarray]:
@@ -454,9 +444,25 @@ def _sentences_read(retriever: Retriever, rows: list[int], texts: list[str]) -> 
 
 
 def _reads_late(retriever: Retriever, question: _Question) -> bool:
-    """Whether late interaction re-reads the question's first passages: with it on, a model that gives token
+    return _late_on(retriever, question.settings)
+
+
+def _late_on(retriever: Retriever, settings: SearchSettings) -> bool:
+    """Whether late interaction re-reads a question's first passages: with it on, a model that gives token
     vectors, and no cross-encoder, which reads question and passage together and whose order it would undo."""
-    return question.settings.late_interaction and retriever.late is not None and retriever.reranker is None
+    return settings.late_interaction and retriever.late is not None and retriever.reranker is None
+
+
+def _question_vectors(retriever: Retriever, texts: list[str], asked: int,
+                      late: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The texts' vectors, and with `late` the token vectors of the first `asked` (the questions themselves): from
+    the same run where the encoder of questions gives them, else (an encoder that gives none) from the passages'
+    model, which reads them again."""
+    if late and isinstance(retriever.questions, TokenEncoder):
+        vectors, tokens = retriever.questions.encode_with_tokens(texts)
+        return vectors, tokens[:asked]
+    vectors = retriever.questions.encode(texts)
+    return vectors, retriever.late.encoder.token_vectors(texts[:asked]) if late else []
 
 
 def _word_weights(retriever: Retriever, words: list[str]) -> np.ndarray:
