@@ -4,6 +4,7 @@ another, each kind of candidate merged into one top list, and BM25 scored with t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from .index import IndexManifest
 from .lexical import LexicalHits, WordStatistics
 from .searchable import SearchIndex
 from .sentences import SentenceTable
+
+T = TypeVar("T")
 
 
 class LayeredIndex:
@@ -76,10 +79,15 @@ class LayeredIndex:
         return local[[p.source_id not in self.hidden[number] for p in passages]]
 
     def passages_at(self, rows: Sequence[int]) -> list[Passage]:
-        found: list[Passage | None] = [None] * len(rows)
+        return self.each_row(rows, lambda layer, local: layer.passages_at(local))
+
+    def each_row(self, rows: Sequence[int], read: Callable[[SearchIndex, list[int]], list[T]]) -> list[T]:
+        """One item per row, in their order, each layer reading its own rows (`read`: a layer and its row numbers
+        in, one item each out)."""
+        found: list[T | None] = [None] * len(rows)
         for number, where, local in self.split(np.asarray(rows, dtype=np.int64)):
-            for at, passage in zip(where.tolist(), self.layers[number].passages_at(local.tolist()), strict=True):
-                found[at] = passage
+            for at, item in zip(where.tolist(), read(self.layers[number], local.tolist()), strict=True):
+                found[at] = item
         return found  # type: ignore[return-value]  # every position is in some layer
 
     def copies_of(self, row: int) -> list[int]:
@@ -159,18 +167,10 @@ class LayeredIndex:
         return self.joined(rows, [score(self.layers[n], local) for n, _, local in self.split(rows)])
 
     def token_vectors_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
-        found: list[np.ndarray | None] = [None] * len(rows)
-        for number, where, local in self.split(np.asarray(rows, dtype=np.int64)):
-            for at, tokens in zip(where.tolist(), self.layers[number].token_vectors_of(local.tolist()), strict=True):
-                found[at] = tokens
-        return found
+        return self.each_row(rows, lambda layer, local: layer.token_vectors_of(local))
 
     def token_sentences_of(self, rows: Sequence[int]) -> list[np.ndarray | None]:
-        found: list[np.ndarray | None] = [None] * len(rows)
-        for number, where, local in self.split(np.asarray(rows, dtype=np.int64)):
-            for at, each in zip(where.tolist(), self.layers[number].token_sentences_of(local.tolist()), strict=True):
-                found[at] = each
-        return found
+        return self.each_row(rows, lambda layer, local: layer.token_sentences_of(local))
 
     def sentences_of(self, rows: np.ndarray) -> SentenceTable:
         parts = self.split(rows)
