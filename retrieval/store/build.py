@@ -71,26 +71,21 @@ def sentence_starts(corpus: PreparedCorpus) -> list[tuple[np.ndarray, int]]:
 
 
 def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
-                   progress: bool, budget: int, starts: list[tuple[np.ndarray, int]] | None = None,
+                   progress: bool, budget: int, starts: list[tuple[np.ndarray, int]],
                    ) -> tuple[np.ndarray, int, TokenTable | None]:
     """The passages' vectors as `embed` gives them, and their token vectors from the same model runs while they
     fit `budget` bytes (store/tokens.py; None beyond it, for 0, or when the encoder gives none), with each word
-    piece's sentence when `starts` (sentence_starts) are given. A passage's vector is reused from the live build
-    only with its token vectors, where the build kept them."""
+    piece's sentence (`starts`: sentence_starts). A passage's vector is reused from the live build only with its
+    token vectors, where the build kept them."""
     if budget <= 0 or not isinstance(encoder, TokenEncoder):
         vectors, embedded = embed(texts, hashes, encoder, previous, progress, "Embedding passages")
         return vectors, embedded, None
     reusable = previous if previous and previous.tokens is not None else None
-    found = reusable.lookup(hashes) if reusable else [None] * len(texts)
-    missing = [i for i, row in enumerate(found) if row is None]
-    # the model is not loaded when every passage is reused (a file removed)
-    dimension = reusable.vectors.shape[1] if reusable and reusable.rows else encoder.dimension
-    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    vectors, found, missing = reused(hashes, encoder, reusable)
     pieces: list[np.ndarray | None] = [None] * len(texts)
     sentences: list[np.ndarray | None] = [None] * len(texts)
     for i, row in enumerate(found):
         if row is not None:
-            vectors[i] = reusable.vectors[row]
             (pieces[i],) = reusable.tokens.rows([row])
             (sentences[i],) = reusable.tokens.sentences_of([row])
     stored = sum(TokenTable.size(each) for each in pieces if each is not None)
@@ -107,8 +102,6 @@ def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, p
                     "and late interaction reads each question's first passages with the model (100-200 ms a "
                     "question); raise token_vectors_mb in [retrieval] and build again to keep them", budget / 2**20)
         return vectors, len(missing), None
-    if starts is None:
-        return vectors, len(missing), TokenTable.of(pieces)
     unread = [i for i, each in enumerate(sentences) if each is None]  # new, or kept by a build without them
     for i, offsets in zip(unread, encoder.token_offsets([texts[i] for i in unread]) if unread else [], strict=True):
         sentences[i] = sentence_of_tokens(offsets, *starts[i])
@@ -118,14 +111,22 @@ def embed_passages(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, p
 def embed(texts: list[str], hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
           progress: bool, label: str) -> tuple[np.ndarray, int]:
     """Vectors for every text, taken from the live build where its text is unchanged; (vectors, how many new)."""
-    found = previous.lookup(hashes) if previous else [None] * len(texts)
-    missing = [i for i, row in enumerate(found) if row is None]
-    dimension = previous.vectors.shape[1] if previous and previous.rows else encoder.dimension
-    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
-    for i, row in enumerate(found):
-        if row is not None:
-            vectors[i] = previous.vectors[row]
+    vectors, _, missing = reused(hashes, encoder, previous)
     with tqdm(total=len(missing), desc=label, unit="text", disable=not (progress and missing)) as bar:
         if missing:
             vectors[missing] = encoder.encode([texts[i] for i in missing], on_batch=bar.update)
     return vectors, len(missing)
+
+
+def reused(hashes: np.ndarray, encoder: TextEncoder, previous: Previous | None,
+           ) -> tuple[np.ndarray, list[int | None], list[int]]:
+    """The vectors the live build lends, by the hash of each text (zero where it has none), each text's row in it
+    (None when it has none), and the texts to embed. The model is not loaded when every text is lent (a file
+    removed)."""
+    found = previous.lookup(hashes) if previous else [None] * len(hashes)
+    dimension = previous.vectors.shape[1] if previous and previous.rows else encoder.dimension
+    vectors = np.zeros((len(hashes), dimension), dtype=np.float32)
+    for i, row in enumerate(found):
+        if row is not None:
+            vectors[i] = previous.vectors[row]
+    return vectors, found, [i for i, row in enumerate(found) if row is None]

@@ -111,7 +111,7 @@ def test_past_the_budget_no_token_vectors_are_kept(sources: Path, monkeypatch: p
     corpus = prepare(load_corpus(sources))
     encoder = CountingEncoder()
     vectors, embedded, tokens = build.embed_passages(corpus.texts, text_hashes(corpus.texts), encoder, None, False,
-                                               budget=1000)
+                                                     budget=1000, starts=build.sentence_starts(corpus))
     assert tokens is None and embedded == len(corpus.texts)
     assert np.allclose(vectors, encoder.encode(corpus.texts))
     assert len(encoder.read) < len(corpus.texts)  # it stopped reading token vectors once past the budget
