@@ -17,13 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import RetrievalConfig
 from ..encode.embed import TokenEncoder
 from ..evaluate.calibrate import Asked, Judged, balanced, searchable
-from ..evaluate.corpora import CACHE, cached_index, load_questions
+from ..evaluate.corpora import CACHE, load_questions, open_cached
 from ..evaluate.evaluate import GoldQuestion, table
-from ..loader import open_retriever
-from ..search.answer_type import asked_for, lacks_answer_type
+from ..search.answer_type import FUNCTION_WORDS, asked_for, lacks_answer_type
 from ..search.coverage import JUDGED, fit_logistic, logistic
 from ..search.retriever import Retriever, _word_weights
 from ..settings import SearchSettings
@@ -80,10 +78,9 @@ def replayed_sets(sets: list[tuple[str, str]], refresh: bool) -> list[Replayed]:
     for sources, questions in sets:
         asked.setdefault(Path(sources), []).extend(Asked(str(Path(sources)), Path(questions).name, q)
                                                    for q in load_questions(Path(questions)))
-    config = RetrievalConfig()
     everything = []
     for path, questions in asked.items():
-        retriever = open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
+        retriever = open_cached(path, progress=True)
         everything += replay(retriever, questions)
     REPLAYED.write_bytes(pickle.dumps([(r.asked.corpus, r.asked.kind, astuple(r.asked.question), r.gate, r.texts,
                                         r.words, r.weights, r.best) for r in everything]))
@@ -92,35 +89,13 @@ def replayed_sets(sets: list[tuple[str, str]], refresh: bool) -> list[Replayed]:
 
 # --- candidate features: one value per replayed question ---
 
-def word_matches(r: Replayed, passage: int = 0) -> np.ndarray:
-    """Each weighted word of the question (a run of pieces of one word): its best piece's cosine to the passage."""
+def word_matches(r: Replayed, passage: int = 0, content: bool = False) -> np.ndarray:
+    """Each weighted word of the question (a run of pieces of one word): its best piece's cosine to the passage;
+    with `content`, over the question's content words alone (lower case: no name; none of answer_type's
+    FUNCTION_WORDS)."""
     scores, last = [], None
     for word, weight, best in zip(r.words, r.weights, r.best[:, passage], strict=True):
-        if weight <= 0:
-            last = None
-            continue
-        if word == last:
-            scores[-1] = max(scores[-1], best)
-        else:
-            scores.append(best)
-        last = word
-    return np.array(scores) if scores else np.ones(1)
-
-
-# Words that ask rather than say what is asked about: the weakest content word is never one of them.
-FUNCTION_WORDS = frozenset((
-    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether", "is", "are", "was", "were",
-    "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "would", "should",
-    "will", "shall", "may", "might", "must", "much", "many", "get", "got", "make", "made", "say", "says", "said",
-    "tell", "told", "according", "there", "here", "also", "ever", "even", "very", "just",
-))
-
-
-def content_matches(r: Replayed, passage: int = 0) -> np.ndarray:
-    """Like word_matches, over the question's content words alone (lower case: no name; no function word)."""
-    scores, last = [], None
-    for word, weight, best in zip(r.words, r.weights, r.best[:, passage], strict=True):
-        if weight <= 0 or not word[:1].islower() or word.lower() in FUNCTION_WORDS:
+        if weight <= 0 or (content and (not word[:1].islower() or word.lower() in FUNCTION_WORDS)):
             last = None
             continue
         if word == last:
@@ -132,7 +107,7 @@ def content_matches(r: Replayed, passage: int = 0) -> np.ndarray:
 
 
 def weakest_content(r: Replayed) -> float:
-    return float(content_matches(r).min())
+    return float(word_matches(r, content=True).min())
 
 
 def weakest_word(r: Replayed) -> float:

@@ -13,10 +13,8 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from ..config import RetrievalConfig
-from ..evaluate.corpora import cached_index, load_questions
+from ..evaluate.corpora import load_questions, open_cached
 from ..evaluate.evaluate import table
-from ..loader import open_retriever
 from ..search.retriever import Retriever
 from ..store.index import CURRENT
 from ..store.tokens import TOKEN_OFFSETS, TOKEN_SCALES, TOKEN_VECTORS
@@ -110,8 +108,7 @@ def main() -> None:
     costs = []
     for sources, questions in args.set:
         path = Path(sources)
-        retriever = open_retriever(RetrievalConfig(sources=path, index=cached_index(path), auto_build="stale"),
-                                   sources=path, progress=False)
+        retriever = open_cached(path)
         asked = [q.q for q in load_questions(Path(questions))][:args.questions]
         costs.append(measure(retriever, path.name, asked))
     if args.json:

@@ -11,11 +11,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from ..config import RetrievalConfig
 from ..evaluate.calibrate import searchable
-from ..evaluate.corpora import cached_index, load_questions
+from ..evaluate.corpora import load_questions, open_cached
 from ..evaluate.evaluate import table
-from ..loader import open_retriever
 from ..search.retriever import _STAGES, Retriever, _Question
 from .backends import percentile
 
@@ -64,8 +62,7 @@ def main() -> None:
     results = {}
     for sources, questions in args.set:
         path = Path(sources)
-        retriever = open_retriever(RetrievalConfig(sources=path, index=cached_index(path), auto_build="stale"),
-                                   sources=path, progress=False)
+        retriever = open_cached(path)
         asked = [q.q for q in load_questions(Path(questions)) if searchable(retriever, q.q)][:args.questions]
         results[path.name] = measure(retriever, asked)
     summary = {corpus: {name: {"p50": round(statistics.median(values), 2), "p95": round(percentile(values, 0.95), 2)}

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import RetrievalConfig
+from ..loader import open_retriever
+from ..search.retriever import Retriever
 from .evaluate import GoldQuestion, load_gold, read_jsonl
 
 CACHE = Path(".cache")  # where the evaluation and benchmark commands keep the indexes of their corpora
@@ -16,6 +19,13 @@ def cached_index(sources: Path) -> Path:
     path = sources.resolve()
     name = path.parent.name if path.suffix == ".jsonl" else "-".join(path.parts[-2:])
     return CACHE / f"{name.replace('.', '-')}-index"
+
+
+def open_cached(sources: Path, progress: bool = False) -> Retriever:
+    """An evaluation corpus's retriever with the default settings, over its index in .cache/ (built there first,
+    and again when stale)."""
+    config = RetrievalConfig(sources=sources, index=cached_index(sources), auto_build="stale")
+    return open_retriever(config, sources=sources, progress=progress)
 
 
 def load_questions(path: Path) -> list[GoldQuestion]:

@@ -79,14 +79,15 @@ def held(text: str) -> set[str]:
     return {kind for kind, pattern in HOLDS.items() if pattern.search(text)}
 
 
-# Words of asking, not of what is asked about: a sentence sharing one of them with the question says nothing.
-ASKING = frozenset((
+# Words that ask rather than say what is asked about.
+FUNCTION_WORDS = frozenset((
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether", "is", "are", "was", "were",
     "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "would", "should",
     "will", "shall", "may", "might", "must", "much", "many", "get", "got", "make", "made", "say", "says", "said",
-    "tell", "told", "according", "there", "here", "also", "ever", "even", "very", "just", "number", "old", "long",
-    "tall", "high", "year", "years", "date",
+    "tell", "told", "according", "there", "here", "also", "ever", "even", "very", "just",
 ))
+# ...and those that name the kind of answer asked for: a sentence sharing one of these with the question says nothing.
+ASKING = FUNCTION_WORDS | {"number", "old", "long", "tall", "high", "year", "years", "date"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
 
