@@ -69,7 +69,7 @@ class SearchSettings:
     # search/late_interaction.py), and let the gate and each passage's relevance read it too. The blend is fitted
     # by `calibrate` (search/coverage.py); the figures behind both defaults are in BENCHMARKS.md ("Late
     # interaction, cheap"). The question's token vectors come from the run that gives its vector, the passages' from
-    # the index, which keeps them (store/tokens.py): 2 to 3.5 ms a question. 8 passages, each read sentence by
+    # the index, which keeps them (store/tokens.py): 2 to 4 ms a question. 8 passages, each read sentence by
     # sentence, cross-validated best on both development sets. An index that kept none (built before they were
     # kept, on Milvus, or past their budget) has the model read the passages at question time: 100-200 ms a
     # question for passages not yet remembered. Turned off, the gate and relevance without it were chosen with

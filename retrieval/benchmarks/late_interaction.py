@@ -57,6 +57,9 @@ class KeptNone:
     def token_vectors_of(self, rows) -> list[None]:
         return [None] * len(rows)
 
+    def token_sentences_of(self, rows) -> list[None]:
+        return [None] * len(rows)
+
 
 def measure(retriever: Retriever, name: str, questions: list[str]) -> LateCost:
     off = replace(retriever.settings, late_interaction=False)
