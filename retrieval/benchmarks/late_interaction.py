@@ -17,7 +17,7 @@ from ..evaluate.corpora import load_questions, open_cached
 from ..evaluate.evaluate import table
 from ..search.retriever import Retriever
 from ..store.index import CURRENT
-from ..store.tokens import TOKEN_OFFSETS, TOKEN_SCALES, TOKEN_VECTORS
+from ..store.tokens import TOKEN_FILES
 from .backends import percentile
 
 QUESTIONS = 200  # asked per corpus at most: p50 and p95 settle well before that
@@ -96,8 +96,7 @@ def stored_tokens(retriever: Retriever) -> tuple[int, int]:
 def stored_bytes(retriever: Retriever) -> int:
     """What the index's token vector files take on disk (0 when it kept none)."""
     build = retriever.index.path / CURRENT
-    return sum((build / name).stat().st_size for name in (TOKEN_VECTORS, TOKEN_SCALES, TOKEN_OFFSETS)
-               if (build / name).is_file())
+    return sum((build / name).stat().st_size for name in TOKEN_FILES if (build / name).is_file())
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from ..encode.embed import ModelIdentity, sha256_file
 from ..errors import IndexProblem
 from .index import CONTEXT_HASHES, CONTEXT_VECTORS, EMBEDDINGS, HASHES, read_manifest
 from .sentences import SENTENCE_HASHES, SENTENCE_VECTORS
-from .tokens import TOKEN_OFFSETS, TOKEN_SCALES, TOKEN_VECTORS, TokenTable
+from .tokens import TOKEN_FILES, TOKEN_OFFSETS, TokenTable
 
 DIGEST = np.dtype("S32")
 
@@ -47,7 +47,8 @@ def previous_vectors(index_dir: Path, model: ModelIdentity, files: tuple[str, st
     except IndexProblem:
         return NOTHING
     kept = files == PASSAGES and TOKEN_OFFSETS in manifest.checksums  # its passages' token vectors too
-    files = [build / name for name in (*files, *((TOKEN_OFFSETS, TOKEN_VECTORS, TOKEN_SCALES) if kept else ()))]
+    tokens = [name for name in TOKEN_FILES if name in manifest.checksums] if kept else []
+    files = [build / name for name in (*files, *tokens)]
     if not model.same_vectors(manifest.model_sha256, manifest.model_backend):
         return NOTHING
     try:

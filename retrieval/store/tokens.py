@@ -12,6 +12,7 @@ import numpy as np
 
 TOKEN_VECTORS, TOKEN_SCALES, TOKEN_OFFSETS = "token_vectors.npy", "token_scales.npy", "token_offsets.npy"
 TOKEN_SENTENCES = "token_sentences.npy"  # each word piece's sentence in its passage (-1: the title before it)
+TOKEN_FILES = (TOKEN_OFFSETS, TOKEN_VECTORS, TOKEN_SCALES, TOKEN_SENTENCES)  # a build's, those it kept
 INT8_LARGEST = 127
 
 
