@@ -19,7 +19,7 @@ import numpy as np
 
 from ..encode.embed import TokenEncoder
 from ..evaluate.calibrate import Asked, Judged, balanced, searchable
-from ..evaluate.corpora import CACHE, load_questions, open_cached
+from ..evaluate.corpora import CACHE, add_corpus_sets, load_questions, open_cached
 from ..evaluate.evaluate import GoldQuestion, table
 from ..search.answer_type import FUNCTION_WORDS, asked_for, lacks_answer_type
 from ..search.coverage import JUDGED, fit_logistic, logistic
@@ -190,8 +190,7 @@ def row(name: str, probability: np.ndarray, replayed: list[Replayed], at: float)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", nargs=2, action="append", metavar=("SOURCES", "QUESTIONS"), required=True,
-                        help="a corpus and a file of its questions, as `calibrate` takes them; repeatable")
+    add_corpus_sets(parser)
     parser.add_argument("--refresh", action="store_true", help=f"ask the questions again instead of reading {REPLAYED}")
     parser.add_argument("--covered-at", type=float, default=SearchSettings().min_relevance, metavar="P")
     args = parser.parse_args()

@@ -11,9 +11,8 @@ import json
 import statistics
 import time
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
-from ..evaluate.corpora import load_questions, open_cached
+from ..evaluate.corpora import add_corpus_sets, corpus_sets
 from ..evaluate.evaluate import table
 from ..search.retriever import Retriever
 from ..store.index import CURRENT
@@ -101,18 +100,12 @@ def stored_bytes(retriever: Retriever) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", nargs=2, action="append", metavar=("SOURCES", "QUESTIONS"), required=True,
-                        help="a corpus (folder or corpus.jsonl, indexed in .cache/ as `eval` does) and a file of "
-                        "its questions (gold TOML or .jsonl); repeatable")
+    add_corpus_sets(parser)
     parser.add_argument("--questions", type=int, default=QUESTIONS, help="questions asked per corpus at most")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    costs = []
-    for sources, questions in args.set:
-        path = Path(sources)
-        retriever = open_cached(path)
-        asked = [q.q for q in load_questions(Path(questions))][:args.questions]
-        costs.append(measure(retriever, path.name, asked))
+    costs = [measure(retriever, path.name, [q.q for q in questions][:args.questions])
+             for path, retriever, questions in corpus_sets(args.set)]
     if args.json:
         print(json.dumps([asdict(cost) for cost in costs], indent=1))
         return

@@ -9,10 +9,9 @@ import json
 import statistics
 import time
 from collections import defaultdict
-from pathlib import Path
 
 from ..evaluate.calibrate import searchable
-from ..evaluate.corpora import load_questions, open_cached
+from ..evaluate.corpora import add_corpus_sets, corpus_sets
 from ..evaluate.evaluate import table
 from ..search.retriever import _STAGES, Retriever, _Question
 from .backends import percentile
@@ -53,18 +52,12 @@ def measure(retriever: Retriever, questions: list[str]) -> dict[str, list[float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", nargs=2, action="append", metavar=("SOURCES", "QUESTIONS"), required=True,
-                        help="a corpus (folder or corpus.jsonl, indexed in .cache/ as `eval` does) and a file of "
-                        "its questions (gold TOML or .jsonl); repeatable")
+    add_corpus_sets(parser)
     parser.add_argument("--questions", type=int, default=QUESTIONS, help="questions asked per corpus at most")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = {}
-    for sources, questions in args.set:
-        path = Path(sources)
-        retriever = open_cached(path)
-        asked = [q.q for q in load_questions(Path(questions)) if searchable(retriever, q.q)][:args.questions]
-        results[path.name] = measure(retriever, asked)
+    results = {path.name: measure(retriever, [q.q for q in questions if searchable(retriever, q.q)][:args.questions])
+               for path, retriever, questions in corpus_sets(args.set)}
     summary = {corpus: {name: {"p50": round(statistics.median(values), 2), "p95": round(percentile(values, 0.95), 2)}
                         for name, values in times.items()} for corpus, times in results.items()}
     if args.json:

@@ -3,6 +3,8 @@ questions out. Shared by the evaluation commands and the benchmarks, which impor
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import RetrievalConfig
@@ -33,3 +35,18 @@ def load_questions(path: Path) -> list[GoldQuestion]:
     if path.suffix != ".jsonl":
         return load_gold(path)
     return [GoldQuestion(r.get("q") or r["text"], list(r.get("expect", [])), path.stem) for r in read_jsonl(path)]
+
+
+def add_corpus_sets(parser: argparse.ArgumentParser) -> None:
+    """The benchmarks' repeatable `--set SOURCES QUESTIONS` option: a corpus and a file of its questions."""
+    parser.add_argument("--set", nargs=2, action="append", metavar=("SOURCES", "QUESTIONS"), required=True,
+                        help="a corpus (folder or corpus.jsonl, indexed in .cache/ as `eval` does) and a file of "
+                        "its questions (gold TOML or .jsonl); repeatable")
+
+
+def corpus_sets(sets: list[tuple[str, str]], progress: bool = False) -> Iterator[tuple[Path, Retriever,
+                                                                                      list[GoldQuestion]]]:
+    """Each `--set`'s corpus path, its cached retriever (open_cached) and its questions, one set at a time."""
+    for sources, questions in sets:
+        path = Path(sources)
+        yield path, open_cached(path, progress), load_questions(Path(questions))
