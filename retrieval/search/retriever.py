@@ -294,11 +294,11 @@ class Retriever:
             ranked.setdefault(passage.source_id)
         return list(ranked)[:depth]
 
-    def _indexed_text(self, row: int) -> str:
-        """The text the index embedded for a row (Source.indexed_text): what its kept token vectors read, so
+    def _indexed_text(self, passage: Passage) -> str:
+        """The text the index embedded for a passage (Source.indexed_text): what its kept token vectors read, so
         that a passage read at question time is read alike."""
-        place = self._location(row)
-        return place.source.indexed_text(place.passage.text, self.index.answerable_count(place.source.id))
+        source = self.index.sources[passage.source_id]
+        return source.indexed_text(passage.text, self.index.answerable_count(source.id))
 
     def _location(self, row: int) -> Location:
         (passage,) = self.index.passages_at([row])
@@ -323,7 +323,7 @@ def _encoded(retriever: Retriever, questions: list[_Question]) -> list[_Question
     now so that one model call serves both. One model call and one tokenizer call for all the questions."""
     queries = [question.query for question in questions]
     guesses = [_guessed(query) for query in queries]
-    reading = [_reads_late(retriever, question) for question in questions]
+    reading = [_late_on(retriever, question.settings) for question in questions]
     encoded, pieces = _question_vectors(retriever, queries + [guess for guess in guesses if guess], len(queries),
                                         any(reading))
     vectors = iter(encoded)
@@ -364,7 +364,7 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
     """The first max(k, JUDGED) candidates in order that are not copies of one before, each with its duplicate
     group (every row holding the same text, the one shown first)."""
     found, order, ranking, index = question.found, question.order, question.ranking, retriever.index
-    depth = max(question.k, JUDGED, question.settings.late_depth if _reads_late(retriever, question) else 0)
+    depth = max(question.k, JUDGED, question.settings.late_depth if _late_on(retriever, question.settings) else 0)
     distinct: list[_Distinct] = []
     at = {int(row): position for position, row in enumerate(found.rows.tolist())}
     seen: set[int] = set()
@@ -392,7 +392,7 @@ def _distinct(retriever: Retriever, question: _Question) -> _Question:
 def _late_read(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
     """The first `late_depth` distinct passages of each question re-ordered by the blend (fitted by `calibrate`) of
     their fused score and their MaxSim (_late_orders). Trimmed back to max(k, JUDGED) passages."""
-    reading = [question for question in questions if _reads_late(retriever, question)]
+    reading = [question for question in questions if _late_on(retriever, question.settings)]
     if not reading:
         return questions
     heads = [question.distinct[:question.settings.late_depth] for question in reading]
@@ -417,9 +417,10 @@ def _late_orders(retriever: Retriever, asked: list[tuple[str, np.ndarray, list[i
     (punctuation and BM25's stopwords weigh nothing). Every passage whose token vectors the index did not keep and
     that is not remembered is read in one model call, and their sentences in one tokenizer call."""
     rows = [row for _, _, head, _ in asked for row in head]
-    texts = [retriever._indexed_text(row) for row in rows]
+    passages = retriever.index.passages_at(rows)  # in one lookup: a store such as Milvus fetches them together
+    texts = [retriever._indexed_text(passage) for passage in passages]
     tokens = iter(retriever.late.passages(texts, retriever.index.token_vectors_of(rows)))
-    sentences = iter(_sentences_read(retriever, rows, texts))
+    sentences = iter(_sentences_read(retriever, rows, passages, texts))
     orders = []
     for query, pieces, head, fused in asked:
         weights = _word_weights(retriever, retriever.late.words(query))
@@ -428,10 +429,11 @@ def _late_orders(retriever: Retriever, asked: list[tuple[str, np.ndarray, list[i
     return orders
 
 
-def _sentences_read(retriever: Retriever, rows: list[int], texts: list[str]) -> list[np.ndarray]:
+def _sentences_read(retriever: Retriever, rows: list[int], passages: list[Passage],
+                    texts: list[str]) -> list[np.ndarray]:
     """Each row's tokens' sentences (store/tokens.py's sentence_of_tokens): as the index kept them, else read with
-    the tokenizer's offsets over the text the index embedded (`texts`) and the index's sentences of the passage,
-    which that text holds after its title when it leads with one."""
+    the tokenizer's offsets over the text the index embedded (`texts`) and the index's sentences of its passage
+    (`passages`), which that text holds after its title when it leads with one."""
     found = retriever.index.token_sentences_of(rows)  # kept by the build with the token vectors
     unread = [i for i, each in enumerate(found) if each is None]
     if unread:
@@ -439,12 +441,8 @@ def _sentences_read(retriever: Retriever, rows: list[int], texts: list[str]) -> 
         offsets = retriever.late.offsets([texts[i] for i in unread])
         for at, (i, each) in enumerate(zip(unread, offsets, strict=True)):
             found[i] = sentence_of_tokens(each, table.spans[table.of(at), 0].astype(np.int64),
-                                          len(texts[i]) - len(retriever._location(rows[i]).passage.text))
+                                          len(texts[i]) - len(passages[i].text))
     return found
-
-
-def _reads_late(retriever: Retriever, question: _Question) -> bool:
-    return _late_on(retriever, question.settings)
 
 
 def _late_on(retriever: Retriever, settings: SearchSettings) -> bool:
@@ -470,8 +468,6 @@ def _word_weights(retriever: Retriever, words: list[str]) -> np.ndarray:
     terms = retriever.index.terms_many(words) if words else []
     statistics = retriever.index.word_statistics(set().union(*terms)) if terms else None
     return np.array([max((statistics.idf(term) for term in each), default=0.0) for each in terms])
-
-
 
 
 def _signals(retriever: Retriever, questions: list[_Question]) -> list[_Question]:
