@@ -189,6 +189,3 @@ def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
         fitted["late_blend"] = [round(w, 3) for w in late_blend]
     print(json.dumps(fitted, indent=1))
     return 0
-
-
-
