@@ -202,5 +202,3 @@ def run_bench_batch(args: argparse.Namespace, config: RetrievalConfig) -> int:
     figures = bench_batching(retriever, queries, args.concurrency, args.questions, settings, LOG.info)
     print(json.dumps(batch_json(figures), indent=1) if args.json else batch_table(figures, settings))
     return 0
-
-
