@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..encode.embed import TokenEncoder
-from ..evaluate.calibrate import Asked, Judged, balanced, searchable
-from ..evaluate.corpora import CACHE, add_corpus_sets, load_questions, open_cached
+from ..evaluate.calibrate import Asked, Judged, asked_of, balanced, searchable
+from ..evaluate.corpora import CACHE, add_corpus_sets, open_cached
 from ..evaluate.evaluate import GoldQuestion, table
 from ..search.answer_type import FUNCTION_WORDS, asked_for, lacks_answer_type
 from ..search.coverage import JUDGED, fit_logistic, logistic
@@ -74,12 +74,8 @@ def replayed_sets(sets: list[tuple[str, str]], refresh: bool) -> list[Replayed]:
     if REPLAYED.exists() and not refresh:
         return [Replayed(Asked(corpus, kind, GoldQuestion(*question)), *rest)
                 for corpus, kind, question, *rest in pickle.loads(REPLAYED.read_bytes())]
-    asked: dict[Path, list[Asked]] = {}
-    for sources, questions in sets:
-        asked.setdefault(Path(sources), []).extend(Asked(str(Path(sources)), Path(questions).name, q)
-                                                   for q in load_questions(Path(questions)))
     everything = []
-    for path, questions in asked.items():
+    for path, questions in asked_of(sets).items():
         retriever = open_cached(path, progress=True)
         everything += replay(retriever, questions)
     REPLAYED.write_bytes(pickle.dumps([(r.asked.corpus, r.asked.kind, astuple(r.asked.question), r.gate, r.texts,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..config import RetrievalConfig
 from ..errors import RetrievalError
-from ..evaluate.calibrate import Asked, fit, fit_blend, judge
-from ..evaluate.corpora import CACHE, cached_index, load_questions
+from ..evaluate.calibrate import asked_of, fit, fit_blend, judge
+from ..evaluate.corpora import CACHE, cached_index
 from ..evaluate.evaluate import (
     beir_table,
     default_gold,
@@ -171,11 +171,7 @@ def unicode_font() -> Path:
 
 def run_calibrate(args: argparse.Namespace, config: RetrievalConfig) -> int:
     """Fit the gate and the relevance model on each --set's questions asked of its corpus."""
-    asked: dict[Path, list[Asked]] = {}
-    for sources, questions in args.set:
-        path = Path(sources)
-        asked.setdefault(path, []).extend(Asked(str(path), Path(questions).name, q)
-                                          for q in load_questions(Path(questions)))
+    asked = asked_of(args.set)
     retrievers = {path: open_retriever(replace(config, auto_build="stale"), sources=path, index=cached_index(path))
                   for path in asked}
     judged = [each for path, questions in asked.items() for each in judge(retrievers[path], questions)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from ..errors import QueryError
 from ..search.coverage import JUDGED, fit_choice, fit_logistic, logistic
 from ..search.late_interaction import standardised
 from ..search.retriever import Retriever
+from .corpora import load_questions
 from .evaluate import GoldQuestion
 
 SHOWN_AT_MOST = 4  # the passages per question the relevance model learns from: as many as an answer shows
@@ -27,6 +29,17 @@ class Asked:
     kind: str
     question: GoldQuestion
 
+
+
+def asked_of(sets: list[tuple[str, str]]) -> dict[Path, list[Asked]]:
+    """Each corpus's questions, from (corpus, file of its questions) pairs as `--set` gives them: a corpus named
+    with several files is asked all of them, each file its own kind."""
+    asked: dict[Path, list[Asked]] = {}
+    for sources, questions in sets:
+        path = Path(sources)
+        asked.setdefault(path, []).extend(Asked(str(path), Path(questions).name, q)
+                                          for q in load_questions(Path(questions)))
+    return asked
 
 @dataclass(frozen=True)
 class Judged:
